@@ -1,0 +1,90 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from annotator.demo import DEMO_PASSWORD, database_is_empty, demo_logins
+
+
+class Command(BaseCommand):
+    help = (
+        "Run annotator on this machine: migrate, load the demo into an empty database (demo mode), "
+        "then serve the web app (gunicorn) and the task worker until Ctrl-C."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+
+    def handle(self, *args, host: str, port: int, workers: int, **options):
+        self.stdout.write("Migrating the database…")
+        call_command("migrate", interactive=False, verbosity=0)
+        if settings.DEMO_MODE and database_is_empty():
+            call_command("load_demo", stdout=self.stdout)
+        call_command("collectstatic", interactive=False, verbosity=0)
+
+        url = f"http://{host}:{port}/"
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"{host}:{port}",
+             "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10"],
+            env=env,
+        )  # fmt: skip
+        worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)
+        children = [web, worker]
+        # Ctrl-C reaches every process of the terminal; SIGTERM (from a
+        # supervisor) reaches only us: treat it as Ctrl-C, which stops the children.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            self._wait_until_up(url, children)
+            self._print_welcome(url)
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            raise CommandError("The web server or the task worker stopped; see the messages above.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            self._stop(children)
+        # The embedded PostgreSQL stops when this, its last user, exits.
+        self.stdout.write("Stopped.")
+
+    def _wait_until_up(self, url: str, children: list[subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if any(child.poll() is not None for child in children):
+                raise CommandError(f"Could not start; is something else listening on {url}?")
+            try:
+                with urllib.request.urlopen(url + "healthz", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise CommandError(f"The web server did not answer on {url} within 60 seconds.")
+
+    def _print_welcome(self, url: str) -> None:
+        lines = ["", f"annotator is running at {url}"]
+        if settings.DEMO_MODE:
+            lines.append(f"Demo log-ins (password: {DEMO_PASSWORD}):")
+            lines += [f"  {username:<8} {description}" for username, description in demo_logins()]
+        else:
+            lines.append("Create an admin with: .venv/bin/python manage.py createsuperuser")
+        lines += ["Press Ctrl-C to stop the server, the task worker and the database.", ""]
+        self.stdout.write(self.style.SUCCESS("\n".join(lines)))
+
+    @staticmethod
+    def _stop(children: list[subprocess.Popen]) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

@@ -1,0 +1,25 @@
+from django.contrib import admin
+
+from .models import Membership, Study, StudyIssue
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Study)
+class StudyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    prepopulated_fields = {"slug": ["name"]}
+    search_fields = ["name", "slug"]
+    inlines = [MembershipInline]
+
+
+@admin.register(StudyIssue)
+class StudyIssueAdmin(admin.ModelAdmin):
+    list_display = ["study", "issue", "added_at"]
+    list_filter = ["study"]
+    list_select_related = ["study", "issue__repository"]
+    raw_id_fields = ["issue"]

@@ -1,0 +1,41 @@
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from .models import Membership, Study
+
+ISSUES_PER_PAGE = 50
+
+
+def get_study_for_user(user, slug: str) -> Study:
+    """The study, if the user may see it; 404 otherwise, so that a
+    non-member cannot even learn that the study exists."""
+    return get_object_or_404(Study.objects.visible_to(user), slug=slug)
+
+
+@require_GET
+def study_list(request: HttpRequest) -> HttpResponse:
+    studies = (
+        Study.objects.visible_to(request.user)
+        .annotate(issue_count=Count("study_issues", distinct=True))
+        .annotate(member_count=Count("memberships__user", distinct=True))
+    )
+    roles: dict[int, list[str]] = {}
+    for study_id, role in Membership.objects.filter(user=request.user).values_list("study_id", "role"):
+        roles.setdefault(study_id, []).append(role)
+    for study in studies:
+        study.my_roles = sorted(roles.get(study.pk, []))
+    return render(request, "studies/list.html", {"studies": studies})
+
+
+@require_GET
+def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    issues = study.issues.select_related("repository").order_by("repository__owner", "repository__name", "number")
+    page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    if request.htmx:
+        return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
+    members = study.memberships.select_related("user").order_by("user__username", "role")
+    return render(request, "studies/detail.html", {"study": study, "page": page, "members": members})

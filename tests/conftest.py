@@ -1,0 +1,66 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+
+from tests.factories import AdminFactory, MembershipFactory, StudyFactory, UserFactory
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# that tests make around it are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def static_files_from_source():
+    """Serve static files from static/ and the apps, unhashed, as the live
+    server's static handler expects. The hashed, compressed storage of
+    production is exercised by the `serve` test, which runs collectstatic."""
+    with override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        },
+        WHITENOISE_USE_FINDERS=True,
+        WHITENOISE_AUTOREFRESH=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def researcher(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def study(db):
+    return StudyFactory()
+
+
+@pytest.fixture
+def member(study):
+    """An annotator of `study`."""
+    return MembershipFactory(study=study).user
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """The system Chromium (Debian's package): Playwright cannot download its own here."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Browser tests need Chromium at {CHROMIUM}: apt-get install chromium, or set CHROMIUM_PATH.")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        # No background traffic to Google's services: this machine has no internet.
+        "args": ["--disable-background-networking", "--disable-component-update", "--no-first-run"],
+    }

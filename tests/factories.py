@@ -1,0 +1,100 @@
+"""One factory per model; tests build exactly the data they need."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from issues.models import Issue, IssueComment, Repository
+from studies.models import Membership, Study, StudyIssue
+
+TEST_PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"researcher{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def save_password(user, create, extracted, **kwargs):
+        if create:
+            user.save()
+
+
+class AdminFactory(UserFactory):
+    username = factory.Sequence(lambda n: f"admin{n}")
+    is_staff = True
+    is_superuser = True
+
+
+class RepositoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Repository
+        django_get_or_create = ["owner", "name"]
+
+    owner = "deepflow"
+    name = factory.Sequence(lambda n: f"repo{n}")
+
+
+class IssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Issue
+
+    repository = factory.SubFactory(RepositoryFactory)
+    number = factory.Sequence(lambda n: 1000 + n)
+    title = factory.Sequence(lambda n: f"Layer {n} returns a wrong output shape without raising")
+    body = "**Describe the current behavior**\n\nThe shape is `(None, 3)` instead of `(None, 4)`."
+    author_login = "reporter"
+    state = Issue.State.CLOSED
+    state_reason = "completed"
+    labels = factory.LazyFunction(lambda: ["type:bug", "comp:layers"])
+    created_at = factory.LazyFunction(timezone.now)
+    updated_at = factory.LazyFunction(timezone.now)
+    closed_at = factory.LazyFunction(timezone.now)
+    html_url = factory.LazyAttribute(
+        lambda issue: f"https://github.com/{issue.repository.full_name}/issues/{issue.number}"
+    )
+    payload = factory.LazyAttribute(lambda issue: {"number": issue.number, "title": issue.title})
+
+
+class IssueCommentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = IssueComment
+
+    github_id = factory.Sequence(lambda n: 900_000_000 + n)
+    issue = factory.SubFactory(IssueFactory)
+    author_login = "maintainer"
+    body = "Can you share a standalone reproduction?"
+    created_at = factory.LazyFunction(timezone.now)
+    payload = factory.LazyAttribute(lambda comment: {"id": comment.github_id, "body": comment.body})
+
+
+class StudyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Study
+
+    name = factory.Sequence(lambda n: f"Silent bugs study {n}")
+    slug = factory.Sequence(lambda n: f"silent-bugs-{n}")
+    description = "Screen and label silent bugs."
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    study = factory.SubFactory(StudyFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.ANNOTATOR
+
+
+class StudyIssueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudyIssue
+
+    study = factory.SubFactory(StudyFactory)
+    issue = factory.SubFactory(IssueFactory)

@@ -1,0 +1,126 @@
+import pytest
+from django.urls import reverse
+
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_shows_the_login_page_to_anonymous_users(client):
+    response = client.get(reverse("login"))
+
+    assert response.status_code == 200
+    assert 'name="username"' in response.text
+    assert 'name="password"' in response.text
+
+
+def test_it_logs_a_researcher_in_and_lands_on_their_studies(client, researcher):
+    response = client.post(reverse("login"), {"username": researcher.username, "password": TEST_PASSWORD})
+
+    assert response.status_code == 302
+    assert response.url == reverse("studies:list")
+    assert client.get(reverse("studies:list")).context["user"] == researcher
+
+
+def test_it_rejects_a_wrong_password_with_a_message(client, researcher):
+    response = client.post(reverse("login"), {"username": researcher.username, "password": "wrong"})
+
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.text
+    assert not response.context["user"].is_authenticated
+
+
+def test_it_follows_next_after_login(client, researcher, study):
+    url = reverse("studies:detail", args=[study.slug])
+
+    response = client.post(
+        f"{reverse('login')}?next={url}", {"username": researcher.username, "password": TEST_PASSWORD, "next": url}
+    )
+
+    assert response.url == url
+
+
+def test_it_logs_out_only_by_post(client, researcher):
+    client.force_login(researcher)
+
+    assert client.get(reverse("logout")).status_code == 405
+    response = client.post(reverse("logout"))
+
+    assert response.url == reverse("login")
+    assert client.get(reverse("studies:list")).status_code == 302
+
+
+def test_it_changes_the_password(client, researcher):
+    client.force_login(researcher)
+    new_password = "a much longer passphrase 2026"
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": new_password, "new_password2": new_password},
+    )
+
+    assert response.url == reverse("password_change_done")
+    researcher.refresh_from_db()
+    assert researcher.check_password(new_password)
+
+
+def test_it_refuses_a_weak_new_password(client, researcher):
+    client.force_login(researcher)
+
+    response = client.post(
+        reverse("password_change"),
+        {"old_password": TEST_PASSWORD, "new_password1": "12345678", "new_password2": "12345678"},
+    )
+
+    assert response.status_code == 200
+    assert "This password is too common." in response.text
+    researcher.refresh_from_db()
+    assert researcher.check_password(TEST_PASSWORD)
+
+
+def test_it_requires_login_to_change_a_password(client):
+    response = client.get(reverse("password_change"))
+    assert response.url.startswith(reverse("login"))
+
+
+def test_it_keeps_researchers_out_of_the_admin(client, researcher):
+    client.force_login(researcher)
+
+    response = client.get(reverse("admin:index"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("admin:login"))
+    assert client.get(reverse("admin:issues_issue_changelist")).status_code == 302
+
+
+def test_it_opens_the_admin_to_admins(client, admin_user):
+    client.force_login(admin_user)
+
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:issues_issue_changelist")).status_code == 200
+    assert client.get(reverse("admin:studies_study_changelist")).status_code == 200
+
+
+def test_it_links_the_admin_only_for_admins(client, researcher, admin_user):
+    client.force_login(researcher)
+    assert reverse("admin:index") not in client.get(reverse("studies:list")).text
+
+    client.force_login(admin_user)
+    assert reverse("admin:index") in client.get(reverse("studies:list")).text
+
+
+def test_it_lists_demo_accounts_on_the_login_page_only_in_demo_mode(client, settings):
+    settings.DEMO_MODE = False
+    assert "Demo accounts" not in client.get(reverse("login")).text
+
+    settings.DEMO_MODE = True
+    response = client.get(reverse("login"))
+    assert "Demo accounts" in response.text
+    assert "alice" in response.text
+
+
+def test_it_answers_health_checks_without_login(client):
+    response = client.get(reverse("healthz"))
+
+    assert response.status_code == 200
+    assert response.text == "ok"
