@@ -63,9 +63,7 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
             ),
         },
     )
-    StudyIssue.objects.bulk_create(
-        [StudyIssue(study=study, issue=issue) for issue in issues], ignore_conflicts=True
-    )
+    StudyIssue.objects.bulk_create([StudyIssue(study=study, issue=issue) for issue in issues], ignore_conflicts=True)
     for username, is_admin, roles, _ in DEMO_ACCOUNTS:
         user = _demo_user(username, is_admin)
         for role in roles:

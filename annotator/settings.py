@@ -106,9 +106,7 @@ else:
     from annotator.embedded_postgres import database_url
 
     _database_url = database_url(DATA_DIR)
-DATABASES = {
-    "default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)
-}
+DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

@@ -1,0 +1,30 @@
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page
+
+from tests.e2e.conftest import csp_violations, log_in
+from tests.factories import AdminFactory, IssueCommentFactory, StudyIssueFactory
+from tests.test_csp import app_pages
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def test_no_page_breaks_the_content_security_policy_in_chromium(page: Page, live_server):
+    study_issue = StudyIssueFactory()
+    IssueCommentFactory(issue=study_issue.issue)
+    admin_user = AdminFactory()
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(f"{live_server.url}{reverse('login')}")
+    assert csp_violations(page) == []
+    log_in(page, live_server, admin_user)
+    for url in app_pages(study_issue.study):
+        page.goto(f"{live_server.url}{url}")
+        page.wait_for_load_state("load")
+        assert csp_violations(page) == [], url
+        assert errors == [], url
+
+    page.goto(f"{live_server.url}{reverse('studies:list')}")
+    assert page.evaluate("typeof window.htmx") == "object", "our own scripts do run"

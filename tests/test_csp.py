@@ -1,0 +1,47 @@
+"""A strict Content-Security-Policy on every page: nothing inline, nothing foreign."""
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from tests.factories import StudyIssueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def app_pages(study) -> list[str]:
+    """Every page of the app an admin can open, the Django admin included."""
+    pages = [
+        reverse("studies:list"),
+        reverse("studies:detail", args=[study.slug]),
+        reverse("password_change"),
+        reverse("password_change_done"),
+        reverse("admin:index"),
+    ]
+    for model in admin.site._registry:
+        meta = model._meta
+        pages.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
+        if meta.app_label in {"issues", "studies", "auth"}:  # task results are read-only
+            pages.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_add"))
+    return pages
+
+
+def test_it_sends_a_strict_policy_on_every_page(client, admin_user, study):
+    StudyIssueFactory(study=study)
+    client.force_login(admin_user)
+
+    for url in app_pages(study):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'self'" in policy, url
+        assert "script-src 'self' 'nonce-" in policy, url
+        assert "object-src 'none'" in policy, url
+        assert "frame-ancestors 'none'" in policy, url
+        assert "unsafe-inline" not in policy, url
+        assert "unsafe-eval" not in policy, url
+
+
+def test_it_sends_the_policy_on_the_login_page_to_anonymous_users(client):
+    policy = client.get(reverse("login")).headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy
