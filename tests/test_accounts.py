@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.urls import reverse
 
 from tests.factories import TEST_PASSWORD
@@ -124,3 +126,13 @@ def test_it_answers_health_checks_without_login(client):
 
     assert response.status_code == 200
     assert response.text == "ok"
+
+
+def test_createsuperuser_makes_an_admin_who_can_log_in(client, monkeypatch):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long admin passphrase 2026")
+    call_command("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.org")
+
+    boss = get_user_model().objects.get(username="boss")
+    assert boss.is_staff and boss.is_superuser
+    assert client.login(username="boss", password="a long admin passphrase 2026")
+    assert client.get(reverse("admin:index")).status_code == 200
