@@ -45,7 +45,7 @@ def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         "SECRET_KEY": "test-only-" + "s" * 50,
         "ANNOTATOR_DEMO": "1",
     }
-    server = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
         cwd=ROOT,
         env=env,
@@ -53,28 +53,28 @@ def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,  # its own process group, as in a terminal
-    )
-    try:
-        banner = read_until(server, "Press Ctrl-C", timeout=120)
-        assert f"annotator is running at http://127.0.0.1:{port}/" in banner
-        assert "alice" in banner and "annotate-demo" in banner
-        children = psutil.Process(server.pid).children(recursive=True)
-        assert len(children) >= 3  # gunicorn master and workers, the task worker
+    ) as server:
+        try:
+            banner = read_until(server, "Press Ctrl-C", timeout=120)
+            assert f"annotator is running at http://127.0.0.1:{port}/" in banner
+            assert "alice" in banner and "annotate-demo" in banner
+            children = psutil.Process(server.pid).children(recursive=True)
+            assert len(children) >= 3  # gunicorn master and workers, the task worker
 
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
-            login_page = response.read().decode()
-        assert "Demo accounts" in login_page
-        stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', login_page)[1]
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet}") as response:
-            assert response.status == 200
-            assert "immutable" in response.headers["Cache-Control"]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
+                login_page = response.read().decode()
+            assert "Demo accounts" in login_page
+            stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', login_page)[1]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet}") as response:
+                assert response.status == 200
+                assert "immutable" in response.headers["Cache-Control"]
 
-        os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=60)
-        output = server.stdout.read()
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGKILL)
+            os.killpg(server.pid, signal.SIGINT)
+            server.wait(timeout=60)
+            output = server.stdout.read()
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGKILL)
 
     assert server.returncode == 0, output
     assert "Stopped." in output
