@@ -44,6 +44,7 @@ def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
         "STATIC_ROOT": str(tmp_path / "static"),
         "SECRET_KEY": "test-only-" + "s" * 50,
         "ANNOTATOR_DEMO": "1",
+        "PYTHONUNBUFFERED": "1",  # the banner must reach the pipe as soon as it is printed
     }
     with subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port)],
