@@ -32,20 +32,20 @@ def database_url(data_dir: Path) -> str:
     """Start (or join) the embedded server and return a URL for our database."""
     pgdata = data_dir / "postgres"
     pgdata.mkdir(parents=True, exist_ok=True)
-    _forget_dead_users(pgdata)
+    forget_dead_users(data_dir)
     server = get_server(pgdata, cleanup_mode="stop")
     _create_database(server.get_uri())
     return server.get_uri(DATABASE_NAME)
 
 
-def _forget_dead_users(pgdata: Path) -> None:
+def forget_dead_users(data_dir: Path) -> None:
     """Drop processes that died without unregistering (SIGKILL, power loss).
 
     pgserver keeps the pids of its users in a file and stops the server only
     when the last of them exits; a killed process would otherwise keep the
     server running forever.
     """
-    pid_file = pgdata / ".handle_pids.json"
+    pid_file = data_dir / "postgres" / ".handle_pids.json"
     with PostgresServer._lock:
         if not pid_file.exists():
             return

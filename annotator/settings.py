@@ -100,7 +100,8 @@ TEMPLATES = [
 ]
 
 # Database: any PostgreSQL through DATABASE_URL, else the embedded server.
-if os.environ.get("DATABASE_URL"):
+EMBEDDED_POSTGRES = not os.environ.get("DATABASE_URL")
+if not EMBEDDED_POSTGRES:
     _database_url = os.environ["DATABASE_URL"]
 else:
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psycopg
 
-from annotator.embedded_postgres import DATABASE_NAME, _forget_dead_users
+from annotator.embedded_postgres import DATABASE_NAME, forget_dead_users
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,11 +55,13 @@ def test_a_management_command_starts_the_server_and_its_exit_stops_it(tmp_path):
 def test_it_forgets_processes_that_died_without_saying_so(tmp_path):
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    (tmp_path / ".handle_pids.json").write_text(json.dumps([os.getpid(), dead.pid]))
+    pid_file = tmp_path / "postgres" / ".handle_pids.json"
+    pid_file.parent.mkdir()
+    pid_file.write_text(json.dumps([os.getpid(), dead.pid]))
 
-    _forget_dead_users(tmp_path)
+    forget_dead_users(tmp_path)
 
-    assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid()]
+    assert json.loads(pid_file.read_text()) == [os.getpid()]
 
 
 def test_the_test_suite_itself_runs_on_postgresql(db):

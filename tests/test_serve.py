@@ -11,6 +11,7 @@ import urllib.request
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.test_embedded_postgres import postmaster_running
 
@@ -36,7 +37,16 @@ def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
     raise AssertionError(f"never saw {marker!r}; output was:\n{seen}")
 
 
-def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
+def ctrl_c(process: subprocess.Popen) -> None:
+    os.killpg(process.pid, signal.SIGINT)  # a terminal signals the whole process group
+
+
+def supervisor_stop(process: subprocess.Popen) -> None:
+    process.terminate()  # systemd, Docker, … signal only the process they started
+
+
+@pytest.mark.parametrize("stop", [ctrl_c, supervisor_stop])
+def test_it_serves_the_demo_and_stopping_it_stops_everything(tmp_path, stop):
     port = free_port()
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
     env |= {
@@ -70,7 +80,7 @@ def test_it_serves_the_demo_and_ctrl_c_stops_everything(tmp_path):
                 assert response.status == 200
                 assert "immutable" in response.headers["Cache-Control"]
 
-            os.killpg(server.pid, signal.SIGINT)
+            stop(server)
             server.wait(timeout=60)
             output = server.stdout.read()
         finally:

@@ -39,9 +39,7 @@ class Command(BaseCommand):
         )  # fmt: skip
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)
         children = [web, worker]
-        # Ctrl-C reaches every process of the terminal; SIGTERM (from a
-        # supervisor) reaches only us: treat it as Ctrl-C, which stops the children.
-        signal.signal(signal.SIGTERM, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, self._forward_sigterm(children))
         try:
             self._wait_until_up(url, children)
             self._print_welcome(url)
@@ -52,7 +50,12 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping…")
         finally:
             self._stop(children)
-        # The embedded PostgreSQL stops when this, its last user, exits.
+            # A child that had to be killed never unregistered from the embedded
+            # PostgreSQL; forget it, so the server stops when we, its last user, exit.
+            if settings.EMBEDDED_POSTGRES:
+                from annotator.embedded_postgres import forget_dead_users
+
+                forget_dead_users(settings.DATA_DIR)
         self.stdout.write("Stopped.")
 
     def _wait_until_up(self, url: str, children: list[subprocess.Popen]) -> None:
@@ -78,13 +81,39 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
 
     @staticmethod
+    def _forward_sigterm(children: list[subprocess.Popen]):
+        """Ctrl-C reaches every process of the terminal, SIGTERM (from a supervisor)
+        only us: pass it on, then stop as for Ctrl-C."""
+
+        def handler(signum, frame):
+            for child in children:
+                child.send_signal(signal.SIGTERM)
+            raise KeyboardInterrupt
+
+        return handler
+
+    @staticmethod
     def _stop(children: list[subprocess.Popen]) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        # After Ctrl-C the children are already shutting down, and a second signal
+        # would make them quit at once, without unregistering from the database.
+        # So wait first, and hurry only those still running (as when only we got
+        # the signal).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if not _all_exit(children, timeout=10):
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            if not _all_exit(children, timeout=10):
+                for child in children:
+                    child.kill()
+                _all_exit(children, timeout=None)
+
+
+def _all_exit(children: list[subprocess.Popen], timeout: float | None) -> bool:
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for child in children:
+        try:
+            child.wait(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            return False
+    return True
