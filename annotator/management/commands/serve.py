@@ -39,6 +39,8 @@ class Command(BaseCommand):
         )  # fmt: skip
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)
         children = [web, worker]
+        # Started in the background by a script, we would inherit an ignored SIGINT.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, self._forward_sigterm(children))
         try:
             self._wait_until_up(url, children)
