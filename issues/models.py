@@ -4,9 +4,11 @@ Each issue and comment keeps the complete JSON object it came from, so a
 field we do not model yet is never lost from a dump.
 """
 
+from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.urls import reverse
 
 
 class Repository(models.Model):
@@ -41,13 +43,17 @@ class Issue(models.Model):
     state = models.CharField(max_length=10, choices=State)
     # GitHub's state_reason: completed, not_planned, reopened, duplicate; empty in old dumps.
     state_reason = models.CharField(max_length=20, blank=True)
-    labels = ArrayField(models.CharField(max_length=100), default=list, blank=True)
-    created_at = models.DateTimeField()
-    updated_at = models.DateTimeField()
+    labels = ArrayField(models.TextField(), default=list, blank=True)
+    # Unknown in some CSV dumps.
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     html_url = models.URLField(max_length=500)
     is_pull_request = models.BooleanField(default=False)
     payload = models.JSONField(help_text="The original JSON object, verbatim.")
+    # Digest of the record as last imported: an identical record in a later
+    # dump is recognised without being written again.
+    import_hash = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["repository", "number"]
@@ -61,15 +67,85 @@ class Issue(models.Model):
 
 
 class IssueComment(models.Model):
-    github_id = models.BigIntegerField(unique=True)
+    # Null for comments that came as bare bodies (the "datasets" layout of dumps).
+    github_id = models.BigIntegerField(unique=True, null=True, blank=True)
     issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="comments")
     author_login = models.CharField(max_length=100, blank=True)
     body = models.TextField(blank=True)
-    created_at = models.DateTimeField()
+    created_at = models.DateTimeField(null=True, blank=True)
     payload = models.JSONField(help_text="The original JSON object, verbatim.")
 
     class Meta:
-        ordering = ["created_at", "github_id"]
+        ordering = ["created_at", "github_id", "id"]
 
     def __str__(self) -> str:
         return f"Comment {self.github_id} on {self.issue}"
+
+
+class ImportRun(models.Model):
+    """One import of dump files or of a GitHub repository: what, by whom, with what result."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    class Source(models.TextChoices):
+        UPLOAD = "upload", "web upload"
+        COMMAND = "command", "command line"
+        GITHUB = "github", "GitHub API"
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source = models.CharField(max_length=10, choices=Source)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    # [{"name", "size", "sha256"}] for files; the repository for a GitHub import.
+    files = models.JSONField(default=list, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="Format, filters, study, strict mode.")
+    bytes_total = models.BigIntegerField(default=0)
+    bytes_read = models.BigIntegerField(default=0)
+    records_read = models.PositiveIntegerField(default=0)
+    # {"created": …, "updated": …, "unchanged": …, "skipped": {reason: n}, "failed": …, …}
+    counts = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True, help_text="Why the run stopped, if it did not finish.")
+    # Where an interrupted GitHub import goes on from (the next page's URL).
+    resume_url = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} ({self.get_source_display()}, {self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("issues:import_detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+    @property
+    def percent_done(self) -> int:
+        if self.is_finished:
+            return 100
+        if not self.bytes_total:
+            return 0
+        return min(99, int(100 * self.bytes_read / self.bytes_total))
+
+
+class ImportProblem(models.Model):
+    """A record that could not be imported, or a file that could not be read to its end."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="problems")
+    source = models.CharField(max_length=500, help_text="The file (and archive member) it came from.")
+    location = models.CharField(max_length=100, help_text="Line, item or byte offset in the file.")
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source}, {self.location}: {self.reason}"

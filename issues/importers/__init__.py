@@ -1,0 +1,1 @@
+"""Reading GitHub issue dumps in every common format, and writing them to the database."""

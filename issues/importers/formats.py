@@ -1,0 +1,341 @@
+"""Read dump files of every supported format, streaming, into records.
+
+A path may be a file, a directory (read recursively, in name order), a `.zip`
+of files, or a `.gz` of one file. The layout inside a file is detected from
+its first bytes (`format` overrides):
+
+- JSON: one issue object, an array of them, pages printed back to back
+  (`[…][…]`, `gh api --paginate`) or nested (`[[…],[…]]`, `--slurp`);
+- JSON Lines: one object per line (also GH Archive's hourly files);
+- CSV with a header row.
+
+Each object's kind is recognised by its keys: a REST issue (also with
+python-github-backup's `comment_data`), a REST comment (`issue_url`), a GitHub
+CLI / GraphQL issue (camelCase), a GH Archive event (`type` + `payload`).
+
+Nothing here is held whole in memory: JSON is parsed with ijson, JSON Lines
+and CSV row by row.
+"""
+
+import csv
+import gzip
+import io
+import json
+import sys
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import ijson
+
+from issues.importers import records
+from issues.importers.records import CommentRecord, IssueRecord, Problem
+
+FORMATS = {
+    "rest": "GitHub REST API issue objects (JSON or JSON Lines)",
+    "jsonl": "JSON Lines of issue objects",
+    "comments": "GitHub REST API issue-comment objects (JSON or JSON Lines)",
+    "gh": "GitHub CLI / GraphQL JSON (gh issue list --json …)",
+    "gharchive": "GH Archive hourly files (IssuesEvent, IssueCommentEvent)",
+    "csv": "CSV with a header row",
+}
+ISSUE_EVENTS = {"IssuesEvent", "IssueCommentEvent"}
+PEEK = 64 * 1024
+
+# Bodies of a megabyte and more are normal; the csv module's default limit is 128 KB.
+csv.field_size_limit(sys.maxsize)
+
+
+@dataclass(slots=True)
+class Skipped:
+    """A record that is not an issue or comment at all (e.g. a GH Archive PushEvent)."""
+
+    where: str
+    reason: str
+
+
+Record = IssueRecord | CommentRecord | Problem | Skipped
+
+
+class ByteProgress:
+    """How many bytes of the input files have been read, for progress bars."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self._done = 0
+        self._current: IO[bytes] | None = None
+
+    @property
+    def read(self) -> int:
+        current = 0
+        if self._current is not None and not self._current.closed:
+            current = self._current.tell()
+        return min(self.total, self._done + current)
+
+    def open(self, path: Path) -> IO[bytes]:
+        self._current = path.open("rb")
+        return self._current
+
+    def close(self, path: Path) -> None:
+        if self._current is not None:
+            self._current.close()
+        self._current = None
+        self._done += path.stat().st_size
+
+
+def input_files(paths: list[Path]) -> list[Path]:
+    """Every file named, directories expanded (in name order, hidden files left out)."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            files += sorted(
+                child
+                for child in path.rglob("*")
+                if child.is_file() and not any(part.startswith(".") for part in child.relative_to(path).parts)
+            )
+        elif path.exists():
+            files.append(path)
+        else:
+            raise FileNotFoundError(f"{path}: no such file or directory")
+    return files
+
+
+def read_file(
+    path: Path, progress: ByteProgress, *, format: str | None = None, repository: tuple[str, str] | None = None
+) -> Iterator[Record]:
+    """Every record of one file (a zip's members one after the other)."""
+    raw = progress.open(path)
+    try:
+        if zipfile.is_zipfile(raw):
+            raw.seek(0)
+            with zipfile.ZipFile(raw) as archive:
+                for member in sorted(archive.infolist(), key=lambda info: info.filename):
+                    if member.is_dir() or Path(member.filename).name.startswith("."):
+                        continue
+                    with archive.open(member) as stream:
+                        name = f"{path.name}:{member.filename}"
+                        yield from _read_stream(stream, name, format=format, repository=repository)
+        else:
+            raw.seek(0)
+            yield from _read_stream(raw, path.name, format=format, repository=repository)
+    finally:
+        progress.close(path)
+
+
+def _read_stream(stream: IO[bytes], name: str, *, format, repository) -> Iterator[Record]:
+    try:
+        stream = _decompressed(stream, name)
+        head = _peek(stream)
+        layout = _layout(name, head, format)
+        if layout is None:
+            yield Problem("the whole file", _unknown_layout(head))
+            return
+        kind = {"comments": "comment", "gh": "gh", "gharchive": "event"}.get(format)
+        read = {"json": _read_json, "jsonl": _read_json_lines, "csv": _read_csv}[layout]
+        for record in read(stream, kind=kind, repository=repository):
+            if isinstance(record, Problem | Skipped):
+                record.where = f"{name}, {record.where}"
+            else:
+                record.where = f"{name}, {record.where}"
+                for comment in getattr(record, "comments", None) or ():
+                    comment.where = record.where
+            yield record
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        # A truncated .gz or zip member: what came before it is kept.
+        yield Problem(f"{name}, at the end", f"the file is damaged or truncated: {error}")
+
+
+def _decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
+    buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
+    if buffered.peek(2)[:2] == b"\x1f\x8b":
+        return io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"), buffer_size=1024 * 1024)
+    return buffered
+
+
+def _peek(stream: IO[bytes]) -> bytes:
+    return stream.peek(PEEK)[:PEEK]
+
+
+def _layout(name: str, head: bytes, format: str | None) -> str | None:
+    if format == "csv":
+        return "csv"
+    if format in {"jsonl", "gharchive"}:
+        return "jsonl"
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if start == b"[":
+        return "json"
+    if start == b"{":
+        first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        try:
+            json.loads(first_line)
+        except ValueError:
+            return "json"  # a pretty-printed object spans many lines
+        return "jsonl"
+    if format is None and (name.lower().removesuffix(".gz").endswith(".csv") or start.isalpha() or start == b'"'):
+        return "csv"
+    return None
+
+
+def _unknown_layout(head: bytes) -> str:
+    if not head.strip():
+        return "the file is empty"
+    return "not a JSON dump of objects or arrays, nor a CSV file with a header (use --format to say which it is)"
+
+
+# --- JSON: objects, arrays, pages back to back, nested pages ---
+
+
+def _read_json(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
+    head = stream.peek(PEEK).lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"\xef\xbb\xbf"):
+        stream.read(3)
+    prefix = "item"
+    if head[:1] == b"[" and head[1:].lstrip(b" \t\r\n")[:1] == b"[":
+        prefix = "item.item"  # gh api --paginate --slurp: [[…],[…]]
+    elif head[:1] == b"{":
+        prefix = ""  # one object, or several back to back
+    index = 0
+    try:
+        for index, obj in enumerate(ijson.items(stream, prefix, multiple_values=True, use_float=True), 1):
+            yield from _records_of(obj, f"item {index}", None, kind, repository)
+    except ijson.JSONError as error:
+        where = f"after item {index}" if index else "at the start"
+        yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
+    except UnicodeDecodeError as error:
+        yield Problem(f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read")
+
+
+# --- JSON Lines ---
+
+
+def _read_json_lines(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
+    for number, line in enumerate(stream, 1):
+        line, nul_removed = records.Cleaner.bytes(line)
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            text = line.decode("utf-8-sig" if number == 1 else "utf-8").strip()
+        except UnicodeDecodeError as error:
+            yield Problem(where, f"invalid UTF-8 at byte {error.start + 1} of the line")
+            continue
+        try:
+            obj = json.loads(text)
+        except ValueError as error:
+            reason = "truncated JSON" if not line.endswith(b"\n") else f"not valid JSON ({error})"
+            yield Problem(where, reason)
+            continue
+        if isinstance(obj, list):  # a page of objects on one line
+            for index, item in enumerate(obj, 1):
+                yield from _records_of(item, f"{where}, item {index}", None, kind, repository)
+        else:
+            for record in _records_of(obj, where, text, kind, repository):
+                if nul_removed and isinstance(record, IssueRecord):
+                    record.nul_removed = True
+                yield record
+
+
+# --- one decoded object, whatever its kind ---
+
+
+def _records_of(obj: Any, where: str, raw: str | None, kind: str | None, repository) -> Iterator[Record]:
+    kind = kind or _kind_of(obj)
+    if kind == "comment":
+        yield records.rest_comment(obj, where, repository=repository)
+    elif kind == "gh":
+        yield records.cli_issue(obj, where, repository=repository)
+    elif kind == "event":
+        yield from _event_records(obj, where)
+    else:
+        yield records.rest_issue(obj, where, raw=raw, repository=repository)
+
+
+def _kind_of(obj: Any) -> str:
+    if not isinstance(obj, dict):
+        return "issue"  # and the issue reader says what is wrong with it
+    if "type" in obj and "payload" in obj:
+        return "event"
+    if "issue_url" in obj and "number" not in obj:
+        return "comment"
+    if "number" in obj and "html_url" not in obj and "repository_url" not in obj and "createdAt" in obj:
+        return "gh"
+    return "issue"
+
+
+def _event_records(event: Any, where: str) -> Iterator[Record]:
+    if not isinstance(event, dict) or event.get("type") not in ISSUE_EVENTS:
+        yield Skipped(where, "not an issue event")
+        return
+    payload = event.get("payload") or {}
+    repository = None
+    owner, _, name = ((event.get("repo") or {}).get("name") or "").partition("/")
+    if owner and name:
+        repository = (owner, name)
+    if "issue" not in payload:
+        yield Problem(where, f"{event['type']} without an issue in its payload")
+        return
+    yield records.rest_issue(payload["issue"], where, repository=repository)
+    if event["type"] == "IssueCommentEvent" and isinstance(payload.get("comment"), dict):
+        comment = dict(payload["comment"])
+        comment.setdefault("issue_url", (payload["issue"] or {}).get("url"))
+        yield records.rest_comment(comment, where, repository=repository)
+
+
+# --- CSV ---
+
+
+def _read_csv(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    try:
+        yield from _csv_rows(text, repository)
+    finally:
+        text.detach()  # the file is closed by whoever opened it
+
+
+def _csv_rows(text: IO[str], repository) -> Iterator[Record]:
+    header_line = text.readline()
+    delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    columns = [column.strip().lower() for column in header]
+    has_key = (
+        {"url", "html_url"} & set(columns)
+        or {"repository", "number"} <= set(columns)
+        or ("number" in columns and repository)
+    )
+    if not has_key or "title" not in columns:
+        yield Problem("line 1", f"the header needs url (or repository and number) and title columns; it has {header}")
+        return
+    reader = csv.reader(text, delimiter=delimiter, strict=True)
+    while True:
+        start = reader.line_num + 2
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield Problem(f"line {start}", f"malformed CSV ({error}); the rest of the file could not be read")
+            return
+        where = f"line {start}"
+        if not any(cell.strip() for cell in row):
+            continue
+        if any(_has_surrogates(cell) for cell in row):
+            yield Problem(where, "invalid UTF-8")
+            continue
+        if len(row) != len(columns):
+            yield Problem(where, f"{len(row)} fields where the header has {len(columns)}")
+            continue
+        yield records.csv_issue(dict(zip(columns, row, strict=True)), where, repository=repository)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _short(error: Exception) -> str:
+    return str(error).splitlines()[0][:200]

@@ -1,0 +1,283 @@
+"""An import run: read every record, select, write, count, report.
+
+The command line, the web upload's background task and the GitHub importer
+all go through `ImportService`, which keeps the run's row in `ImportRun`
+up to date (progress, counts, problems) as it goes.
+"""
+
+import csv
+import hashlib
+import random
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import connection
+from django.utils import timezone
+
+from issues.importers import records
+from issues.importers.formats import ByteProgress, Record, Skipped, input_files, read_file
+from issues.importers.records import CommentRecord, IssueRecord, Problem
+from issues.importers.selection import Selection
+from issues.importers.writer import IssueWriter
+from issues.models import ImportProblem, ImportRun
+
+PROGRESS_EVERY = 0.5  # seconds between progress updates
+IMPORT_LOCK = 0x1550E5  # one import at a time: pg_advisory_lock key
+
+
+class StrictModeFailure(Exception):
+    pass
+
+
+@dataclass
+class ImportOptions:
+    format: str | None = None
+    repository: tuple[str, str] | None = None  # for dumps that do not say
+    selection: Selection = field(default_factory=Selection)
+    strict: bool = False
+    study: object = None  # a studies.Study to add the imported issues to
+
+    def as_dict(self) -> dict:
+        options = {"selection": self.selection.as_dict()}
+        if self.format:
+            options["format"] = self.format
+        if self.repository:
+            options["repository"] = "/".join(self.repository)
+        if self.strict:
+            options["strict"] = True
+        if self.study is not None:
+            options["study"] = self.study.slug
+        return options
+
+
+def file_descriptions(paths: list[Path]) -> list[dict]:
+    descriptions = []
+    for path in input_files(paths):
+        with path.open("rb") as file:
+            sha256 = hashlib.file_digest(file, "sha256").hexdigest()
+        descriptions.append({"name": path.name, "size": path.stat().st_size, "sha256": sha256})
+    return descriptions
+
+
+def github_records(issues: Iterable[dict], repository: str) -> Iterable[Record]:
+    """Records of the issue objects the GitHub API returns (comments embedded)."""
+    for index, obj in enumerate(issues, 1):
+        where = f"{repository}, issue {obj.get('number', index) if isinstance(obj, dict) else index}"
+        yield records.rest_issue(obj, where)
+
+
+def resume_url_for(run: ImportRun, options: ImportOptions) -> str:
+    """Where the last interrupted import of the same repository, with the same options, stopped."""
+    interrupted = (
+        ImportRun.objects.filter(source=ImportRun.Source.GITHUB, files=run.files, options=options.as_dict())
+        .exclude(pk=run.pk)
+        .exclude(status=ImportRun.Status.DONE)
+        .exclude(resume_url="")
+        .first()
+    )
+    return interrupted.resume_url if interrupted else ""
+
+
+def write_problems_csv(run: ImportRun, file) -> None:
+    writer = csv.writer(file)
+    writer.writerow(["file", "where", "reason"])
+    for problem in run.problems.iterator():
+        writer.writerow([problem.source, problem.location, problem.reason])
+
+
+class ImportService:
+    """Runs one ImportRun. `on_progress(run)` is called a few times a second (for a progress bar)."""
+
+    def __init__(self, run: ImportRun, options: ImportOptions, on_progress: Callable[[ImportRun], None] | None = None):
+        self.run = run
+        self.options = options
+        self.on_progress = on_progress or (lambda run: None)
+        self.counts: Counter = Counter()
+        self._problems: list[ImportProblem] = []
+        self._selected: dict = {}  # key -> digest of the record imported for it
+        self._unselected: set = set()
+        self._sample: set | None = None
+        self._last_progress = 0.0
+        self._bytes = None
+        self._bytes_before = 0
+
+    # --- entry points ---
+
+    def import_files(self, paths: list[Path]) -> ImportRun:
+        try:
+            files = input_files(paths)
+        except FileNotFoundError as error:
+            self.run.status, self.run.error, self.run.finished_at = ImportRun.Status.FAILED, str(error), timezone.now()
+            self.run.save()
+            return self.run
+        size = sum(path.stat().st_size for path in files)
+        passes = 2 if self.options.strict or self.options.selection.sample else 1
+        return self._run(lambda: self._passes(files, size, passes), bytes_total=size * passes)
+
+    def import_records(self, records: Iterable[Record]) -> ImportRun:
+        """Records from elsewhere (the GitHub API): one pass, no strict pre-check, no sampling."""
+        return self._run(lambda: self._import(records), bytes_total=0)
+
+    # --- the run ---
+
+    def _run(self, work: Callable[[], None], bytes_total: int) -> ImportRun:
+        run = self.run
+        run.status, run.started_at, run.bytes_total, run.options = (
+            ImportRun.Status.RUNNING, timezone.now(), bytes_total, self.options.as_dict(),
+        )  # fmt: skip
+        run.save()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+            # Holding the lock, we know no other import is running: one still marked so was killed.
+            ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk=run.pk).update(
+                status=ImportRun.Status.FAILED, error="Interrupted: the process stopped before the end.",
+                finished_at=timezone.now(),
+            )  # fmt: skip
+            try:
+                work()
+            finally:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
+            run.status = ImportRun.Status.DONE
+        except StrictModeFailure as error:
+            run.status, run.error = ImportRun.Status.FAILED, str(error)
+        except Exception as error:
+            run.status, run.error = ImportRun.Status.FAILED, f"{type(error).__name__}: {error}"
+            raise
+        finally:
+            run.finished_at = timezone.now()
+            self._save_progress(force=True)
+        return run
+
+    def _passes(self, files: list[Path], size: int, passes: int) -> None:
+        if passes == 2:
+            self._bytes = ByteProgress(size)
+            self._survey(files)
+            self._bytes_before = size
+        self._bytes = ByteProgress(size)
+        self._import(self._read(files))
+
+    def _read(self, files: list[Path]) -> Iterable[Record]:
+        for path in files:
+            yield from read_file(path, self._bytes, format=self.options.format, repository=self.options.repository)
+
+    def _survey(self, files: list[Path]) -> None:
+        """A first pass that writes nothing: finds bad records (strict mode) and the sample's candidates."""
+        candidates = set()
+        bad = 0
+        for record in self._read(files):
+            if isinstance(record, Problem):
+                bad += 1
+                if self.options.strict:  # otherwise the import pass reports it
+                    self._problem(record)
+            elif isinstance(record, IssueRecord) and self.options.selection.skip_reason(record) is None:
+                candidates.add(record.key)
+            self.run.records_read += 1
+            self._save_progress()
+        if self.options.strict and bad:
+            self.counts["failed"] = bad
+            raise StrictModeFailure(
+                f"{bad} bad record{'s' if bad != 1 else ''}: nothing was imported (strict mode). "
+                "Fix them, or import without --strict to take the good records."
+            )
+        self.run.records_read = 0
+        sample = self.options.selection.sample
+        if sample:
+            self._sample = set(
+                random.Random(self.options.selection.seed).sample(sorted(candidates), min(sample, len(candidates)))
+            )
+
+    def _import(self, records: Iterable[Record]) -> None:
+        writer = IssueWriter(self.counts, self._problem, self._add_to_study)
+        for record in records:
+            self.run.records_read += 1
+            if isinstance(record, IssueRecord):
+                self._issue(record, writer)
+            elif isinstance(record, CommentRecord):
+                if record.issue_number and (record.repository, record.issue_number) in self._unselected:
+                    self.counts["skipped: comment of an issue left out"] += 1
+                else:
+                    writer.add_comment(record)
+            elif isinstance(record, Skipped):
+                self.counts[f"skipped: {record.reason}"] += 1
+            else:
+                self._problem(record)
+            self._save_progress()
+        writer.finish()
+
+    def _issue(self, record: IssueRecord, writer: IssueWriter) -> None:
+        if record.nul_removed:
+            self.counts["records with NUL characters removed"] += 1
+        key, selection = record.key, self.options.selection
+        if key in self._selected:
+            if self._selected[key] == record.import_hash:
+                self.counts["skipped: duplicate"] += 1
+                return
+        else:
+            reason = selection.skip_reason(record)
+            if reason is None and self._sample is not None and key not in self._sample:
+                reason = "not in the sample"
+            if reason is None and selection.limit and len(self._selected) >= selection.limit:
+                reason = "over the limit"
+            if reason:
+                self.counts[f"skipped: {reason}"] += 1
+                self._unselected.add(key)
+                return
+        self._selected[key] = record.import_hash
+        writer.add_issue(record)
+
+    def _add_to_study(self, issue_ids: list[int]) -> None:
+        if self.options.study is None or not issue_ids:
+            return
+        from studies.models import StudyIssue
+
+        StudyIssue.objects.bulk_create(
+            [StudyIssue(study=self.options.study, issue_id=issue_id) for issue_id in issue_ids], ignore_conflicts=True
+        )
+
+    # --- reporting ---
+
+    def _problem(self, problem: Problem) -> None:
+        self.counts["failed"] += 1
+        source, _, location = problem.where.rpartition(", ")
+        if not source:
+            source, location = location, ""
+        self._problems.append(
+            ImportProblem(run=self.run, source=source[:500], location=location[:100], reason=problem.reason)
+        )
+        if len(self._problems) >= 500:
+            self._save_problems()
+
+    def _save_problems(self) -> None:
+        ImportProblem.objects.bulk_create(self._problems)
+        self._problems = []
+
+    def _save_progress(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_progress < PROGRESS_EVERY:
+            return
+        self._last_progress = now
+        self._save_problems()
+        run = self.run
+        if self._bytes is not None:
+            run.bytes_read = self._bytes_before + self._bytes.read
+        if force and run.status == ImportRun.Status.DONE:
+            run.bytes_read = run.bytes_total
+        run.counts = dict(sorted(self.counts.items()))
+        run.save(
+            update_fields=[
+                "status",
+                "started_at",
+                "finished_at",
+                "bytes_read",
+                "bytes_total",
+                "records_read",
+                "counts",
+                "error",
+            ]
+        )
+        self.on_progress(run)

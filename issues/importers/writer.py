@@ -1,0 +1,272 @@
+"""Write issue and comment records to PostgreSQL in batches, idempotently.
+
+Each batch is one transaction: its issues, their comments and their study
+links are written together or not at all, so a crash or a kill leaves only
+whole batches behind and a rerun completes the job.
+
+Rows go through `COPY` into a temporary staging table, then one
+`INSERT … ON CONFLICT DO UPDATE` merges them on (repository, number),
+updating only rows whose content changed and never replacing an issue with
+an older snapshot of itself. An issue whose record is byte for byte the one
+imported last time (same digest) is not sent at all.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+
+import psycopg
+from django.db import DatabaseError, connection, transaction
+
+from issues.importers.records import CommentRecord, IssueRecord, Problem
+from issues.models import Repository
+
+ISSUE_COLUMNS = (
+    "repository_id", "number", "title", "body", "author_login", "state", "state_reason", "labels",
+    "created_at", "updated_at", "closed_at", "html_url", "is_pull_request", "payload", "import_hash",
+)  # fmt: skip
+UPDATED_COLUMNS = ISSUE_COLUMNS[2:]
+COMMENT_COLUMNS = ("github_id", "issue_id", "author_login", "body", "created_at", "payload")
+BATCH_ISSUES = 1000
+BATCH_BYTES = 16 * 1024 * 1024
+
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS import_issue (LIKE issues_issue INCLUDING DEFAULTS);
+ALTER TABLE import_issue DROP COLUMN IF EXISTS id;
+CREATE TEMP TABLE IF NOT EXISTS import_comment (LIKE issues_issuecomment);
+ALTER TABLE import_comment DROP COLUMN IF EXISTS id;
+TRUNCATE import_issue, import_comment;
+"""
+_MERGE_ISSUES = f"""
+INSERT INTO issues_issue ({", ".join(ISSUE_COLUMNS)})
+SELECT {", ".join(ISSUE_COLUMNS)} FROM import_issue
+ON CONFLICT (repository_id, number) DO UPDATE SET
+    {", ".join(f"{column} = EXCLUDED.{column}" for column in UPDATED_COLUMNS)}
+WHERE NOT coalesce(issues_issue.updated_at > EXCLUDED.updated_at, false)
+  AND ({", ".join(f"issues_issue.{column}" for column in UPDATED_COLUMNS[:-1])})
+      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in UPDATED_COLUMNS[:-1])})
+RETURNING id, repository_id, number, xmax = 0
+"""
+_MERGE_COMMENTS = f"""
+INSERT INTO issues_issuecomment ({", ".join(COMMENT_COLUMNS)})
+SELECT {", ".join(COMMENT_COLUMNS)} FROM import_comment WHERE github_id IS NOT NULL
+ON CONFLICT (github_id) DO UPDATE SET
+    {", ".join(f"{column} = EXCLUDED.{column}" for column in COMMENT_COLUMNS[1:])}
+WHERE ({", ".join(f"issues_issuecomment.{column}" for column in COMMENT_COLUMNS[1:])})
+      IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in COMMENT_COLUMNS[1:])})
+RETURNING xmax = 0
+"""
+# An issue's full list of comments replaces what was stored: deleted comments go,
+# and bare comment bodies (no GitHub id to merge on) are written anew.
+_REMOVE_STALE_COMMENTS = """
+DELETE FROM issues_issuecomment stored
+WHERE stored.issue_id = ANY(%s)
+  AND (stored.github_id IS NULL
+       OR NOT EXISTS (SELECT FROM import_comment new WHERE new.github_id = stored.github_id))
+"""
+_INSERT_BARE_COMMENTS = f"""
+INSERT INTO issues_issuecomment ({", ".join(COMMENT_COLUMNS)})
+SELECT {", ".join(COMMENT_COLUMNS)} FROM import_comment WHERE github_id IS NULL
+"""
+
+
+class KnownIssue:
+    __slots__ = ("id", "import_hash", "updated_at")
+
+    def __init__(self, id, import_hash, updated_at):
+        self.id, self.import_hash, self.updated_at = id, import_hash, updated_at
+
+
+class IssueWriter:
+    """Collects records into batches and merges them into the database.
+
+    `counts` gets created / updated / unchanged and the comment counts;
+    `on_problem` hears about every record the database refused or that
+    could not be joined; `on_issue_ids` gets the ids of every issue written
+    or found unchanged (to add them to a study).
+    """
+
+    def __init__(self, counts: Counter, on_problem: Callable[[Problem], None], on_issue_ids=None):
+        self.counts = counts
+        self.on_problem = on_problem
+        self.on_issue_ids = on_issue_ids or (lambda ids: None)
+        self._repository_ids: dict[tuple[str, str], int] = {}
+        self._known: dict[int, dict[int, KnownIssue]] = {}
+        self._issues: dict[tuple[int, int], IssueRecord] = {}
+        self._issue_bytes = 0
+        self._comments: list[CommentRecord] = []
+        self._orphans: list[CommentRecord] = []
+
+    # --- issues ---
+
+    def add_issue(self, record: IssueRecord) -> None:
+        repository_id = self._repository_id(record.repository)
+        known = self._known_issues(repository_id).get(record.number)
+        if known and known.import_hash == record.import_hash:
+            self.counts["unchanged"] += 1
+            self.on_issue_ids([known.id])
+            return
+        if known and known.updated_at and record.updated_at and known.updated_at > record.updated_at:
+            self.counts["skipped: older snapshot"] += 1
+            self.on_issue_ids([known.id])
+            return
+        key = (repository_id, record.number)
+        earlier = self._issues.get(key)
+        if earlier is not None:
+            # Two snapshots of one issue in a batch (GH Archive, overlapping pages): the latest wins.
+            self.counts["skipped: older snapshot"] += 1
+            if earlier.updated_at and record.updated_at and earlier.updated_at > record.updated_at:
+                return
+            self._issue_bytes -= len(earlier.payload_json)
+        self._issues[key] = record
+        self._issue_bytes += len(record.payload_json)
+        if len(self._issues) >= BATCH_ISSUES or self._issue_bytes >= BATCH_BYTES:
+            self.flush()
+
+    def add_comment(self, record: CommentRecord) -> None:
+        self._comments.append(record)
+        if len(self._comments) >= BATCH_ISSUES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is pending: issues first, so that comments find them."""
+        if self._issues:
+            batch, self._issues, self._issue_bytes = list(self._issues.values()), {}, 0
+            self._write_safely(batch, self._write_issues)
+        if self._comments:
+            batch, self._comments = self._comments, []
+            self._write_safely(batch, self._write_comments)
+
+    def finish(self) -> None:
+        """Flush, then retry comments whose issue came later in the dump."""
+        self.flush()
+        orphans, self._orphans = self._orphans, []
+        for comment in orphans:
+            self.add_comment(comment)
+        self.flush()
+        for comment in self._orphans:
+            owner, name = comment.repository
+            self.on_problem(
+                Problem(
+                    comment.where,
+                    f"comment {comment.github_id}: issue {owner}/{name}#{comment.issue_number} "
+                    "is neither in this dump nor in the database",
+                )  # fmt: skip
+            )
+        self._orphans = []
+
+    def _write_safely(self, batch: list, write: Callable[[list], None]) -> None:
+        """Write a batch in one transaction; should the database refuse it, find the culprits one by one."""
+        counts_before, orphans_before = self.counts.copy(), len(self._orphans)
+        try:
+            with transaction.atomic():
+                write(batch)
+            return
+        except (DatabaseError, psycopg.Error):  # COPY errors come straight from psycopg
+            self.counts.clear()
+            self.counts.update(counts_before)
+            del self._orphans[orphans_before:]
+        for record in batch:
+            try:
+                with transaction.atomic():
+                    write([record])
+            except (DatabaseError, psycopg.Error) as error:
+                reason = str(error).splitlines()[0]
+                self.on_problem(Problem(record.where, f"the database refused it: {reason}"))
+
+    def _write_issues(self, batch: list[IssueRecord]) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(_STAGING)
+            with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
+                for record in batch:
+                    copy.write_row((
+                        self._repository_ids[record.repository], record.number, record.title, record.body,
+                        record.author_login, record.state, record.state_reason, record.labels,
+                        record.created_at, record.updated_at, record.closed_at, record.html_url,
+                        record.is_pull_request, record.payload_json, record.import_hash,
+                    ))  # fmt: skip
+            cursor.execute(_MERGE_ISSUES)
+            written = cursor.fetchall()
+            ids = {}
+            for issue_id, repository_id, number, created in written:
+                self.counts["created" if created else "updated"] += 1
+                ids[(repository_id, number)] = issue_id
+            self.counts["unchanged"] += len(batch) - len(written)
+            if len(written) < len(batch):
+                cursor.execute(
+                    "SELECT i.id, i.repository_id, i.number FROM import_issue s "
+                    "JOIN issues_issue i USING (repository_id, number)"
+                )
+                for issue_id, repository_id, number in cursor.fetchall():
+                    ids.setdefault((repository_id, number), issue_id)
+            self._write_embedded_comments(cursor, batch, ids)
+        for record in batch:
+            key = (self._repository_ids[record.repository], record.number)
+            self._known[key[0]][record.number] = KnownIssue(ids[key], record.import_hash, record.updated_at)
+        self.on_issue_ids(list(ids.values()))
+
+    def _write_embedded_comments(self, cursor, batch: list[IssueRecord], ids: dict) -> None:
+        with_comments = [record for record in batch if record.comments is not None]
+        if not with_comments:
+            return
+        cursor.execute("TRUNCATE import_comment")
+        with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
+            for record in with_comments:
+                issue_id = ids[(self._repository_ids[record.repository], record.number)]
+                for comment in record.comments:
+                    copy.write_row(self._comment_row(comment, issue_id))
+        issue_ids = [ids[(self._repository_ids[record.repository], record.number)] for record in with_comments]
+        cursor.execute(_REMOVE_STALE_COMMENTS, [issue_ids])
+        removed = cursor.rowcount
+        cursor.execute(_INSERT_BARE_COMMENTS)
+        bare = cursor.rowcount
+        self._merge_comments(cursor)
+        # Bare bodies are deleted and written anew each time; count only the difference.
+        self.counts["comments removed"] += max(0, removed - bare)
+
+    # --- comments from their own files ---
+
+    def _write_comments(self, batch: list[CommentRecord]) -> None:
+        rows = {}
+        for comment in batch:
+            repository_id = self._repository_id(comment.repository)
+            known = self._known_issues(repository_id).get(comment.issue_number)
+            if known is None:
+                self._orphans.append(comment)
+            else:
+                rows[comment.github_id] = self._comment_row(comment, known.id)  # the last copy wins
+        if not rows:
+            return
+        with connection.cursor() as cursor:
+            cursor.execute(_STAGING)
+            with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows.values():
+                    copy.write_row(row)
+            self._merge_comments(cursor)
+
+    def _merge_comments(self, cursor) -> None:
+        cursor.execute(_MERGE_COMMENTS)
+        for (created,) in cursor.fetchall():
+            self.counts["comments created" if created else "comments updated"] += 1
+
+    @staticmethod
+    def _comment_row(comment: CommentRecord, issue_id: int) -> tuple:
+        return (comment.github_id, issue_id, comment.author_login, comment.body, comment.created_at,
+                comment.payload_json)  # fmt: skip
+
+    # --- what is already stored ---
+
+    def _repository_id(self, repository: tuple[str, str]) -> int:
+        if repository not in self._repository_ids:
+            owner, name = repository
+            self._repository_ids[repository] = Repository.objects.get_or_create(owner=owner, name=name)[0].pk
+        return self._repository_ids[repository]
+
+    def _known_issues(self, repository_id: int) -> dict[int, KnownIssue]:
+        if repository_id not in self._known:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT number, id, import_hash, updated_at FROM issues_issue WHERE repository_id = %s",
+                    [repository_id],
+                )
+                self._known[repository_id] = {row[0]: KnownIssue(*row[1:]) for row in cursor.fetchall()}
+        return self._known[repository_id]
