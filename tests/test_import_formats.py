@@ -23,9 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def numbers(repository: str = "octo/widgets") -> list[int]:
     owner, name = repository.split("/")
-    return list(
-        Issue.objects.filter(repository__owner=owner, repository__name=name).values_list("number", flat=True)
-    )
+    return list(Issue.objects.filter(repository__owner=owner, repository__name=name).values_list("number", flat=True))
 
 
 def test_it_imports_the_real_rest_samples_one_object_per_file_verbatim():
@@ -194,7 +192,7 @@ def test_it_reads_csv_with_semicolons_bom_crlf_and_multiline_bodies(tmp_path):
     text = (
         "\ufeffhtml_url;title;body;labels;state;created_at;author;effect\r\n"
         'https://github.com/octo/widgets/issues/5;Wrong gradient;"Line one\r\n\r\n```python\r\nx = 1\r\n```";'
-        "\"type:bug; comp:ops\";closed;2023-02-01T10:00:00Z;mona;wrong output\r\n"
+        '"type:bug; comp:ops";closed;2023-02-01T10:00:00Z;mona;wrong output\r\n'
         "https://github.com/octo/widgets/issues/6;Slow import;;;open;2023-02-02;lisa;\r\n"
     )
     dump = tmp_path / "issues.csv"

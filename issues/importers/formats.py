@@ -43,6 +43,7 @@ FORMATS = {
 }
 ISSUE_EVENTS = {"IssuesEvent", "IssueCommentEvent"}
 PEEK = 64 * 1024
+JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 
 # Bodies of a megabyte and more are normal; the csv module's default limit is 128 KB.
 csv.field_size_limit(sys.maxsize)
@@ -173,7 +174,8 @@ def _layout(name: str, head: bytes, format: str | None) -> str | None:
         except ValueError:
             return "json"  # a pretty-printed object spans many lines
         return "jsonl"
-    if format is None and (name.lower().removesuffix(".gz").endswith(".csv") or start.isalpha() or start == b'"'):
+    suffix = Path(name.lower().removesuffix(".gz")).suffix
+    if format is None and suffix not in JSON_SUFFIXES and (suffix == ".csv" or start.isalpha() or start == b'"'):
         return "csv"
     return None
 

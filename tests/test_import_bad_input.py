@@ -1,0 +1,183 @@
+"""Bad input: every bad record is named with its place and reason; the good ones still get in."""
+
+import gzip
+import json
+
+import pytest
+
+from issues.models import Issue
+from tests.importing import import_paths, problems, rest_issue, write_json, write_jsonl
+
+pytestmark = pytest.mark.django_db
+
+
+def test_it_reports_a_malformed_line_and_imports_the_rest(tmp_path):
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text(json.dumps(rest_issue(1)) + "\n{not json\n" + json.dumps(rest_issue(3)) + "\n")
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 2
+    assert run.counts["failed"] == 1
+    [problem] = problems(run)
+    assert problem.startswith("dump.jsonl, line 2: not valid JSON")
+
+
+def test_it_keeps_what_precedes_the_cut_in_a_truncated_json_array(tmp_path):
+    text = json.dumps([rest_issue(1), rest_issue(2), rest_issue(3)], indent=1)
+    dump = tmp_path / "cut.json"
+    dump.write_text(text[: len(text) * 3 // 4])
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 2
+    [problem] = problems(run)
+    assert problem.startswith("cut.json, after item 2: not valid JSON")
+    assert "the rest of the file could not be read" in problem
+
+
+def test_it_reports_a_truncated_last_line(tmp_path):
+    dump = tmp_path / "cut.jsonl"
+    dump.write_text(json.dumps(rest_issue(1)) + "\n" + json.dumps(rest_issue(2))[:-40])
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 1
+    assert problems(run) == ["cut.jsonl, line 2: truncated JSON"]
+
+
+def test_it_reports_a_truncated_gzip_file(tmp_path):
+    compressed = gzip.compress("".join(json.dumps(rest_issue(n)) + "\n" for n in range(1, 5000)).encode())
+    dump = tmp_path / "cut.jsonl.gz"
+    dump.write_bytes(compressed[: len(compressed) // 2])
+
+    run = import_paths(dump)
+
+    assert 0 < run.counts["created"] < 4999
+    [problem] = problems(run)
+    assert "damaged or truncated" in problem
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ('"just a string"', "not a JSON dump of objects or arrays"),
+        ("", "the file is empty"),
+        ("\x89PNG\r\n\x1a\n", "not a JSON dump of objects or arrays"),
+    ],
+)
+def test_it_rejects_a_file_that_is_not_a_dump(tmp_path, content, reason):
+    dump = tmp_path / "odd.json"
+    dump.write_text(content)
+
+    run = import_paths(dump)
+
+    assert run.counts["failed"] == 1
+    assert reason in problems(run)[0]
+
+
+def test_it_names_each_item_of_the_wrong_type(tmp_path):
+    run = import_paths(write_json(tmp_path / "numbers.json", [rest_issue(1), 42, "x"]))
+
+    assert run.counts["created"] == 1
+    assert problems(run) == [
+        "numbers.json, item 2: expected a JSON object, found a number",
+        "numbers.json, item 3: expected a JSON object, found a string",
+    ]
+
+
+def test_it_names_records_missing_number_or_title(tmp_path):
+    no_number = rest_issue(1)
+    del no_number["number"]
+    no_title = rest_issue(2, title="  ")
+
+    run = import_paths(write_jsonl(tmp_path / "d.jsonl", [no_number, no_title, rest_issue(3)]))
+
+    assert run.counts["created"] == 1
+    assert problems(run) == [
+        "d.jsonl, line 1: issue ?: missing or bad 'number'",
+        "d.jsonl, line 2: issue 2: missing title",
+    ]
+
+
+def test_it_reports_invalid_utf8_line_by_line(tmp_path):
+    dump = tmp_path / "latin1.jsonl"
+    bad = json.dumps(rest_issue(2, title="Café"), ensure_ascii=False).encode().replace("é".encode(), b"\xe9")
+    dump.write_bytes(json.dumps(rest_issue(1)).encode() + b"\n" + bad + b"\n")
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 1
+    assert problems(run)[0].startswith("latin1.jsonl, line 2: invalid UTF-8 at byte")
+
+
+def test_it_reports_invalid_utf8_in_a_csv_row(tmp_path):
+    dump = tmp_path / "d.csv"
+    dump.write_bytes(b"url,title\nhttps://github.com/o/r/issues/1,Caf\xe9\nhttps://github.com/o/r/issues/2,Fine\n")
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 1
+    assert problems(run) == ["d.csv, line 2: invalid UTF-8"]
+
+
+def test_it_strips_nul_characters_and_counts_them(tmp_path):
+    dump = write_jsonl(tmp_path / "nul.jsonl", [rest_issue(1, body="before\u0000after", title="T\u0000")])
+
+    run = import_paths(dump)
+
+    issue = Issue.objects.get(number=1)
+    assert (issue.body, issue.title) == ("beforeafter", "T")
+    assert issue.payload["body"] == "beforeafter"
+    assert run.counts["records with NUL characters removed"] == 1
+
+
+def test_it_strips_raw_nul_bytes_from_csv(tmp_path):
+    dump = tmp_path / "d.csv"
+    dump.write_bytes(b"url,title,body\nhttps://github.com/o/r/issues/1,Title,bo\x00dy\n")
+
+    run = import_paths(dump)
+
+    assert Issue.objects.get(number=1).body == "body"
+    assert run.counts["records with NUL characters removed"] == 1
+
+
+def test_it_takes_megabyte_bodies_and_thousands_of_labels(tmp_path):
+    body = "```\n" + "Traceback line\n" * 70_000 + "```"
+    labels = [{"name": f"label-{n}"} for n in range(3000)]
+
+    run = import_paths(write_jsonl(tmp_path / "big.jsonl", [rest_issue(1, body=body, labels=labels)]))
+
+    assert run.counts["created"] == 1
+    issue = Issue.objects.get(number=1)
+    assert len(issue.body) > 1_000_000 and issue.body == body
+    assert len(issue.labels) == 3000
+
+
+def test_it_isolates_a_record_the_database_refuses(tmp_path):
+    # Issue numbers are 32-bit in the database; only the database can say no to this one.
+    dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(3_000_000_000), rest_issue(2)])
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 2
+    [problem] = problems(run)
+    assert problem.startswith("d.jsonl, line 2: the database refused it")
+    assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 2]
+
+
+def test_it_reports_a_bad_state(tmp_path):
+    run = import_paths(write_jsonl(tmp_path / "d.jsonl", [rest_issue(1, state="merged")]))
+
+    assert problems(run) == ["d.jsonl, line 1: issue 1: state must be open or closed, not 'merged'"]
+
+
+def test_it_reports_a_csv_without_the_columns_it_needs(tmp_path):
+    dump = tmp_path / "d.csv"
+    dump.write_text("id,name\n1,x\n")
+
+    run = import_paths(dump)
+
+    assert problems(run) == [
+        "d.csv, line 1: the header needs url (or repository and number) and title columns; it has ['id', 'name']"
+    ]
