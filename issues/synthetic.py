@@ -33,7 +33,7 @@ LAST_ACTIVITY = calendar.timegm((2026, 10, 31, 0, 0, 0))
 DAY = 86_400
 
 # Body sizes (characters): lognormal around the median, a tail of long logs, rare giant dumps.
-BODY_MEDIAN = 1_500
+BODY_MEDIAN = 1_430
 BODY_SIGMA = 0.8
 LONG_LOG_SHARE = 0.015
 GIANT_EVERY = 2_000
@@ -987,8 +987,8 @@ _BUILD_TEXT = (
     "Bazel version {bazel}, GCC {gcc}, CUDA {cuda}.",
     "The wheel for Python {python} seems to be missing from PyPI.",
 )
+_PR_OPENING = "This PR fixes the problem reported in #{other_number}: `{api}` {problem} {condition}."
 _PR_TEXT = (
-    "This PR fixes the problem reported in #{other_number}: `{api}` {problem} {condition}.",
     "The kernel did not handle the case where the inner dimension is not a multiple of {b2}.",
     "I added a regression test that fails before this change and passes after it.",
     "Benchmarks on {gpu} show no slowdown.",
@@ -1244,8 +1244,7 @@ class _Synthesizer:
             ),
         }[kind]
         context["error_short"] = context["error"][0].rsplit(".", 1)[-1]
-        title = rng.choice(templates).format_map(context)
-        return title[0].upper() + title[1:] if rng.random() < 0.8 else title
+        return rng.choice(templates).format_map(context)
 
     def _body_size(self, giant: bool) -> int:
         rng = self.rng
@@ -1363,7 +1362,7 @@ class _Synthesizer:
         rng, text = self.rng, self.text
         body = "\n\n".join(
             (
-                text.paragraphs(_PR_TEXT, context, rng.randint(1, 2)),
+                _PR_OPENING.format_map(context) + " " + text.paragraphs(_PR_TEXT, context, rng.randint(1, 2)),
                 f"Fixes #{context['other_number']}",
                 "### Testing\n\n```shell\nbazel test --config=cuda "
                 f"//deepflow/python/kernel_tests/{rng.choice(('math_ops', 'nn_ops', 'data', 'linalg'))}:all\n```",

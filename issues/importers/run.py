@@ -5,6 +5,7 @@ all go through `ImportService`, which keeps the run's row in `ImportRun`
 up to date (progress, counts, problems) as it goes.
 """
 
+import contextlib
 import csv
 import hashlib
 import random
@@ -103,6 +104,7 @@ class ImportService:
         self._last_progress = 0.0
         self._bytes = None
         self._bytes_before = 0
+        self._writer: IssueWriter | None = None
 
     # --- entry points ---
 
@@ -192,22 +194,33 @@ class ImportService:
             )
 
     def _import(self, records: Iterable[Record]) -> None:
-        writer = IssueWriter(self.counts, self._problem, self._add_to_study)
-        for record in records:
-            self.run.records_read += 1
-            if isinstance(record, IssueRecord):
-                self._issue(record, writer)
-            elif isinstance(record, CommentRecord):
-                if record.issue_number and (record.repository, record.issue_number) in self._unselected:
-                    self.counts["skipped: comment of an issue left out"] += 1
+        self._writer = writer = IssueWriter(self.counts, self._problem, self._add_to_study)
+        try:
+            for record in records:
+                self.run.records_read += 1
+                if isinstance(record, IssueRecord):
+                    self._issue(record, writer)
+                elif isinstance(record, CommentRecord):
+                    if (record.repository, record.issue_number) in self._unselected:
+                        self.counts["skipped: comment of an issue left out"] += 1
+                    else:
+                        writer.add_comment(record)
+                elif isinstance(record, Skipped):
+                    self.counts[f"skipped: {record.reason}"] += 1
                 else:
-                    writer.add_comment(record)
-            elif isinstance(record, Skipped):
-                self.counts[f"skipped: {record.reason}"] += 1
-            else:
-                self._problem(record)
-            self._save_progress()
+                    self._problem(record)
+                self._save_progress()
+        except BaseException:
+            # The source failed (GitHub went away, Ctrl-C): keep what was read before.
+            with contextlib.suppress(Exception):
+                writer.flush()
+            raise
         writer.finish()
+
+    def flush(self) -> None:
+        """Write every record read so far (before saving a place to resume from)."""
+        if self._writer is not None:
+            self._writer.flush()
 
     def _issue(self, record: IssueRecord, writer: IssueWriter) -> None:
         if record.nul_removed:

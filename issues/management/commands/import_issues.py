@@ -112,6 +112,12 @@ class Command(BaseCommand):
         if start_url:
             self.stdout.write(f"Resuming the interrupted import of {owner}/{repo} from {start_url}")
         # The countdown does the waiting itself.
+        service = ImportService(run, import_options, on_progress=bar.update)
+
+        def save_place(next_url: str | None) -> None:
+            service.flush()  # the page's issues are stored before we say we are past it
+            ImportRun.objects.filter(pk=run.pk).update(resume_url=next_url or "")
+
         client = GitHubClient(base_url=options["api_url"], token=token, on_wait=self._countdown, sleep=lambda _: None)
         selection = import_options.selection
         issues = github_api.fetch_issues(
@@ -119,9 +125,8 @@ class Command(BaseCommand):
             state=selection.state, labels=selection.labels,
             since=selection.since.isoformat() if selection.since else None,
             start_url=start_url, with_comments=not options["no_comments"],
-            on_page=lambda next_url: ImportRun.objects.filter(pk=run.pk).update(resume_url=next_url or ""),
+            on_page=save_place,
         )  # fmt: skip
-        service = ImportService(run, import_options, on_progress=bar.update)
         try:
             with client:
                 return service.import_records(github_records(issues, f"{owner}/{repo}"))
