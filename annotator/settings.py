@@ -32,6 +32,16 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
 def local_secret_key() -> str:
     """The key `make run` wrote under .data/; no key at all is an error."""
     key_file = DATA_DIR / "secret_key"
@@ -116,6 +126,12 @@ DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, co
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Dump files uploaded on the Imports page are streamed to disk here, where the
+# task worker reads them (in docker compose: a volume shared by web and worker),
+# and deleted when their import has run.
+IMPORT_UPLOAD_DIR = DATA_DIR / "uploads"
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
