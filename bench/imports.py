@@ -13,6 +13,7 @@ of the first import.
 
 import argparse
 import csv
+import json
 import os
 import re
 import subprocess
@@ -107,11 +108,21 @@ def bench_size(count: int, workdir: Path, admin: str) -> dict:
     print(f"{again:.1f} s; plain COPY …", end=" ", flush=True)
     copy = plain_copy_seconds(url, workdir)
     print(f"{copy:.1f} s")
+    strategies = {}
+    if count <= 10_000:
+        print(f"[{count:,} issues] COPY + merge against bulk_create …", end=" ", flush=True)
+        code = f"from bench.write_strategies import main; from pathlib import Path; main(Path({str(dump)!r}))"
+        output = subprocess.run([sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env,
+                                check=True, capture_output=True, text=True).stdout  # fmt: skip
+        strategies = json.loads(output.strip().splitlines()[-1])
+        print(f"{strategies['copy_merge_s']} s against {strategies['bulk_create_s']} s")
     dump.unlink()
     return {
         "issues": count, "dump_mb": round(size_mb), "import_s": round(first, 1), "peak_rss_mb": round(rss),
         "reimport_s": round(again, 1), "reimport_pct": round(100 * again / first), "copy_s": round(copy, 1),
         "import_over_copy": round(first / copy, 2),
+        "write_copy_merge_s": strategies.get("copy_merge_s", ""),
+        "write_bulk_create_s": strategies.get("bulk_create_s", ""),
     }  # fmt: skip
 
 
