@@ -4,16 +4,15 @@ Loaded by `make run` into an empty database when ANNOTATOR_DEMO is on. The
 demo accounts share one public password, so they exist only in demo mode.
 """
 
-import json
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from issues.github import comment_fields, issue_fields, issue_number_of_comment, repository_of
-from issues.models import Issue, IssueComment, Repository
-from studies.models import Membership, Study, StudyIssue
+from issues.importers.run import ImportOptions, ImportService, file_descriptions
+from issues.models import ImportRun, Issue
+from studies.models import Membership, Study
 
 FIXTURES = settings.BASE_DIR / "fixtures" / "demo"
 DEMO_PASSWORD = "annotate-demo"
@@ -45,13 +44,6 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
     """Create the demo accounts, issues and study in one transaction."""
     if not settings.DEMO_MODE:
         raise DemoNotAllowed("The demo accounts have a public password; set ANNOTATOR_DEMO=1 to load them.")
-    issues = [_save_issue(obj) for obj in json.loads((fixtures / "issues.json").read_text())]
-    by_number = {issue.number: issue for issue in issues}
-    for obj in json.loads((fixtures / "comments.json").read_text()):
-        IssueComment.objects.update_or_create(
-            github_id=obj["id"],
-            defaults={**comment_fields(obj), "issue": by_number[issue_number_of_comment(obj)]},
-        )
     study, _ = Study.objects.update_or_create(
         slug=DEMO_STUDY_SLUG,
         defaults={
@@ -63,20 +55,23 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
             ),
         },
     )
-    StudyIssue.objects.bulk_create([StudyIssue(study=study, issue=issue) for issue in issues], ignore_conflicts=True)
+    users = {}
     for username, is_admin, roles, _ in DEMO_ACCOUNTS:
-        user = _demo_user(username, is_admin)
+        users[username] = _demo_user(username, is_admin)
         for role in roles:
-            Membership.objects.get_or_create(study=study, user=user, role=role)
+            Membership.objects.get_or_create(study=study, user=users[username], role=role)
+    _import_issues(fixtures, study, users["admin"])
     return study
 
 
-def _save_issue(obj: dict) -> Issue:
-    owner, name = repository_of(obj)
-    repository, _ = Repository.objects.get_or_create(owner=owner, name=name)
-    fields = issue_fields(obj)
-    issue, _ = Issue.objects.update_or_create(repository=repository, number=fields.pop("number"), defaults=fields)
-    return issue
+def _import_issues(fixtures: Path, study: Study, admin) -> None:
+    """The demo issues go in the way every dump does, as the admin's first import."""
+    paths = [fixtures / "issues.json", fixtures / "comments.json"]
+    run = ImportRun.objects.create(source=ImportRun.Source.COMMAND, created_by=admin, files=file_descriptions(paths))
+    run = ImportService(run, ImportOptions(study=study)).import_files(paths)
+    if run.status != ImportRun.Status.DONE or run.counts.get("failed"):
+        problems = "; ".join(str(problem) for problem in run.problems.all()[:5])
+        raise RuntimeError(f"The demo fixtures did not import: {run.error or problems}")
 
 
 def _demo_user(username: str, is_admin: bool):
