@@ -26,7 +26,9 @@ class MultipleFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, list | tuple) else [data]
-        return [cleaned for cleaned in (super(MultipleFileField, self).clean(file, initial) for file in files) if cleaned]
+        return [
+            cleaned for cleaned in (super(MultipleFileField, self).clean(file, initial) for file in files) if cleaned
+        ]
 
 
 def _labels(text: str) -> tuple[str, ...]:
@@ -60,7 +62,9 @@ class ImportForm(forms.Form):
     )
     limit = forms.IntegerField(required=False, min_value=1, help_text="Only the first N selected issues.")
     sample = forms.IntegerField(required=False, min_value=1, help_text="N selected issues drawn at random…")
-    seed = forms.IntegerField(initial=0, required=False, help_text="…with this random seed (the same seed, the same sample).")
+    seed = forms.IntegerField(
+        initial=0, required=False, help_text="…with this random seed (the same seed, the same sample)."
+    )
     include_prs = forms.BooleanField(label="Include pull requests", required=False)
     study = forms.ModelChoiceField(
         queryset=Study.objects.none(),

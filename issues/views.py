@@ -142,7 +142,11 @@ def option_items(options: dict) -> list[tuple[str, str]]:
     if options.get("repository"):
         items.append(("repository", options["repository"]))
     selection = options.get("selection", {})
-    for name, label in [("labels", "labels (all of)"), ("any_labels", "labels (any of)"), ("exclude_labels", "labels (none of)")]:
+    for name, label in [
+        ("labels", "labels (all of)"),
+        ("any_labels", "labels (any of)"),
+        ("exclude_labels", "labels (none of)"),
+    ]:
         if selection.get(name):
             items.append((label, ", ".join(selection[name])))
     for name, label in [("state", "state"), ("since", "created on or after"), ("until", "created on or before")]:

@@ -129,7 +129,7 @@ def test_it_strips_nul_characters_and_counts_them(tmp_path):
     issue = Issue.objects.get(number=1)
     assert (issue.body, issue.title) == ("beforeafter", "T")
     assert issue.payload["body"] == "beforeafter"
-    assert run.counts["records with NUL characters removed"] == 1
+    assert run.counts["records with NUL or invalid characters cleaned"] == 1
 
 
 def test_it_strips_raw_nul_bytes_from_csv(tmp_path):
@@ -139,7 +139,7 @@ def test_it_strips_raw_nul_bytes_from_csv(tmp_path):
     run = import_paths(dump)
 
     assert Issue.objects.get(number=1).body == "body"
-    assert run.counts["records with NUL characters removed"] == 1
+    assert run.counts["records with NUL or invalid characters cleaned"] == 1
 
 
 def test_it_takes_megabyte_bodies_and_thousands_of_labels(tmp_path):
@@ -181,3 +181,22 @@ def test_it_reports_a_csv_without_the_columns_it_needs(tmp_path):
     assert problems(run) == [
         "d.csv, line 1: the header needs url (or repository and number) and title columns; it has ['id', 'name']"
     ]
+
+
+def test_it_replaces_lone_surrogates_which_postgresql_cannot_store(tmp_path):
+    # A truncated emoji in a JSON escape: valid JSON, but not Unicode text.
+    lines = [
+        json.dumps(rest_issue(1, title="Crash \ud83d")),  # lone
+        json.dumps(rest_issue(2, title="Fine \U0001f600")),  # escaped as a valid pair
+    ]
+    (tmp_path / "d.jsonl").write_text("\n".join(lines) + "\n")
+    write_json(tmp_path / "d.json", [rest_issue(3, body="Lone \udc00 in an array")])
+
+    run = import_paths(tmp_path / "d.jsonl", tmp_path / "d.json")
+
+    assert run.counts["created"] == 3
+    assert Issue.objects.get(number=1).title == "Crash \ufffd"
+    assert Issue.objects.get(number=2).title == "Fine \U0001f600"
+    assert Issue.objects.get(number=3).body == "Lone \ufffd in an array"
+    assert run.counts["records with NUL or invalid characters cleaned"] == 1  # in JSON Lines, record by record
+    assert run.counts["lone surrogate escapes replaced"] == 1  # in a JSON array, as the file streams

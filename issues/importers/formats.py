@@ -21,6 +21,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import sys
 import zipfile
 from collections.abc import Iterator
@@ -57,7 +58,16 @@ class Skipped:
     reason: str
 
 
-Record = IssueRecord | CommentRecord | Problem | Skipped
+@dataclass(slots=True)
+class Tally:
+    """Something to count in the run's results that is not a record of its own."""
+
+    where: str
+    what: str
+    count: int
+
+
+Record = IssueRecord | CommentRecord | Problem | Skipped | Tally
 
 
 class ByteProgress:
@@ -136,10 +146,8 @@ def _read_stream(stream: IO[bytes], name: str, *, format, repository) -> Iterato
         kind = {"comments": "comment", "gh": "gh", "gharchive": "event"}.get(format)
         read = {"json": _read_json, "jsonl": _read_json_lines, "csv": _read_csv}[layout]
         for record in read(stream, kind=kind, repository=repository):
-            if isinstance(record, Problem | Skipped):
-                record.where = f"{name}, {record.where}"
-            else:
-                record.where = f"{name}, {record.where}"
+            record.where = f"{name}, {record.where}"
+            if isinstance(record, IssueRecord):
                 for comment in getattr(record, "comments", None) or ():
                     comment.where = record.where
             yield record
@@ -188,25 +196,84 @@ def _unknown_layout(head: bytes) -> str:
 
 # --- JSON: objects, arrays, pages back to back, nested pages ---
 
+# Escapes, read left to right so that an escaped backslash is never taken for the start of one:
+# a surrogate pair (kept), a lone surrogate (which ijson's C parser turns into bytes that are not
+# UTF-8, giving up on the rest of the file: replaced by \\ufffd), or any other escape (kept).
+_ESCAPE = re.compile(
+    rb"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}|(\\u[dD][89a-fA-F][0-9a-fA-F]{2})|\\.",
+    re.DOTALL,
+)
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Where a window must not end: inside an escape, after a high surrogate, after a backslash.
+_UNSAFE_END = re.compile(rb"(?:\\u[0-9a-fA-F]{0,3}|\\u[dD][89abAB][0-9a-fA-F]{2}|\\)$")
+
+
+class SurrogateEscapeFilter(io.RawIOBase):
+    """Reads JSON bytes with every lone surrogate escape replaced by \\ufffd (the replacement character)."""
+
+    window = 256 * 1024
+
+    def __init__(self, stream: IO[bytes]):
+        self.stream = stream
+        self.pending = b""
+        self.ready = b""
+        self.replaced = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self.ready:
+            chunk = self.stream.read(self.window)
+            data = self.pending + chunk
+            if not chunk:
+                self.ready, self.pending = self._replace(data), b""
+                break
+            # Keep back enough to see a whole pair, and cut where what is kept back needs
+            # nothing before it to be read right.
+            cut = max(0, len(data) - 12)
+            while cut > 0 and (unsafe := _UNSAFE_END.search(data, 0, cut)):
+                cut = unsafe.start()
+            self.ready, self.pending = self._replace(data[:cut]), data[cut:]
+        size = min(len(buffer), len(self.ready))
+        buffer[:size] = self.ready[:size]
+        self.ready = self.ready[size:]
+        return size
+
+    def _replace(self, data: bytes) -> bytes:
+        if not _SURROGATE.search(data):  # the usual case, at C speed
+            return data
+        return _ESCAPE.sub(self._replacement, data)
+
+    def _replacement(self, match: re.Match) -> bytes:
+        if match[1]:
+            self.replaced += 1
+            return b"\\ufffd"
+        return match[0]
+
 
 def _read_json(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
-    head = stream.peek(PEEK).lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head.startswith(b"\xef\xbb\xbf"):
+    if stream.peek(3)[:3] == b"\xef\xbb\xbf":
         stream.read(3)
+    head = stream.peek(PEEK).lstrip(b" \t\r\n")
     prefix = "item"
     if head[:1] == b"[" and head[1:].lstrip(b" \t\r\n")[:1] == b"[":
         prefix = "item.item"  # gh api --paginate --slurp: [[…],[…]]
     elif head[:1] == b"{":
         prefix = ""  # one object, or several back to back
     index = 0
+    escapes = SurrogateEscapeFilter(stream)
+    filtered = io.BufferedReader(escapes, buffer_size=256 * 1024)
     try:
-        for index, obj in enumerate(ijson.items(stream, prefix, multiple_values=True, use_float=True), 1):
+        for index, obj in enumerate(ijson.items(filtered, prefix, multiple_values=True, use_float=True), 1):
             yield from _records_of(obj, f"item {index}", None, kind, repository)
     except ijson.JSONError as error:
         where = f"after item {index}" if index else "at the start"
         yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
     except UnicodeDecodeError as error:
         yield Problem(f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read")
+    if escapes.replaced:
+        yield Tally("the whole file", "lone surrogate escapes replaced", escapes.replaced)
 
 
 # --- JSON Lines ---
@@ -214,7 +281,7 @@ def _read_json(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
 
 def _read_json_lines(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
     for number, line in enumerate(stream, 1):
-        line, nul_removed = records.Cleaner.bytes(line)
+        line, cleaned_up = records.Cleaner.bytes(line)
         if not line.strip():
             continue
         where = f"line {number}"
@@ -234,8 +301,8 @@ def _read_json_lines(stream: IO[bytes], *, kind, repository) -> Iterator[Record]
                 yield from _records_of(item, f"{where}, item {index}", None, kind, repository)
         else:
             for record in _records_of(obj, where, text, kind, repository):
-                if nul_removed and isinstance(record, IssueRecord):
-                    record.nul_removed = True
+                if cleaned_up and isinstance(record, IssueRecord):
+                    record.cleaned_up = True
                 yield record
 
 

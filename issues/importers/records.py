@@ -67,15 +67,20 @@ class IssueRecord:
     import_hash: str
     # None: the record says nothing about comments; a list: all of them.
     comments: list[CommentRecord] | None = None
-    nul_removed: bool = field(default=False)
+    cleaned_up: bool = field(default=False)
 
     @property
     def key(self) -> tuple[tuple[str, str], int]:
         return self.repository, self.number
 
 
+# A JSON escape of a UTF-16 surrogate: valid in pairs (emoji), unstorable alone.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
 class Cleaner:
-    """PostgreSQL text cannot hold NUL: remove it from every string, and say so."""
+    """PostgreSQL cannot store NUL characters nor lone UTF-16 surrogates (a `\\ud800` escape
+    without its pair): NUL is removed, a lone surrogate becomes U+FFFD, and the record says so."""
 
     @staticmethod
     def bytes(raw: bytes) -> tuple[bytes, bool]:
@@ -86,11 +91,21 @@ class Cleaner:
     @classmethod
     def json_value(cls, value: Any) -> Any:
         if isinstance(value, str):
-            return value.replace("\x00", "")
+            return cls.text(value)
         if isinstance(value, dict):
-            return {cls.json_value(key): cls.json_value(item) for key, item in value.items()}
+            return {cls.text(key): cls.json_value(item) for key, item in value.items()}
         if isinstance(value, list):
             return [cls.json_value(item) for item in value]
+        return value
+
+    @staticmethod
+    def text(value: str) -> str:
+        value = value.replace("\x00", "")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            # Pairs become the character they encode; what is left alone becomes U+FFFD.
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
         return value
 
 
@@ -104,13 +119,25 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def without_nul(obj: dict, text: str) -> tuple[dict, str, bool]:
-    """The object and its JSON text, both free of NUL characters."""
-    # The JSON escape for NUL; a literal backslash before "u0000" only costs a needless walk.
-    if "\\u0000" not in text and "\x00" not in text:
+def _encodable(text: str) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def cleaned(obj: Any, text: str) -> tuple[Any, str, bool]:
+    """The object and its JSON text, both free of what PostgreSQL cannot store."""
+    # A literal backslash before "u0000" only costs a needless walk.
+    if "\\u0000" not in text and "\x00" not in text and not _SURROGATE_ESCAPE.search(text) and _encodable(text):
         return obj, text, False
-    cleaned = Cleaner.json_value(obj)
-    return cleaned, dumps(cleaned), cleaned != obj
+    clean = Cleaner.json_value(obj)
+    if clean == obj:
+        return obj, text, False
+    return clean, dumps(clean), True
 
 
 # --- GitHub REST API objects (also python-github-backup, GH Archive payloads, "datasets") ---
@@ -123,7 +150,7 @@ def rest_issue(obj: Any, where: str, *, raw: str | None = None, repository: tupl
     if raw is None:
         raw = dumps(obj)
     import_hash = digest(raw)
-    obj, raw, nul_removed = without_nul(obj, raw)
+    obj, raw, cleaned_up = cleaned(obj, raw)
     try:
         repository = _repository(obj, repository)
         fields = github.issue_fields({**obj, "html_url": obj.get("html_url") or _html_url(repository, obj)})
@@ -136,7 +163,7 @@ def rest_issue(obj: Any, where: str, *, raw: str | None = None, repository: tupl
         # Its comments are stored as comments; the issue's payload is the issue itself.
         payload = {key: value for key, value in obj.items() if key != "comment_data"}
         raw = dumps(payload)
-    return _issue_record(where, repository, fields, raw, import_hash, comments, nul_removed)
+    return _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up)
 
 
 def rest_comment(obj: Any, where: str, *, repository: tuple[str, str] | None = None):
@@ -144,7 +171,7 @@ def rest_comment(obj: Any, where: str, *, repository: tuple[str, str] | None = N
     if not isinstance(obj, dict):
         return Problem(where, f"expected a JSON object, found {_json_type(obj)}")
     raw = dumps(obj)
-    obj, raw, _ = without_nul(obj, raw)
+    obj, raw, _ = cleaned(obj, raw)
     match = _GITHUB_ISSUE_URL.match(obj.get("issue_url") or "")
     if not match:
         return Problem(where, f"comment {obj.get('id', '?')}: no issue_url to join it to its issue")
@@ -185,7 +212,7 @@ def cli_issue(obj: Any, where: str, *, repository: tuple[str, str] | None = None
         return Problem(where, f"expected a JSON object, found {_json_type(obj)}")
     raw = dumps(obj)
     import_hash = digest(raw)
-    obj, raw, nul_removed = without_nul(obj, raw)
+    obj, raw, cleaned_up = cleaned(obj, raw)
     try:
         number = _positive_int(obj.get("number"), "number")
         url = obj.get("url") or ""
@@ -212,7 +239,7 @@ def cli_issue(obj: Any, where: str, *, repository: tuple[str, str] | None = None
             comments = [_cli_comment(comment, repository, number, where) for comment in obj["comments"]]
     except InvalidIssueObject as error:
         return Problem(where, str(error))
-    return _issue_record(where, repository, fields, raw, import_hash, comments, nul_removed)
+    return _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up)
 
 
 def _cli_comment(obj: Any, repository: tuple[str, str], number: int, where: str) -> CommentRecord:
@@ -235,7 +262,7 @@ def csv_issue(row: dict[str, str], where: str, *, repository: tuple[str, str] | 
     """A CSV row: url/html_url (or repository + number) and title at least; other columns kept in the payload."""
     raw = dumps(row)
     import_hash = digest(raw)
-    row, raw, nul_removed = without_nul(row, raw)
+    row, raw, cleaned_up = cleaned(row, raw)
     try:
         url = (row.get("html_url") or row.get("url") or "").strip()
         match = _GITHUB_ISSUE_URL.match(url)
@@ -265,13 +292,13 @@ def csv_issue(row: dict[str, str], where: str, *, repository: tuple[str, str] | 
         }
     except InvalidIssueObject as error:
         return Problem(where, str(error))
-    return _issue_record(where, repository, fields, raw, import_hash, None, nul_removed)
+    return _issue_record(where, repository, fields, raw, import_hash, None, cleaned_up)
 
 
 # --- shared checks ---
 
 
-def _issue_record(where, repository, fields, raw, import_hash, comments, nul_removed) -> IssueRecord | Problem:
+def _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up) -> IssueRecord | Problem:
     number = fields["number"]
     if number <= 0:
         return Problem(where, f"bad number: {number}")
@@ -305,7 +332,7 @@ def _issue_record(where, repository, fields, raw, import_hash, comments, nul_rem
         payload_json=raw,
         import_hash=import_hash,
         comments=comments,
-        nul_removed=nul_removed,
+        cleaned_up=cleaned_up,
     )
 
 

@@ -19,7 +19,7 @@ from django.db import connection
 from django.utils import timezone
 
 from issues.importers import records
-from issues.importers.formats import ByteProgress, Record, Skipped, input_files, read_file
+from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
 from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
@@ -197,7 +197,7 @@ class ImportService:
         self._writer = writer = IssueWriter(self.counts, self._problem, self._add_to_study)
         try:
             for record in records:
-                self.run.records_read += 1
+                self.run.records_read += not isinstance(record, Tally)
                 if isinstance(record, IssueRecord):
                     self._issue(record, writer)
                 elif isinstance(record, CommentRecord):
@@ -207,6 +207,8 @@ class ImportService:
                         writer.add_comment(record)
                 elif isinstance(record, Skipped):
                     self.counts[f"skipped: {record.reason}"] += 1
+                elif isinstance(record, Tally):
+                    self.counts[record.what] += record.count
                 else:
                     self._problem(record)
                 self._save_progress()
@@ -223,8 +225,8 @@ class ImportService:
             self._writer.flush()
 
     def _issue(self, record: IssueRecord, writer: IssueWriter) -> None:
-        if record.nul_removed:
-            self.counts["records with NUL characters removed"] += 1
+        if record.cleaned_up:
+            self.counts["records with NUL or invalid characters cleaned"] += 1
         key, selection = record.key, self.options.selection
         if key in self._selected:
             if self._selected[key] == record.import_hash:
