@@ -1,6 +1,8 @@
 import re
+from collections.abc import Iterable
 
 from django import forms
+from django.utils.text import capfirst
 
 from issues.importers.formats import FORMATS
 from issues.importers.run import ImportOptions
@@ -11,6 +13,7 @@ REPOSITORY = re.compile(r"^[\w.-]+/[\w.-]+$")
 ACCEPTED_FILES = ".json,.jsonl,.ndjson,.csv,.gz,.zip"
 SELECTION_FIELDS = ["labels", "any_labels", "exclude_labels", "state", "since", "until", "include_prs"]
 HOW_MANY_FIELDS = ["limit", "sample", "seed"]
+SELECTION_ERRORS = {"since must not be after until": ("until", "This date is before “Created on or after”.")}
 
 
 class MultipleFileInput(forms.FileInput):
@@ -65,7 +68,7 @@ class ImportForm(forms.Form):
     seed = forms.IntegerField(
         initial=0, required=False, help_text="…with this random seed (the same seed, the same sample)."
     )
-    include_prs = forms.BooleanField(label="Include pull requests", required=False)
+    include_prs = forms.BooleanField(label="Include pull requests", label_suffix="", required=False)
     study = forms.ModelChoiceField(
         queryset=Study.objects.none(),
         required=False,
@@ -73,7 +76,10 @@ class ImportForm(forms.Form):
         help_text="Also add the imported issues to this study.",
     )
     strict = forms.BooleanField(
-        label="Strict", required=False, help_text="Any bad record fails the run, and nothing is written."
+        label="Strict",
+        label_suffix="",
+        required=False,
+        help_text="Any bad record fails the run, and nothing is written.",
     )
 
     fieldsets = [
@@ -83,7 +89,7 @@ class ImportForm(forms.Form):
         ("Destination", ["study", "strict"]),
     ]
 
-    def __init__(self, *args, user, upload_errors: list[str] = (), **kwargs):
+    def __init__(self, *args, user, upload_errors: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["study"].queryset = Study.objects.visible_to(user)
         self.upload_errors = list(upload_errors)
@@ -125,7 +131,9 @@ class ImportForm(forms.Form):
                 seed=cleaned["seed"] or 0,
             )
         except ValueError as error:
-            raise forms.ValidationError(f"{str(error)[:1].upper()}{str(error)[1:]}.") from None
+            # The command line's words (since, until) are the form's labels here.
+            field, message = SELECTION_ERRORS.get(str(error), (None, capfirst(f"{error}.")))
+            self.add_error(field, message)
         return cleaned
 
     def import_options(self) -> ImportOptions:

@@ -28,6 +28,15 @@ class StoredUpload(UploadedFile):
     def temporary_file_path(self) -> str:
         return str(self.path)
 
+    def open(self, mode: str = "rb") -> "StoredUpload":
+        self.file = self.path.open(mode)
+        return self
+
+    def close(self) -> None:
+        # The request closes its files when it ends; this one is only open if someone opened it.
+        if self.file is not None:
+            self.file.close()
+
     def description(self) -> dict:
         """As ImportRun.files records a file."""
         return {"name": self.name, "size": self.size, "sha256": self.sha256}
@@ -41,10 +50,10 @@ class ImportUploadHandler(FileUploadHandler):
     Whoever keeps the files calls `keep()`; otherwise `discard()` deletes them.
     """
 
-    def __init__(self, request=None, *, max_bytes: int | None = None, root: Path | None = None):
+    def __init__(self, request=None):
         super().__init__(request)
-        self.max_bytes = settings.IMPORT_MAX_UPLOAD_BYTES if max_bytes is None else max_bytes
-        self.directory = Path(root or settings.IMPORT_UPLOAD_DIR) / secrets.token_hex(16)
+        self.max_bytes = settings.IMPORT_MAX_UPLOAD_BYTES
+        self.directory = Path(settings.IMPORT_UPLOAD_DIR) / secrets.token_hex(16)
         self.errors: list[str] = []
         self.kept = False
         self._count = 0

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from issues.forms import ImportForm
@@ -37,6 +38,7 @@ def staff_only(view):
 
 @staff_only
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")  # the history alone, or the whole page
 @csrf_exempt  # the upload handler must be in place before the CSRF check reads the body; see _create
 def import_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":

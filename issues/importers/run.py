@@ -98,9 +98,10 @@ class ImportService:
         self.on_progress = on_progress or (lambda run: None)
         self.counts: Counter = Counter()
         self._problems: list[ImportProblem] = []
-        self._selected: dict = {}  # key -> digest of the record imported for it
-        self._unselected: set = set()
-        self._sample: set | None = None
+        # Compact keys (IssueWriter.key) of the issues met so far: an int each, not the records.
+        self._selected: set[int] = set()
+        self._unselected: set[int] = set()
+        self._sample: set[tuple] | None = None
         self._last_progress = 0.0
         self._bytes = None
         self._bytes_before = 0
@@ -201,7 +202,7 @@ class ImportService:
                 if isinstance(record, IssueRecord):
                     self._issue(record, writer)
                 elif isinstance(record, CommentRecord):
-                    if (record.repository, record.issue_number) in self._unselected:
+                    if writer.key(record.repository, record.issue_number) in self._unselected:
                         self.counts["skipped: comment of an issue left out"] += 1
                     else:
                         writer.add_comment(record)
@@ -227,14 +228,12 @@ class ImportService:
     def _issue(self, record: IssueRecord, writer: IssueWriter) -> None:
         if record.cleaned_up:
             self.counts["records with NUL or invalid characters cleaned"] += 1
-        key, selection = record.key, self.options.selection
-        if key in self._selected:
-            if self._selected[key] == record.import_hash:
-                self.counts["skipped: duplicate"] += 1
-                return
-        else:
+        selection = self.options.selection
+        key = writer.key(record.repository, record.number)
+        repeat = key in self._selected
+        if not repeat:
             reason = selection.skip_reason(record)
-            if reason is None and self._sample is not None and key not in self._sample:
+            if reason is None and self._sample is not None and record.key not in self._sample:
                 reason = "not in the sample"
             if reason is None and selection.limit and len(self._selected) >= selection.limit:
                 reason = "over the limit"
@@ -242,8 +241,8 @@ class ImportService:
                 self.counts[f"skipped: {reason}"] += 1
                 self._unselected.add(key)
                 return
-        self._selected[key] = record.import_hash
-        writer.add_issue(record)
+            self._selected.add(key)
+        writer.add_issue(record, repeat=repeat)
 
     def _add_to_study(self, issue_ids: list[int]) -> None:
         if self.options.study is None or not issue_ids:

@@ -8,7 +8,8 @@ Rows go through `COPY` into a temporary staging table, then one
 `INSERT … ON CONFLICT DO UPDATE` merges them on (repository, number),
 updating only rows whose content changed and never replacing an issue with
 an older snapshot of itself. An issue whose record is byte for byte the one
-imported last time (same digest) is not sent at all.
+imported last time (same digest) is not sent at all: each batch first looks
+up what is stored for its issues, so memory does not grow with the dump.
 """
 
 from collections import Counter
@@ -69,11 +70,11 @@ SELECT {", ".join(COMMENT_COLUMNS)} FROM import_comment WHERE github_id IS NULL
 """
 
 
-class KnownIssue:
-    __slots__ = ("id", "import_hash", "updated_at")
-
-    def __init__(self, id, import_hash, updated_at):
-        self.id, self.import_hash, self.updated_at = id, import_hash, updated_at
+_STORED_ISSUES = """
+SELECT i.repository_id, i.number, i.id, i.import_hash, i.updated_at
+FROM issues_issue i JOIN unnest(%s::bigint[], %s::bigint[]) AS wanted (repository_id, number)
+  ON i.repository_id = wanted.repository_id AND i.number = wanted.number
+"""
 
 
 class IssueWriter:
@@ -90,33 +91,33 @@ class IssueWriter:
         self.on_problem = on_problem
         self.on_issue_ids = on_issue_ids or (lambda ids: None)
         self._repository_ids: dict[tuple[str, str], int] = {}
-        self._known: dict[int, dict[int, KnownIssue]] = {}
         self._issues: dict[tuple[int, int], IssueRecord] = {}
+        self._repeats: set[tuple[int, int]] = set()
         self._issue_bytes = 0
         self._comments: list[CommentRecord] = []
         self._orphans: list[CommentRecord] = []
 
+    def key(self, repository: tuple[str, str], number: int) -> int:
+        """A compact key for an issue, for callers that remember many of them."""
+        return self._repository_id(repository) << 64 | number
+
     # --- issues ---
 
-    def add_issue(self, record: IssueRecord) -> None:
-        repository_id = self._repository_id(record.repository)
-        known = self._known_issues(repository_id).get(record.number)
-        if known and known.import_hash == record.import_hash:
-            self.counts["unchanged"] += 1
-            self.on_issue_ids([known.id])
-            return
-        if known and known.updated_at and record.updated_at and known.updated_at > record.updated_at:
-            self.counts["skipped: older snapshot"] += 1
-            self.on_issue_ids([known.id])
-            return
-        key = (repository_id, record.number)
+    def add_issue(self, record: IssueRecord, *, repeat: bool = False) -> None:
+        """Queue an issue; `repeat` says the run has met this issue before."""
+        key = (self._repository_id(record.repository), record.number)
         earlier = self._issues.get(key)
         if earlier is not None:
+            if earlier.import_hash == record.import_hash:
+                self.counts["skipped: duplicate"] += 1
+                return
             # Two snapshots of one issue in a batch (GH Archive, overlapping pages): the latest wins.
             self.counts["skipped: older snapshot"] += 1
-            if earlier.updated_at and record.updated_at and earlier.updated_at > record.updated_at:
+            if _newer(earlier, record):
                 return
             self._issue_bytes -= len(earlier.payload_json)
+        if repeat:
+            self._repeats.add(key)
         self._issues[key] = record
         self._issue_bytes += len(record.payload_json)
         if len(self._issues) >= BATCH_ISSUES or self._issue_bytes >= BATCH_BYTES:
@@ -132,6 +133,7 @@ class IssueWriter:
         if self._issues:
             batch, self._issues, self._issue_bytes = list(self._issues.values()), {}, 0
             self._write_safely(batch, self._write_issues)
+            self._repeats.clear()
         if self._comments:
             batch, self._comments = self._comments, []
             self._write_safely(batch, self._write_comments)
@@ -174,35 +176,58 @@ class IssueWriter:
                 self.on_problem(Problem(record.where, f"the database refused it: {reason}"))
 
     def _write_issues(self, batch: list[IssueRecord]) -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(_STAGING)
-            with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
-                for record in batch:
-                    copy.write_row((
-                        self._repository_ids[record.repository], record.number, record.title, record.body,
-                        record.author_login, record.state, record.state_reason, record.labels,
-                        record.created_at, record.updated_at, record.closed_at, record.html_url,
-                        record.is_pull_request, record.payload_json, record.import_hash,
-                    ))  # fmt: skip
-            cursor.execute(_MERGE_ISSUES)
-            written = cursor.fetchall()
-            ids = {}
-            for issue_id, repository_id, number, created in written:
-                self.counts["created" if created else "updated"] += 1
-                ids[(repository_id, number)] = issue_id
-            self.counts["unchanged"] += len(batch) - len(written)
-            if len(written) < len(batch):
-                cursor.execute(
-                    "SELECT i.id, i.repository_id, i.number FROM import_issue s "
-                    "JOIN issues_issue i USING (repository_id, number)"
-                )
-                for issue_id, repository_id, number in cursor.fetchall():
-                    ids.setdefault((repository_id, number), issue_id)
-            self._write_embedded_comments(cursor, batch, ids)
+        ids, changed = {}, []
+        stored = self._stored(batch)
         for record in batch:
             key = (self._repository_ids[record.repository], record.number)
-            self._known[key[0]][record.number] = KnownIssue(ids[key], record.import_hash, record.updated_at)
+            issue_id, import_hash, updated_at = stored.get(key, (None, None, None))
+            if import_hash == record.import_hash:
+                self.counts["skipped: duplicate" if key in self._repeats else "unchanged"] += 1
+                ids[key] = issue_id
+            elif updated_at and record.updated_at and updated_at > record.updated_at:
+                self.counts["skipped: older snapshot"] += 1
+                ids[key] = issue_id
+            else:
+                changed.append(record)
+        if changed:
+            with connection.cursor() as cursor:
+                ids |= self._merge_issues(cursor, changed)
+                self._write_embedded_comments(cursor, changed, ids)
         self.on_issue_ids(list(ids.values()))
+
+    def _stored(self, batch: list[IssueRecord]) -> dict[tuple[int, int], tuple]:
+        """What is stored already for the batch's issues: id, digest and update time."""
+        keys = [(self._repository_ids[record.repository], record.number) for record in batch]
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
+            return {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
+
+    def _merge_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
+        cursor.execute(_STAGING)
+        with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
+            for record in batch:
+                copy.write_row((
+                    self._repository_ids[record.repository], record.number, record.title, record.body,
+                    record.author_login, record.state, record.state_reason, record.labels,
+                    record.created_at, record.updated_at, record.closed_at, record.html_url,
+                    record.is_pull_request, record.payload_json, record.import_hash,
+                ))  # fmt: skip
+        cursor.execute(_MERGE_ISSUES)
+        written = cursor.fetchall()
+        ids = {}
+        for issue_id, repository_id, number, created in written:
+            self.counts["created" if created else "updated"] += 1
+            ids[(repository_id, number)] = issue_id
+        if len(written) < len(batch):
+            # Same content under another digest (another format), or changed since we looked.
+            self.counts["unchanged"] += len(batch) - len(written)
+            cursor.execute(
+                "SELECT i.id, i.repository_id, i.number FROM import_issue s "
+                "JOIN issues_issue i USING (repository_id, number)"
+            )
+            for issue_id, repository_id, number in cursor.fetchall():
+                ids.setdefault((repository_id, number), issue_id)
+        return ids
 
     def _write_embedded_comments(self, cursor, batch: list[IssueRecord], ids: dict) -> None:
         with_comments = [record for record in batch if record.comments is not None]
@@ -226,14 +251,16 @@ class IssueWriter:
     # --- comments from their own files ---
 
     def _write_comments(self, batch: list[CommentRecord]) -> None:
+        keys = [(self._repository_id(comment.repository), comment.issue_number) for comment in batch]
+        with connection.cursor() as cursor:
+            cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
+            issue_ids = {(row[0], row[1]): row[2] for row in cursor.fetchall()}
         rows = {}
-        for comment in batch:
-            repository_id = self._repository_id(comment.repository)
-            known = self._known_issues(repository_id).get(comment.issue_number)
-            if known is None:
-                self._orphans.append(comment)
+        for comment, key in zip(batch, keys, strict=True):
+            if key in issue_ids:
+                rows[comment.github_id] = self._comment_row(comment, issue_ids[key])  # the last copy wins
             else:
-                rows[comment.github_id] = self._comment_row(comment, known.id)  # the last copy wins
+                self._orphans.append(comment)
         if not rows:
             return
         with connection.cursor() as cursor:
@@ -261,12 +288,6 @@ class IssueWriter:
             self._repository_ids[repository] = Repository.objects.get_or_create(owner=owner, name=name)[0].pk
         return self._repository_ids[repository]
 
-    def _known_issues(self, repository_id: int) -> dict[int, KnownIssue]:
-        if repository_id not in self._known:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT number, id, import_hash, updated_at FROM issues_issue WHERE repository_id = %s",
-                    [repository_id],
-                )
-                self._known[repository_id] = {row[0]: KnownIssue(*row[1:]) for row in cursor.fetchall()}
-        return self._known[repository_id]
+
+def _newer(a: IssueRecord, b: IssueRecord) -> bool:
+    return bool(a.updated_at and b.updated_at and a.updated_at > b.updated_at)
