@@ -179,7 +179,7 @@ class ProgressBar:
                 total = run.bytes_total or None
                 self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, unit_divisor=1024, file=self.stream)
             self.bar.total = run.bytes_total or None
-            self.bar.n = run.bytes_read if run.bytes_total else run.records_read
+            self.bar.update((run.bytes_read if run.bytes_total else run.records_read) - self.bar.n)
             self.bar.set_postfix_str(f"{run.records_read:,} records, {_rate(run)} records/s", refresh=False)
             self.bar.refresh()
         elif time.monotonic() - self._last_line >= PLAIN_PROGRESS_EVERY or run.is_finished:
