@@ -23,6 +23,8 @@ COPY fixtures fixtures
 RUN SECRET_KEY=build-only DATABASE_URL=postgres://build@localhost/build \
     python manage.py collectstatic --noinput
 
+# The uploads volume (docker-compose.yml) starts as a copy of this directory: writable by the app.
+RUN mkdir -p /data/uploads && chown -R annotator:annotator /data
 USER annotator
 EXPOSE 8000
 CMD ["gunicorn", "annotator.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]

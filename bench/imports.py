@@ -12,7 +12,6 @@ of the first import.
 """
 
 import argparse
-import csv
 import json
 import os
 import re
@@ -24,8 +23,9 @@ from pathlib import Path
 
 import psycopg
 
+from bench import save_results
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "imports.csv"
 DATABASE = "annotator_bench"
 COPY_COLUMNS = (
     "repository_id, number, title, body, author_login, state, state_reason, labels, created_at, updated_at, "
@@ -146,12 +146,7 @@ def main() -> None:
     for r in results:
         print(f"{r['issues']:>8,} {r['dump_mb']:>5} {r['import_s']:>9} {r['peak_rss_mb']:>8} {r['reimport_s']:>8} "
               f"{r['reimport_pct']:>8} {r['copy_s']:>7} {r['import_over_copy']:>7}")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(results[0]))
-        writer.writeheader()
-        writer.writerows(results)
-    print(f"\nRaw results: {RESULTS.relative_to(ROOT)}")
+    save_results("imports", results)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ Targets (issue #2): first run ≤ 180 s, second run ≤ 15 s.
 """
 
 import argparse
-import csv
 import os
 import shutil
 import signal
@@ -22,8 +21,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench import save_results
+
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "bench" / "results" / "startup.csv"
 TARGETS = {1: 180.0}
 WARM_TARGET = 15.0
 
@@ -95,9 +95,4 @@ def main() -> None:
     for r in results:
         print(f"{r['run']:>3}  {r['up_seconds']:>7}  {r['target_seconds']:>7}  {r['stop_seconds']:>8}  "
               f"{str(r['all_stopped']):>11}  {'yes' if r['meets_target'] else 'NO'}")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    with RESULTS.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(results[0]))
-        writer.writeheader()
-        writer.writerows(results)
-    print(f"\nRaw results: {RESULTS.relative_to(ROOT)}")
+    save_results("startup", results)

@@ -127,6 +127,16 @@ class ImportRun(models.Model):
     def is_finished(self) -> bool:
         return self.status in {self.Status.DONE, self.Status.FAILED}
 
+    def result_rows(self) -> list[tuple[str, int]]:
+        """The counts as a results table shows them: created, updated, unchanged, skips, comments, failed."""
+        counts = self.counts
+        rows = [(name, counts.get(name, 0)) for name in ("created", "updated", "unchanged")]
+        rows += [(name, value) for name, value in counts.items() if name.startswith("skipped")]
+        rows += [(name, value) for name, value in counts.items() if not name.startswith("skipped") and
+                 name not in {"created", "updated", "unchanged", "failed"}]  # fmt: skip
+        rows.append(("failed", counts.get("failed", 0)))
+        return rows
+
     @property
     def percent_done(self) -> int:
         if self.is_finished:

@@ -1,16 +1,13 @@
 """Background work, run by the task worker (`manage.py db_worker`)."""
 
-from datetime import date
 from pathlib import Path
 
 from django.tasks import task
 from django.utils import timezone
 
 from issues.importers.run import ImportOptions, ImportService
-from issues.importers.selection import Selection
 from issues.models import ImportRun
 from issues.uploads import remove_uploaded_files
-from studies.models import Study
 
 
 @task
@@ -24,7 +21,7 @@ def run_import(run_id: int, paths: list[str], options: dict) -> None:
         if run.status != ImportRun.Status.QUEUED:
             return  # already run (a task retried by hand): never import twice
         try:
-            import_options = import_options_from_dict(options)
+            import_options = ImportOptions.from_dict(options)
         except LookupError as error:
             run.status, run.error, run.finished_at = ImportRun.Status.FAILED, str(error), timezone.now()
             run.save(update_fields=["status", "error", "finished_at"])
@@ -34,27 +31,3 @@ def run_import(run_id: int, paths: list[str], options: dict) -> None:
         # The names, sizes and SHA-256 of the files stay on the run; the bytes
         # would only fill the disk (a run is repeated by uploading again).
         remove_uploaded_files(paths)
-
-
-def import_options_from_dict(options: dict) -> ImportOptions:
-    """The inverse of `ImportOptions.as_dict()`. A study that is gone raises LookupError."""
-    selection = dict(options.get("selection", {}))
-    for name in ("since", "until"):
-        if name in selection:
-            selection[name] = date.fromisoformat(selection[name])
-    for name in ("labels", "any_labels", "exclude_labels"):
-        if name in selection:
-            selection[name] = tuple(selection[name])
-    study = None
-    if options.get("study"):
-        study = Study.objects.filter(slug=options["study"]).first()
-        if study is None:
-            raise LookupError(f"The study {options['study']!r} no longer exists; nothing was imported.")
-    repository = options.get("repository")
-    return ImportOptions(
-        format=options.get("format"),
-        repository=tuple(repository.split("/", 1)) if repository else None,
-        selection=Selection(**selection),
-        strict=options.get("strict", False),
-        study=study,
-    )

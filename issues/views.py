@@ -121,19 +121,10 @@ def _progress(run: ImportRun) -> dict:
         if not run.is_finished and 0 < fraction < 1:
             context["eta"] = duration(elapsed * (1 - fraction) / fraction)
     if run.is_finished:
-        context["counts"] = count_rows(run.counts)
+        context["counts"] = run.result_rows()
         context["problems"] = list(run.problems.all()[:PROBLEMS_SHOWN])
         context["problems_shown"] = PROBLEMS_SHOWN
     return context
-
-
-def count_rows(counts: dict) -> list[tuple[str, int]]:
-    """The counts in the order the command line prints them."""
-    rows = [(name, counts.get(name, 0)) for name in ("created", "updated", "unchanged")]
-    rows += [(name, value) for name, value in counts.items() if name.startswith("skipped")]
-    rows += [(name, value) for name, value in counts.items() if name.startswith(("comments", "records with"))]
-    rows.append(("failed", counts.get("failed", 0)))
-    return rows
 
 
 def option_items(options: dict) -> list[tuple[str, str]]:

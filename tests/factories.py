@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from issues.models import Issue, IssueComment, Repository
+from issues.models import ImportRun, Issue, IssueComment, Repository
 from studies.models import Membership, Study, StudyIssue
 
 TEST_PASSWORD = "correct horse battery staple"
@@ -98,3 +98,17 @@ class StudyIssueFactory(factory.django.DjangoModelFactory):
 
     study = factory.SubFactory(StudyFactory)
     issue = factory.SubFactory(IssueFactory)
+
+
+class ImportRunFactory(factory.django.DjangoModelFactory):
+    """A finished command-line import of one file."""
+
+    class Meta:
+        model = ImportRun
+
+    source = ImportRun.Source.COMMAND
+    status = ImportRun.Status.DONE
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    files = factory.LazyFunction(lambda: [{"name": "dump.jsonl", "size": 1234, "sha256": "ab" * 32}])
+    counts = factory.LazyFunction(lambda: {"created": 7})

@@ -4,16 +4,18 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import StudyIssueFactory
+from tests.factories import ImportRunFactory, StudyIssueFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def app_pages(study) -> list[str]:
+def app_pages(study, import_run) -> list[str]:
     """Every page of the app an admin can open, the Django admin included."""
     pages = [
         reverse("studies:list"),
         reverse("studies:detail", args=[study.slug]),
+        reverse("issues:import_list"),
+        reverse("issues:import_detail", args=[import_run.pk]),
         reverse("password_change"),
         reverse("password_change_done"),
         reverse("admin:index"),
@@ -28,9 +30,10 @@ def app_pages(study) -> list[str]:
 
 def test_it_sends_a_strict_policy_on_every_page(client, admin_user, study):
     StudyIssueFactory(study=study)
+    import_run = ImportRunFactory()
     client.force_login(admin_user)
 
-    for url in app_pages(study):
+    for url in app_pages(study, import_run):
         response = client.get(url)
         assert response.status_code == 200, url
         policy = response.headers["Content-Security-Policy"]

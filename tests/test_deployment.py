@@ -35,6 +35,20 @@ def test_docker_compose_config_validates_with_the_documented_variables():
     assert services["web"]["environment"]["DATABASE_URL"].startswith("postgres://annotator:")
 
 
+def test_web_and_worker_share_the_uploads_volume():
+    """The web app streams uploaded dumps to disk; the worker must find them there."""
+    result = compose("--env-file", str(ROOT / ".env.example"), "config", "--format", "json")
+
+    config = json.loads(result.stdout)
+    for name in ("web", "worker"):
+        service = config["services"][name]
+        mounts = {volume["source"]: volume["target"] for volume in service["volumes"] if volume["type"] == "volume"}
+        assert mounts["uploads"] == f"{service['environment']['ANNOTATOR_DATA_DIR']}/uploads", name
+    assert "uploads" in config["volumes"]
+    # The named volume starts as a copy of the image's directory, which the app's user owns.
+    assert "mkdir -p /data/uploads && chown -R annotator:annotator /data" in (ROOT / "Dockerfile").read_text()
+
+
 def test_docker_compose_refuses_to_start_without_a_secret_key(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text(
@@ -52,8 +66,9 @@ def test_docker_compose_refuses_to_start_without_a_secret_key(tmp_path):
 def test_every_variable_the_settings_read_is_documented():
     settings_source = (ROOT / "annotator/settings.py").read_text()
     documented = (ROOT / ".env.example").read_text()
-    read = set(re.findall(r'(?:environ\.get|environ\[|env_bool\(|env_list\()\(?"([A-Z_]+)"', settings_source))
+    read = set(re.findall(r'(?:environ\.get|environ\[|env_(?:bool|list|int)\()\(?"([A-Z_]+)"', settings_source))
 
     assert {"SECRET_KEY", "DATABASE_URL", "ALLOWED_HOSTS", "HTTPS", "DEBUG", "ANNOTATOR_DEMO"} <= read
+    assert "IMPORT_MAX_UPLOAD_BYTES" in read
     for name in read:
         assert re.search(rf"^#? ?{name}=", documented, re.MULTILINE), f"{name} is not in .env.example"

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from django.db import connection
@@ -40,6 +41,32 @@ class ImportOptions:
     selection: Selection = field(default_factory=Selection)
     strict: bool = False
     study: object = None  # a studies.Study to add the imported issues to
+
+    @classmethod
+    def from_dict(cls, options: dict) -> "ImportOptions":
+        """The inverse of `as_dict()` (task arguments are JSON). A study that is gone raises LookupError."""
+        from studies.models import Study
+
+        selection = dict(options.get("selection", {}))
+        for name in ("since", "until"):
+            if name in selection:
+                selection[name] = date.fromisoformat(selection[name])
+        for name in ("labels", "any_labels", "exclude_labels"):
+            if name in selection:
+                selection[name] = tuple(selection[name])
+        study = None
+        if options.get("study"):
+            study = Study.objects.filter(slug=options["study"]).first()
+            if study is None:
+                raise LookupError(f"The study {options['study']!r} no longer exists; nothing was imported.")
+        repository = options.get("repository")
+        return cls(
+            format=options.get("format"),
+            repository=tuple(repository.split("/", 1)) if repository else None,
+            selection=Selection(**selection),
+            strict=options.get("strict", False),
+            study=study,
+        )
 
     def as_dict(self) -> dict:
         options = {"selection": self.selection.as_dict()}

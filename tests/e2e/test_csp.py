@@ -3,7 +3,7 @@ from django.urls import reverse
 from playwright.sync_api import Page
 
 from tests.e2e.conftest import csp_violations, log_in
-from tests.factories import AdminFactory, IssueCommentFactory, StudyIssueFactory
+from tests.factories import AdminFactory, ImportRunFactory, IssueCommentFactory, StudyIssueFactory
 from tests.test_csp import app_pages
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -13,6 +13,7 @@ def test_no_page_breaks_the_content_security_policy_in_chromium(page: Page, live
     study_issue = StudyIssueFactory()
     IssueCommentFactory(issue=study_issue.issue)
     admin_user = AdminFactory()
+    import_run = ImportRunFactory()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -20,7 +21,7 @@ def test_no_page_breaks_the_content_security_policy_in_chromium(page: Page, live
     page.goto(f"{live_server.url}{reverse('login')}")
     assert csp_violations(page) == []
     log_in(page, live_server, admin_user)
-    for url in app_pages(study_issue.study):
+    for url in app_pages(study_issue.study, import_run):
         page.goto(f"{live_server.url}{url}")
         page.wait_for_load_state("load")
         assert csp_violations(page) == [], url

@@ -34,7 +34,8 @@ class Command(BaseCommand):
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"{host}:{port}",
-             "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10"],
+             "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10",
+             "--timeout", "600"],  # uploads of large dumps take a while
             env=env,
         )  # fmt: skip
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)

@@ -137,11 +137,7 @@ class Command(BaseCommand):
         github_api.wait_with_countdown(seconds, reason, stream=self.stderr._out)
 
     def _report(self, run: ImportRun, errors_csv: Path | None) -> None:
-        counts = run.counts
-        rows = [(name, counts.get(name, 0)) for name in ("created", "updated", "unchanged")]
-        rows += [(name, value) for name, value in counts.items() if name.startswith("skipped")]
-        rows += [(name, value) for name, value in counts.items() if name.startswith(("comments", "records with"))]
-        rows.append(("failed", counts.get("failed", 0)))
+        counts, rows = run.counts, run.result_rows()
         width = max(len(name) for name, _ in rows)
         self.stdout.write(f"\nImport {run.pk}: {run.records_read:,} records read in {_seconds(run)}")
         for name, value in rows:

@@ -1,0 +1,87 @@
+"""An admin uploads a dump in Chromium; the real task worker imports it while the page follows."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from issues.models import ImportRun, Issue
+from tests.e2e.conftest import csp_violations, log_in
+from tests.factories import AdminFactory
+from tests.importing import rest_issue, write_jsonl
+from tests.test_import_behaviour import database_url_for_subprocess
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+ROOT = Path(__file__).resolve().parents[2]
+WORKER = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
+
+
+@pytest.fixture
+def start_task_worker(transactional_db, settings, tmp_path):
+    """Starts `manage.py db_worker` on the test database when called; stops it after the test.
+
+    Depending on transactional_db, it is stopped before the database is flushed.
+    """
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    processes = []
+    log_path = tmp_path / "worker.log"
+
+    def start() -> None:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url_for_subprocess(),
+            "SECRET_KEY": settings.SECRET_KEY,
+            "ANNOTATOR_DATA_DIR": str(tmp_path),  # its IMPORT_UPLOAD_DIR is ours
+        }
+        with log_path.open("wb") as log:
+            processes.append(subprocess.Popen(WORKER, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    yield start
+    for process in processes:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    admin = AdminFactory()
+    issues = [rest_issue(number, repo="deepflow/deepflow") for number in range(1, 301)]
+    dump = write_jsonl(tmp_path / "deepflow-issues.jsonl", issues)
+    log_in(page, live_server, admin)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+    expect(page.get_by_role("heading", name="Imports", exact=True)).to_be_visible()
+    page.get_by_label("Dump files").set_input_files(dump)
+    page.get_by_label("Include pull requests").check()
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    # Queued: no worker yet. The page polls for progress from here on.
+    expect(page).to_have_url(re.compile(rf"^{live_server.url}/imports/\d+/$"))
+    expect(page.get_by_text("Waiting for the task worker")).to_be_visible()
+    bar = page.locator("progress.import-bar")
+    expect(bar).to_have_attribute("value", "0")
+    page.evaluate("window.__sameDocument = true")
+    start_task_worker()
+
+    expect(page.get_by_role("row", name="created 300")).to_be_visible(timeout=60_000)
+    expect(bar).to_have_attribute("value", "100")
+    expect(page.get_by_role("heading", name="Result done")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True, "htmx swapped the result in; no reload"
+    run = ImportRun.objects.get()
+    assert (run.status, run.created_by, run.files[0]["name"]) == ("done", admin, "deepflow-issues.jsonl")
+    assert run.options == {"selection": {"include_prs": True}}
+    assert Issue.objects.count() == 300
+
+    page.get_by_role("link", name="Imports").first.click()
+    expect(page.get_by_role("link", name=f"Import {run.pk}")).to_be_visible()
+    expect(page.get_by_role("cell", name="deepflow-issues.jsonl")).to_be_visible()
+    assert csp_violations(page) == []
