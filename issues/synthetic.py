@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-DEFAULT_REPO = "deepflow/deepflow"
+# Not the demo's deepflow/deepflow: importing a synthetic dump must not overwrite the demo issues.
+DEFAULT_REPO = "deepflow/deepflow-synthetic"
 
 API = "https://api.github.com"
 WEB = "https://github.com"

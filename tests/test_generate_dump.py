@@ -45,7 +45,7 @@ def test_every_line_is_an_issue_of_the_default_repository(issues):
     assert len(issues) == 2_000
     for obj in issues:
         fields = issue_fields(obj)
-        assert repository_of(obj) == ("deepflow", "deepflow")
+        assert repository_of(obj) == ("deepflow", "deepflow-synthetic")
         assert fields["number"] == obj["number"]
         assert 1 <= len(fields["labels"]) <= 6
         assert "comment_data" not in obj
