@@ -6,7 +6,7 @@ import json
 import pytest
 
 from issues.models import Issue
-from tests.importing import import_paths, problems, rest_issue, write_json, write_jsonl
+from tests.importing import import_paths, problems, rest_comment, rest_issue, write_json, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -155,8 +155,9 @@ def test_it_takes_megabyte_bodies_and_thousands_of_labels(tmp_path):
 
 
 def test_it_isolates_a_record_the_database_refuses(tmp_path):
-    # Issue numbers are 32-bit in the database; only the database can say no to this one.
-    dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(3_000_000_000), rest_issue(2)])
+    # Comment ids are 64-bit in the database; only the database says no to this one, and so to its issue.
+    huge = rest_issue(3, comments=1, comment_data=[rest_comment(10**20, 3)])
+    dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), huge, rest_issue(2)])
 
     run = import_paths(dump)
 
@@ -164,6 +165,12 @@ def test_it_isolates_a_record_the_database_refuses(tmp_path):
     [problem] = problems(run)
     assert problem.startswith("d.jsonl, line 2: the database refused it")
     assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 2]
+
+
+def test_it_refuses_an_issue_number_out_of_range(tmp_path):
+    run = import_paths(write_jsonl(tmp_path / "d.jsonl", [rest_issue(3_000_000_000), rest_issue(1)]))
+
+    assert problems(run) == ["d.jsonl, line 1: bad number: 3000000000"]
 
 
 def test_it_reports_a_bad_state(tmp_path):

@@ -179,6 +179,16 @@ def test_strict_mode_writes_nothing_when_one_record_is_bad(tmp_path):
     assert not Issue.objects.exists()
 
 
+def test_strict_mode_says_so_when_the_database_refuses_a_record_that_passed_the_check(tmp_path):
+    huge = rest_issue(2, comments=1, comment_data=[rest_comment(10**20, 2)])  # a 64-bit id column says no
+
+    run = import_paths(write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), huge]), strict=True)
+
+    assert run.status == ImportRun.Status.FAILED
+    assert run.error.startswith("The database refused 1 record(s) that passed the check")
+    assert list(Issue.objects.values_list("number", flat=True)) == [1]
+
+
 def test_strict_mode_imports_a_clean_dump(tmp_path):
     run = import_paths(write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(2)]), strict=True)
 

@@ -300,7 +300,7 @@ def csv_issue(row: dict[str, str], where: str, *, repository: tuple[str, str] | 
 
 def _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up) -> IssueRecord | Problem:
     number = fields["number"]
-    if number <= 0:
+    if not 0 < number < 2**31:  # GitHub's issue numbers are 32-bit, as are ours
         return Problem(where, f"bad number: {number}")
     if not isinstance(fields["title"], str) or not fields["title"].strip():
         return Problem(where, f"issue {number}: missing title")

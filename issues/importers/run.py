@@ -190,6 +190,11 @@ class ImportService:
             self._bytes_before = size
         self._bytes = ByteProgress(size)
         self._import(self._read(files))
+        if self.options.strict and self.counts["failed"]:
+            raise StrictModeFailure(
+                f"The database refused {self.counts['failed']} record(s) that passed the check; the others were "
+                "written (strict mode could not keep them all out). See the bad records."
+            )
 
     def _read(self, files: list[Path]) -> Iterable[Record]:
         for path in files:

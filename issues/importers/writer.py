@@ -158,22 +158,26 @@ class IssueWriter:
 
     def _write_safely(self, batch: list, write: Callable[[list], None]) -> None:
         """Write a batch in one transaction; should the database refuse it, find the culprits one by one."""
+        if self._attempt(batch, write) is None:
+            return
+        for record in batch:
+            error = self._attempt([record], write)
+            if error is not None:
+                reason = str(error).splitlines()[0]
+                self.on_problem(Problem(record.where, f"the database refused it: {reason}"))
+
+    def _attempt(self, batch: list, write: Callable[[list], None]) -> Exception | None:
+        """Write in one transaction; on failure, forget what the attempt counted too."""
         counts_before, orphans_before = self.counts.copy(), len(self._orphans)
         try:
             with transaction.atomic():
                 write(batch)
-            return
-        except (DatabaseError, psycopg.Error):  # COPY errors come straight from psycopg
+        except (DatabaseError, psycopg.Error) as error:  # COPY errors come straight from psycopg
             self.counts.clear()
             self.counts.update(counts_before)
             del self._orphans[orphans_before:]
-        for record in batch:
-            try:
-                with transaction.atomic():
-                    write([record])
-            except (DatabaseError, psycopg.Error) as error:
-                reason = str(error).splitlines()[0]
-                self.on_problem(Problem(record.where, f"the database refused it: {reason}"))
+            return error
+        return None
 
     def _write_issues(self, batch: list[IssueRecord]) -> None:
         ids, changed = {}, []
