@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Membership, Study, StudyIssue
+from .models import Assignment, Choice, CodebookField, Membership, Study, StudyIssue
 
 
 class MembershipInline(admin.TabularInline):
@@ -22,4 +22,24 @@ class StudyIssueAdmin(admin.ModelAdmin):
     list_display = ["study", "issue", "added_at"]
     list_filter = ["study"]
     list_select_related = ["study", "issue__repository"]
+    raw_id_fields = ["issue"]
+
+
+class ChoiceInline(admin.TabularInline):
+    model = Choice
+    extra = 0
+
+
+@admin.register(CodebookField)
+class CodebookFieldAdmin(admin.ModelAdmin):
+    list_display = ["key", "label", "kind", "stage", "required", "study"]
+    list_filter = ["study", "kind", "stage"]
+    inlines = [ChoiceInline]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["study", "stage", "issue", "annotator", "status", "assigned_at"]
+    list_filter = ["study", "stage", "status"]
+    list_select_related = ["study", "issue__repository", "annotator"]
     raw_id_fields = ["issue"]

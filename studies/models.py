@@ -1,6 +1,11 @@
-"""Studies: a set of issues that a team labels, and who takes part in it."""
+"""Studies: a set of issues that a team labels, who takes part, the codebook
+they label with, and who labels which issue."""
+
+import re
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator, URLValidator
 from django.db import models
 
 from issues.models import Issue
@@ -18,6 +23,11 @@ class Study(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Markdown, shown to annotators beside the codebook.")
+    screening = models.BooleanField(
+        default=True, help_text="Issues are first voted in or out, and only those kept are labelled."
+    )
+    annotators_per_issue = models.PositiveSmallIntegerField(default=2, help_text="How many people label each issue.")
     created_at = models.DateTimeField(auto_now_add=True)
     issues = models.ManyToManyField(Issue, through="StudyIssue", related_name="studies")
 
@@ -66,3 +76,182 @@ class StudyIssue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue} in {self.study}"
+
+
+class Stage(models.TextChoices):
+    SCREENING = "screening"
+    LABELLING = "labelling"
+
+
+class CodebookField(models.Model):
+    """One question of a study's codebook. Its key is stable: labels may change, data stays put."""
+
+    class Kind(models.TextChoices):
+        SINGLE = "single", "single choice"
+        MULTIPLE = "multiple", "multiple choice"
+        ORDINAL = "ordinal", "ordinal scale"
+        VOTE = "vote", "yes/no vote with comment"
+        TEXT = "text", "free text"
+        URLS = "urls", "list of URLs"
+        VERSION = "version", "version"
+        COMMITS = "commits", "list of commit SHAs"
+
+    CHOICE_KINDS = {Kind.SINGLE, Kind.MULTIPLE, Kind.ORDINAL}
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="fields")
+    key = models.CharField(
+        max_length=50,
+        validators=[
+            RegexValidator(r"^[a-z][a-z0-9_]*$", "Use lower-case letters, digits and _, starting with a letter.")
+        ],
+    )
+    label = models.CharField(max_length=200)
+    definition = models.TextField(blank=True, help_text="Markdown, shown next to the field.")
+    kind = models.CharField(max_length=10, choices=Kind)
+    stage = models.CharField(max_length=10, choices=Stage, default=Stage.LABELLING)
+    required = models.BooleanField(default=False)
+    max_choices = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Multiple choice: at most this many."
+    )
+    allow_other = models.BooleanField(default=False, help_text="Choice fields: allow “Other…” with free text.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["study", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["study", "key"], name="unique_field_key")]
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.key})"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in self.CHOICE_KINDS
+
+    def clean_value(self, value):
+        """The value an annotator gives, checked and normalised for storage (JSON); ValidationError if wrong.
+
+        None (or an empty list or text) means "no answer yet".
+        """
+        if value in (None, "", []):
+            return None
+        match self.kind:
+            case self.Kind.SINGLE:
+                return self._choice(value)
+            case self.Kind.MULTIPLE:
+                values = value if isinstance(value, list) else [value]
+                if self.max_choices and len(values) > self.max_choices:
+                    raise ValidationError(f"At most {self.max_choices} values for {self.label}.")
+                cleaned = [self._choice(item) for item in values]
+                if len({repr(item) for item in cleaned}) < len(cleaned):
+                    raise ValidationError("A value is given twice.")
+                return cleaned
+            case self.Kind.ORDINAL:
+                level = str(value)
+                if level not in self._choice_values():
+                    raise ValidationError(f"{self.label} is a level from {', '.join(sorted(self._choice_values()))}.")
+                return int(level) if level.isdigit() else level
+            case self.Kind.VOTE:
+                vote = value.get("vote") if isinstance(value, dict) else value
+                if vote not in (True, False):
+                    raise ValidationError("A vote is yes or no.")
+                comment = value.get("comment", "") if isinstance(value, dict) else ""
+                return {"vote": vote, "comment": str(comment).strip()}
+            case self.Kind.TEXT | self.Kind.VERSION:
+                text = str(value).strip()
+                if self.kind == self.Kind.VERSION and len(text) > 100:
+                    raise ValidationError("A version is at most 100 characters.")
+                return text or None
+            case self.Kind.URLS:
+                urls = _lines(value)
+                validate = URLValidator(schemes=["http", "https"])
+                for url in urls:
+                    validate(url)
+                return urls or None
+            case self.Kind.COMMITS:
+                shas = [sha.lower() for sha in _lines(value)]
+                bad = [sha for sha in shas if not COMMIT_SHA.fullmatch(sha)]
+                if bad:
+                    raise ValidationError(f"Not a commit SHA (7 to 40 hex digits): {', '.join(bad)}.")
+                return shas or None
+        raise ValidationError(f"Unknown field kind {self.kind!r}.")
+
+    def _choice_values(self) -> set[str]:
+        return {choice.value for choice in self.choices.all()}
+
+    def _choice(self, value):
+        if isinstance(value, dict) and self.allow_other:
+            other = str(value.get("other", "")).strip()
+            if not other:
+                raise ValidationError("Say what “Other” is.")
+            return {"other": other}
+        if not isinstance(value, str) or value not in self._choice_values():
+            raise ValidationError(f"{value!r} is not a value of {self.label}.")
+        return value
+
+    def clean(self):
+        if self.max_choices is not None and self.kind != self.Kind.MULTIPLE:
+            raise ValidationError({"max_choices": "Only a multiple-choice field has a maximum."})
+        if self.allow_other and self.kind not in self.CHOICE_KINDS - {self.Kind.ORDINAL}:
+            raise ValidationError({"allow_other": "Only single and multiple choice fields take “Other…”."})
+
+
+COMMIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+
+
+def _lines(value) -> list[str]:
+    """A list given as a list, or as text with one item a line (or separated by commas or spaces)."""
+    items = value if isinstance(value, list) else re.split(r"[\s,]+", str(value))
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
+class Choice(models.Model):
+    """A value a choice field offers, in order; for an ordinal scale, one level (its value is the number)."""
+
+    field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="choices")
+    value = models.CharField(max_length=200, help_text="Stored in annotations and exports; stable.")
+    label = models.CharField(max_length=200)
+    definition = models.TextField(blank=True)
+    examples = models.TextField(blank=True)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["field", "position", "id"]
+        constraints = [models.UniqueConstraint(fields=["field", "value"], name="unique_choice_value")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class AssignmentQuerySet(models.QuerySet):
+    def for_annotator(self, user) -> "AssignmentQuerySet":
+        return self.filter(annotator=user)
+
+
+class Assignment(models.Model):
+    """One annotator's task: label one issue of a study at one stage."""
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned"
+        IN_PROGRESS = "in_progress", "in progress"
+        SUBMITTED = "submitted"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
+    issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
+    stage = models.CharField(max_length=10, choices=Stage)
+    status = models.CharField(max_length=12, choices=Status, default=Status.ASSIGNED)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssignmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["study", "stage", "issue", "annotator"]
+        constraints = [
+            models.UniqueConstraint(fields=["study", "issue", "annotator", "stage"], name="unique_assignment"),
+        ]
+        indexes = [models.Index(fields=["study", "annotator", "stage", "status"], name="assignment_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.issue} → {self.annotator} ({self.stage})"

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from issues.models import ImportRun, Issue, IssueComment, Repository
-from studies.models import Membership, Study, StudyIssue
+from studies.models import Assignment, Choice, CodebookField, Membership, Stage, Study, StudyIssue
 
 TEST_PASSWORD = "correct horse battery staple"
 
@@ -98,6 +98,40 @@ class StudyIssueFactory(factory.django.DjangoModelFactory):
 
     study = factory.SubFactory(StudyFactory)
     issue = factory.SubFactory(IssueFactory)
+
+
+class CodebookFieldFactory(factory.django.DjangoModelFactory):
+    """A single-choice field; give it choices with ChoiceFactory."""
+
+    class Meta:
+        model = CodebookField
+
+    study = factory.SubFactory(StudyFactory)
+    key = factory.Sequence(lambda n: f"field_{n}")
+    label = factory.Sequence(lambda n: f"Field {n}")
+    kind = CodebookField.Kind.SINGLE
+    stage = Stage.LABELLING
+    position = factory.Sequence(lambda n: n)
+
+
+class ChoiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Choice
+
+    field = factory.SubFactory(CodebookFieldFactory)
+    value = factory.Sequence(lambda n: f"value {n}")
+    label = factory.LazyAttribute(lambda choice: choice.value)
+    position = factory.Sequence(lambda n: n)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    study = factory.SubFactory(StudyFactory)
+    issue = factory.SubFactory(IssueFactory)
+    annotator = factory.SubFactory(UserFactory)
+    stage = Stage.LABELLING
 
 
 class ImportRunFactory(factory.django.DjangoModelFactory):

@@ -1,0 +1,106 @@
+"""Who labels which issue: balanced random assignment, or a CSV made elsewhere.
+
+Both keep what has been started: an assignment an annotator has opened is never
+moved or removed, and re-running an assignment only fills the gaps.
+"""
+
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from studies.models import Assignment, Membership, Study
+
+_ISSUE_REFERENCE = re.compile(
+    r"^(?:https?://github\.com/)?(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)(?:/issues/|#)(?P<number>\d+)/?$"
+)
+
+
+class AssignmentError(ValueError):
+    pass
+
+
+@dataclass
+class AssignmentResult:
+    created: int
+    kept: int
+
+
+def annotators_of(study: Study) -> list:
+    return list(
+        get_user_model()
+        .objects.filter(memberships__study=study, memberships__role=Membership.Role.ANNOTATOR)
+        .order_by("username")
+    )
+
+
+@transaction.atomic
+def assign_balanced(study: Study, *, per_issue: int, stage: str, seed: int = 0) -> AssignmentResult:
+    """Give each issue `per_issue` annotators, evening out everyone's load; the seed makes it reproducible."""
+    annotators = annotators_of(study)
+    if per_issue < 1:
+        raise AssignmentError("Each issue needs at least one annotator.")
+    if len(annotators) < per_issue:
+        raise AssignmentError(
+            f"{per_issue} annotators per issue, but the study has {len(annotators)} annotator(s); add members first."
+        )
+    existing = Assignment.objects.filter(study=study, stage=stage)
+    taken: dict[int, set[int]] = {}  # issue id -> the annotators it already has
+    load = Counter({annotator.pk: 0 for annotator in annotators})
+    for issue_id, annotator_id in existing.values_list("issue_id", "annotator_id"):
+        taken.setdefault(issue_id, set()).add(annotator_id)
+        if annotator_id in load:
+            load[annotator_id] += 1
+    rng = random.Random(seed)
+    new = []
+    for issue_id in study.issues.order_by("id").values_list("id", flat=True):
+        have = taken.get(issue_id, set())
+        for _ in range(per_issue - len(have)):
+            # The least loaded annotator who does not have the issue yet; ties drawn at random.
+            candidates = [pk for pk in load if pk not in have]
+            least = min(load[pk] for pk in candidates)
+            chosen = rng.choice(sorted(pk for pk in candidates if load[pk] == least))
+            have = have | {chosen}
+            load[chosen] += 1
+            new.append(Assignment(study=study, issue_id=issue_id, annotator_id=chosen, stage=stage))
+    Assignment.objects.bulk_create(new)
+    study.annotators_per_issue = per_issue
+    study.save(update_fields=["annotators_per_issue"])
+    return AssignmentResult(created=len(new), kept=sum(len(annotators) for annotators in taken.values()))
+
+
+@transaction.atomic
+def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> AssignmentResult:
+    """Rows with `issue` (GitHub URL or owner/name#N) and `annotator` (username); all are checked first."""
+    annotators = {user.username: user for user in annotators_of(study)}
+    in_study = {
+        (owner, name, number): issue_id
+        for issue_id, owner, name, number in study.issues.values_list(
+            "id", "repository__owner", "repository__name", "number"
+        )
+    }
+    wanted, errors = [], []
+    for line, row in enumerate(rows, 2):
+        match = _ISSUE_REFERENCE.match((row.get("issue") or "").strip())
+        username = (row.get("annotator") or "").strip()
+        if not match:
+            errors.append(f"line {line}: {row.get('issue')!r} is not an issue (a GitHub URL or owner/name#N)")
+        elif (key := (match["owner"], match["name"], int(match["number"]))) not in in_study:
+            errors.append(f"line {line}: {row['issue']} is not in the study")
+        elif username not in annotators:
+            errors.append(f"line {line}: {username!r} is not an annotator of the study")
+        else:
+            wanted.append((in_study[key], annotators[username].pk))
+    if errors:
+        raise AssignmentError("Nothing was assigned:\n" + "\n".join(errors))
+    existing = set(Assignment.objects.filter(study=study, stage=stage).values_list("issue_id", "annotator_id"))
+    new = [
+        Assignment(study=study, issue_id=issue_id, annotator_id=annotator_id, stage=stage)
+        for issue_id, annotator_id in dict.fromkeys(wanted)
+        if (issue_id, annotator_id) not in existing
+    ]
+    Assignment.objects.bulk_create(new)
+    return AssignmentResult(created=len(new), kept=len(existing))

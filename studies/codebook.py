@@ -1,0 +1,126 @@
+"""A study's codebook as JSON: export it, load it (from a file, a preset or another study).
+
+The JSON is the one format for all three, so a preset is just a codebook
+someone exported. Loading adds new fields and choices and updates existing
+ones, matched by their stable keys and values; it never deletes anything, so
+it cannot destroy what annotators have recorded.
+"""
+
+import json
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from studies.models import Choice, CodebookField, Stage, Study
+
+FORMAT = "annotator-codebook"
+PRESETS_DIR = Path(__file__).resolve().parent / "presets"
+FIELD_ATTRIBUTES = ("label", "definition", "kind", "stage", "required", "max_choices", "allow_other")
+CHOICE_ATTRIBUTES = ("label", "definition", "examples")
+
+
+class CodebookError(ValueError):
+    """A codebook file that cannot be loaded; the message says what and where."""
+
+
+def presets() -> list[str]:
+    return sorted(path.stem for path in PRESETS_DIR.glob("*.json"))
+
+
+def preset(name: str) -> dict:
+    path = PRESETS_DIR / f"{name}.json"
+    if not path.is_file():
+        raise CodebookError(f"No codebook preset {name!r}; there are: {', '.join(presets())}.")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def codebook_export(study: Study) -> dict:
+    fields = study.fields.prefetch_related("choices")
+    return {
+        "format": FORMAT,
+        "version": 1,
+        "name": study.name,
+        "fields": [
+            {
+                "key": field.key,
+                **{name: getattr(field, name) for name in FIELD_ATTRIBUTES if getattr(field, name) not in (None, "")},
+                **({"choices": [_choice_dict(choice) for choice in field.choices.all()]} if field.has_choices else {}),
+            }
+            for field in fields
+        ],
+    }
+
+
+@transaction.atomic
+def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
+    """Add and update the study's fields from a codebook (as exported); `screening=False` leaves out that stage."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise CodebookError(f'Not a codebook: expected a JSON object with "format": "{FORMAT}".')
+    if not isinstance(data.get("fields"), list):
+        raise CodebookError('A codebook needs a "fields" list.')
+    existing = {field.key: field for field in study.fields.all()}
+    position = max((field.position for field in existing.values()), default=-1)
+    for index, item in enumerate(data["fields"], 1):
+        where = f"field {index} ({item.get('key', '?') if isinstance(item, dict) else '?'})"
+        if not isinstance(item, dict):
+            raise CodebookError(f"{where}: not an object")
+        if not screening and item.get("stage") == Stage.SCREENING:
+            continue
+        field = existing.get(item.get("key")) or CodebookField(study=study, key=item.get("key", ""))
+        if field.pk is None:
+            position += 1
+            field.position = position
+        elif item.get("kind", field.kind) != field.kind:
+            raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {item['kind']}")
+        for name in FIELD_ATTRIBUTES:
+            if name in item:
+                setattr(field, name, item[name])
+        _save(field, where)
+        if field.has_choices:
+            _load_choices(field, item.get("choices", []), where)
+        elif item.get("choices"):
+            raise CodebookError(f"{where}: a {field.get_kind_display()} field has no choices")
+
+
+def codebook_copy(source: Study, target: Study) -> None:
+    codebook_load(target, codebook_export(source))
+
+
+def _load_choices(field: CodebookField, items: list, where: str) -> None:
+    if not isinstance(items, list):
+        raise CodebookError(f"{where}: choices must be a list")
+    existing = {choice.value: choice for choice in field.choices.all()}
+    position = max((choice.position for choice in existing.values()), default=-1)
+    for index, item in enumerate(items, 1):
+        if not isinstance(item, dict) or not str(item.get("value", "")).strip():
+            raise CodebookError(f"{where}, choice {index}: needs a value")
+        choice = existing.get(item["value"]) or Choice(field=field, value=item["value"])
+        if choice.pk is None:
+            position += 1
+            choice.position = position
+        for name in CHOICE_ATTRIBUTES:
+            if name in item:
+                setattr(choice, name, item[name] or "")
+        choice.label = choice.label or choice.value
+        _save(choice, f"{where}, choice {item['value']!r}")
+    if field.kind == CodebookField.Kind.ORDINAL:
+        levels = [choice.value for choice in field.choices.all()]
+        if not all(level.isdigit() for level in levels):
+            raise CodebookError(f"{where}: the levels of an ordinal scale are numbers 1, 2, 3…")
+
+
+def _save(instance, where: str) -> None:
+    try:
+        instance.full_clean(exclude=["study", "field"])
+    except ValidationError as error:
+        messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in error.message_dict.items())
+        raise CodebookError(f"{where}: {messages}") from None
+    instance.save()
+
+
+def _choice_dict(choice: Choice) -> dict:
+    return {
+        "value": choice.value,
+        **{name: getattr(choice, name) for name in CHOICE_ATTRIBUTES if getattr(choice, name)},
+    }
