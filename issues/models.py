@@ -7,6 +7,7 @@ field we do not model yet is never lost from a dump.
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 from django.urls import reverse
 
@@ -80,6 +81,26 @@ class IssueComment(models.Model):
 
     def __str__(self) -> str:
         return f"Comment {self.github_id} on {self.issue}"
+
+
+class IssueSearch(models.Model):
+    """The full-text search document of an issue: title, body and comments.
+
+    Kept apart from Issue and filled in the background after imports (see
+    issues/search.py): computing it while importing would double the time an
+    import takes.
+    """
+
+    issue = models.OneToOneField(Issue, on_delete=models.CASCADE, primary_key=True, related_name="search")
+    document = SearchVectorField()
+    # The issue's import_hash when it was indexed: a different one means the issue changed since.
+    import_hash = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [GinIndex(fields=["document"], name="issue_search_gin")]
+
+    def __str__(self) -> str:
+        return f"Search document of {self.issue_id}"
 
 
 class ImportRun(models.Model):

@@ -40,6 +40,22 @@ class Study(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def progress(self, annotator=None) -> list[dict]:
+        """Assignments done and to do, per stage and annotator (one annotator's when given)."""
+        assignments = self.assignments.all()
+        if annotator is not None:
+            assignments = assignments.filter(annotator=annotator)
+        rows = (
+            assignments.values("stage", "annotator__username")
+            .annotate(
+                total=models.Count("id"),
+                submitted=models.Count("id", filter=models.Q(status="submitted")),
+                started=models.Count("id", filter=models.Q(status="in_progress")),
+            )
+            .order_by("-stage", "annotator__username")
+        )
+        return [{**row, "remaining": row["total"] - row["submitted"]} for row in rows]
+
 
 class Membership(models.Model):
     """One role of one user in one study; a user may hold several roles."""
@@ -255,3 +271,26 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.issue} → {self.annotator} ({self.stage})"
+
+
+class Annotation(models.Model):
+    """One annotator's answer to one codebook field, for the issue and stage of their assignment."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations")
+    field = models.ForeignKey(CodebookField, on_delete=models.PROTECT, related_name="annotations")
+    # As CodebookField.clean_value gives it: a choice value, a list, a level, {"vote", "comment"}, text.
+    value = models.JSONField(null=True, blank=True)
+    uncertain = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["assignment", "field__position"]
+        constraints = [models.UniqueConstraint(fields=["assignment", "field"], name="unique_annotation")]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} = {self.value!r} ({self.assignment})"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.value is not None

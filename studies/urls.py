@@ -1,9 +1,15 @@
 from django.urls import path
 
-from . import views
+from .views import annotate, issue_list, pages
 
 app_name = "studies"
+ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
 urlpatterns = [
-    path("", views.study_list, name="list"),
-    path("studies/<slug:slug>/", views.study_detail, name="detail"),
+    path("", pages.study_list, name="list"),
+    path("studies/<slug:slug>/", pages.study_detail, name="detail"),
+    path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
+    path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
+    path(ISSUE, annotate.annotate, name="annotate"),
+    path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),
+    path(ISSUE + "submit/", annotate.submit, name="submit"),
 ]

@@ -4,16 +4,26 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import ImportRunFactory, StudyIssueFactory
+from studies.codebook import codebook_load, preset
+from studies.models import Stage
+from tests.factories import AssignmentFactory, ImportRunFactory, StudyIssueFactory
 
 pytestmark = pytest.mark.django_db
 
 
+def with_annotation_work(study, annotator):
+    """The study gets the silent-bugs codebook and its first issue is assigned to the annotator."""
+    codebook_load(study, preset("silent-bugs"))
+    AssignmentFactory(study=study, issue=study.issues.first(), annotator=annotator, stage=Stage.LABELLING)
+
+
 def app_pages(study, import_run) -> list[str]:
     """Every page of the app an admin can open, the Django admin included."""
+    issue = study.issues.select_related("repository").first()
     pages = [
         reverse("studies:list"),
         reverse("studies:detail", args=[study.slug]),
+        reverse("studies:annotate", args=[study.slug, issue.repository.owner, issue.repository.name, issue.number]),
         reverse("issues:import_list"),
         reverse("issues:import_detail", args=[import_run.pk]),
         reverse("password_change"),
@@ -30,6 +40,7 @@ def app_pages(study, import_run) -> list[str]:
 
 def test_it_sends_a_strict_policy_on_every_page(client, admin_user, study):
     StudyIssueFactory(study=study)
+    with_annotation_work(study, admin_user)
     import_run = ImportRunFactory()
     client.force_login(admin_user)
 

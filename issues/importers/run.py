@@ -25,6 +25,7 @@ from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
 from issues.models import ImportProblem, ImportRun
+from issues.search import refresh_search_index
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates
 IMPORT_LOCK = 0x1550E5  # one import at a time: pg_advisory_lock key
@@ -173,6 +174,7 @@ class ImportService:
                 with connection.cursor() as cursor:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
             run.status = ImportRun.Status.DONE
+            refresh_search_index.enqueue()  # the new and changed issues become searchable in the background
         except StrictModeFailure as error:
             run.status, run.error = ImportRun.Status.FAILED, str(error)
         except Exception as error:

@@ -4,7 +4,7 @@ from playwright.sync_api import Page
 
 from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AdminFactory, ImportRunFactory, IssueCommentFactory, StudyIssueFactory
-from tests.test_csp import app_pages
+from tests.test_csp import app_pages, with_annotation_work
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -13,6 +13,7 @@ def test_no_page_breaks_the_content_security_policy_in_chromium(page: Page, live
     study_issue = StudyIssueFactory()
     IssueCommentFactory(issue=study_issue.issue)
     admin_user = AdminFactory()
+    with_annotation_work(study_issue.study, admin_user)
     import_run = ImportRunFactory()
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from .models import Membership, Study
+from studies.models import Membership, Study
 
 ISSUES_PER_PAGE = 50
 
@@ -37,5 +37,9 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     if request.htmx:
         return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
-    members = study.memberships.select_related("user").order_by("user__username", "role")
-    return render(request, "studies/detail.html", {"study": study, "page": page, "members": members})
+    members = list(study.memberships.select_related("user").order_by("user__username", "role"))
+    context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
+    is_owner = any(m.user_id == request.user.pk and m.role == Membership.Role.OWNER for m in members)
+    if request.user.is_staff or is_owner:
+        context["team_progress"] = study.progress()
+    return render(request, "studies/detail.html", context)

@@ -1,0 +1,333 @@
+"""Issue and comment bodies as HTML: GitHub-flavoured Markdown, rendered as GitHub does, then sanitised.
+
+`render_markdown()` returns HTML that is safe to mark safe: Python-Markdown (with the pymdown extensions
+GitHub's dialect needs) renders the body, nh3 keeps only an allow-list of tags, attributes, classes and
+URL schemes (http, https, mailto and relative links), and every link gets rel="noopener noreferrer nofollow".
+The stylesheet is static/css/markdown.css; it styles what sits inside an element of class "markdown-body".
+
+Images are never loaded by our pages (the reporter's image host would learn who reads the issue, and our
+CSP allows images from 'self' only). Every image becomes a plain link to it,
+`<a class="md-image" href="SRC">🖼 image: ALT (click to open)</a>`, which the reader may follow to see it
+in a page of its own; no script is involved. An image inside a link becomes the text "🖼 image: ALT", as
+the surrounding link is already the thing to click. An image whose URL is not http(s) is dropped.
+
+`#123` and `owner/name#123` link to the issue on GitHub, or, for the body's own repository, to the URL that
+`issue_url(123)` returns, when it returns one (an issue of the current study).
+
+What GitHub shows differently:
+
+- Nested list items need four spaces of indentation; GitHub also nests them under two.
+- Alerts (`> [!NOTE]`) are plain blockquotes that show the marker.
+- Footnotes are not supported: `[^1]` is shown as typed and a definition line `[^1]: text` disappears.
+- Math (`$x$`, `$$…$$`, ```` ```math ````) is shown as typed, and ```` ```mermaid ```` diagrams as code.
+- Single tildes (`~text~`) do not strike through; double tildes (`~~text~~`) do.
+- `@name` links to github.com/name whether or not such an account exists; `#123` links whether or not the
+  issue exists; commit hashes are not linked; headings get no anchors (no `id` attributes are kept).
+- Emoji shortcodes become Unicode emoji; GitHub's own images (`:octocat:`) stay as typed.
+- Inside raw HTML only `<details>` contains Markdown (as GitHub does after a blank line); the content of
+  other HTML blocks (`<div>`, `<p>`, `<table>`) is not rendered as Markdown.
+"""
+
+import hashlib
+import html
+import re
+from collections.abc import Callable
+from importlib.metadata import version
+from urllib.parse import urlsplit
+from xml.etree import ElementTree as etree
+
+import markdown
+import nh3
+from django.core.cache import cache
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
+from markdown.preprocessors import Preprocessor
+from markdown.util import AtomicString
+from pygments.token import STANDARD_TYPES
+from pymdownx import emoji
+from pymdownx.superfences import highlight_validator
+
+# Part of every cache key: bump it when a change here changes the HTML of bodies already rendered.
+# Library upgrades change the key by themselves.
+RENDERER_VERSION = "1"
+CACHE_TIMEOUT = 60 * 60 * 24 * 7
+VERSIONS = [RENDERER_VERSION] + [version(name) for name in ("markdown", "pymdown-extensions", "nh3", "pygments")]
+
+GITHUB = "https://github.com"
+# Characters of a code block above which it is not highlighted.
+HIGHLIGHT_LIMIT = 100_000
+LINK_REL = "noopener noreferrer nofollow"
+
+
+# --- Markdown ---------------------------------------------------------------------------------------------------
+
+# `#123` or `owner/name#123`, not inside a word, a URL path or an HTML entity such as `&#123;`.
+ISSUE_REFERENCE_RE = (
+    r"(?<![\w&#/.-])(?:(?P<repository>[A-Za-z0-9][A-Za-z0-9-]{0,38}/[\w.-]{1,100}))?#(?P<number>[1-9][0-9]{0,9})(?!\w)"
+)
+
+
+class IssueReferenceProcessor(InlineProcessor):
+    """Links an issue reference to the issue on GitHub; `in_app_issue_links()` may point it at our page later."""
+
+    ANCESTOR_EXCLUDES = ("a",)
+
+    def __init__(self, repository: str | None) -> None:
+        super().__init__(ISSUE_REFERENCE_RE)
+        self.repository = repository
+
+    def handleMatch(self, m: re.Match, data: str) -> tuple[etree.Element | None, int | None, int | None]:  # noqa: N802
+        repository = m["repository"]
+        if repository is None or (self.repository and repository.lower() == self.repository.lower()):
+            # The body's own repository, spelt as the caller spells it, so in_app_issue_links() finds it.
+            repository = self.repository
+        if repository is None:
+            return None, None, None
+        link = etree.Element("a", {"class": "issue-ref", "href": f"{GITHUB}/{repository}/issues/{m['number']}"})
+        link.text = AtomicString(m[0])
+        return link, m.start(0), m.end(0)
+
+
+LIST_ITEM_RE = re.compile(r" {0,3}(?:[*+-]|1\.)[ \t]+\S")
+TABLE_DELIMITER_RE = re.compile(r" {0,3}\|?[ \t]*:?-+:?[ \t]*(?:\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+# A fenced code block that superfences has set aside, at the left margin (an indented one belongs to a list item).
+STASHED_BLOCK_RE = re.compile(r"\x02wzxhzdk:\d+\x03[ \t]*$")
+DETAILS_RE = re.compile(r"^( {0,3}<details)(?=[\s>])(?![^>]*\bmarkdown=)", re.IGNORECASE)
+
+
+class GithubBlocksPreprocessor(Preprocessor):
+    """Lets lists, tables and code blocks start right under a line of text, as on GitHub.
+
+    Python-Markdown wants a blank line before them, and reports pasted from GitHub's issue templates rarely
+    have one ("**System information**" followed by a list). Markdown inside `<details>` is rendered too.
+    Runs after superfences has set fenced code aside, so no line of code is touched.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        result: list[str] = []
+        in_list = False
+        for number, line in enumerate(lines):
+            line = DETAILS_RE.sub(r'\1 markdown="1"', line)
+            previous = result[-1] if result else ""
+            starts_block = (
+                STASHED_BLOCK_RE.match(line)
+                or (not in_list and LIST_ITEM_RE.match(line))
+                or ("|" in line and number + 1 < len(lines) and TABLE_DELIMITER_RE.match(lines[number + 1]))
+            )
+            if starts_block and previous.strip() and not (in_list and LIST_ITEM_RE.match(line)):
+                result.append("")
+            elif STASHED_BLOCK_RE.match(previous) and line.strip():
+                result.append("")
+            result.append(line)
+            if LIST_ITEM_RE.match(line):
+                in_list = True
+            elif line.strip() and not line[0].isspace() and not previous.strip():
+                in_list = False
+        return result
+
+
+def highlight_unless_huge(src: str, language: str, class_name: str, options: dict, md: markdown.Markdown, **kwargs):
+    """Superfences' own highlighting, except that very long blocks stay plain text: Pygments takes seconds
+    over a megabyte of code and wraps every token in a span, for a page that then weighs several times more."""
+    if len(src) > HIGHLIGHT_LIMIT:
+        language = ""
+    return md.preprocessors["fenced_code_block"].highlight(
+        src=src, language=language, options=options, md=md, **kwargs
+    )
+
+
+class GithubExtension(Extension):
+    def __init__(self, repository: str | None) -> None:
+        super().__init__()
+        self.repository = repository
+
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+        # Between superfences (25) and the raw HTML blocks (20).
+        md.preprocessors.register(GithubBlocksPreprocessor(md), "github_blocks", 24)
+        # After the autolinks and mentions of magiclink, whose link text it must not touch.
+        md.inlinePatterns.register(IssueReferenceProcessor(self.repository), "issue_reference", 75)
+
+
+def markdown_to_html(text: str, repository: str | None) -> str:
+    """The body as HTML, not yet sanitised. A new Markdown instance each time: they are not thread-safe."""
+    md = markdown.Markdown(
+        extensions=[
+            "md_in_html",
+            "nl2br",
+            "sane_lists",
+            "tables",
+            "pymdownx.emoji",
+            "pymdownx.highlight",
+            "pymdownx.magiclink",
+            "pymdownx.saneheaders",
+            "pymdownx.superfences",
+            "pymdownx.tasklist",
+            "pymdownx.tilde",
+            GithubExtension(repository),
+        ],
+        extension_configs={
+            # Classes, not inline styles: the CSP forbids style attributes.
+            "pymdownx.highlight": {"use_pygments": True, "noclasses": False, "guess_lang": False},
+            "pymdownx.emoji": {"emoji_index": emoji.gemoji, "emoji_generator": emoji.to_alt},
+            "pymdownx.magiclink": {"social_url_shorthand": True},
+            "pymdownx.superfences": {
+                "custom_fences": [
+                    {
+                        "name": "*",
+                        "class": "highlight",
+                        "format": highlight_unless_huge,
+                        "validator": highlight_validator,
+                    }
+                ]
+            },
+            "pymdownx.tasklist": {"clickable_checkbox": False},
+            "pymdownx.tilde": {"subscript": False},
+            "tables": {"use_align_attribute": True},
+        },
+        output_format="html",
+    )
+    return md.convert(text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# --- Sanitising -------------------------------------------------------------------------------------------------
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "details", "div", "dl", "dt",
+    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "input", "ins", "kbd", "li", "mark", "ol", "p",
+    "pre", "q", "s", "samp", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
+    "tfoot", "th", "thead", "tr", "tt", "u", "ul", "var",
+}  # fmt: skip
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "abbr": {"title"},
+    "details": {"open"},
+    "img": {"src", "alt", "title"},
+    "input": {"checked", "disabled"},
+    "ol": {"start"},
+    "td": {"align", "colspan", "rowspan"},
+    "th": {"align", "colspan", "rowspan"},
+}
+# Only the classes our stylesheet gives a meaning to: a body must not borrow the page's own classes.
+ALLOWED_CLASSES = {
+    "a": {"issue-ref"},
+    "div": {"highlight"},
+    "li": {"task-list-item"},
+    "span": {name for name in STANDARD_TYPES.values() if name} | {"hll"},
+    "ul": {"task-list"},
+}
+# Removed with everything inside them (other tags outside the allow-list are removed, their text kept).
+REMOVED_WITH_CONTENT = {
+    "applet", "embed", "frame", "frameset", "iframe", "math", "noembed", "noscript", "object", "script",
+    "select", "style", "svg", "template", "textarea", "title", "xmp",
+}  # fmt: skip
+
+CLEANER = nh3.Cleaner(
+    tags=ALLOWED_TAGS,
+    clean_content_tags=REMOVED_WITH_CONTENT,
+    attributes=ALLOWED_ATTRIBUTES,
+    # The task list's checkboxes; other inputs lose their type here and are removed by defer_images().
+    tag_attribute_values={"input": {"type": {"checkbox"}}},
+    allowed_classes=ALLOWED_CLASSES,
+    url_schemes={"http", "https", "mailto"},
+    link_rel=LINK_REL,
+    strip_comments=True,
+)
+
+# The tags defer_images() rewrites, in nh3's output: attribute values are always double-quoted there, with
+# any `"` in them escaped, so a `>` inside a value cannot end the tag early.
+TAG_RE = re.compile(r'<(?P<end>/?)(?P<name>a|img|input)(?P<attributes>(?:\s+[^\s"/=>]+(?:="[^"]*")?)*)\s*/?>')
+ATTRIBUTE_RE = re.compile(r'([^\s"/=>]+)(?:="([^"]*)")?')
+
+
+def defer_images(sanitised: str) -> str:
+    """Replaces each image of sanitised HTML by a link to it, and removes inputs that are not checkboxes."""
+    inside_link = False
+
+    def replace(m: re.Match) -> str:
+        nonlocal inside_link
+        name = m["name"]
+        if name == "a":
+            inside_link = not m["end"]
+            return m[0]
+        attributes = {key: html.unescape(value or "") for key, value in ATTRIBUTE_RE.findall(m["attributes"])}
+        if name == "input":
+            if attributes.get("type") != "checkbox":
+                return ""
+            return (
+                '<input type="checkbox" disabled checked>'
+                if "checked" in attributes
+                else ('<input type="checkbox" disabled>')
+            )
+        src = attributes.get("src", "")
+        if urlsplit(src).scheme.lower() not in {"http", "https"}:
+            return ""
+        description = attributes.get("alt") or urlsplit(src).path.rsplit("/", 1)[-1] or "no description"
+        if inside_link:
+            return f'<span class="md-image">🖼 image: {html.escape(description)}</span>'
+        return (
+            f'<a class="md-image" href="{html.escape(src)}" rel="{LINK_REL}">'
+            f"🖼 image: {html.escape(description)} (click to open)</a>"
+        )
+
+    return TAG_RE.sub(replace, sanitised)
+
+
+def in_app_issue_links(rendered: str, repository: str | None, issue_url: Callable[[int], str | None]) -> str:
+    """Points the links of `#123` references to issues of the study at our own pages."""
+    if not repository:
+        return rendered
+    pattern = re.compile(rf'<a class="issue-ref" href="{re.escape(f"{GITHUB}/{repository}/issues/")}(\d+)"')
+    urls: dict[int, str | None] = {}
+
+    def replace(m: re.Match) -> str:
+        number = int(m[1])
+        if number not in urls:
+            urls[number] = issue_url(number)
+        url = urls[number]
+        return m[0] if url is None else f'<a class="issue-ref" href="{html.escape(url)}"'
+
+    return pattern.sub(replace, rendered)
+
+
+# --- Entry points -----------------------------------------------------------------------------------------------
+
+
+def render_markdown(
+    text: str, *, repository: str | None = None, issue_url: Callable[[int], str | None] | None = None
+) -> str:
+    """Sanitised HTML of a GitHub Markdown body. `repository` ("owner/name") is where `#123` points;
+    `issue_url(number)` returns our page of an issue of the current study, or None to link to GitHub."""
+    rendered = defer_images(CLEANER.clean(markdown_to_html(text, repository)))
+    return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered
+
+
+def cache_key(text: str, repository: str | None, extra: str = "") -> str:
+    """A digest of everything the cached HTML depends on: an edited body, or a new library, renders anew."""
+    digest = hashlib.sha256()
+    for part in [*VERSIONS, repository or "", extra]:
+        digest.update(part.encode() + b"\0")
+    digest.update(text.encode("utf-8", "surrogatepass"))
+    return f"markdown:{digest.hexdigest()}"
+
+
+def render_markdown_cached(
+    text: str,
+    *,
+    repository: str | None,
+    issue_url: Callable[[int], str | None] | None = None,
+    cache_key_extra: str = "",
+) -> str:
+    """`render_markdown()` through Django's default cache.
+
+    The key is a SHA-256 of the text, the repository, `cache_key_extra`, RENDERER_VERSION and the library
+    versions, so an edited body is a new key and never meets a stale rendering. What `issue_url` returns
+    depends on the study, so it is not part of the cached HTML: the cache holds the rendering with every
+    reference linked to GitHub, and `issue_url` rewrites those links on each call (a regular expression over
+    the HTML; call it with a dict lookup, not a query per number). One cache entry thus serves every study.
+    """
+    key = cache_key(text, repository, cache_key_extra)
+    rendered = cache.get(key)
+    if rendered is None:
+        rendered = render_markdown(text, repository=repository)
+        cache.set(key, rendered, CACHE_TIMEOUT)
+    return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered

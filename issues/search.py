@@ -1,0 +1,82 @@
+"""Full-text search over issues: title (weight A), body (B) and comments (C), in English.
+
+The documents live in IssueSearch and are (re)built by `index_stale_issues()`:
+after every import (as a background task), and by `manage.py index_issues`.
+An issue is stale when it has no document yet or was changed by an import
+since it was indexed.
+"""
+
+import html
+import re
+
+from django.contrib.postgres.search import SearchQuery
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.tasks import task
+
+from issues.models import Issue
+
+CONFIG = "english"
+BATCH = 500
+
+_STALE = """
+SELECT i.id FROM issues_issue i LEFT JOIN issues_issuesearch s ON s.issue_id = i.id
+WHERE s.issue_id IS NULL OR s.import_hash <> i.import_hash
+ORDER BY i.id LIMIT %s
+"""
+_INDEX = """
+INSERT INTO issues_issuesearch (issue_id, document, import_hash)
+SELECT i.id,
+       setweight(to_tsvector(%(config)s, i.title), 'A')
+       || setweight(to_tsvector(%(config)s, i.body), 'B')
+       || setweight(to_tsvector(%(config)s, coalesce(
+              (SELECT string_agg(c.body, ' ') FROM issues_issuecomment c WHERE c.issue_id = i.id), '')), 'C'),
+       i.import_hash
+FROM issues_issue i WHERE i.id = ANY(%(ids)s)
+ON CONFLICT (issue_id) DO UPDATE SET document = EXCLUDED.document, import_hash = EXCLUDED.import_hash
+"""
+
+
+def index_stale_issues() -> int:
+    """Index every stale issue, a batch a transaction; returns how many were indexed."""
+    indexed = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_STALE, [BATCH])
+            ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return indexed
+            cursor.execute(_INDEX, {"config": CONFIG, "ids": ids})
+        indexed += len(ids)
+
+
+@task
+def refresh_search_index() -> int:
+    return index_stale_issues()
+
+
+def search(issues: QuerySet[Issue], text: str) -> QuerySet[Issue]:
+    """The issues matching `text` (web-search syntax: words, "phrases", -not, or)."""
+    return issues.filter(search__document=SearchQuery(text, config=CONFIG, search_type="websearch"))
+
+
+# Marks around matches that cannot occur in text: the snippet is escaped, then they become <mark>.
+_START, _STOP = "\x02", "\x03"
+
+
+def snippets(issue_ids: list[int], text: str) -> dict[int, str]:
+    """For each issue, a short extract of its body with the matches highlighted, as safe HTML."""
+    if not issue_ids:
+        return {}
+    options = f"MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=' … ', StartSel={_START}, StopSel={_STOP}"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, ts_headline(%s, body, websearch_to_tsquery(%s, %s), %s) FROM issues_issue WHERE id = ANY(%s)",
+            [CONFIG, CONFIG, text, options, issue_ids],
+        )
+        return {issue_id: _marked(headline) for issue_id, headline in cursor.fetchall()}
+
+
+def _marked(headline: str) -> str:
+    escaped = html.escape(re.sub(r"\s+", " ", headline).strip())
+    return escaped.replace(_START, "<mark>").replace(_STOP, "</mark>")

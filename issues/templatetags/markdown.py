@@ -1,0 +1,12 @@
+from django import template
+from django.utils.safestring import mark_safe
+
+from issues.markdown import render_markdown_cached
+
+register = template.Library()
+
+
+@register.filter(name="markdown")
+def markdown_filter(text: str) -> str:
+    """Codebook definitions and guidelines: Markdown, sanitised like issue bodies."""
+    return mark_safe(render_markdown_cached(text or "", repository=None))  # noqa: S308 - sanitised by nh3

@@ -1,0 +1,101 @@
+// Keyboard shortcuts of the annotation page. A file of its own: the CSP forbids inline scripts.
+(() => {
+  "use strict";
+
+  const TYPING = "input[type=text], input:not([type]), textarea, select, [contenteditable]";
+
+  const fieldOf = (element) => element && element.closest && element.closest("form[data-field]");
+
+  // A field's main control: its checked choice, its first choice, or its text box.
+  const focusField = (form) => {
+    if (!form) return;
+    const control =
+      form.querySelector(".choices input:checked:not([value=''])") ||
+      form.querySelector(".choices input") ||
+      form.querySelector("textarea, input[type=text]");
+    if (control) control.focus();
+  };
+
+  const follow = (selector) => {
+    const link = document.querySelector(selector);
+    if (link) window.location.assign(link.href);
+  };
+
+  // Submitting waits for the saves in flight (a note typed a moment ago) so that nothing is lost.
+  const submitWhenSaved = (form) => {
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    const started = Date.now();
+    const check = () => {
+      if (document.querySelector(".htmx-request") && Date.now() - started < 5000) {
+        window.setTimeout(check, 50);
+      } else {
+        form.submit();
+      }
+    };
+    window.setTimeout(check, 50);
+  };
+
+  document.addEventListener("submit", (event) => {
+    if (event.target.matches("[data-submit]") && !event.target.dataset.saved) {
+      event.preventDefault();
+      event.target.dataset.saved = "1";
+      submitWhenSaved(event.target);
+    }
+  });
+
+  // Ready to type: the first field without an answer, else the first field.
+  document.addEventListener("DOMContentLoaded", () => {
+    if (window.location.hash) return;
+    const fields = [...document.querySelectorAll("form[data-field]:not(:has(fieldset[disabled]))")];
+    const open = fields.find((form) => !form.querySelector(".choices input:checked:not([value=''])"));
+    focusField(open || fields[0]);
+  });
+
+  document.addEventListener("keydown", (event) => {
+    const target = event.target;
+    const submitForm = document.querySelector("[data-submit]");
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      if (submitForm) {
+        event.preventDefault();
+        submitForm.requestSubmit();
+      }
+      return;
+    }
+    if (target.matches && target.matches(TYPING)) {
+      if (event.key === "Escape") target.blur();
+      return;
+    }
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const field = fieldOf(target);
+    // Tab goes from field to field (a field's uncertain flag and note have their keys: u and n).
+    if (event.key === "Tab" && field && target.matches(".choices input")) {
+      const fields = [...document.querySelectorAll("form[data-field]")];
+      const next = fields[fields.indexOf(field) + (event.shiftKey ? -1 : 1)];
+      if (next) {
+        event.preventDefault();
+        focusField(next);
+      }
+      return;
+    }
+    if (event.key === "j") {
+      follow("a[rel=next]");
+    } else if (event.key === "k") {
+      follow("a[rel=prev]");
+    } else if (event.key === "?") {
+      document.getElementById("shortcuts").showModal();
+    } else if (event.key === "u" && field) {
+      field.querySelector("[data-uncertain]").click();
+    } else if (event.key === "n" && field) {
+      event.preventDefault();
+      field.querySelector("[data-note]").focus();
+    } else if (/^[1-9]$/.test(event.key) && field) {
+      const choices = field.querySelectorAll(".choices input[type=radio], .choices input[type=checkbox]");
+      const choice = choices[Number(event.key) - 1];
+      if (choice && !choice.closest(".none")) {
+        event.preventDefault();
+        choice.focus();
+        choice.click();
+      }
+    }
+  });
+})();

@@ -1,0 +1,47 @@
+"""Recording annotations: one field at a time as the annotator works, then submitting the issue."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from studies.models import Annotation, Assignment, CodebookField
+
+
+def stage_fields(assignment: Assignment):
+    return assignment.study.fields.filter(stage=assignment.stage).prefetch_related("choices")
+
+
+@transaction.atomic
+def annotation_save(
+    *, assignment: Assignment, field: CodebookField, value, uncertain: bool = False, note: str = ""
+) -> Annotation:
+    """Check the value against the field and store it; the first save starts the assignment."""
+    if field.study_id != assignment.study_id or field.stage != assignment.stage:
+        raise ValidationError(f"{field.label} is not a question of this stage.")
+    if assignment.status == Assignment.Status.SUBMITTED:
+        raise ValidationError("This issue is submitted; it can no longer be changed.")
+    annotation, _ = Annotation.objects.update_or_create(
+        assignment=assignment,
+        field=field,
+        defaults={"value": field.clean_value(value), "uncertain": uncertain, "note": note.strip()},
+    )
+    if assignment.status == Assignment.Status.ASSIGNED:
+        assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
+        assignment.save(update_fields=["status", "started_at"])
+    return annotation
+
+
+def missing_required(assignment: Assignment) -> list[CodebookField]:
+    answered = set(assignment.annotations.filter(value__isnull=False).values_list("field_id", flat=True))
+    return [field for field in stage_fields(assignment) if field.required and field.pk not in answered]
+
+
+@transaction.atomic
+def assignment_submit(*, assignment: Assignment) -> None:
+    """Mark the issue done for this annotator, once every required field has an answer."""
+    missing = missing_required(assignment)
+    if missing:
+        raise ValidationError(f"Still to answer: {', '.join(field.label for field in missing)}.")
+    assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
+    assignment.started_at = assignment.started_at or assignment.submitted_at
+    assignment.save(update_fields=["status", "started_at", "submitted_at"])

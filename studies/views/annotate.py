@@ -1,0 +1,207 @@
+"""The annotation workspace: the issue on the left, the codebook form on the right.
+
+Blind by construction: every query for annotations here goes through the
+request user's own assignment, so no response can carry another annotator's
+values.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from issues.markdown import render_markdown_cached
+from issues.models import Issue, IssueComment
+from studies.annotation import annotation_save, assignment_submit, stage_fields
+from studies.models import Annotation, Assignment, CodebookField, Stage, Study
+from studies.views.pages import get_study_for_user
+
+OTHER = "__other__"
+
+
+def get_issue_in_study(study: Study, owner: str, repo: str, number: int) -> Issue:
+    return get_object_or_404(
+        Issue.objects.select_related("repository").filter(study_issues__study=study),
+        repository__owner=owner,
+        repository__name=repo,
+        number=number,
+    )
+
+
+def own_assignment(study: Study, issue: Issue, user) -> Assignment | None:
+    """The user's assignment for the issue: the unfinished one first, then the latest stage."""
+    assignments = list(Assignment.objects.filter(study=study, issue=issue, annotator=user))
+    for assignment in assignments:
+        assignment.study, assignment.issue = study, issue  # already at hand: no queries to fetch them again
+    assignments.sort(key=lambda a: (a.status == Assignment.Status.SUBMITTED, a.stage != Stage.LABELLING))
+    return assignments[0] if assignments else None
+
+
+def queue(study: Study, user):
+    """The user's assignments in the order they work through them."""
+    return Assignment.objects.filter(study=study, annotator=user).order_by("-stage", "issue_id")
+
+
+@require_GET
+def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    issue = get_issue_in_study(study, owner, repo, number)
+    assignment = own_assignment(study, issue, request.user)
+    comments = IssueComment.objects.filter(issue=issue).order_by("created_at", "github_id", "id")
+    repository = issue.repository.full_name
+    fields = _field_states(assignment) if assignment else []
+    context = {
+        "study": study,
+        "issue": issue,
+        "body_html": render_markdown_cached(issue.body, repository=repository),
+        "comments": [(comment, render_markdown_cached(comment.body, repository=repository)) for comment in comments],
+        "assignment": assignment,
+        "fields": fields,
+        "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
+        **_neighbours(study, request.user, assignment),
+    }
+    return render(request, "studies/annotate.html", context)
+
+
+@require_POST
+def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    issue = get_issue_in_study(study, owner, repo, number)
+    assignment = own_assignment(study, issue, request.user)
+    if assignment is None:
+        raise Http404("Not assigned to you.")
+    field = get_object_or_404(
+        CodebookField.objects.prefetch_related("choices"), study=study, key=key, stage=assignment.stage
+    )
+    error, saved = "", False
+    try:
+        annotation_save(
+            assignment=assignment,
+            field=field,
+            value=_posted_value(field, request.POST),
+            uncertain=request.POST.get("uncertain") == "on",
+            note=request.POST.get("note", ""),
+        )
+        saved = True
+    except ValidationError as exception:
+        error = " ".join(exception.messages)
+    if not request.htmx:
+        if error:
+            messages.error(request, f"{field.label}: {error}")
+        return redirect(issue_url(study, issue) + f"#field-{field.key}")
+    state = _field_state(field, _own_annotation(assignment, field), assignment)
+    state.update(saved=saved, error=error, posted=request.POST if error else None)
+    return render(request, "studies/annotate.html#field", {"study": study, "issue": issue, "state": state})
+
+
+@require_POST
+def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    issue = get_issue_in_study(study, owner, repo, number)
+    assignment = own_assignment(study, issue, request.user)
+    if assignment is None:
+        raise Http404("Not assigned to you.")
+    try:
+        assignment_submit(assignment=assignment)
+    except ValidationError as exception:
+        messages.error(request, " ".join(exception.messages))
+        return redirect(issue_url(study, issue) + "#codebook")
+    messages.success(request, f"{issue.repository.full_name}#{issue.number} submitted.")
+    return redirect("studies:next", slug=study.slug)
+
+
+@require_GET
+def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
+    """The user's next unfinished assignment; the study page when there is none."""
+    study = get_study_for_user(request.user, slug)
+    assignment = (
+        queue(study, request.user)
+        .exclude(status=Assignment.Status.SUBMITTED)
+        .select_related("issue__repository")
+        .first()
+    )
+    if assignment is None:
+        messages.info(request, "Nothing left to label in this study for you.")
+        return redirect("studies:detail", slug=study.slug)
+    return redirect(issue_url(study, assignment.issue))
+
+
+def issue_url(study: Study, issue: Issue) -> str:
+    repository = issue.repository
+    return reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, issue.number])
+
+
+# --- the form's state ---
+
+
+def _field_states(assignment: Assignment) -> list[dict]:
+    fields = stage_fields(assignment)
+    annotations = {a.field_id: a for a in Annotation.objects.filter(assignment=assignment)}
+    return [_field_state(field, annotations.get(field.pk), assignment) for field in fields]
+
+
+def _own_annotation(assignment: Assignment, field: CodebookField) -> Annotation | None:
+    return Annotation.objects.filter(assignment=assignment, field=field).first()
+
+
+def _field_state(field: CodebookField, annotation: Annotation | None, assignment: Assignment) -> dict:
+    """What a field's partial needs: its choices, what is selected, the other text, the flags."""
+    value = annotation.value if annotation else None
+    values = value if isinstance(value, list) else [value]
+    selected = {item for item in values if isinstance(item, str | int)}
+    others = [item["other"] for item in values if isinstance(item, dict) and "other" in item]
+    text = value if isinstance(value, str) else ""
+    if isinstance(value, list) and field.kind in {CodebookField.Kind.URLS, CodebookField.Kind.COMMITS}:
+        text = "\n".join(value)
+    return {
+        "field": field,
+        "annotation": annotation,
+        "choices": [(choice, _selected(choice.value, selected)) for choice in field.choices.all()],
+        "other": others[0] if others else "",
+        "text": text,
+        "vote": value.get("vote") if isinstance(value, dict) and "vote" in value else None,
+        "comment": value.get("comment", "") if isinstance(value, dict) else "",
+        "readonly": assignment.status == Assignment.Status.SUBMITTED,
+        "answered": bool(annotation and annotation.is_answered),
+    }
+
+
+def _selected(choice_value: str, selected: set) -> bool:
+    return choice_value in selected or (choice_value.isdigit() and int(choice_value) in selected)
+
+
+def _posted_value(field: CodebookField, data):
+    """The field's value from its form: the inverse of what _field_state shows."""
+    kinds = CodebookField.Kind
+    if field.kind == kinds.VOTE:
+        vote = {"yes": True, "no": False}.get(data.get("vote"))
+        return None if vote is None else {"vote": vote, "comment": data.get("comment", "")}
+    if field.kind in {kinds.SINGLE, kinds.ORDINAL}:
+        value = data.get("value", "")
+        return {"other": data.get("other", "")} if value == OTHER else value
+    if field.kind == kinds.MULTIPLE:
+        return [{"other": data.get("other", "")} if v == OTHER else v for v in data.getlist("value")]
+    return data.get("value", "")
+
+
+def _neighbours(study: Study, user, assignment: Assignment | None) -> dict:
+    """Previous and next issue in the user's queue (for j / k), and how far along they are."""
+    if assignment is None:
+        return {}
+    same_stage = Assignment.objects.filter(study=study, annotator=user, stage=assignment.stage)
+    around = same_stage.select_related("issue__repository")
+    previous = around.filter(issue_id__lt=assignment.issue_id).order_by("-issue_id").first()
+    following = around.filter(issue_id__gt=assignment.issue_id).order_by("issue_id").first()
+    progress = same_stage.aggregate(
+        total=Count("id"),
+        done=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)),
+        position=Count("id", filter=Q(issue_id__lte=assignment.issue_id)),
+    )
+    return {
+        "previous_url": issue_url(study, previous.issue) if previous else None,
+        "next_url": issue_url(study, following.issue) if following else None,
+        "progress": progress,
+    }

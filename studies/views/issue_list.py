@@ -1,0 +1,107 @@
+"""The study's issue list: filters in the URL, full-text search with highlighted snippets.
+
+Filters on codebook values and on uncertainty look at the viewer's own
+annotations only: the list must not reveal anyone else's labels.
+"""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from issues.search import search, snippets
+from studies.models import Annotation, Assignment, Membership, Study
+from studies.views.pages import get_study_for_user
+
+ISSUES_PER_PAGE = 50
+STATUSES = ["unassigned", "assigned", "in_progress", "submitted"]
+SORTS = {
+    "number": ("repository__owner", "repository__name", "number"),
+    "-number": ("-repository__owner", "-repository__name", "-number"),
+    "updated": ("-updated_at", "-id"),
+    "title": ("title", "id"),
+}
+
+
+@require_GET
+def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    filters = {
+        name: request.GET.get(name, "").strip()
+        for name in ("q", "status", "annotator", "label", "field", "value", "uncertain", "sort")
+    }
+    issues = _filtered(study, request.user, filters)
+    page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    if filters["q"]:
+        found = snippets([issue.pk for issue in page.object_list], filters["q"])
+        for issue in page.object_list:
+            issue.snippet = found.get(issue.pk, "")
+    context = {
+        "study": study,
+        "page": page,
+        "filters": filters,
+        "query_string": _query_string(request),
+        "annotators": study.memberships.filter(role=Membership.Role.ANNOTATOR)
+        .values_list("user__username", flat=True)
+        .order_by("user__username"),
+        "fields": study.fields.filter(kind__in=["single", "multiple", "ordinal"]).prefetch_related("choices"),
+        "statuses": STATUSES,
+        "sorts": list(SORTS),
+    }
+    if request.htmx:
+        return render(request, "studies/issues.html#results", context)
+    return render(request, "studies/issues.html", context)
+
+
+def _filtered(study: Study, user, filters: dict):
+    issues = study.issues.select_related("repository").annotate(
+        assigned=Count("assignments", filter=Q(assignments__study=study), distinct=True),
+        started=Count(
+            "assignments",
+            filter=Q(assignments__study=study, assignments__status=Assignment.Status.IN_PROGRESS),
+            distinct=True,
+        ),
+        submitted=Count(
+            "assignments",
+            filter=Q(assignments__study=study, assignments__status=Assignment.Status.SUBMITTED),
+            distinct=True,
+        ),
+    )
+    status = filters["status"]
+    if status == "unassigned":
+        issues = issues.filter(assigned=0)
+    elif status == "assigned":
+        issues = issues.filter(assigned__gt=0, started=0, submitted=0)
+    elif status == "in_progress":
+        issues = issues.filter(Q(started__gt=0) | Q(submitted__gt=0)).exclude(submitted=F("assigned"))
+    elif status == "submitted":
+        issues = issues.filter(assigned__gt=0, submitted=F("assigned"))
+    if filters["annotator"]:
+        issues = issues.filter(
+            Exists(
+                Assignment.objects.filter(study=study, issue=OuterRef("pk"), annotator__username=filters["annotator"])
+            )
+        )
+    if filters["label"]:
+        issues = issues.filter(labels__contains=[filters["label"]])
+    own = Annotation.objects.filter(
+        assignment__study=study, assignment__annotator=user, assignment__issue=OuterRef("pk")
+    )
+    if filters["field"] and filters["value"]:
+        value = int(filters["value"]) if filters["value"].isdigit() else filters["value"]
+        issues = issues.filter(
+            Exists(own.filter(field__key=filters["field"]).filter(Q(value=value) | Q(value__contains=[value])))
+        )
+    if filters["uncertain"]:
+        issues = issues.filter(Exists(own.filter(uncertain=True)))
+    if filters["q"]:
+        issues = search(issues, filters["q"])
+    return issues.order_by(*SORTS.get(filters["sort"], SORTS["number"]))
+
+
+def _query_string(request: HttpRequest) -> str:
+    """The filters without the page number, for the pager's links."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

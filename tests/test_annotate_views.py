@@ -1,0 +1,187 @@
+"""The annotation page: who may see it, saving one field at a time, submitting, and blindness."""
+
+import pytest
+from django.urls import reverse
+
+from studies.codebook import codebook_load, preset
+from studies.models import Annotation, Assignment, Stage
+from tests.factories import (
+    AssignmentFactory,
+    IssueCommentFactory,
+    IssueFactory,
+    MembershipFactory,
+    StudyIssueFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(study):
+    """A study with the silent-bugs codebook, one issue and two annotators labelling it."""
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    issue = IssueFactory(body="Calling `fit` twice **silently** resets the optimizer.\n\n<script>alert(1)</script>")
+    IssueCommentFactory(issue=issue, body="Reproduced on 2.3, see https://gist.github.com/x/1")
+    StudyIssueFactory(study=study, issue=issue)
+    alice, bruno = (MembershipFactory(study=study, role="annotator").user for _ in range(2))
+    mine = AssignmentFactory(study=study, issue=issue, annotator=alice, stage=Stage.LABELLING)
+    theirs = AssignmentFactory(study=study, issue=issue, annotator=bruno, stage=Stage.LABELLING)
+    return study, issue, mine, theirs
+
+
+def page_url(study, issue, name="studies:annotate", *extra):
+    repository = issue.repository
+    return reverse(name, args=[study.slug, repository.owner, repository.name, issue.number, *extra])
+
+
+def save(client, study, issue, key, **data):
+    return client.post(page_url(study, issue, "studies:save_field", key), data, headers={"HX-Request": "true"})
+
+
+def test_it_shows_the_issue_and_the_codebook_to_the_annotator(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    response = client.get(page_url(study, issue))
+
+    assert response.status_code == 200
+    html = response.text
+    assert issue.title in html and "<strong>silently</strong>" in html
+    assert "<script>alert(1)</script>" not in html  # the body is sanitised
+    assert "Reproduced on 2.3" in html
+    for label in ("Scenario", "Component", "Impact", "Root cause", "Fixing commit(s)"):
+        assert label in html
+    assert "Wrong save/reload" in html
+
+
+def test_it_is_404_for_non_members_and_issues_outside_the_study(client, setup):
+    study, issue, _, _ = setup
+    client.force_login(UserFactory())
+    assert client.get(page_url(study, issue)).status_code == 404
+    assert save(client, study, issue, "scenario", value="Wrong shape").status_code == 404
+
+    member = MembershipFactory(study=study).user
+    client.force_login(member)
+    outside = IssueFactory()
+    assert client.get(page_url(study, outside)).status_code == 404
+
+
+def test_anonymous_users_are_sent_to_log_in(client, setup):
+    study, issue, _, _ = setup
+
+    response = client.get(page_url(study, issue))
+
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_saving_needs_post(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    assert client.get(page_url(study, issue, "studies:save_field", "scenario")).status_code == 405
+    assert client.get(page_url(study, issue, "studies:submit")).status_code == 405
+
+
+def test_a_field_is_saved_at_once_and_starts_the_assignment(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    response = save(
+        client, study, issue, "component", value=["Engine", "Optimizer"], uncertain="on", note=" Optimizer? "
+    )
+
+    assert response.status_code == 200 and "Saved" in response.text
+    annotation = Annotation.objects.get(assignment=mine, field__key="component")
+    assert (annotation.value, annotation.uncertain, annotation.note) == (["Engine", "Optimizer"], True, "Optimizer?")
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.IN_PROGRESS and mine.started_at
+
+
+def test_a_wrong_value_is_refused_with_the_reason(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    response = save(client, study, issue, "component", value=["Engine", "Layers", "Model"])
+
+    assert "At most 2 values for Component" in response.text
+    assert not Annotation.objects.exists()
+
+
+def test_open_coding_stores_other_text(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    save(client, study, issue, "scenario", value="__other__", other="Wrong dtype")
+
+    assert Annotation.objects.get(field__key="scenario").value == {"other": "Wrong dtype"}
+
+
+def test_without_javascript_saving_returns_to_the_page(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    response = client.post(page_url(study, issue, "studies:save_field", "impact"), {"value": "3"})
+
+    assert response.status_code == 302 and response["Location"].endswith("#field-impact")
+    assert Annotation.objects.get(field__key="impact").value == 3
+
+
+def test_submit_needs_every_required_field_then_moves_on(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    refused = client.post(page_url(study, issue, "studies:submit"), follow=True)
+    assert "Still to answer: Scenario, Component, Impact" in refused.text
+    save(client, study, issue, "scenario", value="Wrong parameter setting")
+    save(client, study, issue, "component", value=["Optimizer"])
+    save(client, study, issue, "impact", value="3")
+    accepted = client.post(page_url(study, issue, "studies:submit"))
+
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.SUBMITTED
+    assert accepted["Location"] == reverse("studies:next", args=[study.slug])
+    assert "can no longer be changed" in save(client, study, issue, "impact", value="4").text
+
+
+def test_next_issue_opens_the_first_unfinished_assignment(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+
+    response = client.get(reverse("studies:next", args=[study.slug]))
+
+    assert response["Location"] == page_url(study, issue)
+
+
+def test_an_annotator_never_sees_another_annotators_values(client, setup):
+    study, issue, mine, theirs = setup
+    client.force_login(theirs.annotator)
+    save(client, study, issue, "scenario", value="__other__", other="SECRET-CODE-FROM-BRUNO")
+    save(client, study, issue, "root_cause", value="Type confusion", note="BRUNO-NOTE")
+    client.force_login(mine.annotator)
+
+    responses = [
+        client.get(page_url(study, issue)),
+        save(client, study, issue, "scenario", value="Wrong shape"),
+        client.get(reverse("studies:detail", args=[study.slug])),
+        client.get(reverse("studies:next", args=[study.slug]), follow=True),
+    ]
+
+    for response in responses:
+        assert "SECRET-CODE-FROM-BRUNO" not in response.text and "BRUNO-NOTE" not in response.text
+    page = responses[0].text
+    assert 'value="Type confusion" checked' not in page
+
+
+def test_the_page_takes_a_constant_number_of_queries(client, setup, django_assert_max_num_queries):
+    study, issue, mine, _ = setup
+    for _ in range(20):
+        IssueCommentFactory(issue=issue)
+    client.force_login(mine.annotator)
+    for key, value in (("scenario", "Wrong shape"), ("impact", "2"), ("gist_urls", "https://gist.github.com/a/1")):
+        save(client, study, issue, key, value=value)
+
+    with django_assert_max_num_queries(13):
+        response = client.get(page_url(study, issue))
+
+    assert response.status_code == 200
