@@ -54,8 +54,9 @@ CACHE_TIMEOUT = 60 * 60 * 24 * 7
 VERSIONS = [RENDERER_VERSION] + [version(name) for name in ("markdown", "pymdown-extensions", "nh3", "pygments")]
 
 GITHUB = "https://github.com"
-# Characters of a code block above which it is not highlighted.
-HIGHLIGHT_LIMIT = 100_000
+# Code highlighted in one body, at most.
+HIGHLIGHT_MAX_CHARS = 200_000
+HIGHLIGHT_MAX_BLOCKS = 100
 LINK_REL = "noopener noreferrer nofollow"
 
 
@@ -109,31 +110,135 @@ class GithubBlocksPreprocessor(Preprocessor):
         for number, line in enumerate(lines):
             line = DETAILS_RE.sub(r'\1 markdown="1"', line)
             previous = result[-1] if result else ""
+            is_item = LIST_ITEM_RE.match(line)
             starts_block = (
                 STASHED_BLOCK_RE.match(line)
-                or (not in_list and LIST_ITEM_RE.match(line))
+                or (is_item and not in_list)
                 or ("|" in line and number + 1 < len(lines) and TABLE_DELIMITER_RE.match(lines[number + 1]))
             )
-            if starts_block and previous.strip() and not (in_list and LIST_ITEM_RE.match(line)):
-                result.append("")
-            elif STASHED_BLOCK_RE.match(previous) and line.strip():
+            if (starts_block and previous.strip()) or (STASHED_BLOCK_RE.match(previous) and line.strip()):
                 result.append("")
             result.append(line)
-            if LIST_ITEM_RE.match(line):
+            if is_item:
                 in_list = True
             elif line.strip() and not line[0].isspace() and not previous.strip():
                 in_list = False
         return result
 
 
-def highlight_unless_huge(src: str, language: str, class_name: str, options: dict, md: markdown.Markdown, **kwargs):
-    """Superfences' own highlighting, except that very long blocks stay plain text: Pygments takes seconds
-    over a megabyte of code and wraps every token in a span, for a page that then weighs several times more."""
-    if len(src) > HIGHLIGHT_LIMIT:
-        language = ""
-    return md.preprocessors["fenced_code_block"].highlight(
-        src=src, language=language, options=options, md=md, **kwargs
-    )
+# --- Cost guard -------------------------------------------------------------------------------------------------
+
+# Estimated seconds of work a body may cost; beyond it, the costliest blocks are shown as plain text.
+COST_LIMIT = 2.0
+# Seconds per unit of each cost, measured (Python 3.12, Markdown 3.11): every inline match copies the whole
+# paragraph once; each `[` and `(` is matched by walking the text in Python; html.parser searches from each
+# `<` to its `>`.
+SECONDS_PER_COPIED_CHAR = 1.5e-9
+SECONDS_PER_BRACKET_STEP = 2.5e-7
+SECONDS_PER_TAG_STEP = 6e-8
+# html5ever (in nh3) checks every new element against all open ones: a body of nested tags is quadratic.
+MAX_TAGS = 20_000
+
+# Characters that can start an inline match (`.` for www.… links), and line ends (hard breaks).
+INLINE_MATCH_RE = re.compile(r"[\n*_~`\[<&@#:!.\\]")
+BRACKET_RE = re.compile(r"[\[\]()]")
+# Tags, declarations, processing instructions and CDATA sections; comments are searched for in linear time.
+TAG_START_RE = re.compile(r"<(?:!\[|\?|!(?!--)|/?[A-Za-z])")
+
+
+class TooCostly(Exception):
+    """The body would take too long to render."""
+
+
+def bracket_steps(block: str) -> int:
+    """Characters Python-Markdown walks to match each `[` with its `]` and each `(` with its `)`."""
+    steps = 0
+    opened: list[int] = []
+    for m in BRACKET_RE.finditer(block):
+        if m[0] in "[(":
+            opened.append(m.start())
+        elif opened:
+            steps += m.start() - opened.pop()
+    return steps + sum(len(block) - start for start in opened)
+
+
+def block_cost(block: str) -> float:
+    matches = len(INLINE_MATCH_RE.findall(block))
+    return matches * len(block) * SECONDS_PER_COPIED_CHAR + bracket_steps(block) * SECONDS_PER_BRACKET_STEP
+
+
+def tag_steps(text: str) -> int:
+    """Characters html.parser searches from each tag's `<` to the end of the tag, or of the text."""
+    steps = 0
+    # The next end of each kind, once found: the searches move forward only, so this is linear.
+    ends: dict[str, int] = {}
+    for m in TAG_START_RE.finditer(text):
+        start = m.start()
+        terminator = {"<![": "]]>", "<?": "?>"}.get(m[0], ">")
+        end = ends.get(terminator, -1)
+        if end < start:
+            end = text.find(terminator, start)
+            ends[terminator] = end = len(text) if end == -1 else end
+        steps += end - start
+    return steps
+
+
+# A line that opens lists or blockquotes a hundred deep: Python-Markdown recurses, or rescans, at each level.
+DEEP_NESTING_RE = re.compile(r"^[ \t]*(?:(?:[*+-]|[0-9]{1,9}[.)])[ \t]+|>[ \t]?){100}", re.MULTILINE)
+
+
+class CostGuardPreprocessor(Preprocessor):
+    """Keeps the rendering of hostile bodies to seconds.
+
+    Python-Markdown, the html.parser it relies on and html5ever take quadratic time on some shapes of text:
+    a paragraph of a hundred thousand `[`, unclosed `<a`, lines or emphasis would take hours. This estimates
+    the cost of each block of text (fenced code, set aside already, costs nothing) and shows the costliest
+    blocks as plain preformatted text until the rest fits COST_LIMIT; it gives up on bodies whose raw HTML is
+    too costly (TooCostly). Real bodies stay far below: a 1 MB unfenced log is about the largest that gets here.
+    """
+
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if (
+            len(TAG_START_RE.findall(text)) > MAX_TAGS
+            or tag_steps(text) * SECONDS_PER_TAG_STEP > COST_LIMIT
+            or DEEP_NESTING_RE.search(text)
+        ):
+            raise TooCostly
+        blocks = text.split("\n\n")
+        costs = [block_cost(block) for block in blocks]
+        total = sum(costs)
+        for index in sorted(range(len(blocks)), key=costs.__getitem__, reverse=True):
+            if total <= COST_LIMIT:
+                break
+            if "\x02" not in blocks[index]:  # a placeholder of fenced code must stay where Markdown finds it
+                blocks[index] = self.md.htmlStash.store(plain_text(blocks[index]))
+                total -= costs[index]
+        return "\n\n".join(blocks).split("\n")
+
+
+def plain_text(text: str) -> str:
+    return f'<pre class="md-plain">{html.escape(text)}</pre>'
+
+
+class CodeHighlighter:
+    """Superfences' own highlighting, within limits, past which code is shown as plain text.
+
+    Pygments takes seconds over a megabyte of code (and wraps every token in a span, for a page several times
+    heavier), and half a millisecond to set up for each block (a body of a hundred thousand tiny fences).
+    """
+
+    def __init__(self) -> None:
+        self.chars_left = HIGHLIGHT_MAX_CHARS
+        self.blocks_left = HIGHLIGHT_MAX_BLOCKS
+
+    def __call__(self, src: str, language: str, class_name: str, options: dict, md: markdown.Markdown, **kwargs):
+        self.blocks_left -= 1
+        if len(src) > self.chars_left or self.blocks_left < 0:
+            return f'<div class="highlight"><pre><code>{html.escape(src)}</code></pre></div>'
+        self.chars_left -= len(src)
+        fences = md.preprocessors["fenced_code_block"]
+        return fences.highlight(src=src, language=language, options=options, md=md, **kwargs)
 
 
 class GithubExtension(Extension):
@@ -144,6 +249,7 @@ class GithubExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
         # Between superfences (25) and the raw HTML blocks (20).
         md.preprocessors.register(GithubBlocksPreprocessor(md), "github_blocks", 24)
+        md.preprocessors.register(CostGuardPreprocessor(md), "cost_guard", 23)
         # After the autolinks and mentions of magiclink, whose link text it must not touch.
         md.inlinePatterns.register(IssueReferenceProcessor(self.repository), "issue_reference", 75)
 
@@ -175,7 +281,7 @@ def markdown_to_html(text: str, repository: str | None) -> str:
                     {
                         "name": "*",
                         "class": "highlight",
-                        "format": highlight_unless_huge,
+                        "format": CodeHighlighter(),
                         "validator": highlight_validator,
                     }
                 ]
@@ -212,6 +318,7 @@ ALLOWED_CLASSES = {
     "a": {"issue-ref"},
     "div": {"highlight"},
     "li": {"task-list-item"},
+    "pre": {"md-plain"},
     "span": {name for name in STANDARD_TYPES.values() if name} | {"hll"},
     "ul": {"task-list"},
 }
@@ -297,7 +404,11 @@ def render_markdown(
 ) -> str:
     """Sanitised HTML of a GitHub Markdown body. `repository` ("owner/name") is where `#123` points;
     `issue_url(number)` returns our page of an issue of the current study, or None to link to GitHub."""
-    rendered = defer_images(CLEANER.clean(markdown_to_html(text, repository)))
+    try:
+        rendered = defer_images(CLEANER.clean(markdown_to_html(text, repository)))
+    except (TooCostly, RecursionError):
+        # Escaped and never parsed: inert by construction. RecursionError: lists nested thousands deep.
+        rendered = plain_text(text)
     return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered
 
 

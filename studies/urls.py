@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import annotate, issue_list, pages
+from .views import add_issues, annotate, issue_list, pages
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -8,6 +8,7 @@ urlpatterns = [
     path("", pages.study_list, name="list"),
     path("studies/<slug:slug>/", pages.study_detail, name="detail"),
     path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
+    path("studies/<slug:slug>/issues/add/", add_issues.add_issues, name="add_issues"),
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
     path(ISSUE, annotate.annotate, name="annotate"),
     path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),

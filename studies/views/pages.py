@@ -40,6 +40,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     members = list(study.memberships.select_related("user").order_by("user__username", "role"))
     context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
     is_owner = any(m.user_id == request.user.pk and m.role == Membership.Role.OWNER for m in members)
-    if request.user.is_staff or is_owner:
+    context["can_manage"] = request.user.is_staff or is_owner
+    if context["can_manage"]:
         context["team_progress"] = study.progress()
     return render(request, "studies/detail.html", context)

@@ -1,0 +1,79 @@
+"""Owners add imported issues to their study: pick a repository, filter, preview the count, add."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from issues.models import Issue, Repository
+from issues.search import search
+from studies.models import Membership, Study, StudyIssue
+from studies.views.pages import get_study_for_user
+
+
+class AddIssuesForm(forms.Form):
+    repository = forms.ModelChoiceField(queryset=Repository.objects.order_by("owner", "name"))
+    labels = forms.CharField(required=False, help_text="Comma-separated; every one must be on the issue.")
+    state = forms.ChoiceField(choices=[("all", "all"), ("open", "open"), ("closed", "closed")], initial="closed")
+    since = forms.DateField(
+        required=False, label="Created on or after", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="Created on or before", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    q = forms.CharField(required=False, label="Text", help_text="Words in the title, body or comments.")
+    include_prs = forms.BooleanField(required=False, label="Include pull requests")
+
+    def issues(self):
+        data = self.cleaned_data
+        issues = Issue.objects.filter(repository=data["repository"])
+        if not data["include_prs"]:
+            issues = issues.filter(is_pull_request=False)
+        labels = [label.strip() for label in data["labels"].split(",") if label.strip()]
+        if labels:
+            issues = issues.filter(labels__contains=labels)
+        if data["state"] != "all":
+            issues = issues.filter(state=data["state"])
+        if data["since"]:
+            issues = issues.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            issues = issues.filter(created_at__date__lte=data["until"])
+        if data["q"]:
+            issues = search(issues, data["q"])
+        return issues
+
+
+def get_study_for_owner(user, slug: str) -> Study:
+    study = get_study_for_user(user, slug)
+    if not (user.is_staff or study.memberships.filter(user=user, role=Membership.Role.OWNER).exists()):
+        raise Http404
+    return study
+
+
+@require_http_methods(["GET", "POST"])
+def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    form = AddIssuesForm(request.GET or None)  # the filters; a POST (with them in its URL) adds
+    preview = None
+    if form.is_bound and form.is_valid():
+        issues = form.issues()
+        if request.method == "POST":
+            new = issues.exclude(study_issues__study=study).values_list("id", flat=True)
+            added = StudyIssue.objects.bulk_create(
+                [StudyIssue(study=study, issue_id=issue_id) for issue_id in new.iterator()], ignore_conflicts=True
+            )
+            messages.success(request, f"{len(added):,} issue{'s' if len(added) != 1 else ''} added to {study.name}.")
+            return redirect("studies:detail", slug=study.slug)
+        preview = {
+            "matching": issues.count(),
+            "already": issues.filter(study_issues__study=study).count(),
+            "sample": list(
+                issues.select_related("repository").exclude(study_issues__study=study).order_by("number")[:5]
+            ),
+        }
+        preview["new"] = preview["matching"] - preview["already"]
+    context = {"study": study, "form": form, "preview": preview}
+    if request.htmx:
+        return render(request, "studies/add_issues.html#preview", context)
+    return render(request, "studies/add_issues.html", context)
