@@ -7,12 +7,13 @@ it cannot destroy what annotators have recorded.
 """
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from studies.models import Choice, CodebookField, Stage, Study
+from studies.models import Annotation, Assignment, Choice, CodebookChange, CodebookField, Stage, Study
 
 FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -124,3 +125,112 @@ def _choice_dict(choice: Choice) -> dict:
         "value": choice.value,
         **{name: getattr(choice, name) for name in CHOICE_ATTRIBUTES if getattr(choice, name)},
     }
+
+
+# --- open coding: the "Other…" texts annotators typed, promoted or merged into choices ---
+
+
+@dataclass
+class OpenCode:
+    field: CodebookField
+    text: str
+    count: int
+    issues: list[str]
+
+
+def open_codes(study: Study, viewer) -> list[OpenCode]:
+    """Every "Other…" text in the study's annotations, with how often and where it was used.
+
+    Blindness holds here too: on an issue the viewer labels, other people's codes
+    stay hidden until every annotator of that issue has submitted.
+    """
+    hidden = _issues_still_blind_for(study, viewer)
+    found: dict[tuple[int, str], OpenCode] = {}
+    annotations = (
+        Annotation.objects.filter(field__study=study, field__allow_other=True, value__isnull=False)
+        .select_related("field", "assignment__issue__repository")
+        .order_by("field__position", "id")
+    )
+    for annotation in annotations:
+        assignment = annotation.assignment
+        if (assignment.issue_id, assignment.stage) in hidden and assignment.annotator_id != viewer.pk:
+            continue
+        for text in _other_texts(annotation.value):
+            code = found.setdefault((annotation.field_id, text), OpenCode(annotation.field, text, 0, []))
+            code.count += 1
+            issue = assignment.issue
+            code.issues.append(f"{issue.repository.full_name}#{issue.number}")
+    return sorted(found.values(), key=lambda code: (code.field.position, -code.count, code.text.casefold()))
+
+
+@transaction.atomic
+def code_promote(field: CodebookField, text: str, *, user=None) -> Choice:
+    """Make an "Other…" text a choice of its own; the annotations that used it now hold the choice."""
+    if field.choices.filter(value=text).exists():
+        raise CodebookError(f"{field.label} has a choice {text!r} already; merge into it instead.")
+    position = max(field.choices.values_list("position", flat=True), default=-1) + 1
+    choice = Choice(field=field, value=text, label=text, position=position)
+    _save(choice, f"{field.label}, choice {text!r}")
+    changed = _rewrite(field, {"other": text}, text)
+    CodebookChange.objects.create(
+        study=field.study, field=field, user=user, action=CodebookChange.Action.PROMOTE, source=text, target=text,
+        annotations_changed=changed,
+    )  # fmt: skip
+    return choice
+
+
+@transaction.atomic
+def code_merge(field: CodebookField, source: str, target: str, *, user=None, source_is_choice: bool = False) -> int:
+    """Rewrite every annotation holding `source` (an "Other…" text, or a choice) to the choice `target`.
+
+    A merged choice is deleted: its annotations hold the target now. Returns how many annotations changed.
+    """
+    if field.kind not in {CodebookField.Kind.SINGLE, CodebookField.Kind.MULTIPLE}:
+        raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {field.label}.")
+    if not field.choices.filter(value=target).exists():
+        raise CodebookError(f"{target!r} is not a choice of {field.label}.")
+    if source_is_choice and source == target:
+        raise CodebookError("A choice cannot be merged into itself.")
+    changed = _rewrite(field, source if source_is_choice else {"other": source}, target)
+    if source_is_choice:
+        field.choices.filter(value=source).delete()
+    CodebookChange.objects.create(
+        study=field.study, field=field, user=user, action=CodebookChange.Action.MERGE, source=source, target=target,
+        annotations_changed=changed,
+    )  # fmt: skip
+    return changed
+
+
+def _rewrite(field: CodebookField, old, new) -> int:
+    """Replace `old` by `new` in the field's annotations (lists keep one copy of `new`)."""
+    changed = []
+    for annotation in Annotation.objects.select_for_update().filter(field=field, value__isnull=False):
+        value = annotation.value
+        if isinstance(value, list) and old in value:
+            rewritten = []
+            for item in (new if item == old else item for item in value):
+                if item not in rewritten:
+                    rewritten.append(item)
+            annotation.value = rewritten
+            changed.append(annotation)
+        elif value == old:
+            annotation.value = new
+            changed.append(annotation)
+    Annotation.objects.bulk_update(changed, ["value"])
+    return len(changed)
+
+
+def _other_texts(value) -> list[str]:
+    values = value if isinstance(value, list) else [value]
+    return [item["other"] for item in values if isinstance(item, dict) and "other" in item]
+
+
+def _issues_still_blind_for(study: Study, viewer) -> set[tuple[int, str]]:
+    """(issue, stage) pairs the viewer labels where someone has not submitted yet."""
+    mine = Assignment.objects.filter(study=study, annotator=viewer).values_list("issue_id", "stage")
+    open_ = set(
+        Assignment.objects.filter(study=study)
+        .exclude(status=Assignment.Status.SUBMITTED)
+        .values_list("issue_id", "stage")
+    )
+    return {pair for pair in mine if pair in open_}

@@ -294,3 +294,26 @@ class Annotation(models.Model):
     @property
     def is_answered(self) -> bool:
         return self.value is not None
+
+
+class CodebookChange(models.Model):
+    """A change to a codebook that rewrote annotations (a promoted or merged code): who, when, what."""
+
+    class Action(models.TextChoices):
+        PROMOTE = "promote", "promoted a code to a choice"
+        MERGE = "merge", "merged a code into a choice"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codebook_changes")
+    field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=10, choices=Action)
+    source = models.CharField(max_length=200, help_text="The code or choice value before.")
+    target = models.CharField(max_length=200, help_text="The choice value after.")
+    annotations_changed = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field.key}: {self.source} → {self.target}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import add_issues, annotate, issue_list, pages
+from .views import add_issues, annotate, codebook, issue_list, pages
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -10,6 +10,12 @@ urlpatterns = [
     path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
     path("studies/<slug:slug>/issues/add/", add_issues.add_issues, name="add_issues"),
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
+    path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),
+    path("studies/<slug:slug>/codebook/promote/", codebook.promote, name="codebook_promote"),
+    path("studies/<slug:slug>/codebook/merge/", codebook.merge, name="codebook_merge"),
+    path("studies/<slug:slug>/codebook/export.json", codebook.export, name="codebook_export"),
+    path("studies/<slug:slug>/codebook/load/", codebook.load, name="codebook_load"),
+    path("studies/<slug:slug>/codebook/copy/", codebook.copy, name="codebook_copy"),
     path(ISSUE, annotate.annotate, name="annotate"),
     path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),
     path(ISSUE + "submit/", annotate.submit, name="submit"),

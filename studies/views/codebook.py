@@ -1,0 +1,100 @@
+"""The codebook page: every member reads it; owners consolidate open codes, export, import and copy it."""
+
+import json
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from studies.codebook import (
+    CodebookError,
+    code_merge,
+    code_promote,
+    codebook_copy,
+    codebook_export,
+    codebook_load,
+    open_codes,
+)
+from studies.models import CodebookField, Study
+from studies.views.add_issues import get_study_for_owner
+from studies.views.pages import get_study_for_user
+
+MAX_CODEBOOK_BYTES = 1024 * 1024
+
+
+@require_GET
+def codebook(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    can_manage = request.user.is_staff or study.memberships.filter(user=request.user, role="owner").exists()
+    context = {
+        "study": study,
+        "fields": study.fields.prefetch_related("choices"),
+        "can_manage": can_manage,
+    }
+    if can_manage:
+        context["codes"] = open_codes(study, request.user)
+        context["changes"] = study.codebook_changes.select_related("field", "user")[:20]
+        context["other_studies"] = Study.objects.visible_to(request.user).exclude(pk=study.pk)
+    return render(request, "studies/codebook.html", context)
+
+
+@require_POST
+def promote(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
+    return _act(request, study, lambda: code_promote(field, request.POST.get("text", ""), user=request.user),
+                f"“{request.POST.get('text')}” is now a choice of {field.label}.")  # fmt: skip
+
+
+@require_POST
+def merge(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
+    source, target = request.POST.get("source", ""), request.POST.get("target", "")
+    is_choice = request.POST.get("source_is_choice") == "1"
+
+    def merge_it():
+        code_merge(field, source, target, user=request.user, source_is_choice=is_choice)
+
+    return _act(request, study, merge_it, f"“{source}” merged into “{target}” ({field.label}).")
+
+
+@require_GET
+def export(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    response = JsonResponse(codebook_export(study), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-codebook.json"'
+    return response
+
+
+@require_POST
+def load(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    upload = request.FILES.get("codebook")
+    if upload is None or upload.size > MAX_CODEBOOK_BYTES:
+        messages.error(request, "Choose a codebook JSON file (at most 1 MB).")
+        return redirect("studies:codebook", slug=study.slug)
+    try:
+        data = json.loads(upload.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        messages.error(request, f"Not a JSON file: {error}")
+        return redirect("studies:codebook", slug=study.slug)
+    return _act(request, study, lambda: codebook_load(study, data), "Codebook loaded.")
+
+
+@require_POST
+def copy(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    source = get_object_or_404(Study.objects.visible_to(request.user), slug=request.POST.get("source"))
+    return _act(request, study, lambda: codebook_copy(source, study), f"Codebook of {source.name} copied.")
+
+
+def _act(request: HttpRequest, study: Study, action, success: str) -> HttpResponse:
+    try:
+        action()
+    except CodebookError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, success)
+    return redirect("studies:codebook", slug=study.slug)
