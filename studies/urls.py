@@ -1,12 +1,18 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, issue_list, pages
+from .views import add_issues, annotate, codebook, issue_list, manage, pages
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
 urlpatterns = [
     path("", pages.study_list, name="list"),
+    path("studies/new/", manage.study_create, name="create"),
     path("studies/<slug:slug>/", pages.study_detail, name="detail"),
+    path("studies/<slug:slug>/manage/", manage.manage, name="manage"),
+    path("studies/<slug:slug>/manage/members/", manage.member_add, name="member_add"),
+    path("studies/<slug:slug>/manage/members/<int:pk>/remove/", manage.member_remove, name="member_remove"),
+    path("studies/<slug:slug>/manage/assign/", manage.assign, name="assign"),
+    path("studies/<slug:slug>/manage/unassign/", manage.unassign, name="unassign"),
     path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
     path("studies/<slug:slug>/issues/add/", add_issues.add_issues, name="add_issues"),
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),

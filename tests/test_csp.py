@@ -27,6 +27,8 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),
         reverse("studies:codebook", args=[study.slug]),
+        reverse("studies:manage", args=[study.slug]),
+        reverse("studies:create"),
         reverse("issues:import_list"),
         reverse("issues:import_detail", args=[import_run.pk]),
         reverse("password_change"),

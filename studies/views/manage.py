@@ -1,0 +1,128 @@
+"""Running a study: admins create studies; owners manage members and assignments."""
+
+import csv
+import io
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from studies.assignment import AssignmentError, annotators_of, assign_balanced, assign_from_rows
+from studies.codebook import codebook_load, preset, presets
+from studies.models import Assignment, Membership, Stage, Study
+from studies.views.add_issues import get_study_for_owner
+
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+class StudyForm(forms.ModelForm):
+    preset = forms.ChoiceField(
+        choices=[("", "none (empty codebook)")] + [(name, name) for name in presets()], required=False,
+        help_text="Start from this codebook.",
+    )  # fmt: skip
+
+    class Meta:
+        model = Study
+        fields = ["name", "slug", "description", "guidelines", "screening", "annotators_per_issue"]
+
+
+@require_http_methods(["GET", "POST"])
+def study_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_staff:
+        raise Http404
+    form = StudyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        study = form.save()
+        if form.cleaned_data["preset"]:
+            codebook_load(study, preset(form.cleaned_data["preset"]), screening=study.screening)
+        Membership.objects.create(study=study, user=request.user, role=Membership.Role.OWNER)
+        messages.success(request, f"Study {study.name} created; you are its owner.")
+        return redirect("studies:manage", slug=study.slug)
+    return render(request, "studies/create.html", {"form": form})
+
+
+@require_http_methods(["GET"])
+def manage(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    members = study.memberships.select_related("user").order_by("user__username", "role")
+    stage = Stage.SCREENING if study.screening else Stage.LABELLING
+    return render(request, "studies/manage.html", {
+        "study": study, "members": members, "roles": Membership.Role.choices, "stages": Stage.choices,
+        "stage": stage, "annotators": annotators_of(study), "progress": study.progress(),
+    })  # fmt: skip
+
+
+@require_POST
+def member_add(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    user = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
+    role = request.POST.get("role")
+    if user is None or role not in Membership.Role.values:
+        messages.error(request, "Give an existing username and a role.")
+    else:
+        Membership.objects.get_or_create(study=study, user=user, role=role)
+        messages.success(request, f"{user.username} is {role} of {study.name}.")
+    return redirect("studies:manage", slug=study.slug)
+
+
+@require_POST
+def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    membership = get_object_or_404(Membership, study=study, pk=pk)
+    if (
+        membership.role == Membership.Role.ANNOTATOR
+        and Assignment.objects.filter(study=study, annotator=membership.user)
+        .exclude(status=Assignment.Status.ASSIGNED)
+        .exists()
+    ):
+        messages.error(
+            request, f"{membership.user.username} has started labelling; their work stays, and so does the role."
+        )
+    elif (
+        membership.role == Membership.Role.OWNER and study.memberships.filter(role=Membership.Role.OWNER).count() == 1
+    ):
+        messages.error(request, "A study keeps at least one owner.")
+    else:
+        if membership.role == Membership.Role.ANNOTATOR:
+            Assignment.objects.filter(
+                study=study, annotator=membership.user, status=Assignment.Status.ASSIGNED
+            ).delete()
+        membership.delete()
+        messages.success(request, f"{membership.user.username} is no longer {membership.role}.")
+    return redirect("studies:manage", slug=study.slug)
+
+
+@require_POST
+def assign(request: HttpRequest, slug: str) -> HttpResponse:
+    """Balanced random assignment, or a CSV of issue,annotator rows."""
+    study = get_study_for_owner(request.user, slug)
+    stage = request.POST.get("stage") if request.POST.get("stage") in Stage.values else Stage.LABELLING
+    try:
+        upload = request.FILES.get("csv")
+        if upload is not None:
+            if upload.size > MAX_CSV_BYTES:
+                raise AssignmentError("The CSV is larger than 5 MB.")
+            rows = list(csv.DictReader(io.StringIO(upload.read().decode("utf-8-sig"))))
+            result = assign_from_rows(study, rows, stage=stage)
+        else:
+            per_issue = int(request.POST.get("per_issue") or study.annotators_per_issue)
+            result = assign_balanced(study, per_issue=per_issue, stage=stage, seed=int(request.POST.get("seed") or 0))
+    except (AssignmentError, ValueError, UnicodeDecodeError) as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"{result.created} assignments made; {result.kept} were there already.")
+    return redirect("studies:manage", slug=study.slug)
+
+
+@require_POST
+def unassign(request: HttpRequest, slug: str) -> HttpResponse:
+    """Take back the assignments of one annotator that they have not started."""
+    study = get_study_for_owner(request.user, slug)
+    deleted, _ = Assignment.objects.filter(
+        study=study, annotator__username=request.POST.get("username"), status=Assignment.Status.ASSIGNED
+    ).delete()
+    messages.success(request, f"{deleted} unstarted assignment{'s' if deleted != 1 else ''} taken back.")
+    return redirect("studies:manage", slug=study.slug)
