@@ -183,6 +183,9 @@ def tag_steps(text: str) -> int:
     return steps
 
 
+# Superfences copies the list of lines once for each code block it finds.
+FENCE_RE = re.compile(r"^[ \t]*(?:`{3,}|~{3,})", re.MULTILINE)
+MAX_FENCES = 2_000
 # A line that opens lists or blockquotes a hundred deep: Python-Markdown recurses, or rescans, at each level.
 DEEP_NESTING_RE = re.compile(r"^[ \t]*(?:(?:[*+-]|[0-9]{1,9}[.)])[ \t]+|>[ \t]?){100}", re.MULTILINE)
 
@@ -292,7 +295,10 @@ def markdown_to_html(text: str, repository: str | None) -> str:
         },
         output_format="html",
     )
-    return md.convert(text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if len(FENCE_RE.findall(text)) > MAX_FENCES:
+        raise TooCostly
+    return md.convert(text)
 
 
 # --- Sanitising -------------------------------------------------------------------------------------------------

@@ -92,9 +92,8 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
         if error:
             messages.error(request, f"{field.label}: {error}")
         return redirect(issue_url(study, issue) + f"#field-{field.key}")
-    state = _field_state(field, _own_annotation(assignment, field), assignment)
-    state.update(saved=saved, error=error, posted=request.POST if error else None)
-    return render(request, "studies/annotate.html#field", {"study": study, "issue": issue, "state": state})
+    # Only the field's status is swapped: the inputs stay as the annotator left them.
+    return render(request, "studies/annotate.html#save-state", {"state": {"saved": saved, "error": error}})
 
 
 @require_POST
@@ -141,10 +140,6 @@ def _field_states(assignment: Assignment) -> list[dict]:
     fields = stage_fields(assignment)
     annotations = {a.field_id: a for a in Annotation.objects.filter(assignment=assignment)}
     return [_field_state(field, annotations.get(field.pk), assignment) for field in fields]
-
-
-def _own_annotation(assignment: Assignment, field: CodebookField) -> Annotation | None:
-    return Annotation.objects.filter(assignment=assignment, field=field).first()
 
 
 def _field_state(field: CodebookField, annotation: Annotation | None, assignment: Assignment) -> dict:
