@@ -3,9 +3,10 @@
 Builds a fresh database: imports a generated dump of 100,000 issues, builds
 the search index, creates a study of 10,000 of them (silent-bugs codebook,
 3 annotators, every issue assigned to all 3), then serves it with gunicorn
-(2 workers, as `make run`) and runs 10 clients for --seconds: each opens
+(2 workers, as `make run`) and runs 10 users for --seconds: each opens
 annotation pages (one in ten the study's largest body), saves a field, and
-loads the issue list with a filter and a full-text query.
+loads the issue list with a filter and a full-text query, pausing 0.5–1.5 s
+between actions as a person does (`--think 0` turns the pauses off).
 
 Targets (issue #4): page p95 ≤ 50 ms, save p95 ≤ 30 ms, list p95 ≤ 150 ms.
 """
@@ -31,6 +32,8 @@ from bench.imports import admin_url, fresh_database, timed
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "bench-study"
+# Seconds a user pauses between two actions, as locust's `between(0.5, 1.5)`: users, not a flood.
+THINK = (0.5, 1.5)
 PASSWORD = "bench-password-not-secret"
 SETUP = f"""
 from django.contrib.auth import get_user_model
@@ -95,10 +98,13 @@ def run_client(base: str, username: str, issues: list, largest, seconds: float, 
         owner, name, number, _ = largest if rng.random() < 0.1 else rng.choice(issues)
         page = f"/studies/{SLUG}/{owner}/{name}/issues/{number}/"
         own["page"].append(client.timed(page))
+        time.sleep(rng.uniform(*THINK))
         own["save"].append(client.timed(page + "fields/impact/", {"value": str(rng.randint(1, 4)), "note": "bench"},
                                         {"X-CSRFToken": client.csrf, "HX-Request": "true"}))  # fmt: skip
+        time.sleep(rng.uniform(*THINK))
         query = urllib.parse.urlencode({"status": "in_progress", "q": rng.choice(words)})
         own["list"].append(client.timed(f"/studies/{SLUG}/issues/?{query}"))
+        time.sleep(rng.uniform(*THINK))
     with lock:
         for name, values in own.items():
             results[name] += values
@@ -113,7 +119,10 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--think", type=float, default=1.0, help="mean pause between actions, seconds")
     args = parser.parse_args()
+    global THINK
+    THINK = (args.think / 2, args.think * 1.5)
     admin = admin_url()
     url = fresh_database(admin)
     env = {**os.environ, "DATABASE_URL": url}
@@ -134,8 +143,8 @@ def main() -> None:
     ]
     for command in commands:
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
-    lines = subprocess.run([sys.executable, "manage.py", "shell", "-v0", "-c", PATHS.format(slug=SLUG)], cwd=ROOT, env=env,
-                           check=True, capture_output=True, text=True).stdout.split("\n")  # fmt: skip
+    paths = [sys.executable, "manage.py", "shell", "-v0", "-c", PATHS.format(slug=SLUG)]
+    lines = subprocess.run(paths, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split("\n")
     rows = [line.split() for line in lines if line.strip()]
     largest, issues = rows[0], rows[1:]
     print(f"  study of 10,000 issues, 3 annotators; largest body {int(largest[3]):,} characters", flush=True)

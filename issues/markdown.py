@@ -1,33 +1,37 @@
 """Issue and comment bodies as HTML: GitHub-flavoured Markdown, rendered as GitHub does, then sanitised.
 
 `render_markdown()` returns HTML that is safe to mark safe: Python-Markdown (with the pymdown extensions
-GitHub's dialect needs) renders the body, nh3 keeps only an allow-list of tags, attributes, classes and
-URL schemes (http, https, mailto and relative links), and every link gets rel="noopener noreferrer nofollow".
-The stylesheet is static/css/markdown.css; it styles what sits inside an element of class "markdown-body".
+GitHub's dialect needs) renders the body, nh3 keeps only an allow-list of tags, attributes, classes and URL
+schemes (http, https, mailto and relative links), and every link gets rel="noopener noreferrer nofollow".
+static/css/markdown.css styles it inside an element of class "markdown-body" (the caller's wrapper).
 
-Images are never loaded by our pages (the reporter's image host would learn who reads the issue, and our
-CSP allows images from 'self' only). Every image becomes a plain link to it,
-`<a class="md-image" href="SRC">🖼 image: ALT (click to open)</a>`, which the reader may follow to see it
-in a page of its own; no script is involved. An image inside a link becomes the text "🖼 image: ALT", as
-the surrounding link is already the thing to click. An image whose URL is not http(s) is dropped.
+Images are never loaded by our pages: the reporter's image host would learn who reads the issue, and our CSP
+allows images from 'self' only. Every image becomes a plain link to it,
+`<a class="md-image" href="SRC">🖼 image: ALT (click to open)</a>`, which the reader may follow to see the
+image in a page of its own; no script is involved. An image inside a link becomes the label
+`<span class="md-image">🖼 image: ALT</span>` (the link around it is the thing to click). An image whose URL
+is not http(s) is dropped.
 
-`#123` and `owner/name#123` link to the issue on GitHub, or, for the body's own repository, to the URL that
-`issue_url(123)` returns, when it returns one (an issue of the current study).
+`#123` and `owner/name#123` link to the issue on GitHub or, for the body's own repository, to the page that
+`issue_url(123)` returns when it returns one (an issue of the current study).
 
 What GitHub shows differently:
 
-- Nested list items need four spaces of indentation; GitHub also nests them under two.
+- List items nested under two spaces are not nested (four are needed); `1)` does not start a list (`1.` does).
 - Alerts (`> [!NOTE]`) are plain blockquotes that show the marker.
-- Footnotes are not supported: `[^1]` is shown as typed and a definition line `[^1]: text` disappears.
-- Math (`$x$`, `$$…$$`, ```` ```math ````) is shown as typed, and ```` ```mermaid ```` diagrams as code.
-- Single tildes (`~text~`) do not strike through; double tildes (`~~text~~`) do.
-- `@name` links to github.com/name whether or not such an account exists; `#123` links whether or not the
-  issue exists; commit hashes are not linked; headings get no anchors (no `id` attributes are kept).
-- Emoji shortcodes become Unicode emoji; GitHub's own images (`:octocat:`) stay as typed.
-- Inside raw HTML only `<details>` contains Markdown (as GitHub does after a blank line); the content of
-  other HTML blocks (`<div>`, `<p>`, `<table>`) is not rendered as Markdown.
+- Footnotes (`[^1]`, `[^1]: text`) are shown as typed.
+- Math (`$x$`, `$$…$$`) is shown as typed; ```` ```math ```` and ```` ```mermaid ```` blocks as code.
+- Single tildes (`~text~`) do not strike through; double tildes do.
+- `@name` links to github.com/name and `#123` to the issue whether or not they exist; commit hashes are not
+  linked; GitHub URLs are not shortened to `owner/name#123`; headings get no anchors (no `id` is kept).
+- Emoji shortcodes become Unicode emoji, but GitHub's own pictures (`:octocat:`) stay as typed.
+- Inside raw HTML, only `<details>` holds Markdown; the content of `<div>`, `<p>`, `<table>` stays as typed.
+- Code is highlighted up to 200,000 characters and 100 blocks per body; blocks past that are plain. A block
+  of text that would take Python-Markdown more than seconds (a paragraph of a hundred thousand `[`, or a
+  megabyte of log without a fence) is shown as typed in a plain `<pre>`; see CostGuardPreprocessor.
 """
 
+import functools
 import hashlib
 import html
 import re
@@ -58,6 +62,7 @@ GITHUB = "https://github.com"
 HIGHLIGHT_MAX_CHARS = 200_000
 HIGHLIGHT_MAX_BLOCKS = 100
 LINK_REL = "noopener noreferrer nofollow"
+SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 
 # --- Markdown ---------------------------------------------------------------------------------------------------
@@ -133,14 +138,17 @@ COST_LIMIT = 2.0
 # Seconds per unit of each cost, measured (Python 3.12, Markdown 3.11): every inline match copies the whole
 # paragraph once; each `[` and `(` is matched by walking the text in Python; html.parser searches from each
 # `<` to its `>`.
-SECONDS_PER_COPIED_CHAR = 1.5e-9
+SECONDS_PER_COPIED_CHAR = 3e-10
 SECONDS_PER_BRACKET_STEP = 2.5e-7
 SECONDS_PER_TAG_STEP = 6e-8
 # html5ever (in nh3) checks every new element against all open ones: a body of nested tags is quadratic.
 MAX_TAGS = 20_000
 
-# Characters that can start an inline match (`.` for www.… links), and line ends (hard breaks).
-INLINE_MATCH_RE = re.compile(r"[\n*_~`\[<&@#:!.\\]")
+# Roughly what the inline patterns match: line ends (hard breaks), emphasis and code delimiters, links, tags,
+# entities, escapes, emoji, mentions, references and bare URLs.
+INLINE_MATCH_RE = re.compile(
+    r"\n|[*_~`]+|!?\[|<[/!?A-Za-z]|&#?\w+;|\\[!-/:-@\[-`{-~]|:[+\w-]+:|@\w|#\d|https?://|www\."
+)
 BRACKET_RE = re.compile(r"[\[\]()]")
 # Tags, declarations, processing instructions and CDATA sections; comments are searched for in linear time.
 TAG_START_RE = re.compile(r"<(?:!\[|\?|!(?!--)|/?[A-Za-z])")
@@ -197,7 +205,8 @@ class CostGuardPreprocessor(Preprocessor):
     a paragraph of a hundred thousand `[`, unclosed `<a`, lines or emphasis would take hours. This estimates
     the cost of each block of text (fenced code, set aside already, costs nothing) and shows the costliest
     blocks as plain preformatted text until the rest fits COST_LIMIT; it gives up on bodies whose raw HTML is
-    too costly (TooCostly). Real bodies stay far below: a 1 MB unfenced log is about the largest that gets here.
+    too costly (TooCostly). Realistic bodies stay below, but for paragraphs of more than about half a megabyte
+    (logs pasted without a fence), which are then shown as typed.
     """
 
     def run(self, lines: list[str]) -> list[str]:
@@ -257,8 +266,17 @@ class GithubExtension(Extension):
         md.inlinePatterns.register(IssueReferenceProcessor(self.repository), "issue_reference", 75)
 
 
+@functools.cache
+def gemoji_index() -> dict:
+    """GitHub's emoji names, read once: pymdownx copies its index for each Markdown instance (3 ms), and only
+    reads it."""
+    return emoji.gemoji({}, None)
+
+
 def markdown_to_html(text: str, repository: str | None) -> str:
     """The body as HTML, not yet sanitised. A new Markdown instance each time: they are not thread-safe."""
+    if len(FENCE_RE.findall(text)) > MAX_FENCES:
+        raise TooCostly
     md = markdown.Markdown(
         extensions=[
             "md_in_html",
@@ -277,7 +295,7 @@ def markdown_to_html(text: str, repository: str | None) -> str:
         extension_configs={
             # Classes, not inline styles: the CSP forbids style attributes.
             "pymdownx.highlight": {"use_pygments": True, "noclasses": False, "guess_lang": False},
-            "pymdownx.emoji": {"emoji_index": emoji.gemoji, "emoji_generator": emoji.to_alt},
+            "pymdownx.emoji": {"emoji_index": lambda options, md: gemoji_index(), "emoji_generator": emoji.to_alt},
             "pymdownx.magiclink": {"social_url_shorthand": True},
             "pymdownx.superfences": {
                 "custom_fences": [
@@ -295,9 +313,6 @@ def markdown_to_html(text: str, repository: str | None) -> str:
         },
         output_format="html",
     )
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if len(FENCE_RE.findall(text)) > MAX_FENCES:
-        raise TooCostly
     return md.convert(text)
 
 
@@ -350,10 +365,13 @@ CLEANER = nh3.Cleaner(
 # any `"` in them escaped, so a `>` inside a value cannot end the tag early.
 TAG_RE = re.compile(r'<(?P<end>/?)(?P<name>a|img|input)(?P<attributes>(?:\s+[^\s"/=>]+(?:="[^"]*")?)*)\s*/?>')
 ATTRIBUTE_RE = re.compile(r'([^\s"/=>]+)(?:="([^"]*)")?')
+# What nh3 leaves of a class attribute none of whose classes is allowed.
+EMPTY_CLASS_RE = re.compile(r'(<[a-z][a-z0-9]*(?:\s+[^\s"/=>]+(?:="[^"]*")?)*?)\s+class=""')
 
 
 def defer_images(sanitised: str) -> str:
-    """Replaces each image of sanitised HTML by a link to it, and removes inputs that are not checkboxes."""
+    """Replaces each image of sanitised HTML by a link to it, removes inputs that are not checkboxes, and
+    empty class attributes."""
     inside_link = False
 
     def replace(m: re.Match) -> str:
@@ -366,11 +384,8 @@ def defer_images(sanitised: str) -> str:
         if name == "input":
             if attributes.get("type") != "checkbox":
                 return ""
-            return (
-                '<input type="checkbox" disabled checked>'
-                if "checked" in attributes
-                else ('<input type="checkbox" disabled>')
-            )
+            checked = " checked" if "checked" in attributes else ""
+            return f'<input type="checkbox" disabled{checked}>'
         src = attributes.get("src", "")
         if urlsplit(src).scheme.lower() not in {"http", "https"}:
             return ""
@@ -382,7 +397,7 @@ def defer_images(sanitised: str) -> str:
             f"🖼 image: {html.escape(description)} (click to open)</a>"
         )
 
-    return TAG_RE.sub(replace, sanitised)
+    return EMPTY_CLASS_RE.sub(r"\1", TAG_RE.sub(replace, sanitised))
 
 
 def in_app_issue_links(rendered: str, repository: str | None, issue_url: Callable[[int], str | None]) -> str:
@@ -410,6 +425,8 @@ def render_markdown(
 ) -> str:
     """Sanitised HTML of a GitHub Markdown body. `repository` ("owner/name") is where `#123` points;
     `issue_url(number)` returns our page of an issue of the current study, or None to link to GitHub."""
+    # Lone surrogates (which no encoder accepts) cannot come from the database, but may from elsewhere.
+    text = SURROGATE_RE.sub("\ufffd", text.replace("\r\n", "\n").replace("\r", "\n"))
     try:
         rendered = defer_images(CLEANER.clean(markdown_to_html(text, repository)))
     except (TooCostly, RecursionError):

@@ -5,7 +5,7 @@ annotations only: the list must not reveal anyone else's labels.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -33,6 +33,7 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
     }
     issues = _filtered(study, request.user, filters)
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
+    _add_progress(study, page.object_list)
     if filters["q"]:
         found = snippets([issue.pk for issue in page.object_list], filters["q"])
         for issue in page.object_list:
@@ -55,28 +56,21 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _filtered(study: Study, user, filters: dict):
-    issues = study.issues.select_related("repository").annotate(
-        assigned=Count("assignments", filter=Q(assignments__study=study), distinct=True),
-        started=Count(
-            "assignments",
-            filter=Q(assignments__study=study, assignments__status=Assignment.Status.IN_PROGRESS),
-            distinct=True,
-        ),
-        submitted=Count(
-            "assignments",
-            filter=Q(assignments__study=study, assignments__status=Assignment.Status.SUBMITTED),
-            distinct=True,
-        ),
-    )
+    issues = study.issues.select_related("repository")
+    # Status as EXISTS tests on the assignments (indexed by study and issue): no grouping of the whole study.
+    assignments = Assignment.objects.filter(study=study, issue=OuterRef("pk"))
+    any_ = Exists(assignments)
+    unfinished = Exists(assignments.exclude(status=Assignment.Status.SUBMITTED))
+    touched = Exists(assignments.exclude(status=Assignment.Status.ASSIGNED))
     status = filters["status"]
     if status == "unassigned":
-        issues = issues.filter(assigned=0)
+        issues = issues.filter(~any_)
     elif status == "assigned":
-        issues = issues.filter(assigned__gt=0, started=0, submitted=0)
+        issues = issues.filter(any_, ~touched)
     elif status == "in_progress":
-        issues = issues.filter(Q(started__gt=0) | Q(submitted__gt=0)).exclude(submitted=F("assigned"))
+        issues = issues.filter(touched, unfinished)
     elif status == "submitted":
-        issues = issues.filter(assigned__gt=0, submitted=F("assigned"))
+        issues = issues.filter(any_, ~unfinished)
     if filters["annotator"]:
         issues = issues.filter(
             Exists(
@@ -98,6 +92,19 @@ def _filtered(study: Study, user, filters: dict):
     if filters["q"]:
         issues = search(issues, filters["q"])
     return issues.order_by(*SORTS.get(filters["sort"], SORTS["number"]))
+
+
+def _add_progress(study: Study, issues) -> None:
+    """How many of each listed issue's assignments are submitted: one query for the page."""
+    counts = {
+        row["issue_id"]: row
+        for row in Assignment.objects.filter(study=study, issue__in=[issue.pk for issue in issues])
+        .values("issue_id")
+        .annotate(assigned=Count("id"), submitted=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)))
+    }
+    for issue in issues:
+        row = counts.get(issue.pk, {})
+        issue.assigned, issue.submitted = row.get("assigned", 0), row.get("submitted", 0)
 
 
 def _query_string(request: HttpRequest) -> str:
