@@ -69,7 +69,10 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
             "matching": issues.count(),
             "already": issues.filter(study_issues__study=study).count(),
             "sample": list(
-                issues.select_related("repository").exclude(study_issues__study=study).order_by("number")[:5]
+                issues.select_related("repository")
+                .defer("body", "payload")
+                .exclude(study_issues__study=study)
+                .order_by("number")[:5]
             ),
         }
         preview["new"] = preview["matching"] - preview["already"]

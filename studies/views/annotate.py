@@ -24,7 +24,8 @@ OTHER = "__other__"
 
 def get_issue_in_study(study: Study, owner: str, repo: str, number: int) -> Issue:
     return get_object_or_404(
-        Issue.objects.select_related("repository").filter(study_issues__study=study),
+        # The verbatim payload (as large as the body, as JSON) is never shown here.
+        Issue.objects.select_related("repository").defer("payload").filter(study_issues__study=study),
         repository__owner=owner,
         repository__name=repo,
         number=number,
@@ -50,7 +51,7 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
     study = get_study_for_user(request.user, slug)
     issue = get_issue_in_study(study, owner, repo, number)
     assignment = own_assignment(study, issue, request.user)
-    comments = IssueComment.objects.filter(issue=issue).order_by("created_at", "github_id", "id")
+    comments = IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     repository = issue.repository.full_name
     fields = _field_states(assignment) if assignment else []
     context = {

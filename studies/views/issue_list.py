@@ -56,7 +56,8 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _filtered(study: Study, user, filters: dict):
-    issues = study.issues.select_related("repository")
+    # Bodies and payloads are megabytes for a page of 50; the snippets come from the database.
+    issues = study.issues.select_related("repository").defer("body", "payload")
     # Status as EXISTS tests on the assignments (indexed by study and issue): no grouping of the whole study.
     assignments = Assignment.objects.filter(study=study, issue=OuterRef("pk"))
     any_ = Exists(assignments)

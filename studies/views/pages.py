@@ -33,7 +33,11 @@ def study_list(request: HttpRequest) -> HttpResponse:
 @require_GET
 def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
-    issues = study.issues.select_related("repository").order_by("repository__owner", "repository__name", "number")
+    issues = (
+        study.issues.select_related("repository")
+        .defer("body", "payload")
+        .order_by("repository__owner", "repository__name", "number")
+    )
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     if request.htmx:
         return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
