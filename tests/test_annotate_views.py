@@ -187,3 +187,18 @@ def test_the_page_takes_a_constant_number_of_queries(client, setup, django_asser
         response = client.get(page_url(study, issue))
 
     assert response.status_code == 200
+
+
+def test_references_to_issues_of_the_study_open_them_here(client, setup):
+    study, issue, mine, _ = setup
+    sibling = StudyIssueFactory(study=study, issue=IssueFactory(repository=issue.repository)).issue
+    outside = IssueFactory(repository=issue.repository)
+    issue.body = f"Same as #{sibling.number}, unlike #{outside.number}."
+    issue.save()
+    client.force_login(mine.annotator)
+
+    html = client.get(page_url(study, issue)).text
+
+    assert f'href="{page_url(study, sibling)}"' in html
+    repository = issue.repository
+    assert f'href="https://github.com/{repository.owner}/{repository.name}/issues/{outside.number}"' in html

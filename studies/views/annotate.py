@@ -5,6 +5,8 @@ request user's own assignment, so no response can carry another annotator's
 values.
 """
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -51,14 +53,20 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
     study = get_study_for_user(request.user, slug)
     issue = get_issue_in_study(study, owner, repo, number)
     assignment = own_assignment(study, issue, request.user)
-    comments = IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
+    comments = list(
+        IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
+    )
     repository = issue.repository.full_name
+    linked = _study_issue_urls(study, issue, [issue.body] + [comment.body for comment in comments]).get
     fields = _field_states(assignment) if assignment else []
     context = {
         "study": study,
         "issue": issue,
-        "body_html": render_markdown_cached(issue.body, repository=repository),
-        "comments": [(comment, render_markdown_cached(comment.body, repository=repository)) for comment in comments],
+        "body_html": render_markdown_cached(issue.body, repository=repository, issue_url=linked),
+        "comments": [
+            (comment, render_markdown_cached(comment.body, repository=repository, issue_url=linked))
+            for comment in comments
+        ],
         "assignment": assignment,
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
@@ -127,6 +135,26 @@ def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Nothing left to label in this study for you.")
         return redirect("studies:detail", slug=study.slug)
     return redirect(issue_url(study, assignment.issue))
+
+
+# `#123` in a body; a reference that is an issue of the study links to its page here.
+_REFERENCE = re.compile(r"(?<![\w&/])#([1-9][0-9]{0,9})\b")
+MAX_REFERENCES = 500
+
+
+def _study_issue_urls(study: Study, issue: Issue, texts: list[str]) -> dict[int, str]:
+    """{number: annotation page} for the same repository's issues that the texts mention and the study holds."""
+    numbers = {int(number) for text in texts for number in _REFERENCE.findall(text or "")}
+    if not numbers:
+        return {}
+    found = Issue.objects.filter(
+        study_issues__study=study, repository=issue.repository, number__in=sorted(numbers)[:MAX_REFERENCES]
+    ).values_list("number", flat=True)
+    repository = issue.repository
+    return {
+        number: reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, number])
+        for number in found
+    }
 
 
 def issue_url(study: Study, issue: Issue) -> str:
