@@ -60,6 +60,9 @@ def search(issues: QuerySet[Issue], text: str) -> QuerySet[Issue]:
     return issues.filter(search__document=SearchQuery(text, config=CONFIG, search_type="websearch"))
 
 
+# ts_headline parses all the text it gets: the start of each body is enough for a snippet.
+SNIPPET_SOURCE = 20_000
+
 # Marks around matches that cannot occur in text: the snippet is escaped, then they become <mark>.
 _START, _STOP = "\x02", "\x03"
 
@@ -71,8 +74,9 @@ def snippets(issue_ids: list[int], text: str) -> dict[int, str]:
     options = f"MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=' … ', StartSel={_START}, StopSel={_STOP}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, ts_headline(%s, body, websearch_to_tsquery(%s, %s), %s) FROM issues_issue WHERE id = ANY(%s)",
-            [CONFIG, CONFIG, text, options, issue_ids],
+            "SELECT id, ts_headline(%s, left(body, %s), websearch_to_tsquery(%s, %s), %s) "
+            "FROM issues_issue WHERE id = ANY(%s)",
+            [CONFIG, SNIPPET_SOURCE, CONFIG, text, options, issue_ids],
         )
         return {issue_id: _marked(headline) for issue_id, headline in cursor.fetchall()}
 
