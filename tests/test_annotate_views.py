@@ -202,3 +202,17 @@ def test_references_to_issues_of_the_study_open_them_here(client, setup):
     assert f'href="{page_url(study, sibling)}"' in html
     repository = issue.repository
     assert f'href="https://github.com/{repository.owner}/{repository.name}/issues/{outside.number}"' in html
+
+
+def test_a_huge_body_shows_its_beginning_and_the_rest_on_demand(client, setup):
+    study, issue, mine, _ = setup
+    issue.body = "Log:\n\n```\n" + "".join(f"step {n}: loss=nan\n" for n in range(20_000)) + "```\nTHE-END"
+    issue.save()
+    client.force_login(mine.annotator)
+
+    short = client.get(page_url(study, issue)).text
+    full = client.get(page_url(study, issue) + "?full=1").text
+
+    assert "step 10: loss=nan" in short and "THE-END" not in short
+    assert "the first 97.7\xa0KB of" in short and "Show all of it" in short
+    assert "THE-END" in full and "step 19999: loss=nan" in full and "Show all of it" not in full

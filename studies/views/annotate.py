@@ -57,12 +57,14 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
         IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     )
     repository = issue.repository.full_name
-    linked = _study_issue_urls(study, issue, [issue.body] + [comment.body for comment in comments]).get
+    body = issue.body if request.GET.get("full") else _beginning(issue.body)
+    linked = _study_issue_urls(study, issue, [body] + [comment.body for comment in comments]).get
     fields = _field_states(assignment) if assignment else []
     context = {
         "study": study,
         "issue": issue,
-        "body_html": render_markdown_cached(issue.body, repository=repository, issue_url=linked),
+        "body_html": render_markdown_cached(body, repository=repository, issue_url=linked),
+        "body_cut": None if body is issue.body else {"shown": len(body), "total": len(issue.body)},
         "comments": [
             (comment, render_markdown_cached(comment.body, repository=repository, issue_url=linked))
             for comment in comments
@@ -135,6 +137,19 @@ def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Nothing left to label in this study for you.")
         return redirect("studies:detail", slug=study.slug)
     return redirect(issue_url(study, assignment.issue))
+
+
+# Bodies above this many characters (logs pasted whole) show their beginning; the rest is a click away.
+BODY_SHOWN = 100_000
+
+
+def _beginning(body: str) -> str:
+    """The body itself, or its first lines up to BODY_SHOWN characters (with an open code block closed)."""
+    if len(body) <= BODY_SHOWN:
+        return body
+    beginning = body[: body.rfind("\n", 0, BODY_SHOWN) + 1 or BODY_SHOWN]
+    fences = sum(1 for line in beginning.splitlines() if line.lstrip().startswith(("```", "~~~")))
+    return beginning + ("\n```\n" if fences % 2 else "")
 
 
 # `#123` in a body; a reference that is an issue of the study links to its page here.
