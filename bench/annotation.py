@@ -119,6 +119,7 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--warm", action="store_true", help="render every page before measuring")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between actions, seconds")
     args = parser.parse_args()
     global THINK
@@ -166,6 +167,11 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
+        if args.warm:
+            # Every page once per worker, so that no measured request renders a body for the first time.
+            warmer = Client(base, "a1")
+            for owner, name, number, _ in [largest, *issues] * 4:
+                warmer.timed(f"/studies/{SLUG}/{owner}/{name}/issues/{number}/")
         results, lock = {"page": [], "save": [], "list": []}, threading.Lock()
         threads = [
             threading.Thread(
