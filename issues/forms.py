@@ -1,15 +1,14 @@
-import re
 from collections.abc import Iterable
 
 from django import forms
 from django.utils.text import capfirst
 
+from issues.github import parse_repository
 from issues.importers.formats import FORMATS
 from issues.importers.run import ImportOptions
 from issues.importers.selection import STATES, Selection
 from studies.models import Study
 
-REPOSITORY = re.compile(r"^[\w.-]+/[\w.-]+$")
 ACCEPTED_FILES = ".json,.jsonl,.ndjson,.csv,.gz,.zip"
 SELECTION_FIELDS = ["labels", "any_labels", "exclude_labels", "state", "since", "until", "include_prs"]
 HOW_MANY_FIELDS = ["limit", "sample", "seed"]
@@ -108,10 +107,10 @@ class ImportForm(forms.Form):
         text = self.cleaned_data["repository"].strip()
         if not text:
             return None
-        if not REPOSITORY.match(text):
-            raise forms.ValidationError(f"A repository is written owner/name, not {text!r}.")
-        owner, name = text.split("/")
-        return owner, name
+        try:
+            return parse_repository(text)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean(self):
         cleaned = super().clean()

@@ -16,6 +16,17 @@ class InvalidIssueObject(ValueError):
     """A JSON object that is not a usable GitHub issue or comment."""
 
 
+_OWNER_NAME = re.compile(r"^(?:https://github\.com/)?(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)/?$")
+
+
+def parse_repository(text: str) -> tuple[str, str]:
+    """(owner, name) from "owner/name" (or its github.com URL); ValueError with a message otherwise."""
+    match = _OWNER_NAME.match(text.strip())
+    if not match:
+        raise ValueError(f"A repository is written owner/name, not {text!r}.")
+    return match["owner"], match["name"]
+
+
 def repository_of(obj: dict[str, Any]) -> tuple[str, str]:
     """(owner, name) from an issue's repository_url or html_url."""
     for key in ("repository_url", "html_url"):

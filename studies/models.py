@@ -40,6 +40,10 @@ class Study(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def is_managed_by(self, user) -> bool:
+        """Admins and the study's owners manage it: members, assignments, issues, codebook."""
+        return user.is_staff or self.memberships.filter(user=user, role=Membership.Role.OWNER).exists()
+
     def progress(self, annotator=None) -> list[dict]:
         """Assignments done and to do, per stage and annotator (one annotator's when given)."""
         assignments = self.assignments.all()

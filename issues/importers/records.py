@@ -270,7 +270,10 @@ def csv_issue(row: dict[str, str], where: str, *, repository: tuple[str, str] | 
             repository, number = (match["owner"], match["name"]), int(match["number"])
         else:
             if row.get("repository"):
-                repository = _owner_name(row["repository"].strip())
+                try:
+                    repository = github.parse_repository(row["repository"])
+                except ValueError as error:
+                    raise InvalidIssueObject(str(error)) from None
             if repository is None:
                 raise InvalidIssueObject("no url/html_url column and no repository column (or --repo)")
             number = _positive_int((row.get("number") or "").strip(), "number")
@@ -365,13 +368,6 @@ def _repository(obj: dict, fallback: tuple[str, str] | None) -> tuple[str, str]:
 def _repository_from_url(url: str) -> tuple[str, str] | None:
     match = _GITHUB_ISSUE_URL.match(url)
     return (match["owner"], match["name"]) if match else None
-
-
-def _owner_name(text: str) -> tuple[str, str]:
-    owner, _, name = text.removeprefix("https://github.com/").partition("/")
-    if not owner or not name or "/" in name:
-        raise InvalidIssueObject(f"repository must read owner/name, not {text!r}")
-    return owner, name
 
 
 def _html_url(repository: tuple[str, str], obj: dict) -> str:

@@ -2,14 +2,14 @@
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from issues.models import Issue, Repository
 from issues.search import search
-from studies.models import Membership, Study, StudyIssue
-from studies.views.pages import get_study_for_user
+from studies.models import StudyIssue
+from studies.views.pages import get_study_for_owner
 
 
 class AddIssuesForm(forms.Form):
@@ -42,13 +42,6 @@ class AddIssuesForm(forms.Form):
         if data["q"]:
             issues = search(issues, data["q"])
         return issues
-
-
-def get_study_for_owner(user, slug: str) -> Study:
-    study = get_study_for_user(user, slug)
-    if not (user.is_staff or study.memberships.filter(user=user, role=Membership.Role.OWNER).exists()):
-        raise Http404
-    return study
 
 
 @require_http_methods(["GET", "POST"])

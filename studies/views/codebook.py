@@ -17,8 +17,7 @@ from studies.codebook import (
     open_codes,
 )
 from studies.models import CodebookField, Study
-from studies.views.add_issues import get_study_for_owner
-from studies.views.pages import get_study_for_user
+from studies.views.pages import get_study_for_owner, get_study_for_user
 
 MAX_CODEBOOK_BYTES = 1024 * 1024
 
@@ -26,7 +25,7 @@ MAX_CODEBOOK_BYTES = 1024 * 1024
 @require_GET
 def codebook(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
-    can_manage = request.user.is_staff or study.memberships.filter(user=request.user, role="owner").exists()
+    can_manage = study.is_managed_by(request.user)
     context = {
         "study": study,
         "fields": study.fields.prefetch_related("choices"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from studies.assignment import AssignmentError, annotators_of, assign_balanced, assign_from_rows
 from studies.codebook import codebook_load, preset, presets
 from studies.models import Assignment, Membership, Stage, Study
-from studies.views.add_issues import get_study_for_owner
+from studies.views.pages import get_study_for_owner
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 

@@ -1,6 +1,6 @@
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
@@ -13,6 +13,14 @@ def get_study_for_user(user, slug: str) -> Study:
     """The study, if the user may see it; 404 otherwise, so that a
     non-member cannot even learn that the study exists."""
     return get_object_or_404(Study.objects.visible_to(user), slug=slug)
+
+
+def get_study_for_owner(user, slug: str) -> Study:
+    """The study, if the user manages it; 404 otherwise, as for a non-member."""
+    study = get_study_for_user(user, slug)
+    if not study.is_managed_by(user):
+        raise Http404
+    return study
 
 
 @require_GET
@@ -41,10 +49,9 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
     if request.htmx:
         return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
-    members = list(study.memberships.select_related("user").order_by("user__username", "role"))
+    members = study.memberships.select_related("user").order_by("user__username", "role")
     context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
-    is_owner = any(m.user_id == request.user.pk and m.role == Membership.Role.OWNER for m in members)
-    context["can_manage"] = request.user.is_staff or is_owner
+    context["can_manage"] = study.is_managed_by(request.user)
     if context["can_manage"]:
         context["team_progress"] = study.progress()
     return render(request, "studies/detail.html", context)

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from issues.github import parse_repository
 from issues.importers import github_api
 from issues.importers.formats import FORMATS
 from issues.importers.github_api import GitHubAPIError, GitHubClient
@@ -200,7 +201,7 @@ def _seconds(run: ImportRun) -> str:
 
 
 def _owner_name(text: str) -> tuple[str, str]:
-    owner, _, name = text.partition("/")
-    if not owner or not name or "/" in name:
-        raise CommandError(f"A repository is written owner/name, not {text!r}.")
-    return owner, name
+    try:
+        return parse_repository(text)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
