@@ -72,12 +72,18 @@ def comment_fields(obj: dict[str, Any]) -> dict[str, Any]:
         raise InvalidIssueObject(f"comment {obj.get('id', '?')}: missing or bad {error}") from error
 
 
-def issue_number_of_comment(obj: dict[str, Any]) -> int:
-    """Comments carry no issue number, only the issue's API URL."""
-    match = re.search(r"/issues/(\d+)$", obj.get("issue_url") or "")
+# https://api.github.com/repos/{owner}/{repo}/issues/{n} (GitHub Enterprise: …/api/v3/repos/…)
+_ISSUE_API_URL = re.compile(
+    r"^https?://[^/]+/(?:api/v3/)?repos/(?P<owner>[^/\s]+)/(?P<name>[^/\s]+)/issues/(?P<number>\d+)$"
+)
+
+
+def issue_of_comment(obj: dict[str, Any]) -> tuple[tuple[str, str], int]:
+    """((owner, name), number) of a comment's issue: comments carry only the issue's API URL."""
+    match = _ISSUE_API_URL.match(obj.get("issue_url") or "")
     if not match:
-        raise InvalidIssueObject(f"comment {obj.get('id', '?')} has no issue_url")
-    return int(match[1])
+        raise InvalidIssueObject(f"comment {obj.get('id', '?')}: no issue_url to join it to its issue")
+    return (match["owner"], match["name"]), int(match["number"])
 
 
 def _timestamp(value: str | None) -> datetime | None:

@@ -242,11 +242,6 @@ class Choice(models.Model):
         return self.label
 
 
-class AssignmentQuerySet(models.QuerySet):
-    def for_annotator(self, user) -> "AssignmentQuerySet":
-        return self.filter(annotator=user)
-
-
 class Assignment(models.Model):
     """One annotator's task: label one issue of a study at one stage."""
 
@@ -263,8 +258,6 @@ class Assignment(models.Model):
     assigned_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
-
-    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["study", "stage", "issue", "annotator"]

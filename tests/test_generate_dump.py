@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from issues.github import comment_fields, issue_fields, issue_number_of_comment, repository_of
+from issues.github import comment_fields, issue_fields, issue_of_comment, repository_of
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data/github-issues/tensorflow-sample"
 
@@ -138,7 +138,7 @@ def test_comments_are_full_rest_comment_objects_of_their_issue(tmp_path):
         assert obj["comments"] == len(obj["comment_data"])
         for comment in obj["comment_data"]:
             fields = comment_fields(comment)
-            assert issue_number_of_comment(comment) == obj["number"]
+            assert issue_of_comment(comment)[1] == obj["number"]
             assert comment["issue_url"] == obj["url"]
             assert comment["html_url"].startswith(obj["html_url"] + "#issuecomment-")
             assert fields["created_at"] >= issue_fields(obj)["created_at"]

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from issues.github import InvalidIssueObject, comment_fields, issue_fields, issue_number_of_comment, repository_of
+from issues.github import InvalidIssueObject, comment_fields, issue_fields, issue_of_comment, repository_of
 from tests.conftest import SHARED
 
 SAMPLES = sorted((SHARED / "data/github-issues/tensorflow-sample").glob("issue_*.json"))
@@ -72,7 +72,7 @@ def test_it_joins_a_comment_to_its_issue_through_issue_url():
         "created_at": "2019-09-13T17:01:02Z",
     }
 
-    assert issue_number_of_comment(comment) == 32476
+    assert issue_of_comment(comment) == (("tensorflow", "tensorflow"), 32476)
     assert comment_fields(comment)["github_id"] == 531111111
     assert comment_fields(comment)["author_login"] == "maintainer"
 

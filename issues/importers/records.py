@@ -172,14 +172,12 @@ def rest_comment(obj: Any, where: str, *, repository: tuple[str, str] | None = N
         return Problem(where, f"expected a JSON object, found {_json_type(obj)}")
     raw = dumps(obj)
     obj, raw, _ = cleaned(obj, raw)
-    match = _GITHUB_ISSUE_URL.match(obj.get("issue_url") or "")
-    if not match:
-        return Problem(where, f"comment {obj.get('id', '?')}: no issue_url to join it to its issue")
     try:
+        issue_repository, number = github.issue_of_comment(obj)
         fields = github.comment_fields(obj)
     except InvalidIssueObject as error:
         return Problem(where, str(error))
-    return _comment_record(where, (match["owner"], match["name"]), int(match["number"]), fields, raw)
+    return _comment_record(where, issue_repository, number, fields, raw)
 
 
 def _embedded_comments(obj: dict, repository: tuple[str, str], number: int, where: str):
