@@ -2,8 +2,10 @@
 
 Builds a fresh database: imports a generated dump of 100,000 issues, builds
 the search index, creates a study of 10,000 of them (silent-bugs codebook,
-3 annotators, every issue assigned to all 3), then serves it with gunicorn
-(2 workers, as `make run`) and runs 10 users for --seconds: each opens
+3 annotators, every issue assigned to all 3), renders its bodies ahead as the
+task worker does, then serves it with gunicorn
+(2 workers, as `make run`), warms it up with a few requests, and runs
+10 users for --seconds, arriving over the first 1.5 s: each opens
 annotation pages (one in ten the study's largest body), saves a field, and
 loads the issue list with a filter and a full-text query, pausing 0.5–1.5 s
 between actions as a person does (`--think 0` turns the pauses off).
@@ -88,10 +90,11 @@ class Client:
         return (time.perf_counter() - started) * 1000
 
 
-def run_client(base: str, username: str, issues: list, largest, seconds: float, results: dict, lock) -> None:
-    client = Client(base, username)
-    rng = random.Random(username)
+def run_client(base: str, number: int, issues: list, largest, seconds: float, results: dict, lock) -> None:
+    client = Client(base, f"a{number % 3 + 1}")  # 3 annotators, several tabs each
+    rng = random.Random(number)  # a seed per user: users sharing an account do not move in lockstep
     own = {"page": [], "save": [], "list": []}
+    time.sleep(rng.uniform(0, THINK[1]))  # users arrive one by one, as with locust's spawn rate
     words = ["model", "shape", "optimizer", "gradient", "saved", "layer", "accuracy", "memory"]
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -119,7 +122,6 @@ def main() -> None:
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--clients", type=int, default=10)
-    parser.add_argument("--warm", action="store_true", help="render every page before measuring")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between actions, seconds")
     args = parser.parse_args()
     global THINK
@@ -144,6 +146,9 @@ def main() -> None:
     ]
     for command in commands:
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+    # What the task worker does after issues are added to a study.
+    rendered, _, _ = timed("render_issues", env=env)
+    print(f"  bodies and comments of the study rendered ahead in {rendered:.1f} s", flush=True)
     paths = [sys.executable, "manage.py", "shell", "-v0", "-c", PATHS.format(slug=SLUG)]
     lines = subprocess.run(paths, cwd=ROOT, env=env, check=True, capture_output=True, text=True).stdout.split("\n")
     rows = [line.split() for line in lines if line.strip()]
@@ -167,16 +172,17 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
-        if args.warm:
-            # Every page once per worker, so that no measured request renders a body for the first time.
-            warmer = Client(base, "a1")
-            for owner, name, number, _ in [largest, *issues] * 4:
-                warmer.timed(f"/studies/{SLUG}/{owner}/{name}/issues/{number}/")
+        # Each worker's first requests import and compile what it needs: a server that has just started.
+        # A few requests of each kind first (bodies are not rendered by them: render_issues did that).
+        warmer = Client(base, "a1")
+        for owner, name, number, _ in [largest, *issues[:10]]:
+            page = f"/studies/{SLUG}/{owner}/{name}/issues/{number}/"
+            warmer.timed(page)
+            warmer.timed(page + "fields/impact/", {"value": "1"}, {"X-CSRFToken": warmer.csrf, "HX-Request": "true"})
+            warmer.timed(f"/studies/{SLUG}/issues/?status=in_progress&q=model")
         results, lock = {"page": [], "save": [], "list": []}, threading.Lock()
         threads = [
-            threading.Thread(
-                target=run_client, args=(base, f"a{i % 3 + 1}", issues, largest, args.seconds, results, lock)
-            )
+            threading.Thread(target=run_client, args=(base, i, issues, largest, args.seconds, results, lock))
             for i in range(args.clients)
         ]
         print(f"Running {args.clients} clients for {args.seconds:.0f} s …", flush=True)

@@ -435,33 +435,25 @@ def render_markdown(
     return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered
 
 
-def cache_key(text: str, repository: str | None, extra: str = "") -> str:
-    """A digest of everything the cached HTML depends on: an edited body, or a new library, renders anew."""
+def cache_key(text: str, repository: str | None) -> str:
+    """A digest of everything the HTML depends on: an edited body, or a new library, renders anew."""
     digest = hashlib.sha256()
-    for part in [*VERSIONS, repository or "", extra]:
+    for part in [*VERSIONS, repository or ""]:
         digest.update(part.encode() + b"\0")
     digest.update(text.encode("utf-8", "surrogatepass"))
-    return f"markdown:{digest.hexdigest()}"
+    return digest.hexdigest()
 
 
-def render_markdown_cached(
-    text: str,
-    *,
-    repository: str | None,
-    issue_url: Callable[[int], str | None] | None = None,
-    cache_key_extra: str = "",
-) -> str:
-    """`render_markdown()` through Django's default cache.
+def render_markdown_cached(text: str, *, repository: str | None) -> str:
+    """`render_markdown()` through Django's cache (per process), keyed on `cache_key()`.
 
-    The key is a SHA-256 of the text, the repository, `cache_key_extra`, RENDERER_VERSION and the library
-    versions, so an edited body is a new key and never meets a stale rendering. What `issue_url` returns
-    depends on the study, so it is not part of the cached HTML: the cache holds the rendering with every
-    reference linked to GitHub, and `issue_url` rewrites those links on each call (a regular expression over
-    the HTML; call it with a dict lookup, not a query per number). One cache entry thus serves every study.
+    For definitions, guidelines and the rare whole huge body; issue bodies and comments are
+    stored on their rows instead (issues/rendering.py). Links of `#123` references point at
+    GitHub: `in_app_issue_links()` turns those of a study's issues into links to our pages.
     """
-    key = cache_key(text, repository, cache_key_extra)
+    key = f"markdown:{cache_key(text, repository)}"
     rendered = cache.get(key)
     if rendered is None:
         rendered = render_markdown(text, repository=repository)
         cache.set(key, rendered, CACHE_TIMEOUT)
-    return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered
+    return rendered

@@ -31,6 +31,12 @@ class Repository(models.Model):
         return f"{self.owner}/{self.name}"
 
 
+class IssueQuerySet(models.QuerySet):
+    def without_texts(self) -> "IssueQuerySet":
+        """For lists: leaves out the body, its HTML and the verbatim payload, each as large as a log."""
+        return self.defer("body", "body_html", "payload")
+
+
 class Issue(models.Model):
     class State(models.TextChoices):
         OPEN = "open"
@@ -55,6 +61,12 @@ class Issue(models.Model):
     # Digest of the record as last imported: an identical record in a later
     # dump is recognised without being written again.
     import_hash = models.CharField(max_length=32, blank=True, editable=False)
+    # The body as HTML and the digest of what it was rendered from (issues/rendering.py).
+    # Database defaults: the importer inserts rows with SQL of its own.
+    body_html = models.TextField(blank=True, db_default="", editable=False)
+    body_html_key = models.CharField(max_length=64, blank=True, db_default="", editable=False)
+
+    objects = IssueQuerySet.as_manager()
 
     class Meta:
         ordering = ["repository", "number"]
@@ -75,6 +87,8 @@ class IssueComment(models.Model):
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(null=True, blank=True)
     payload = models.JSONField(help_text="The original JSON object, verbatim.")
+    body_html = models.TextField(blank=True, db_default="", editable=False)
+    body_html_key = models.CharField(max_length=64, blank=True, db_default="", editable=False)
 
     class Meta:
         ordering = ["created_at", "github_id", "id"]

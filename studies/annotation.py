@@ -18,6 +18,7 @@ def annotation_save(
     """Check the value against the field and store it; the first save starts the assignment."""
     if field.study_id != assignment.study_id or field.stage != assignment.stage:
         raise ValidationError(f"{field.label} is not a question of this stage.")
+    _lock(assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
     annotation, _ = Annotation.objects.update_or_create(
@@ -39,9 +40,19 @@ def missing_required(assignment: Assignment) -> list[CodebookField]:
 @transaction.atomic
 def assignment_submit(*, assignment: Assignment) -> None:
     """Mark the issue done for this annotator, once every required field has an answer."""
+    _lock(assignment)
     missing = missing_required(assignment)
     if missing:
         raise ValidationError(f"Still to answer: {', '.join(field.label for field in missing)}.")
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
     assignment.started_at = assignment.started_at or assignment.submitted_at
     assignment.save(update_fields=["status", "started_at", "submitted_at"])
+
+
+def _lock(assignment: Assignment) -> None:
+    """Lock the assignment row and refresh its status: an owner may have moved it meanwhile (studies/assignment.py)."""
+    current = Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("annotator_id", "status")
+    row = current.first()
+    if row is None or row[0] != assignment.annotator_id:
+        raise ValidationError("This issue is no longer assigned to you.")
+    assignment.status = row[1]

@@ -104,3 +104,52 @@ def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> Assignmen
     ]
     Assignment.objects.bulk_create(new)
     return AssignmentResult(created=len(new), kept=len(existing))
+
+
+# --- By hand, one issue at a time (the owner's assignments page) ---
+
+
+def _annotator(study: Study, username: str):
+    annotator = next((user for user in annotators_of(study) if user.username == username), None)
+    if annotator is None:
+        raise AssignmentError(f"{username!r} is not an annotator of the study.")
+    return annotator
+
+
+def _unstarted(assignment: Assignment) -> Assignment:
+    """The assignment, locked until the transaction ends, if its annotator has not started it."""
+    locked = Assignment.objects.select_for_update().filter(pk=assignment.pk).first()
+    if locked is None or locked.status != Assignment.Status.ASSIGNED:
+        raise AssignmentError(
+            f"{assignment.annotator.username} has started this issue; their assignment can no longer be changed."
+        )
+    return locked
+
+
+@transaction.atomic
+def assignment_add(study: Study, issue, *, username: str, stage: str) -> Assignment:
+    annotator = _annotator(study, username)
+    assignment, created = Assignment.objects.get_or_create(study=study, issue=issue, annotator=annotator, stage=stage)
+    if not created:
+        raise AssignmentError(f"{username} already has this issue.")
+    return assignment
+
+
+@transaction.atomic
+def assignment_move(assignment: Assignment, *, username: str) -> Assignment:
+    """Give an unstarted assignment to another annotator."""
+    annotator = _annotator(assignment.study, username)
+    locked = _unstarted(assignment)
+    taken = Assignment.objects.filter(
+        study=locked.study_id, issue=locked.issue_id, annotator=annotator, stage=locked.stage
+    ).exists()
+    if taken:
+        raise AssignmentError(f"{username} already has this issue.")
+    locked.annotator = annotator
+    locked.save(update_fields=["annotator"])
+    return locked
+
+
+@transaction.atomic
+def assignment_remove(assignment: Assignment) -> None:
+    _unstarted(assignment).delete()

@@ -264,7 +264,11 @@ class Assignment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["study", "issue", "annotator", "stage"], name="unique_assignment"),
         ]
-        indexes = [models.Index(fields=["study", "annotator", "stage", "status"], name="assignment_queue")]
+        indexes = [
+            models.Index(fields=["study", "annotator", "stage", "status"], name="assignment_queue"),
+            # The annotator's previous and next issue (j / k) in one index step each.
+            models.Index(fields=["study", "annotator", "stage", "issue"], name="assignment_queue_order"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.issue} → {self.annotator} ({self.stage})"

@@ -25,4 +25,6 @@ urlpatterns = [
     path(ISSUE, annotate.annotate, name="annotate"),
     path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),
     path(ISSUE + "submit/", annotate.submit, name="submit"),
+    path(ISSUE + "assignments/", manage.issue_assignments, name="issue_assignments"),
+    path(ISSUE + "assignments/change/", manage.issue_assignment_change, name="issue_assignment_change"),
 ]

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from issues import markdown
-from issues.markdown import render_markdown, render_markdown_cached
+from issues.markdown import in_app_issue_links, render_markdown, render_markdown_cached
 from issues.synthetic import synthetic_issues
 
 REPO = "deepflow/deepflow"
@@ -369,12 +369,15 @@ def test_it_keys_the_cache_by_repository(empty_cache):
     assert "keras-team/keras/issues/1" in render_markdown_cached("#1", repository="keras-team/keras")
 
 
-def test_it_links_cached_references_to_the_pages_of_each_study(empty_cache):
-    render_markdown_cached("#1", repository=REPO)
-    html = render_markdown_cached("#1", repository=REPO, issue_url=lambda number: f"/studies/7/issues/{number}/")
+def test_it_links_one_rendering_to_the_pages_of_each_study(empty_cache):
+    rendered = render_markdown_cached("#1 and #2", repository=REPO)
+
+    html = in_app_issue_links(rendered, REPO, {1: "/studies/7/issues/1/"}.get)
+
     assert '<a class="issue-ref" href="/studies/7/issues/1/"' in html
-    assert "github.com" not in render_markdown_cached("#1", repository=REPO, issue_url=lambda number: "/s/8/")
-    assert "github.com/deepflow/deepflow/issues/1" in render_markdown_cached("#1", repository=REPO)
+    assert "github.com/deepflow/deepflow/issues/2" in html  # #2 is not in that study
+    assert "github.com" not in in_app_issue_links(rendered, REPO, lambda number: f"/s/8/{number}/")
+    assert "github.com/deepflow/deepflow/issues/1" in render_markdown_cached("#1 and #2", repository=REPO)
 
 
 def test_it_includes_the_renderer_version_in_the_key():

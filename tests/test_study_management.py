@@ -1,10 +1,14 @@
 """Admins create studies in the browser; owners manage members and assignments; nobody else can."""
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from studies.models import Assignment, Membership, Stage, Study
+from studies.annotation import annotation_save
+from studies.assignment import assignment_move
+from studies.codebook import codebook_load, preset
+from studies.models import Annotation, Assignment, Membership, Stage, Study
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +113,103 @@ def test_annotators_and_strangers_get_404_on_management(client, owned):
         )
     assert not Assignment.objects.exists()
     assert not Membership.objects.filter(role="owner", user=annotators[0]).exists()
+
+
+# --- One issue's assignments, by hand ---
+
+
+def assignments_url(study, issue, name="studies:issue_assignments"):
+    return reverse(name, args=[study.slug, issue.repository.owner, issue.repository.name, issue.number])
+
+
+def change(client, study, issue, **data):
+    return client.post(assignments_url(study, issue, "studies:issue_assignment_change"), data, follow=True)
+
+
+def test_an_owner_moves_an_unstarted_assignment_to_another_annotator(client, owned):
+    study, owner, (alice, bruno) = owned
+    issue = study.issues.first()
+    assignment = AssignmentFactory(study=study, issue=issue, annotator=alice)
+    client.force_login(owner)
+
+    page = client.get(assignments_url(study, issue)).text
+    response = change(client, study, issue, assignment=assignment.pk, username=bruno.username)
+
+    assert alice.username in page and "Move to" in page
+    assert f"Moved from {alice.username} to {bruno.username}." in response.text
+    assert list(Assignment.objects.values_list("annotator", flat=True)) == [bruno.pk]
+
+
+def test_an_owner_adds_an_annotator_and_takes_an_unstarted_assignment_back(client, owned):
+    study, owner, (alice, bruno) = owned
+    issue = study.issues.first()
+    client.force_login(owner)
+
+    change(client, study, issue, username=alice.username, stage="labelling")
+    again = change(client, study, issue, username=alice.username, stage="labelling")
+    change(client, study, issue, username=bruno.username, stage="labelling")
+    change(client, study, issue, assignment=Assignment.objects.get(annotator=alice).pk)
+
+    assert f"{alice.username} already has this issue." in again.text
+    assert list(Assignment.objects.values_list("annotator", "stage")) == [(bruno.pk, "labelling")]
+
+
+def test_a_started_assignment_stays_with_its_annotator(client, owned):
+    study, owner, (alice, bruno) = owned
+    issue = study.issues.first()
+    started = AssignmentFactory(study=study, issue=issue, annotator=alice, status="in_progress")
+    client.force_login(owner)
+
+    moved = change(client, study, issue, assignment=started.pk, username=bruno.username)
+    removed = change(client, study, issue, assignment=started.pk)
+
+    assert f"{alice.username} has started this issue" in moved.text and "has started this issue" in removed.text
+    assert list(Assignment.objects.values_list("annotator", "status")) == [(alice.pk, "in_progress")]
+    assert "started: stays with" in client.get(assignments_url(study, issue)).text
+
+
+def test_only_annotators_of_the_study_can_be_given_an_issue(client, owned):
+    study, owner, _ = owned
+    issue = study.issues.first()
+    client.force_login(owner)
+
+    response = change(client, study, issue, username=UserFactory().username, stage="labelling")
+
+    assert "is not an annotator of the study" in response.text and not Assignment.objects.exists()
+
+
+def test_an_annotator_whose_issue_was_moved_can_no_longer_save_to_it(owned):
+    study, _, (alice, bruno) = owned
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    assignment = AssignmentFactory(study=study, issue=study.issues.first(), annotator=alice)
+    alices_page = Assignment.objects.get(pk=assignment.pk)  # what alice's open tab still holds
+
+    assignment_move(assignment, username=bruno.username)
+
+    with pytest.raises(ValidationError, match="no longer assigned to you"):
+        annotation_save(assignment=alices_page, field=study.fields.get(key="impact"), value="2")
+    assert not Annotation.objects.exists()
+    assert Assignment.objects.get().status == "assigned"
+
+
+def test_annotators_and_strangers_cannot_change_assignments(client, owned):
+    study, _, (alice, bruno) = owned
+    issue = study.issues.first()
+    assignment = AssignmentFactory(study=study, issue=issue, annotator=alice)
+    for user in (alice, UserFactory()):
+        client.force_login(user)
+        assert client.get(assignments_url(study, issue)).status_code == 404
+        assert change(client, study, issue, assignment=assignment.pk, username=bruno.username).status_code == 404
+        assert change(client, study, issue, username=user.username, stage="labelling").status_code == 404
+    assert list(Assignment.objects.values_list("annotator", flat=True)) == [alice.pk]
+
+
+def test_an_assignment_of_another_issue_or_a_malformed_one_is_404(client, owned):
+    study, owner, (alice, bruno) = owned
+    first, second = study.issues.all()[:2]
+    elsewhere = AssignmentFactory(study=study, issue=second, annotator=alice)
+    client.force_login(owner)
+
+    assert change(client, study, first, assignment=elsewhere.pk, username=bruno.username).status_code == 404
+    assert change(client, study, first, assignment="1 OR 1=1").status_code == 404
+    assert Assignment.objects.get().annotator == alice

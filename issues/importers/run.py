@@ -25,6 +25,7 @@ from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
 from issues.models import ImportProblem, ImportRun
+from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates
@@ -175,6 +176,7 @@ class ImportService:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
             run.status = ImportRun.Status.DONE
             refresh_search_index.enqueue()  # the new and changed issues become searchable in the background
+            render_study_issues.enqueue()  # and those in studies ready to be shown
         except StrictModeFailure as error:
             run.status, run.error = ImportRun.Status.FAILED, str(error)
         except Exception as error:

@@ -33,7 +33,7 @@ BATCH_BYTES = 16 * 1024 * 1024
 _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS import_issue (LIKE issues_issue INCLUDING DEFAULTS);
 ALTER TABLE import_issue DROP COLUMN IF EXISTS id;
-CREATE TEMP TABLE IF NOT EXISTS import_comment (LIKE issues_issuecomment);
+CREATE TEMP TABLE IF NOT EXISTS import_comment (LIKE issues_issuecomment INCLUDING DEFAULTS);
 ALTER TABLE import_comment DROP COLUMN IF EXISTS id;
 TRUNCATE import_issue, import_comment;
 """

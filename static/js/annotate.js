@@ -51,6 +51,16 @@
     focusField(open || fields[0]);
   });
 
+  // Number keys pick the choice of that number; with Shift, of that number plus ten (⇧0 is 10, ⇧4 is 14).
+  // The key's position (event.code), not its character: Shift+1 types "!".
+  const numberedChoice = (field, event) => {
+    const digit = /^(?:Digit|Numpad)([0-9])$/.exec(event.code);
+    if (!digit) return null;
+    const number = Number(digit[1]) + (event.shiftKey ? 10 : 0);
+    const choices = field.querySelectorAll(".choices li:not(.none):not(.other) input");
+    return number >= 1 ? choices[number - 1] || null : null;
+  };
+
   document.addEventListener("keydown", (event) => {
     const target = event.target;
     const submitForm = document.querySelector("[data-submit]");
@@ -88,14 +98,14 @@
     } else if (event.key === "n" && field) {
       event.preventDefault();
       field.querySelector("[data-note]").focus();
-    } else if (/^[1-9]$/.test(event.key) && field) {
-      const choices = field.querySelectorAll(".choices input[type=radio], .choices input[type=checkbox]");
-      const choice = choices[Number(event.key) - 1];
-      if (choice && !choice.closest(".none")) {
+    } else if (field) {
+      const choice = numberedChoice(field, event);
+      if (choice) {
         event.preventDefault();
         choice.focus();
         choice.click();
       }
     }
   });
+
 })();

@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from issues.models import Issue, Repository
+from issues.rendering import render_study_issues
 from issues.search import search
 from studies.models import StudyIssue
 from studies.views.pages import get_study_for_owner
@@ -56,6 +57,7 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
             added = StudyIssue.objects.bulk_create(
                 [StudyIssue(study=study, issue_id=issue_id) for issue_id in new.iterator()], ignore_conflicts=True
             )
+            render_study_issues.enqueue()  # their pages are ready before annotators open them
             messages.success(request, f"{len(added):,} issue{'s' if len(added) != 1 else ''} added to {study.name}.")
             return redirect("studies:detail", slug=study.slug)
         preview = {
@@ -63,7 +65,7 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
             "already": issues.filter(study_issues__study=study).count(),
             "sample": list(
                 issues.select_related("repository")
-                .defer("body", "payload")
+                .without_texts()
                 .exclude(study_issues__study=study)
                 .order_by("number")[:5]
             ),

@@ -15,8 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from issues.markdown import render_markdown_cached
+from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
+from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.annotation import annotation_save, assignment_submit, stage_fields
 from studies.models import Annotation, Assignment, CodebookField, Stage, Study
 from studies.views.pages import get_study_for_user
@@ -57,19 +58,24 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
         IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     )
     repository = issue.repository.full_name
-    body = issue.body if request.GET.get("full") else _beginning(issue.body)
+    body_html, comments_html = stored_html(issue, comments)
+    full = bool(request.GET.get("full")) and len(issue.body) > BODY_SHOWN
+    if full:
+        body_html = render_markdown_cached(issue.body, repository=repository)
+    body = issue.body if full else shown_body(issue.body)
     linked = _study_issue_urls(study, issue, [body] + [comment.body for comment in comments]).get
     fields = _field_states(assignment) if assignment else []
     context = {
         "study": study,
         "issue": issue,
-        "body_html": render_markdown_cached(body, repository=repository, issue_url=linked),
+        "body_html": in_app_issue_links(body_html, repository, linked),
         "body_cut": None if body is issue.body else {"shown": len(body), "total": len(issue.body)},
         "comments": [
-            (comment, render_markdown_cached(comment.body, repository=repository, issue_url=linked))
-            for comment in comments
+            (comment, in_app_issue_links(html, repository, linked))
+            for comment, html in zip(comments, comments_html, strict=True)
         ],
         "assignment": assignment,
+        "can_manage": study.is_managed_by(request.user),
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
         **_neighbours(study, request.user, assignment),
@@ -137,19 +143,6 @@ def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
         messages.info(request, "Nothing left to label in this study for you.")
         return redirect("studies:detail", slug=study.slug)
     return redirect(issue_url(study, assignment.issue))
-
-
-# Bodies above this many characters (logs pasted whole) show their beginning; the rest is a click away.
-BODY_SHOWN = 100_000
-
-
-def _beginning(body: str) -> str:
-    """The body itself, or its first lines up to BODY_SHOWN characters (with an open code block closed)."""
-    if len(body) <= BODY_SHOWN:
-        return body
-    beginning = body[: body.rfind("\n", 0, BODY_SHOWN) + 1 or BODY_SHOWN]
-    fences = sum(1 for line in beginning.splitlines() if line.lstrip().startswith(("```", "~~~")))
-    return beginning + ("\n```\n" if fences % 2 else "")
 
 
 # `#123` in a body; a reference that is an issue of the study links to its page here.

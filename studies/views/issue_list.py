@@ -48,6 +48,7 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__username"),
         "fields": study.fields.filter(kind__in=["single", "multiple", "ordinal"]).prefetch_related("choices"),
         "statuses": STATUSES,
+        "can_manage": study.is_managed_by(request.user),
         "sorts": list(SORTS),
     }
     if request.htmx:
@@ -57,7 +58,7 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
 
 def _filtered(study: Study, user, filters: dict):
     # Bodies and payloads are megabytes for a page of 50; the snippets come from the database.
-    issues = study.issues.select_related("repository").defer("body", "payload")
+    issues = study.issues.select_related("repository").without_texts()
     # Status as EXISTS tests on the assignments (indexed by study and issue): no grouping of the whole study.
     assignments = Assignment.objects.filter(study=study, issue=OuterRef("pk"))
     any_ = Exists(assignments)

@@ -8,11 +8,20 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studies.assignment import AssignmentError, annotators_of, assign_balanced, assign_from_rows
+from studies.assignment import (
+    AssignmentError,
+    annotators_of,
+    assign_balanced,
+    assign_from_rows,
+    assignment_add,
+    assignment_move,
+    assignment_remove,
+)
 from studies.codebook import codebook_load, preset, presets
 from studies.models import Assignment, Membership, Stage, Study
+from studies.views.annotate import get_issue_in_study, issue_url
 from studies.views.pages import get_study_for_owner
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
@@ -126,3 +135,46 @@ def unassign(request: HttpRequest, slug: str) -> HttpResponse:
     ).delete()
     messages.success(request, f"{deleted} unstarted assignment{'s' if deleted != 1 else ''} taken back.")
     return redirect("studies:manage", slug=study.slug)
+
+
+# --- One issue's assignments, by hand ---
+
+
+@require_GET
+def issue_assignments(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    issue = get_issue_in_study(study, owner, repo, number)
+    assignments = Assignment.objects.filter(study=study, issue=issue).select_related("annotator")
+    return render(request, "studies/assignments.html", {
+        "study": study, "issue": issue, "issue_url": issue_url(study, issue), "stages": Stage.choices,
+        "assignments": assignments.order_by("-stage", "annotator__username"), "annotators": annotators_of(study),
+        "stage": Stage.SCREENING if study.screening else Stage.LABELLING,
+    })  # fmt: skip
+
+
+@require_POST
+def issue_assignment_change(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
+    """Add an annotator to the issue, or move or remove one of its assignments that has not been started."""
+    study = get_study_for_owner(request.user, slug)
+    issue = get_issue_in_study(study, owner, repo, number)
+    username = request.POST.get("username", "")
+    try:
+        if pk := request.POST.get("assignment", ""):
+            if not pk.isdigit():
+                raise Http404
+            assignment = get_object_or_404(
+                Assignment.objects.select_related("annotator"), study=study, issue=issue, pk=pk
+            )
+            if username:
+                assignment_move(assignment, username=username)
+                messages.success(request, f"Moved from {assignment.annotator.username} to {username}.")
+            else:
+                assignment_remove(assignment)
+                messages.success(request, f"Taken back from {assignment.annotator.username}.")
+        else:
+            stage = request.POST.get("stage") if request.POST.get("stage") in Stage.values else Stage.LABELLING
+            assignment_add(study, issue, username=username, stage=stage)
+            messages.success(request, f"Assigned to {username}.")
+    except AssignmentError as error:
+        messages.error(request, str(error))
+    return redirect("studies:issue_assignments", slug=study.slug, owner=owner, repo=repo, number=number)

@@ -43,7 +43,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
     issues = (
         study.issues.select_related("repository")
-        .defer("body", "payload")
+        .without_texts()
         .order_by("repository__owner", "repository__name", "number")
     )
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))

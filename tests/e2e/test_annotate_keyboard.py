@@ -27,7 +27,7 @@ def test_three_issues_labelled_with_the_keyboard_only(page: Page, live_server, s
         keyboard.press("1")  # scenario: the first choice (the page opens on the first field)
         keyboard.press("Tab")  # to component
         keyboard.press("1")
-        keyboard.press("3")  # two components
+        keyboard.press("Shift+Digit4")  # and the 14th: two components
         keyboard.press("Tab")  # to impact
         keyboard.press("3")
         keyboard.press("u")  # impact: uncertain
@@ -46,7 +46,8 @@ def test_three_issues_labelled_with_the_keyboard_only(page: Page, live_server, s
     )
     expect(page.locator("#scenario-1")).to_be_checked()
     expect(page.locator("#component-1")).to_be_checked()
-    expect(page.locator("#component-3")).to_be_checked()
+    expect(page.locator("#component-14")).to_be_checked()
+    expect(page.locator("#field-component kbd.choice-key").nth(13)).to_have_text("⇧4")
     expect(page.locator("#impact-3")).to_be_checked()
     expect(page.locator("#impact-uncertain")).to_be_checked()
     expect(page.locator("#impact-note")).to_have_value("check the optimizer")
@@ -57,4 +58,4 @@ def test_three_issues_labelled_with_the_keyboard_only(page: Page, live_server, s
     scenario = Annotation.objects.filter(field__key="scenario").values_list("value", flat=True)
     assert set(scenario) == {"Wrong shape"}
     components = Annotation.objects.filter(field__key="component").values_list("value", flat=True)
-    assert [sorted(value) for value in components] == [["Engine", "Model"]] * 3
+    assert [sorted(value) for value in components] == [["Engine", "Estimator"]] * 3
