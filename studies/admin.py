@@ -26,8 +26,15 @@ class StudyIssueAdmin(admin.ModelAdmin):
 
 
 class ChoiceInline(admin.TabularInline):
+    """Labels and definitions only: values are what annotations hold (add and delete on the codebook page)."""
+
     model = Choice
     extra = 0
+    readonly_fields = ["value"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(CodebookField)
@@ -35,6 +42,9 @@ class CodebookFieldAdmin(admin.ModelAdmin):
     list_display = ["key", "label", "kind", "stage", "required", "study"]
     list_filter = ["study", "kind", "stage"]
     inlines = [ChoiceInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["study", "key", "kind", "stage"] if obj else []
 
 
 @admin.register(Assignment)

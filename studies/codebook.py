@@ -12,6 +12,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 
 from studies.models import Annotation, Assignment, Choice, CodebookChange, CodebookField, Stage, Study
 
@@ -74,9 +75,13 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             field.position = position
         elif item.get("kind", field.kind) != field.kind:
             raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {item['kind']}")
+        elif item.get("stage", field.stage) != field.stage and field.annotations.exists():
+            raise CodebookError(f"{where}: it has answers in the {field.stage} stage; its stage cannot change")
         for name in FIELD_ATTRIBUTES:
             if name in item:
                 setattr(field, name, item[name])
+        if field.pk:
+            _check_recorded_values(field)
         _save(field, where)
         if field.has_choices:
             _load_choices(field, item.get("choices", []), where)
@@ -234,3 +239,107 @@ def _issues_still_blind_for(study: Study, viewer) -> set[tuple[int, str]]:
         .values_list("issue_id", "stage")
     )
     return {pair for pair in mine if pair in open_}
+
+
+# --- Editing in the browser: what annotators recorded always stays valid ---
+
+FIELD_EDITABLE = ("label", "definition", "required", "max_choices", "allow_other", "position")
+CHOICE_EDITABLE = ("label", "definition", "examples", "position")
+
+
+@transaction.atomic
+def field_add(study: Study, data: dict, *, user=None) -> CodebookField:
+    """A new field (key, label, kind, stage, …), after the others."""
+    if study.fields.filter(key=data.get("key")).exists():
+        raise CodebookError(f"There is a field “{data['key']}” already.")
+    position = max(study.fields.values_list("position", flat=True), default=-1) + 1
+    field = CodebookField(study=study, position=position, **data)
+    _save(field, f"field {field.key!r}")
+    _record(field, CodebookChange.Action.ADD, user, target=field.label)
+    return field
+
+
+@transaction.atomic
+def field_update(field: CodebookField, changes: dict, *, user=None) -> None:
+    """New label, definition, flags; refused when annotations already recorded would no longer fit."""
+    field = CodebookField.objects.select_for_update().get(pk=field.pk)
+    before = field.label
+    for name in FIELD_EDITABLE:
+        if name in changes:
+            setattr(field, name, changes[name])
+    _check_recorded_values(field)
+    _save(field, field.label)
+    if field.label != before:
+        _record(field, CodebookChange.Action.RENAME, user, source=before, target=field.label)
+
+
+@transaction.atomic
+def field_delete(field: CodebookField, *, user=None) -> None:
+    if count := field.annotations.count():
+        raise CodebookError(f"{field.label} has {count} answer{'s' if count != 1 else ''}; it stays.")
+    field.delete()
+
+
+@transaction.atomic
+def choice_add(field: CodebookField, data: dict, *, user=None) -> Choice:
+    if not field.has_choices:
+        raise CodebookError(f"{field.label} is a {field.get_kind_display()} field: it has no choices.")
+    value = str(data.get("value", "")).strip()
+    if field.kind == CodebookField.Kind.ORDINAL and not value.isdigit():
+        raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…")
+    if field.choices.filter(value=value).exists():
+        raise CodebookError(f"{field.label} has a choice “{value}” already.")
+    position = max(field.choices.values_list("position", flat=True), default=-1) + 1
+    choice = Choice(field=field, position=position, **{**data, "value": value})
+    choice.label = choice.label or value
+    _save(choice, f"{field.label}, choice {value!r}")
+    _record(field, CodebookChange.Action.ADD, user, target=choice.label)
+    return choice
+
+
+@transaction.atomic
+def choice_update(choice: Choice, changes: dict, *, user=None) -> None:
+    """Label, definition, examples, order: free at any time, the value (what annotations hold) never changes."""
+    choice = Choice.objects.select_for_update().select_related("field__study").get(pk=choice.pk)
+    before = choice.label
+    for name in CHOICE_EDITABLE:
+        if name in changes:
+            setattr(choice, name, changes[name])
+    choice.label = choice.label or choice.value
+    _save(choice, f"{choice.field.label}, choice {choice.value!r}")
+    if choice.label != before:
+        _record(choice.field, CodebookChange.Action.RENAME, user, source=before, target=choice.label)
+
+
+@transaction.atomic
+def choice_delete(choice: Choice, *, user=None) -> None:
+    """Delete a choice nobody has used; one in use must be merged into another choice first."""
+    try:
+        with transaction.atomic():  # a savepoint: the refusal leaves the surrounding transaction usable
+            choice.delete()
+    except ProtectedError as error:
+        raise CodebookError(error.args[0]) from None
+    _record(choice.field, CodebookChange.Action.DELETE, user, source=choice.label)
+
+
+def _check_recorded_values(field: CodebookField) -> None:
+    """Refuse a maximum below, or no "Other…" under, what annotators have recorded already."""
+    values = field.annotations.filter(value__isnull=False).values_list("value", flat=True)
+    if field.kind == CodebookField.Kind.MULTIPLE and field.max_choices:
+        over = sum(1 for value in values if isinstance(value, list) and len(value) > field.max_choices)
+        if over:
+            raise CodebookError(
+                f"{over} annotation{'s' if over != 1 else ''} of {field.label} hold more than {field.max_choices} "
+                "values; the maximum stays until they are changed."
+            )
+    if not field.allow_other and (others := sum(1 for value in values if _other_texts(value))):
+        raise CodebookError(
+            f"{others} annotation{'s' if others != 1 else ''} of {field.label} use “Other…”; promote or merge "
+            "those codes first."
+        )
+
+
+def _record(field: CodebookField, action: str, user, *, source: str = "", target: str = "") -> None:
+    CodebookChange.objects.create(
+        study=field.study, field=field, user=user, action=action, source=source[:200], target=target[:200]
+    )

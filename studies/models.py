@@ -7,6 +7,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
 from django.db import models
+from django.db.models import ProtectedError
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 
 from issues.models import Issue
 
@@ -241,6 +244,25 @@ class Choice(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def uses(self) -> int:
+        """How many annotations hold this choice (alone, or in a list)."""
+        values = [self.value] + ([int(self.value)] if self.value.isdigit() else [])
+        holds = models.Q()
+        for value in values:
+            holds |= models.Q(value=value) | models.Q(value__contains=[value])
+        return Annotation.objects.filter(field_id=self.field_id).filter(holds).count()
+
+
+@receiver(pre_delete, sender=Choice)
+def keep_choices_in_use(sender, instance: Choice, **kwargs) -> None:
+    """Whatever deletes it (the codebook page, the admin, a script), a choice in use stays until merged away."""
+    if uses := instance.uses():
+        raise ProtectedError(
+            f"“{instance.label}” is held by {uses} annotation{'s' if uses != 1 else ''}; merge it into another "
+            "choice first.",
+            {instance},
+        )
+
 
 class Assignment(models.Model):
     """One annotator's task: label one issue of a study at one stage."""
@@ -298,18 +320,21 @@ class Annotation(models.Model):
 
 
 class CodebookChange(models.Model):
-    """A change to a codebook that rewrote annotations (a promoted or merged code): who, when, what."""
+    """A change to a codebook: who, when, what; a promoted or merged code also says how many annotations it rewrote."""
 
     class Action(models.TextChoices):
         PROMOTE = "promote", "promoted a code to a choice"
-        MERGE = "merge", "merged a code into a choice"
+        MERGE = "merge", "merged into a choice"
+        ADD = "add", "added"
+        RENAME = "rename", "renamed"
+        DELETE = "delete", "deleted"
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codebook_changes")
     field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="changes")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
     action = models.CharField(max_length=10, choices=Action)
-    source = models.CharField(max_length=200, help_text="The code or choice value before.")
-    target = models.CharField(max_length=200, help_text="The choice value after.")
+    source = models.CharField(max_length=200, blank=True, help_text="The code, choice or label before.")
+    target = models.CharField(max_length=200, blank=True, help_text="The choice or label after.")
     annotations_changed = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -33,6 +33,7 @@ def labelled(study):
 def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
     repository = issue.repository
     on_issue = [study.slug, repository.owner, repository.name, issue.number]
+    choice_pk = study.fields.get(key="impact").choices.first().pk
     arguments = {
         "detail": [study.slug], "manage": [study.slug], "member_add": [study.slug],
         "member_remove": [study.slug, membership_pk], "assign": [study.slug], "unassign": [study.slug],
@@ -40,7 +41,9 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
         "codebook_promote": [study.slug], "codebook_merge": [study.slug], "codebook_export": [study.slug],
         "codebook_load": [study.slug], "codebook_copy": [study.slug], "annotate": on_issue,
         "save_field": [*on_issue, "impact"], "submit": on_issue, "issue_assignments": on_issue,
-        "issue_assignment_change": on_issue,
+        "issue_assignment_change": on_issue, "field_new": [study.slug], "field_edit": [study.slug, "impact"],
+        "field_remove": [study.slug, "impact"], "choice_new": [study.slug, "impact"],
+        "choice_edit": [study.slug, "impact", choice_pk], "choice_remove": [study.slug, "impact", choice_pk],
     }  # fmt: skip
     return {name: reverse(f"studies:{name}", args=args) for name, args in arguments.items()}
 
@@ -80,6 +83,7 @@ def test_an_annotator_gets_404_on_every_owners_url(client, labelled):
     owners = {
         "manage", "member_add", "member_remove", "assign", "unassign", "add_issues", "codebook_promote",
         "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments", "issue_assignment_change",
+        "field_new", "field_edit", "field_remove", "choice_new", "choice_edit", "choice_remove",
     }  # fmt: skip
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():

@@ -95,6 +95,9 @@
       document.getElementById("shortcuts").showModal();
     } else if (event.key === "u" && field) {
       field.querySelector("[data-uncertain]").click();
+    } else if (event.key === "d" && field) {
+      const definition = field.querySelector("details.definition");
+      if (definition) definition.open = !definition.open;
     } else if (event.key === "n" && field) {
       event.preventDefault();
       field.querySelector("[data-note]").focus();

@@ -29,6 +29,8 @@ def test_three_issues_labelled_with_the_keyboard_only(page: Page, live_server, s
         keyboard.press("1")
         keyboard.press("Shift+Digit4")  # and the 14th: two components
         keyboard.press("Tab")  # to impact
+        keyboard.press("d")
+        expect(page.locator("#field-impact details.definition")).to_have_attribute("open", "")
         keyboard.press("3")
         keyboard.press("u")  # impact: uncertain
         keyboard.press("n")

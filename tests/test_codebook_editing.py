@@ -1,0 +1,170 @@
+"""Editing a codebook in the browser after annotation has started: labels are free, recorded values stay valid."""
+
+import pytest
+from django.db import transaction
+from django.db.models import ProtectedError
+from django.urls import reverse
+
+from studies.annotation import annotation_save
+from studies.codebook import CodebookError, codebook_export, codebook_load, preset
+from studies.models import Annotation, Choice, CodebookChange, Stage
+from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def started(study):
+    """The silent-bugs codebook, with one annotator who has answered scenario, component, impact and root cause."""
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    owner = MembershipFactory(study=study, role="owner").user
+    annotator = MembershipFactory(study=study, role="annotator").user
+    issue = StudyIssueFactory(study=study).issue
+    assignment = AssignmentFactory(study=study, issue=issue, annotator=annotator, stage=Stage.LABELLING)
+    fields = {field.key: field for field in study.fields.all()}
+    annotation_save(assignment=assignment, field=fields["scenario"], value="Wrong shape")
+    annotation_save(assignment=assignment, field=fields["component"], value=["Engine", "Model"])
+    annotation_save(assignment=assignment, field=fields["impact"], value="3")
+    annotation_save(assignment=assignment, field=fields["root_cause"], value={"other": "Type confusion"})
+    return study, owner, annotator, issue, fields
+
+
+def url(study, name, *args):
+    return reverse(f"studies:{name}", args=[study.slug, *args])
+
+
+def values():
+    return sorted((a.field.key, repr(a.value)) for a in Annotation.objects.select_related("field"))
+
+
+def test_renaming_a_field_and_a_choice_keeps_every_annotation_and_is_recorded(client, started):
+    study, owner, annotator, issue, fields = started
+    before = values()
+    scenario = fields["scenario"]
+    shape = scenario.choices.get(value="Wrong shape")
+    client.force_login(owner)
+
+    client.post(url(study, "field_edit", "scenario"), {
+        "label": "Effect", "definition": "What the user *sees*.", "required": "on", "position": scenario.position,
+    })  # fmt: skip
+    client.post(url(study, "choice_edit", "scenario", shape.pk), {
+        "label": "Wrong output shape", "definition": "", "examples": "", "position": shape.position,
+        "value": "HACKED",  # the value is not editable: annotations hold it
+    })  # fmt: skip
+
+    assert values() == before
+    assert Choice.objects.get(pk=shape.pk).value == "Wrong shape"
+    assert list(CodebookChange.objects.values_list("action", "source", "target").order_by("id")) == [
+        ("rename", "Scenario", "Effect"),
+        ("rename", "Wrong shape", "Wrong output shape"),
+    ]
+    client.force_login(annotator)
+    repository = issue.repository
+    page = client.get(reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, issue.number]))
+    assert "Effect" in page.text and "Wrong output shape" in page.text
+    assert 'value="Wrong shape" checked' in page.text
+
+
+def test_a_choice_in_use_is_deleted_only_after_merging_it(client, started):
+    study, owner, _, _, fields = started
+    model = fields["component"].choices.get(value="Model")
+    client.force_login(owner)
+
+    refused = client.post(url(study, "choice_remove", "component", model.pk), follow=True)
+    client.post(url(study, "codebook_merge"), {"field": "component", "source": "Model", "target": "Layers",
+                                               "source_is_choice": "1"})  # fmt: skip
+
+    assert "“Model” is held by 1 annotation; merge it into another choice first." in refused.text
+    assert not Choice.objects.filter(pk=model.pk).exists()
+    assert Annotation.objects.get(field__key="component").value == ["Engine", "Layers"]
+
+
+def test_an_unused_choice_is_deleted_and_recorded(client, started):
+    study, owner, _, _, fields = started
+    unused = fields["component"].choices.get(value="Estimator")
+    client.force_login(owner)
+
+    client.post(url(study, "choice_remove", "component", unused.pk))
+
+    assert not Choice.objects.filter(pk=unused.pk).exists()
+    assert CodebookChange.objects.filter(action="delete", source="Estimator").exists()
+
+
+def test_no_way_around_deletes_a_choice_in_use(started):
+    study, *_ = started
+    in_use = Choice.objects.filter(field__study=study, value__in=["Engine", "3"])
+
+    with pytest.raises(ProtectedError), transaction.atomic():
+        in_use.delete()  # as the admin's bulk delete or a script would
+
+    assert in_use.count() == 2
+
+
+def test_the_maximum_cannot_drop_below_what_was_recorded(client, started):
+    study, owner, _, _, fields = started
+    component = fields["component"]
+    client.force_login(owner)
+
+    response = client.post(url(study, "field_edit", "component"), {
+        "label": component.label, "max_choices": 1, "position": component.position,
+    }, follow=True)  # fmt: skip
+
+    assert "1 annotation of Component hold more than 1 values" in response.text
+    component.refresh_from_db()
+    assert component.max_choices == 2
+
+
+def test_other_cannot_be_turned_off_while_codes_use_it(started):
+    study, *_ = started
+    codebook = codebook_export(study)
+    root_cause = next(field for field in codebook["fields"] if field["key"] == "root_cause")
+    root_cause["allow_other"] = False
+    root_cause["label"] = "Cause"
+
+    with pytest.raises(CodebookError, match="use “Other…”; promote or merge those codes first"):
+        codebook_load(study, codebook)
+
+    field = study.fields.get(key="root_cause")
+    assert field.allow_other and field.label == "Root cause"  # the whole load is undone
+
+
+def test_a_field_with_answers_stays_and_one_without_can_go(client, started):
+    study, owner, _, _, _ = started
+    client.force_login(owner)
+
+    kept = client.post(url(study, "field_remove", "impact"), follow=True)
+    client.post(url(study, "field_remove", "fixed_version"))
+
+    assert "Impact has 1 answer; it stays." in kept.text
+    assert study.fields.filter(key="impact").exists() and not study.fields.filter(key="fixed_version").exists()
+
+
+def test_an_owner_adds_a_field_and_its_choices(client, started):
+    study, owner, _, _, _ = started
+    client.force_login(owner)
+
+    client.post(url(study, "field_new"), {"key": "api", "label": "API", "kind": "single", "stage": "labelling"})
+    client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit", "label": "fit"})
+    duplicate = client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit"}, follow=True)
+    bad_level = client.post(url(study, "choice_new", "impact"), {"value": "high"}, follow=True)
+    bad_key = client.post(url(study, "field_new"), {"key": "API!", "label": "x", "kind": "text",
+                                                    "stage": "labelling"}, follow=True)  # fmt: skip
+
+    api = study.fields.get(key="api")
+    assert api.position == study.fields.count() - 1  # after the others
+    assert list(api.choices.values_list("value", "label")) == [("tf.keras.Model.fit", "fit")]
+    assert "API has a choice “tf.keras.Model.fit” already." in duplicate.text
+    assert "The levels of an ordinal scale are numbers" in bad_level.text
+    assert "Use lower-case letters, digits and _" in bad_key.text
+    assert not study.fields.filter(key="API!").exists()
+
+
+def test_annotators_read_the_codebook_but_cannot_edit_it(client, started):
+    study, _, annotator, _, fields = started
+    client.force_login(annotator)
+
+    page = client.get(url(study, "codebook")).text
+    response = client.post(url(study, "field_edit", "scenario"), {"label": "Mine", "position": 0})
+
+    assert "Edit Scenario" not in page and "Add a field" not in page
+    assert response.status_code == 404 and study.fields.get(key="scenario").label == "Scenario"
