@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "django_tasks_db",
+    "pgtrigger",
+    "pghistory",
     "annotator",
     "issues",
     "studies",
@@ -85,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "pghistory.middleware.HistoryMiddleware",  # who and which URL, attached to every change the request makes
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -126,6 +129,9 @@ DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, co
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# History (studies/history.py): the event tables refuse updates and deletes.
+PGHISTORY_APPEND_ONLY = True
 
 # Dump files uploaded on the Imports page are streamed to disk here, where the
 # task worker reads them (in docker compose: a volume shared by web and worker),

@@ -40,13 +40,13 @@ PASSWORD = "bench-password-not-secret"
 SETUP = f"""
 from django.contrib.auth import get_user_model
 from issues.models import Issue
-from studies.models import Study, StudyIssue
+from studies.models import Study
 User = get_user_model()
 for name in ("a1", "a2", "a3"):
     User.objects.create_user(name, password={PASSWORD!r})
 study = Study.objects.get(slug={SLUG!r})
 ids = list(Issue.objects.filter(is_pull_request=False).order_by("id").values_list("id", flat=True)[:10000])
-StudyIssue.objects.bulk_create([StudyIssue(study=study, issue_id=i) for i in ids])
+study.add_issues(ids)
 """
 PATHS = """
 from django.db.models.functions import Length

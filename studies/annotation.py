@@ -4,7 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import Annotation, Assignment, CodebookField
+from studies.models import Annotation, Assignment, CodebookField, IssueStage, StudyIssue
+from studies.workflow import after_submit
 
 
 def stage_fields(assignment: Assignment):
@@ -19,6 +20,7 @@ def annotation_save(
     if field.study_id != assignment.study_id or field.stage != assignment.stage:
         raise ValidationError(f"{field.label} is not a question of this stage.")
     _lock(assignment)
+    _check_stage_is_open(assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
     annotation, _ = Annotation.objects.update_or_create(
@@ -39,14 +41,16 @@ def missing_required(assignment: Assignment) -> list[CodebookField]:
 
 @transaction.atomic
 def assignment_submit(*, assignment: Assignment) -> None:
-    """Mark the issue done for this annotator, once every required field has an answer."""
+    """Mark the issue done for this annotator, once every required field has an answer; the last one moves it on."""
     _lock(assignment)
+    _check_stage_is_open(assignment)
     missing = missing_required(assignment)
     if missing:
         raise ValidationError(f"Still to answer: {', '.join(field.label for field in missing)}.")
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
     assignment.started_at = assignment.started_at or assignment.submitted_at
     assignment.save(update_fields=["status", "started_at", "submitted_at"])
+    after_submit(assignment)
 
 
 def _lock(assignment: Assignment) -> None:
@@ -56,3 +60,20 @@ def _lock(assignment: Assignment) -> None:
     if row is None or row[0] != assignment.annotator_id:
         raise ValidationError("This issue is no longer assigned to you.")
     assignment.status = row[1]
+
+
+def issue_stage(assignment: Assignment) -> str:
+    return (
+        StudyIssue.objects.filter(study_id=assignment.study_id, issue_id=assignment.issue_id)
+        .values_list("stage", flat=True)
+        .first()
+    )
+
+
+def _check_stage_is_open(assignment: Assignment) -> None:
+    """Labelling an issue still in screening (or screening one already past it) is refused."""
+    stage = issue_stage(assignment)
+    if stage != assignment.stage:
+        raise ValidationError(
+            f"This issue is in {IssueStage(stage).label if stage else 'no stage'}: its {assignment.stage} is closed."
+        )

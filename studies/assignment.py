@@ -14,7 +14,7 @@ from django.db import transaction
 
 from studies.models import Assignment, Membership, Study
 
-_ISSUE_REFERENCE = re.compile(
+ISSUE_REFERENCE = re.compile(
     r"^(?:https?://github\.com/)?(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)(?:/issues/|#)(?P<number>\d+)/?$"
 )
 
@@ -84,7 +84,7 @@ def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> Assignmen
     }
     wanted, errors = [], []
     for line, row in enumerate(rows, 2):
-        match = _ISSUE_REFERENCE.match((row.get("issue") or "").strip())
+        match = ISSUE_REFERENCE.match((row.get("issue") or "").strip())
         username = (row.get("annotator") or "").strip()
         if not match:
             errors.append(f"line {line}: {row.get('issue')!r} is not an issue (a GitHub URL or owner/name#N)")

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from studies.models import Annotation, Assignment, Choice, CodebookChange, CodebookField, Stage, Study
+from studies.models import Annotation, Assignment, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
 FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -207,22 +207,24 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
 
 
 def _rewrite(field: CodebookField, old, new) -> int:
-    """Replace `old` by `new` in the field's annotations (lists keep one copy of `new`)."""
-    changed = []
-    for annotation in Annotation.objects.select_for_update().filter(field=field, value__isnull=False):
-        value = annotation.value
-        if isinstance(value, list) and old in value:
-            rewritten = []
-            for item in (new if item == old else item for item in value):
-                if item not in rewritten:
-                    rewritten.append(item)
-            annotation.value = rewritten
-            changed.append(annotation)
-        elif value == old:
-            annotation.value = new
-            changed.append(annotation)
-    Annotation.objects.bulk_update(changed, ["value"])
-    return len(changed)
+    """Replace `old` by `new` in the field's annotations and final values (lists keep one copy of `new`)."""
+    changed = 0
+    for model in (Annotation, FinalValue):
+        rows = []
+        for row in model.objects.select_for_update().filter(field=field, value__isnull=False):
+            value = row.value
+            if isinstance(value, list) and old in value:
+                row.value = []
+                for item in (new if item == old else item for item in value):
+                    if item not in row.value:
+                        row.value.append(item)
+                rows.append(row)
+            elif value == old:
+                row.value = new
+                rows.append(row)
+        model.objects.bulk_update(rows, ["value"])
+        changed += len(rows)
+    return changed
 
 
 def _other_texts(value) -> list[str]:

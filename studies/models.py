@@ -2,7 +2,9 @@
 they label with, and who labels which issue."""
 
 import re
+from collections import Counter
 
+import pghistory
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator, URLValidator
@@ -14,6 +16,11 @@ from django.dispatch import receiver
 from issues.models import Issue
 
 
+def tracked():
+    """Every insert, update and delete of the model is recorded by PostgreSQL triggers (studies/history.py)."""
+    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+
+
 class StudyQuerySet(models.QuerySet):
     def visible_to(self, user) -> "StudyQuerySet":
         """Admins see every study; researchers only those they are members of."""
@@ -22,6 +29,7 @@ class StudyQuerySet(models.QuerySet):
         return self.filter(memberships__user=user).distinct()
 
 
+@tracked()
 class Study(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -31,8 +39,25 @@ class Study(models.Model):
         default=True, help_text="Issues are first voted in or out, and only those kept are labelled."
     )
     annotators_per_issue = models.PositiveSmallIntegerField(default=2, help_text="How many people label each issue.")
+    # The screening rule, once every vote of an issue is in: at least `accept` include votes (empty: all of
+    # them) send it to labelling; at least `discuss` to the discussion queue; fewer exclude it.
+    screening_accept_votes = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Include votes that send an issue to labelling (empty: every vote)."
+    )
+    screening_discuss_votes = models.PositiveSmallIntegerField(
+        default=1, help_text="Include votes that send an issue to discussion; with fewer it is excluded."
+    )
+    reveal_after_decision = models.BooleanField(
+        default=False,
+        help_text="Annotators see the others' values only once an issue is decided (else: from reconciliation).",
+    )
+    annotators_reconcile = models.BooleanField(
+        default=False, help_text="The annotators of an issue may reconcile it together, not only adjudicators."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    issues = models.ManyToManyField(Issue, through="StudyIssue", related_name="studies")
+    issues = models.ManyToManyField(
+        Issue, through="StudyIssue", through_fields=("study", "issue"), related_name="studies"
+    )
 
     objects = StudyQuerySet.as_manager()
 
@@ -46,6 +71,63 @@ class Study(models.Model):
     def is_managed_by(self, user) -> bool:
         """Admins and the study's owners manage it: members, assignments, issues, codebook."""
         return user.is_staff or self.memberships.filter(user=user, role=Membership.Role.OWNER).exists()
+
+    def stage_table(self, per_annotator: bool = False) -> tuple[list[str], list[dict]]:
+        """How many issues sit in each stage (decided ones as included and excluded), in the method's order;
+        with `per_annotator`, also how many of the issues each annotator is assigned.
+
+        Returns the annotators and the rows: label, the issue list's filter for it (`status`, where there is
+        one), count, and the counts per annotator in the annotators' order.
+        """
+
+        def key(stage, decision):
+            return f"{stage}:{decision}" if stage == IssueStage.DECIDED else stage
+
+        totals = Counter()
+        for row in self.study_issues.values("stage", "decision").annotate(n=models.Count("id")):
+            totals[key(row["stage"], row["decision"])] += row["n"]
+        by_annotator: dict[str, Counter] = {}
+        if per_annotator:
+            here = StudyIssue.objects.filter(study=self, issue=models.OuterRef("issue"))
+            rows = (
+                self.assignments.annotate(
+                    issue_stage=models.Subquery(here.values("stage")[:1]),
+                    issue_decision=models.Subquery(here.values("decision")[:1]),
+                )
+                .values("annotator__username", "issue_stage", "issue_decision")
+                .annotate(n=models.Count("issue", distinct=True))
+            )
+            for row in rows:
+                counts = by_annotator.setdefault(row["annotator__username"], Counter())
+                counts[key(row["issue_stage"], row["issue_decision"])] += row["n"]
+        annotators = sorted(by_annotator)
+        lines = [("screening", "screening", "")] if self.screening else []
+        lines += [
+            ("screening discussion", IssueStage.DISCUSSION, "discussion"),
+            ("labelling", IssueStage.LABELLING, ""),
+            ("reconciliation", IssueStage.RECONCILIATION, "reconciliation"),
+            ("decided: included", f"decided:{StudyIssue.Decision.INCLUDE}", "included"),
+            ("decided: excluded", f"decided:{StudyIssue.Decision.EXCLUDE}", "excluded"),
+        ]
+        return annotators, [
+            {"label": label, "status": status, "count": totals[name],
+             "by_annotator": [by_annotator[annotator][name] for annotator in annotators]}
+            for label, name, status in lines
+        ]  # fmt: skip
+
+    def roles_of(self, user) -> set[str]:
+        return set(self.memberships.filter(user=user).values_list("role", flat=True))
+
+    @property
+    def first_stage(self) -> str:
+        return IssueStage.SCREENING if self.screening else IssueStage.LABELLING
+
+    def add_issues(self, issue_ids) -> list["StudyIssue"]:
+        """Add these issues (ids) at the study's first stage; those already in the study stay as they are."""
+        return StudyIssue.objects.bulk_create(
+            [StudyIssue(study=self, issue_id=issue_id, stage=self.first_stage) for issue_id in issue_ids],
+            ignore_conflicts=True,
+        )
 
     def progress(self, annotator=None) -> list[dict]:
         """Assignments done and to do, per stage and annotator (one annotator's when given)."""
@@ -64,6 +146,7 @@ class Study(models.Model):
         return [{**row, "remaining": row["total"] - row["submitted"]} for row in rows]
 
 
+@tracked()
 class Membership(models.Model):
     """One role of one user in one study; a user may hold several roles."""
 
@@ -86,16 +169,55 @@ class Membership(models.Model):
         return f"{self.user} — {self.role} of {self.study}"
 
 
+class IssueStage(models.TextChoices):
+    """Where an issue is in the study's method (issues/workflow.py moves it)."""
+
+    SCREENING = "screening"
+    DISCUSSION = "discussion", "screening discussion"
+    LABELLING = "labelling"
+    RECONCILIATION = "reconciliation"
+    DECIDED = "decided"
+
+
+@tracked()
 class StudyIssue(models.Model):
+    """An issue in a study: its stage, and the decision taken on it."""
+
+    class Decision(models.TextChoices):
+        INCLUDE = "include", "included"
+        EXCLUDE = "exclude", "excluded"
+
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate", "duplicate of another issue"
+        NOT_A_BUG = "not_a_bug", "not a bug"
+        USER_ERROR = "user_error", "user error"
+        NOT_REPRODUCIBLE = "not_reproducible", "not reproducible"
+        SCREENED_OUT = "screened_out", "voted out in screening"
+        OTHER = "other"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="study_issues")
     issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="study_issues")
     added_at = models.DateTimeField(auto_now_add=True)
+    stage = models.CharField(max_length=20, choices=IssueStage, default=IssueStage.LABELLING)
+    # The adjudicator's word on a split screening vote.
+    screening_note = models.TextField(blank=True)
+    decision = models.CharField(max_length=10, choices=Decision, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason, blank=True, help_text="Why it was excluded.")
+    duplicate_of = models.ForeignKey(Issue, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decision_note = models.TextField(blank=True, help_text="The rationale, in Markdown.")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # Raised by every change of stage or decision: a form based on an older version is refused (HTTP 409).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["study", "issue"]
         constraints = [
             models.UniqueConstraint(fields=["study", "issue"], name="unique_study_issue"),
         ]
+        indexes = [models.Index(fields=["study", "stage"], name="study_issue_stage")]
 
     def __str__(self) -> str:
         return f"{self.issue} in {self.study}"
@@ -106,6 +228,7 @@ class Stage(models.TextChoices):
     LABELLING = "labelling"
 
 
+@tracked()
 class CodebookField(models.Model):
     """One question of a study's codebook. Its key is stable: labels may change, data stays put."""
 
@@ -227,6 +350,7 @@ def _lines(value) -> list[str]:
     return [str(item).strip() for item in items if str(item).strip()]
 
 
+@tracked()
 class Choice(models.Model):
     """A value a choice field offers, in order; for an ordinal scale, one level (its value is the number)."""
 
@@ -245,12 +369,13 @@ class Choice(models.Model):
         return self.label
 
     def uses(self) -> int:
-        """How many annotations hold this choice (alone, or in a list)."""
+        """How many annotations and final values hold this choice (alone, or in a list)."""
         values = [self.value] + ([int(self.value)] if self.value.isdigit() else [])
         holds = models.Q()
         for value in values:
             holds |= models.Q(value=value) | models.Q(value__contains=[value])
-        return Annotation.objects.filter(field_id=self.field_id).filter(holds).count()
+        annotations = Annotation.objects.filter(field_id=self.field_id).filter(holds).count()
+        return annotations + FinalValue.objects.filter(field_id=self.field_id).filter(holds).count()
 
 
 @receiver(pre_delete, sender=Choice)
@@ -258,12 +383,13 @@ def keep_choices_in_use(sender, instance: Choice, **kwargs) -> None:
     """Whatever deletes it (the codebook page, the admin, a script), a choice in use stays until merged away."""
     if uses := instance.uses():
         raise ProtectedError(
-            f"“{instance.label}” is held by {uses} annotation{'s' if uses != 1 else ''}; merge it into another "
+            f"“{instance.label}” is held by {uses} recorded value{'s' if uses != 1 else ''}; merge it into another "
             "choice first.",
             {instance},
         )
 
 
+@tracked()
 class Assignment(models.Model):
     """One annotator's task: label one issue of a study at one stage."""
 
@@ -296,6 +422,7 @@ class Assignment(models.Model):
         return f"{self.issue} → {self.annotator} ({self.stage})"
 
 
+@tracked()
 class Annotation(models.Model):
     """One annotator's answer to one codebook field, for the issue and stage of their assignment."""
 
@@ -306,6 +433,8 @@ class Annotation(models.Model):
     uncertain = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Raised by every save: a save from a page showing an older version is refused (HTTP 409).
+    version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["assignment", "field__position"]
@@ -343,3 +472,55 @@ class CodebookChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field.key}: {self.source} → {self.target}"
+
+
+@tracked()
+class FinalValue(models.Model):
+    """The value a field takes for an issue once its annotators' values are reconciled."""
+
+    study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="final_values")
+    field = models.ForeignKey(CodebookField, on_delete=models.PROTECT, related_name="final_values")
+    value = models.JSONField(null=True, blank=True)  # as Annotation.value
+    rationale = models.TextField(blank=True, help_text="Why this value, where the annotators differed.")
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["study_issue", "field__position"]
+        constraints = [models.UniqueConstraint(fields=["study_issue", "field"], name="unique_final_value")]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} = {self.value!r} (final, {self.study_issue})"
+
+
+@tracked()
+class DiscussionComment(models.Model):
+    """A comment in the discussion of an issue's votes or values (Markdown; @name notifies that member)."""
+
+    study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study_issue", "created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.study_issue}"
+
+
+class Notification(models.Model):
+    """Someone mentioned the user in a discussion."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    comment = models.ForeignKey(DiscussionComment, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.comment}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, issue_list, manage, pages
+from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, reconcile
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -16,6 +16,10 @@ urlpatterns = [
     path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
     path("studies/<slug:slug>/issues/add/", add_issues.add_issues, name="add_issues"),
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
+    path("studies/<slug:slug>/activity/", history.activity, name="activity"),
+    path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
+    path("notifications/", pages.notifications, name="notifications"),
+    path("notifications/read/", pages.notifications_read, name="notifications_read"),
     path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),
     path("studies/<slug:slug>/codebook/promote/", codebook.promote, name="codebook_promote"),
     path("studies/<slug:slug>/codebook/merge/", codebook.merge, name="codebook_merge"),
@@ -35,6 +39,12 @@ urlpatterns = [
     path(ISSUE, annotate.annotate, name="annotate"),
     path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),
     path(ISSUE + "submit/", annotate.submit, name="submit"),
+    path(ISSUE + "reconcile/", reconcile.reconcile, name="reconcile"),
+    path(ISSUE + "reconcile/fields/<str:key>/", reconcile.final_value, name="final_value"),
+    path(ISSUE + "reconcile/decision/", reconcile.decision, name="decision"),
+    path(ISSUE + "reconcile/reopen/", reconcile.reopen_issue, name="reopen"),
+    path(ISSUE + "reconcile/comments/", reconcile.comment, name="discussion_comment"),
+    path(ISSUE + "history/", history.issue_history_page, name="issue_history"),
     path(ISSUE + "assignments/", manage.issue_assignments, name="issue_assignments"),
     path(ISSUE + "assignments/change/", manage.issue_assignment_change, name="issue_assignment_change"),
 ]

@@ -80,7 +80,8 @@ class StudyFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Silent bugs study {n}")
     slug = factory.Sequence(lambda n: f"silent-bugs-{n}")
-    description = "Screen and label silent bugs."
+    description = "Label silent bugs."
+    screening = False  # most tests are about labelling; those about screening say so
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):
@@ -98,6 +99,7 @@ class StudyIssueFactory(factory.django.DjangoModelFactory):
 
     study = factory.SubFactory(StudyFactory)
     issue = factory.SubFactory(IssueFactory)
+    stage = factory.LazyAttribute(lambda study_issue: study_issue.study.first_stage)
 
 
 class CodebookFieldFactory(factory.django.DjangoModelFactory):

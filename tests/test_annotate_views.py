@@ -183,9 +183,9 @@ def test_the_page_takes_a_constant_number_of_queries(client, setup, django_asser
     for key, value in (("scenario", "Wrong shape"), ("impact", "2"), ("gist_urls", "https://gist.github.com/a/1")):
         save(client, study, issue, key, value=value)
 
-    with django_assert_max_num_queries(16):  # the first view stores the rendered HTML: one UPDATE per table
+    with django_assert_max_num_queries(17):  # the first view stores the rendered HTML: one UPDATE per table
         first = client.get(page_url(study, issue))
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         again = client.get(page_url(study, issue))
 
     assert first.status_code == again.status_code == 200

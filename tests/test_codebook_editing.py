@@ -74,7 +74,7 @@ def test_a_choice_in_use_is_deleted_only_after_merging_it(client, started):
     client.post(url(study, "codebook_merge"), {"field": "component", "source": "Model", "target": "Layers",
                                                "source_is_choice": "1"})  # fmt: skip
 
-    assert "“Model” is held by 1 annotation; merge it into another choice first." in refused.text
+    assert "“Model” is held by 1 recorded value; merge it into another choice first." in refused.text
     assert not Choice.objects.filter(pk=model.pk).exists()
     assert Annotation.objects.get(field__key="component").value == ["Engine", "Layers"]
 

@@ -105,7 +105,7 @@ def test_the_history_needs_the_same_queries_for_many_runs(admin_client, django_a
         ImportRunFactory(created_by=AdminFactory())
     StudyFactory.create_batch(3)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         response = admin_client.get(reverse("issues:import_list"))
 
     assert response.text.count("/imports/") >= 25

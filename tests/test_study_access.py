@@ -15,7 +15,7 @@ from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFact
 pytestmark = pytest.mark.django_db
 
 # Only the list of studies and the creation page are outside a study.
-OUTSIDE_A_STUDY = {"list", "create"}
+OUTSIDE_A_STUDY = {"list", "create", "notifications", "notifications_read"}
 
 
 @pytest.fixture
@@ -44,6 +44,9 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
         "issue_assignment_change": on_issue, "field_new": [study.slug], "field_edit": [study.slug, "impact"],
         "field_remove": [study.slug, "impact"], "choice_new": [study.slug, "impact"],
         "choice_edit": [study.slug, "impact", choice_pk], "choice_remove": [study.slug, "impact", choice_pk],
+        "reconcile": on_issue, "final_value": [*on_issue, "impact"], "decision": on_issue, "reopen": on_issue,
+        "discussion_comment": on_issue, "issue_history": on_issue, "activity": [study.slug],
+        "history_export": [study.slug],
     }  # fmt: skip
     return {name: reverse(f"studies:{name}", args=args) for name, args in arguments.items()}
 
@@ -83,7 +86,8 @@ def test_an_annotator_gets_404_on_every_owners_url(client, labelled):
     owners = {
         "manage", "member_add", "member_remove", "assign", "unassign", "add_issues", "codebook_promote",
         "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments", "issue_assignment_change",
-        "field_new", "field_edit", "field_remove", "choice_new", "choice_edit", "choice_remove",
+        "field_new", "field_edit", "field_remove", "choice_new", "choice_edit", "choice_remove", "reopen",
+        "activity", "history_export",
     }  # fmt: skip
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():

@@ -66,6 +66,8 @@ def test_add_members_gives_roles_and_names_unknown_users(study):
 
 @pytest.fixture
 def team_study(study):
+    study.screening = True  # a study that screens first: assignments start with the screening
+    study.save()
     annotators = [MembershipFactory(study=study, role="annotator").user for _ in range(3)]
     issues = [StudyIssueFactory(study=study).issue for _ in range(10)]
     return study, annotators, issues

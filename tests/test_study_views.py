@@ -106,7 +106,7 @@ def test_it_keeps_study_pages_to_a_few_queries(client, member, study, django_ass
     MembershipFactory.create_batch(5, study=study)
     client.force_login(member)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         client.get(reverse("studies:list"))
-    with django_assert_max_num_queries(9):  # with the member's own progress
+    with django_assert_max_num_queries(11):  # with the member's own progress and the stages
         client.get(reverse("studies:detail", args=[study.slug]))

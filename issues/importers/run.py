@@ -281,13 +281,8 @@ class ImportService:
         writer.add_issue(record, repeat=repeat)
 
     def _add_to_study(self, issue_ids: list[int]) -> None:
-        if self.options.study is None or not issue_ids:
-            return
-        from studies.models import StudyIssue
-
-        StudyIssue.objects.bulk_create(
-            [StudyIssue(study=self.options.study, issue_id=issue_id) for issue_id in issue_ids], ignore_conflicts=True
-        )
+        if self.options.study is not None and issue_ids:
+            self.options.study.add_issues(issue_ids)
 
     # --- reporting ---
 

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_http_methods
 from issues.models import Issue, Repository
 from issues.rendering import render_study_issues
 from issues.search import search
-from studies.models import StudyIssue
 from studies.views.pages import get_study_for_owner
 
 
@@ -54,9 +53,7 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
         issues = form.issues()
         if request.method == "POST":
             new = issues.exclude(study_issues__study=study).values_list("id", flat=True)
-            added = StudyIssue.objects.bulk_create(
-                [StudyIssue(study=study, issue_id=issue_id) for issue_id in new.iterator()], ignore_conflicts=True
-            )
+            added = study.add_issues(new.iterator())
             render_study_issues.enqueue()  # their pages are ready before annotators open them
             messages.success(request, f"{len(added):,} issue{'s' if len(added) != 1 else ''} added to {study.name}.")
             return redirect("studies:detail", slug=study.slug)

@@ -9,7 +9,7 @@ import re
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,20 +19,28 @@ from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.annotation import annotation_save, assignment_submit, stage_fields
-from studies.models import Annotation, Assignment, CodebookField, Stage, Study
+from studies.models import Annotation, Assignment, CodebookField, Membership, Stage, Study, StudyIssue
 from studies.views.pages import get_study_for_user
+from studies.workflow import can_see_all_values
 
 OTHER = "__other__"
 
 
-def get_issue_in_study(study: Study, owner: str, repo: str, number: int) -> Issue:
-    return get_object_or_404(
-        # The verbatim payload (as large as the body, as JSON) is never shown here.
-        Issue.objects.select_related("repository").defer("payload").filter(study_issues__study=study),
-        repository__owner=owner,
-        repository__name=repo,
-        number=number,
+def get_study_issue(study: Study, owner: str, repo: str, number: int) -> StudyIssue:
+    """The issue in the study, with its stage and its issue (without the verbatim payload, never shown)."""
+    study_issue = get_object_or_404(
+        StudyIssue.objects.select_related("issue__repository").defer("issue__payload"),
+        study=study,
+        issue__repository__owner=owner,
+        issue__repository__name=repo,
+        issue__number=number,
     )
+    study_issue.study = study  # at hand already
+    return study_issue
+
+
+def get_issue_in_study(study: Study, owner: str, repo: str, number: int) -> Issue:
+    return get_study_issue(study, owner, repo, number).issue
 
 
 def own_assignment(study: Study, issue: Issue, user) -> Assignment | None:
@@ -52,8 +60,27 @@ def queue(study: Study, user):
 @require_GET
 def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
-    issue = get_issue_in_study(study, owner, repo, number)
+    study_issue = get_study_issue(study, owner, repo, number)
+    issue = study_issue.issue
     assignment = own_assignment(study, issue, request.user)
+    open_ = assignment is not None and study_issue.stage == assignment.stage
+    readonly = not open_ or (assignment and assignment.status == Assignment.Status.SUBMITTED)
+    fields = _field_states(assignment, readonly=readonly) if assignment else []
+    roles = study.roles_of(request.user)
+    context = {
+        **issue_pane(request, study, issue, roles),
+        "study_issue": study_issue,
+        "revealed": can_see_all_values(study_issue, request.user, roles),
+        "assignment": assignment,
+        "fields": fields,
+        "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
+        **_neighbours(study, request.user, assignment),
+    }
+    return render(request, "studies/annotate.html", context)
+
+
+def issue_pane(request: HttpRequest, study: Study, issue: Issue, roles: set[str]) -> dict:
+    """What studies/partials/issue_pane.html shows: the issue, its body and comments as HTML."""
     comments = list(
         IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     )
@@ -64,8 +91,7 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
         body_html = render_markdown_cached(issue.body, repository=repository)
     body = issue.body if full else shown_body(issue.body)
     linked = _study_issue_urls(study, issue, [body] + [comment.body for comment in comments]).get
-    fields = _field_states(assignment) if assignment else []
-    context = {
+    return {
         "study": study,
         "issue": issue,
         "body_html": in_app_issue_links(body_html, repository, linked),
@@ -74,13 +100,8 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
             (comment, in_app_issue_links(html, repository, linked))
             for comment, html in zip(comments, comments_html, strict=True)
         ],
-        "assignment": assignment,
-        "can_manage": study.is_managed_by(request.user),
-        "fields": fields,
-        "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
-        **_neighbours(study, request.user, assignment),
+        "can_manage": Membership.Role.OWNER in roles or request.user.is_staff,
     }
-    return render(request, "studies/annotate.html", context)
 
 
 @require_POST
@@ -98,7 +119,7 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
         annotation_save(
             assignment=assignment,
             field=field,
-            value=_posted_value(field, request.POST),
+            value=posted_value(field, request.POST),
             uncertain=request.POST.get("uncertain") == "on",
             note=request.POST.get("note", ""),
         )
@@ -131,11 +152,13 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
 
 @require_GET
 def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
-    """The user's next unfinished assignment; the study page when there is none."""
+    """The user's next unfinished assignment of an issue at that stage; the study page when there is none."""
     study = get_study_for_user(request.user, slug)
+    at_its_stage = StudyIssue.objects.filter(study=study, issue=OuterRef("issue"), stage=OuterRef("stage"))
     assignment = (
         queue(study, request.user)
         .exclude(status=Assignment.Status.SUBMITTED)
+        .filter(Exists(at_its_stage))
         .select_related("issue__repository")
         .first()
     )
@@ -173,13 +196,13 @@ def issue_url(study: Study, issue: Issue) -> str:
 # --- the form's state ---
 
 
-def _field_states(assignment: Assignment) -> list[dict]:
+def _field_states(assignment: Assignment, *, readonly: bool) -> list[dict]:
     fields = stage_fields(assignment)
     annotations = {a.field_id: a for a in Annotation.objects.filter(assignment=assignment)}
-    return [_field_state(field, annotations.get(field.pk), assignment) for field in fields]
+    return [_field_state(field, annotations.get(field.pk), readonly) for field in fields]
 
 
-def _field_state(field: CodebookField, annotation: Annotation | None, assignment: Assignment) -> dict:
+def _field_state(field: CodebookField, annotation: Annotation | None, readonly: bool) -> dict:
     """What a field's partial needs: its choices, what is selected, the other text, the flags."""
     value = annotation.value if annotation else None
     values = value if isinstance(value, list) else [value]
@@ -196,7 +219,7 @@ def _field_state(field: CodebookField, annotation: Annotation | None, assignment
         "text": text,
         "vote": value.get("vote") if isinstance(value, dict) and "vote" in value else None,
         "comment": value.get("comment", "") if isinstance(value, dict) else "",
-        "readonly": assignment.status == Assignment.Status.SUBMITTED,
+        "readonly": readonly,
         "answered": bool(annotation and annotation.is_answered),
     }
 
@@ -205,7 +228,7 @@ def _selected(choice_value: str, selected: set) -> bool:
     return choice_value in selected or (choice_value.isdigit() and int(choice_value) in selected)
 
 
-def _posted_value(field: CodebookField, data):
+def posted_value(field: CodebookField, data):
     """The field's value from its form: the inverse of what _field_state shows."""
     kinds = CodebookField.Kind
     if field.kind == kinds.VOTE:

@@ -11,11 +11,29 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from issues.search import search, snippets
-from studies.models import Annotation, Assignment, Membership, Study
+from studies.models import Annotation, Assignment, IssueStage, Membership, Study, StudyIssue
 from studies.views.pages import get_study_for_user
 
 ISSUES_PER_PAGE = 50
-STATUSES = ["unassigned", "assigned", "in_progress", "submitted"]
+# Of the assignments (the first four), then of the issue's stage in the study.
+STATUSES = {
+    "unassigned": "unassigned",
+    "assigned": "assigned, not started",
+    "in_progress": "in progress",
+    "submitted": "submitted by all",
+    "discussion": "in screening discussion",
+    "reconciliation": "in reconciliation",
+    "decided": "decided",
+    "included": "decided: included",
+    "excluded": "decided: excluded",
+}
+STAGE_FILTERS = {
+    "discussion": {"stage": IssueStage.DISCUSSION},
+    "reconciliation": {"stage": IssueStage.RECONCILIATION},
+    "decided": {"stage": IssueStage.DECIDED},
+    "included": {"stage": IssueStage.DECIDED, "decision": StudyIssue.Decision.INCLUDE},
+    "excluded": {"stage": IssueStage.DECIDED, "decision": StudyIssue.Decision.EXCLUDE},
+}
 SORTS = {
     "number": ("repository__owner", "repository__name", "number"),
     "-number": ("-repository__owner", "-repository__name", "-number"),
@@ -73,6 +91,10 @@ def _filtered(study: Study, user, filters: dict):
         issues = issues.filter(touched, unfinished)
     elif status == "submitted":
         issues = issues.filter(any_, ~unfinished)
+    elif status in STAGE_FILTERS:
+        issues = issues.filter(
+            Exists(StudyIssue.objects.filter(study=study, issue=OuterRef("pk"), **STAGE_FILTERS[status]))
+        )
     if filters["annotator"]:
         issues = issues.filter(
             Exists(
@@ -104,9 +126,18 @@ def _add_progress(study: Study, issues) -> None:
         .values("issue_id")
         .annotate(assigned=Count("id"), submitted=Count("id", filter=Q(status=Assignment.Status.SUBMITTED)))
     }
+    stages = {
+        row["issue_id"]: row
+        for row in StudyIssue.objects.filter(study=study, issue__in=[issue.pk for issue in issues]).values(
+            "issue_id", "stage", "decision"
+        )
+    }
     for issue in issues:
         row = counts.get(issue.pk, {})
         issue.assigned, issue.submitted = row.get("assigned", 0), row.get("submitted", 0)
+        issue.stage = IssueStage(stages[issue.pk]["stage"]).label if issue.pk in stages else ""
+        decision = stages.get(issue.pk, {}).get("decision")
+        issue.decision = StudyIssue.Decision(decision).label if decision else ""
 
 
 def _query_string(request: HttpRequest) -> str:

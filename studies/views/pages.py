@@ -1,9 +1,10 @@
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
 
+from studies.discussion import mark_read
 from studies.models import Membership, Study
 
 ISSUES_PER_PAGE = 50
@@ -51,7 +52,25 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
     members = study.memberships.select_related("user").order_by("user__username", "role")
     context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
-    context["can_manage"] = study.is_managed_by(request.user)
-    if context["can_manage"]:
+    roles = study.roles_of(request.user)
+    context["can_manage"] = Membership.Role.OWNER in roles or request.user.is_staff
+    context["sees_activity"] = context["can_manage"] or Membership.Role.ADJUDICATOR in roles
+    context["annotators"], context["stages"] = study.stage_table(per_annotator=context["sees_activity"])
+    if context["sees_activity"]:
         context["team_progress"] = study.progress()
     return render(request, "studies/detail.html", context)
+
+
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    """Where others mentioned the user. The text stays on the discussion page, which keeps the reveal rule."""
+    items = request.user.notifications.select_related(
+        "comment__author", "comment__study_issue__study", "comment__study_issue__issue__repository"
+    )[:200]
+    return render(request, "studies/notifications.html", {"notifications": items})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    mark_read(request.user)
+    return redirect("studies:notifications")

@@ -1,0 +1,158 @@
+"""The record of every change in a study, read from the event tables that django-pghistory's triggers fill.
+
+The triggers (studies/models.py, `@tracked()`) record each insert, update and
+delete in PostgreSQL itself, so no code path — views, commands, the admin,
+raw SQL — can change a tracked row without leaving an event; the event tables
+refuse updates and deletes. The request's user and URL come from pghistory's
+middleware. This module only reads: an issue's history, a study's activity,
+the CSV export, each with other annotators' values left out wherever the
+viewer is still blind to them.
+"""
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from pghistory.models import Events
+
+from studies.models import (
+    AnnotationEvent,
+    Assignment,
+    ChoiceEvent,
+    CodebookField,
+    DiscussionCommentEvent,
+    FinalValueEvent,
+    IssueStage,
+    Membership,
+    Study,
+    StudyIssue,
+)
+
+WHAT = {
+    "studies.StudyEvent": "study settings",
+    "studies.MembershipEvent": "membership",
+    "studies.StudyIssueEvent": "issue stage and decision",
+    "studies.AssignmentEvent": "assignment",
+    "studies.AnnotationEvent": "annotation",
+    "studies.FinalValueEvent": "final value",
+    "studies.DiscussionCommentEvent": "discussion comment",
+    "studies.CodebookFieldEvent": "codebook field",
+    "studies.ChoiceEvent": "codebook choice",
+}
+ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
+# Bookkeeping columns that say nothing a reader needs.
+HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+
+
+@dataclass
+class Change:
+    at: datetime
+    user: str
+    what: str
+    action: str
+    object_id: str
+    changes: list[tuple[str, object, object]]  # (field, before, after); before is None on creation
+    url: str = ""
+
+
+def issue_history(study_issue: StudyIssue, viewer) -> list[Change]:
+    """Everything that happened to the issue in this study, oldest first."""
+    study_id = study_issue.study_id
+    own = Events.objects.references(study_issue).order_by()
+    assignments = [
+        event
+        for event in Events.objects.references(study_issue.issue).across("studies.AssignmentEvent")
+        if event.pgh_data.get("study_id") == study_id
+    ]
+    events = list(own) + assignments
+    assignment_ids = {int(event.pgh_obj_id) for event in assignments}
+    if assignment_ids:
+        events += list(
+            Events.objects.across(AnnotationEvent).references([Assignment(pk=pk) for pk in sorted(assignment_ids)])
+        )
+    return _changes(events, _hidden_assignments(study_issue.study, viewer))
+
+
+def study_activity(study: Study, viewer, limit: int | None = 200) -> list[Change]:
+    """The study's changes, newest first (all of them with limit=None)."""
+    events = list(Events.objects.references(study).order_by())
+    assignment_ids = sorted({int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.AssignmentEvent"})
+    if assignment_ids:
+        events += Events.objects.across(AnnotationEvent).references([Assignment(pk=pk) for pk in assignment_ids])
+    study_issue_ids = sorted({int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.StudyIssueEvent"})
+    if study_issue_ids:
+        events += Events.objects.across(FinalValueEvent, DiscussionCommentEvent).references(
+            [StudyIssue(pk=pk) for pk in study_issue_ids]
+        )
+    field_ids = sorted({int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.CodebookFieldEvent"})
+    if field_ids:
+        events += Events.objects.across(ChoiceEvent).references([CodebookField(pk=pk) for pk in field_ids])
+    changes = _changes(events, _hidden_assignments(study, viewer))
+    changes.reverse()
+    return changes[:limit] if limit else changes
+
+
+def write_csv(changes: list[Change], file) -> None:
+    writer = csv.writer(file)
+    writer.writerow(["when", "user", "what", "action", "object", "field", "before", "after", "url"])
+    for change in changes:
+        for field, before, after in change.changes or [("", "", "")]:
+            writer.writerow([change.at.isoformat(), change.user, change.what, change.action, change.object_id,
+                             field, _cell(before), _cell(after), change.url])  # fmt: skip
+
+
+def _cell(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _hidden_assignments(study: Study, viewer) -> set[int]:
+    """Assignments of others on issues whose values the viewer may not see yet (they label them, blind)."""
+    mine = Assignment.objects.filter(study=study, annotator=viewer)
+    roles = set(Membership.objects.filter(study=study, user=viewer).values_list("role", flat=True))
+    blind_stages = {IssueStage.SCREENING, IssueStage.LABELLING}
+    if not roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}:
+        blind_stages.add(IssueStage.DISCUSSION)
+    if study.reveal_after_decision:
+        blind_stages.add(IssueStage.RECONCILIATION)
+    blind_issues = StudyIssue.objects.filter(
+        study=study, stage__in=blind_stages, issue_id__in=mine.values("issue_id")
+    ).values("issue_id")
+    return set(
+        Assignment.objects.filter(study=study, issue_id__in=blind_issues)
+        .exclude(annotator=viewer)
+        .values_list("pk", flat=True)
+    )
+
+
+def _changes(events, hidden_assignments: set[int]) -> list[Change]:
+    seen, kept = set(), []
+    for event in sorted(events, key=lambda e: (e.pgh_created_at, e.pgh_slug)):
+        if event.pgh_slug in seen:
+            continue
+        seen.add(event.pgh_slug)
+        if event.pgh_model == "studies.AnnotationEvent" and event.pgh_data.get("assignment_id") in hidden_assignments:
+            continue
+        kept.append(event)
+    user_ids = {(e.pgh_context or {}).get("user") for e in kept} - {None}
+    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    return [_change(event, names) for event in kept]
+
+
+def _change(event, names: dict) -> Change:
+    context = event.pgh_context or {}
+    if event.pgh_label == "update":
+        fields = [(name, before, after) for name, (before, after) in (event.pgh_diff or {}).items()]
+    elif event.pgh_label == "insert":
+        fields = [(name, None, value) for name, value in event.pgh_data.items()]
+    else:
+        fields = [(name, value, None) for name, value in event.pgh_data.items()]
+    return Change(
+        at=event.pgh_created_at,
+        user=names.get(context.get("user"), "—" if not context else "anonymous"),
+        what=WHAT.get(event.pgh_model, event.pgh_model),
+        action=ACTION.get(event.pgh_label, event.pgh_label),
+        object_id=event.pgh_obj_id or "",
+        changes=[field for field in fields if field[0] not in HIDDEN],
+        url=context.get("url", ""),
+    )

@@ -1,0 +1,296 @@
+"""How an issue moves through a study: screening → (discussion) → labelling → reconciliation → decided.
+
+Every transition runs in the transaction of the request that causes it, with
+the issue's StudyIssue row locked first: two annotators submitting at the same
+moment move the issue once, and a decision cannot cross a re-open. Every
+change of stage or decision raises the row's version, so a form that shows an
+older state is refused (`StaleVersion`, answered with HTTP 409) instead of
+silently overwriting what someone else decided.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from issues.models import Issue
+from studies.models import (
+    Annotation,
+    Assignment,
+    CodebookField,
+    FinalValue,
+    IssueStage,
+    Membership,
+    Stage,
+    StudyIssue,
+)
+
+Reason = StudyIssue.Reason
+
+
+class StaleVersion(Exception):
+    """The form was based on a version that someone has changed since."""
+
+    def __init__(self, current, message: str):
+        super().__init__(message)
+        self.current = current
+
+
+def locked(study_issue: StudyIssue) -> StudyIssue:
+    """The row again, locked until the transaction ends: the state every transition starts from."""
+    return StudyIssue.objects.select_for_update().select_related("study", "issue__repository").get(pk=study_issue.pk)
+
+
+def check_version(study_issue: StudyIssue, version) -> None:
+    if version is not None and int(version) != study_issue.version:
+        who = study_issue.decided_by.username if study_issue.decided_by else "someone"
+        raise StaleVersion(
+            study_issue,
+            f"This issue changed while you were looking at it: it is now {study_issue.get_stage_display()}"
+            + (f", {study_issue.get_decision_display()} by {who}" if study_issue.decision else "")
+            + ". Reload to see the change.",
+        )
+
+
+def _bump(study_issue: StudyIssue, **changes) -> None:
+    for name, value in changes.items():
+        setattr(study_issue, name, value)
+    study_issue.version += 1
+    study_issue.save(update_fields=[*changes, "version"])
+
+
+# --- After each submission ---
+
+
+def after_submit(assignment: Assignment) -> None:
+    """Called in the transaction of a submission: moves the issue on once all its annotators of the stage are done."""
+    study_issue = locked(StudyIssue.objects.get(study_id=assignment.study_id, issue_id=assignment.issue_id))
+    stage_assignments = Assignment.objects.filter(
+        study_id=assignment.study_id, issue_id=assignment.issue_id, stage=assignment.stage
+    )
+    if stage_assignments.exclude(status=Assignment.Status.SUBMITTED).exists():
+        return
+    if assignment.stage == Stage.SCREENING and study_issue.stage == IssueStage.SCREENING:
+        _apply_screening_rule(study_issue)
+    elif assignment.stage == Stage.LABELLING and study_issue.stage == IssueStage.LABELLING:
+        _bump(study_issue, stage=IssueStage.RECONCILIATION)
+
+
+@dataclass
+class Vote:
+    annotator: object
+    include: bool | None
+    comment: str
+    uncertain: bool
+    note: str
+
+
+def screening_votes(study_issue: StudyIssue) -> list[Vote]:
+    """Each screening annotator's vote on the study's screening question (its first yes/no field)."""
+    field = screening_field(study_issue.study)
+    assignments = Assignment.objects.filter(
+        study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.SCREENING
+    ).select_related("annotator")
+    answers = {
+        a.assignment_id: a for a in Annotation.objects.filter(assignment__in=assignments, field=field)
+    } if field else {}  # fmt: skip
+    votes = []
+    for assignment in assignments.order_by("annotator__username"):
+        answer = answers.get(assignment.pk)
+        value = answer.value if answer and isinstance(answer.value, dict) else {}
+        votes.append(Vote(assignment.annotator, value.get("vote"), value.get("comment", ""),
+                          bool(answer and answer.uncertain), answer.note if answer else ""))  # fmt: skip
+    return votes
+
+
+def screening_field(study) -> CodebookField | None:
+    return study.fields.filter(stage=Stage.SCREENING, kind=CodebookField.Kind.VOTE).order_by("position").first()
+
+
+def _apply_screening_rule(study_issue: StudyIssue) -> None:
+    study = study_issue.study
+    votes = screening_votes(study_issue)
+    includes = sum(1 for vote in votes if vote.include)
+    if includes >= (study.screening_accept_votes or len(votes)):
+        _start_labelling(study_issue)
+    elif includes >= study.screening_discuss_votes:
+        _bump(study_issue, stage=IssueStage.DISCUSSION)
+    else:
+        _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.EXCLUDE, reason=Reason.SCREENED_OUT,
+              decided_at=timezone.now(), decision_note=f"{includes} of {len(votes)} voted include.")  # fmt: skip
+
+
+def _start_labelling(study_issue: StudyIssue) -> None:
+    """Into labelling; the screening annotators label it unless the owner has assigned someone already."""
+    _bump(study_issue, stage=IssueStage.LABELLING)
+    here = Assignment.objects.filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id)
+    if not here.filter(stage=Stage.LABELLING).exists():
+        Assignment.objects.bulk_create([
+            Assignment(study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator_id=annotator_id,
+                       stage=Stage.LABELLING)
+            for annotator_id in here.filter(stage=Stage.SCREENING).values_list("annotator_id", flat=True)
+        ])  # fmt: skip
+
+
+# --- Who may see and do what ---
+
+
+def can_see_all_values(study_issue: StudyIssue, user, roles: set[str]) -> bool:
+    """The reveal rule: nobody sees everyone's values before reconciliation (or the screening discussion)."""
+    stage = study_issue.stage
+    if stage == IssueStage.DISCUSSION:
+        return bool(roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}) or user.is_staff
+    if stage not in (IssueStage.RECONCILIATION, IssueStage.DECIDED):
+        return False
+    labels_it = Assignment.objects.filter(
+        study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator=user
+    ).exists()
+    if labels_it and not (roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}):
+        return stage == IssueStage.DECIDED or not study_issue.study.reveal_after_decision
+    return bool(roles) or user.is_staff
+
+
+def can_reconcile(study_issue: StudyIssue, user, roles: set[str]) -> bool:
+    """Adjudicators and owners; the issue's own annotators too when the study lets them reconcile together."""
+    if roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER} or user.is_staff:
+        return True
+    return (
+        study_issue.study.annotators_reconcile
+        and Assignment.objects.filter(
+            study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator=user, stage=Stage.LABELLING
+        ).exists()
+    )
+
+
+# --- The screening discussion ---
+
+
+@transaction.atomic
+def screening_resolve(study_issue: StudyIssue, *, include: bool, note: str, user, version=None,
+                      reason: str = "", duplicate_of: Issue | None = None) -> StudyIssue:  # fmt: skip
+    """The adjudicator's word on a split vote: on to labelling, or excluded with a reason."""
+    study_issue = locked(study_issue)
+    check_version(study_issue, version)
+    if study_issue.stage != IssueStage.DISCUSSION:
+        raise ValidationError("This issue is not in the screening discussion.")
+    if not note.strip():
+        raise ValidationError("Say why: the reason is part of the record.")
+    if include:
+        _bump(study_issue, screening_note=note.strip())
+        _start_labelling(study_issue)
+    else:
+        _decide_exclusion(study_issue, reason=reason, duplicate_of=duplicate_of, note=note, user=user,
+                          screening_note=note.strip())  # fmt: skip
+    return study_issue
+
+
+# --- Reconciliation ---
+
+
+@transaction.atomic
+def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, rationale: str, user,
+                     version=None) -> FinalValue:  # fmt: skip
+    """Set the final value of one field; `version` is the one the form showed (0: there was none)."""
+    study_issue = locked(study_issue)
+    if study_issue.stage != IssueStage.RECONCILIATION:
+        raise ValidationError("Final values are set while the issue is in reconciliation.")
+    if field.study_id != study_issue.study_id or field.stage != Stage.LABELLING:
+        raise ValidationError(f"{field.label} is not a labelling question of this study.")
+    cleaned = field.clean_value(value)
+    final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
+    if version is not None and int(version) != (final.version if final else 0):
+        who = final.set_by.username if final and final.set_by else "someone"
+        raise StaleVersion(final, f"{who} set {field.label} to {display_value(final.value)} meanwhile.")
+    if final is None:
+        return FinalValue.objects.create(study_issue=study_issue, field=field, value=cleaned,
+                                         rationale=rationale.strip(), set_by=user)  # fmt: skip
+    final.value, final.rationale, final.set_by = cleaned, rationale.strip(), user
+    final.version = F("version") + 1
+    final.save(update_fields=["value", "rationale", "set_by", "version", "updated_at"])
+    final.refresh_from_db(fields=["version"])
+    return final
+
+
+@transaction.atomic
+def decide(study_issue: StudyIssue, *, include: bool, user, note: str = "", reason: str = "",
+           duplicate_of: Issue | None = None, version=None) -> StudyIssue:  # fmt: skip
+    """Include the issue with its final values, or exclude it with a reason."""
+    study_issue = locked(study_issue)
+    check_version(study_issue, version)
+    if study_issue.stage != IssueStage.RECONCILIATION:
+        raise ValidationError("Only an issue in reconciliation can be decided.")
+    if include:
+        missing = missing_final_values(study_issue)
+        if missing:
+            raise ValidationError(f"Set the final value of: {', '.join(field.label for field in missing)}.")
+        _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.INCLUDE, reason="",
+              duplicate_of=None, decision_note=note.strip(), decided_by=user, decided_at=timezone.now())  # fmt: skip
+    else:
+        _decide_exclusion(study_issue, reason=reason, duplicate_of=duplicate_of, note=note, user=user)
+    return study_issue
+
+
+def _decide_exclusion(study_issue: StudyIssue, *, reason: str, duplicate_of, note: str, user, **more) -> None:
+    if reason not in Reason.values or reason == Reason.SCREENED_OUT:
+        raise ValidationError("Choose why the issue is excluded.")
+    if reason == Reason.DUPLICATE and duplicate_of is None:
+        raise ValidationError("A duplicate needs the issue it duplicates.")
+    if duplicate_of is not None and duplicate_of.pk == study_issue.issue_id:
+        raise ValidationError("An issue cannot duplicate itself.")
+    if reason == Reason.OTHER and not note.strip():
+        raise ValidationError("Say why it is excluded.")
+    _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.EXCLUDE, reason=reason,
+          duplicate_of=duplicate_of if reason == Reason.DUPLICATE else None, decision_note=note.strip(),
+          decided_by=user, decided_at=timezone.now(), **more)  # fmt: skip
+
+
+def missing_final_values(study_issue: StudyIssue) -> list[CodebookField]:
+    answered = set(
+        FinalValue.objects.filter(study_issue=study_issue, value__isnull=False).values_list("field_id", flat=True)
+    )
+    required = study_issue.study.fields.filter(stage=Stage.LABELLING, required=True)
+    return [field for field in required if field.pk not in answered]
+
+
+@transaction.atomic
+def reopen(study_issue: StudyIssue, *, to_stage: str, user, version=None) -> StudyIssue:
+    """Send a decided issue back to reconciliation, or to labelling (its annotators can change their values).
+
+    The decision is cleared from the issue; the history keeps it.
+    """
+    study_issue = locked(study_issue)
+    check_version(study_issue, version)
+    if study_issue.stage != IssueStage.DECIDED:
+        raise ValidationError("Only a decided issue can be re-opened.")
+    if to_stage not in (IssueStage.RECONCILIATION, IssueStage.LABELLING):
+        raise ValidationError("Re-open into reconciliation or labelling.")
+    if to_stage == IssueStage.RECONCILIATION and study_issue.reason == Reason.SCREENED_OUT:
+        to_stage = IssueStage.DISCUSSION  # it never had labels: back to the discussion of its votes
+    _bump(study_issue, stage=to_stage, decision="", reason="", duplicate_of=None, decision_note="",
+          decided_by=None, decided_at=None)  # fmt: skip
+    if to_stage == IssueStage.LABELLING:
+        Assignment.objects.filter(
+            study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING,
+            status=Assignment.Status.SUBMITTED,
+        ).update(status=Assignment.Status.IN_PROGRESS, submitted_at=None)  # fmt: skip
+    return study_issue
+
+
+# --- Showing values ---
+
+
+def display_value(value) -> str:
+    """A stored value as people read it."""
+    if value is None:
+        return "no answer"
+    if isinstance(value, list):
+        return ", ".join(display_value(item) for item in value) or "none"
+    if isinstance(value, dict):
+        if "other" in value:
+            return f"Other: {value['other']}"
+        if "vote" in value:
+            vote = "yes" if value["vote"] else "no"
+            return f"{vote} — {value['comment']}" if value.get("comment") else vote
+    return str(value)
