@@ -12,6 +12,8 @@ from django.db import transaction
 
 from issues.importers.run import ImportOptions, ImportService, file_descriptions
 from issues.models import ImportRun, Issue
+from studies.assignment import assign_balanced
+from studies.codebook import codebook_load, preset
 from studies.models import Membership, Study
 
 FIXTURES = settings.BASE_DIR / "fixtures" / "demo"
@@ -53,6 +55,12 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
                 "screen closed bug reports, label the silent ones with scenario, component and "
                 "impact, then settle disagreements."
             ),
+            "screening_accept_votes": 3,
+            "screening_discuss_votes": 2,
+            "guidelines": (
+                "Vote **include** when the report shows a silent bug: wrong results, no crash, no error "
+                "message. Definitions of every field are next to it; press `?` for the keyboard shortcuts."
+            ),
         },
     )
     users = {}
@@ -60,7 +68,12 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
         users[username] = _demo_user(username, is_admin)
         for role in roles:
             Membership.objects.get_or_create(study=study, user=users[username], role=role)
+    if not study.fields.exists():
+        codebook_load(study, preset("silent-bugs"), screening=study.screening)
     _import_issues(fixtures, study, users["admin"])
+    # Every annotator screens every issue, as the paper's three reviewers did; re-running fills gaps only.
+    annotators = study.memberships.filter(role=Membership.Role.ANNOTATOR).count()
+    assign_balanced(study, per_issue=annotators, stage=study.first_stage, seed=0)
     return study
 
 

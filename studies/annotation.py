@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studies.models import Annotation, Assignment, CodebookField, IssueStage, StudyIssue
-from studies.workflow import after_submit
+from studies.workflow import StaleVersion, after_submit, display_value
 
 
 def stage_fields(assignment: Assignment):
@@ -14,20 +14,34 @@ def stage_fields(assignment: Assignment):
 
 @transaction.atomic
 def annotation_save(
-    *, assignment: Assignment, field: CodebookField, value, uncertain: bool = False, note: str = ""
+    *, assignment: Assignment, field: CodebookField, value, uncertain: bool = False, note: str = "", version=None
 ) -> Annotation:
-    """Check the value against the field and store it; the first save starts the assignment."""
+    """Check the value against the field and store it; the first save starts the assignment.
+
+    `version` is the one the page showed (0: no answer yet); a save based on an older one — another tab —
+    is refused with StaleVersion rather than overwriting what was saved meanwhile.
+    """
     if field.study_id != assignment.study_id or field.stage != assignment.stage:
         raise ValidationError(f"{field.label} is not a question of this stage.")
-    _lock(assignment)
+    _lock(assignment)  # one save of the assignment at a time: the version check below cannot race
     _check_stage_is_open(assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
-    annotation, _ = Annotation.objects.update_or_create(
-        assignment=assignment,
-        field=field,
-        defaults={"value": field.clean_value(value), "uncertain": uncertain, "note": note.strip()},
-    )
+    cleaned = field.clean_value(value)
+    annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
+    if version is not None and int(version) != (annotation.version if annotation else 0):
+        when = timezone.localtime(annotation.updated_at).strftime("%H:%M:%S")
+        raise StaleVersion(
+            annotation, f"Changed meanwhile (another tab?) to “{display_value(annotation.value)}” at {when}."
+        )
+    if annotation is None:
+        annotation = Annotation.objects.create(
+            assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note.strip()
+        )
+    else:
+        annotation.value, annotation.uncertain, annotation.note = cleaned, uncertain, note.strip()
+        annotation.version += 1
+        annotation.save(update_fields=["value", "uncertain", "note", "version", "updated_at"])
     if assignment.status == Assignment.Status.ASSIGNED:
         assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
         assignment.save(update_fields=["status", "started_at"])

@@ -172,11 +172,11 @@ class Membership(models.Model):
 class IssueStage(models.TextChoices):
     """Where an issue is in the study's method (issues/workflow.py moves it)."""
 
-    SCREENING = "screening"
+    SCREENING = "screening", "screening"
     DISCUSSION = "discussion", "screening discussion"
-    LABELLING = "labelling"
-    RECONCILIATION = "reconciliation"
-    DECIDED = "decided"
+    LABELLING = "labelling", "labelling"
+    RECONCILIATION = "reconciliation", "reconciliation"
+    DECIDED = "decided", "decided"
 
 
 @tracked()

@@ -9,6 +9,7 @@ urlpatterns = [
     path("studies/new/", manage.study_create, name="create"),
     path("studies/<slug:slug>/", pages.study_detail, name="detail"),
     path("studies/<slug:slug>/manage/", manage.manage, name="manage"),
+    path("studies/<slug:slug>/manage/settings/", manage.settings, name="settings"),
     path("studies/<slug:slug>/manage/members/", manage.member_add, name="member_add"),
     path("studies/<slug:slug>/manage/members/<int:pk>/remove/", manage.member_remove, name="member_remove"),
     path("studies/<slug:slug>/manage/assign/", manage.assign, name="assign"),

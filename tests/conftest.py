@@ -6,7 +6,17 @@ import pytest
 from django.conf import settings
 from django.test import override_settings
 
-from tests.factories import AdminFactory, MembershipFactory, StudyFactory, UserFactory
+from studies.codebook import codebook_load, preset
+from studies.models import Stage
+from tests.factories import (
+    AdminFactory,
+    AssignmentFactory,
+    MembershipFactory,
+    StudyFactory,
+    StudyIssueFactory,
+    UserFactory,
+)
+from tests.studying import team
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # that tests make around it are still plain synchronous code.
@@ -64,3 +74,16 @@ def browser_type_launch_args(browser_type_launch_args):
         # No background traffic to Google's services: this machine has no internet.
         "args": ["--disable-background-networking", "--disable-component-update", "--no-first-run"],
     }
+
+
+@pytest.fixture
+def labelled(study):
+    """An issue in labelling for two annotators, with an adjudicator and an owner (label it: tests/studying.py)."""
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    adjudicator, owner, annotators = team(study, annotators=2)
+    study_issue = StudyIssueFactory(study=study)
+    assignments = [
+        AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING)
+        for annotator in annotators
+    ]
+    return study_issue, adjudicator, owner, assignments

@@ -92,8 +92,11 @@ def test_a_field_is_saved_at_once_and_starts_the_assignment(client, setup):
     )
 
     assert response.status_code == 200
-    # htmx swaps only the field's status: what the annotator is typing stays as it is.
-    assert response.text.strip() == '<span class="save-state saved" role="status">Saved</span>'
+    # htmx swaps only the field's status (and, out of band, its version): what the annotator types stays as it is.
+    assert response.text.split() == [
+        '<span', 'class="save-state', 'saved"', 'role="status">Saved</span>',
+        '<input', 'type="hidden"', 'name="version"', 'id="version-component"', 'value="1"', 'hx-swap-oob="true">',
+    ]  # fmt: skip
     annotation = Annotation.objects.get(assignment=mine, field__key="component")
     assert (annotation.value, annotation.uncertain, annotation.note) == (["Engine", "Optimizer"], True, "Optimizer?")
     mine.refresh_from_db()
@@ -218,3 +221,21 @@ def test_a_huge_body_shows_its_beginning_and_the_rest_on_demand(client, setup):
     assert "step 10: loss=nan" in short and "THE-END" not in short
     assert "the first 97.7\xa0KB of" in short and "Show all of it" in short
     assert "THE-END" in full and "step 19999: loss=nan" in full and "Show all of it" not in full
+
+
+def test_a_save_from_a_stale_tab_is_refused_with_the_newer_value_then_overwrites_knowingly(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    page = client.get(page_url(study, issue)).text
+    assert 'id="version-impact" value="0"' in page
+
+    other_tab = save(client, study, issue, "impact", value="3", version="0")
+    stale_tab = save(client, study, issue, "impact", value="1", version="0")
+    knowingly = save(client, study, issue, "impact", value="1", version="1")
+
+    assert other_tab.status_code == 200 and 'id="version-impact" value="1" hx-swap-oob="true"' in other_tab.text
+    assert stale_tab.status_code == 409 and "Changed meanwhile (another tab?) to “3”" in stale_tab.text
+    assert 'id="version-impact" value="1" hx-swap-oob="true"' in stale_tab.text  # the next send overwrites
+    assert knowingly.status_code == 200
+    assert Annotation.objects.get(field__key="impact").value == 1
+    assert Annotation.objects.get(field__key="impact").version == 2

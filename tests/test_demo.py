@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 
 from annotator.demo import DEMO_PASSWORD, DEMO_STUDY_SLUG, FIXTURES, DemoNotAllowed, demo_load
 from issues.models import Issue, IssueComment
-from studies.models import Membership, Study
+from studies.models import Assignment, CodebookField, Membership, Study
 from tests.factories import IssueFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,13 +44,25 @@ def test_it_builds_the_demo_study_with_three_researchers_and_an_admin(demo_mode)
     assert not any(user.is_staff for user in researchers)
 
 
+def test_the_demo_study_is_ready_to_screen_with_the_silent_bugs_codebook(demo_mode):
+    demo_load()
+
+    study = Study.objects.get(slug=DEMO_STUDY_SLUG)
+    assert "silent_bug" in set(study.fields.values_list("key", flat=True)) and study.screening
+    screening = Assignment.objects.filter(study=study, stage="screening")
+    assert screening.count() == 3 * study.issues.count()  # the three annotators vote on every issue
+    assert set(study.study_issues.values_list("stage", flat=True)) == {"screening"}
+
+
 def test_loading_twice_changes_nothing(demo_mode):
     demo_load()
-    counts = (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count())
+    counts = (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count(),
+              Assignment.objects.count(), CodebookField.objects.count())  # fmt: skip
 
     demo_load()
 
-    assert (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count()) == counts
+    assert (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count(),
+            Assignment.objects.count(), CodebookField.objects.count()) == counts  # fmt: skip
 
 
 def test_it_refuses_demo_accounts_outside_demo_mode(settings):

@@ -19,7 +19,7 @@ OUTSIDE_A_STUDY = {"list", "create", "notifications", "notifications_read"}
 
 
 @pytest.fixture
-def labelled(study):
+def pair(study):
     """Alice and Bruno label the same issue; Alice has already written values only she may see."""
     codebook_load(study, preset("silent-bugs"), screening=False)
     issue = StudyIssueFactory(study=study).issue
@@ -35,7 +35,7 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
     on_issue = [study.slug, repository.owner, repository.name, issue.number]
     choice_pk = study.fields.get(key="impact").choices.first().pk
     arguments = {
-        "detail": [study.slug], "manage": [study.slug], "member_add": [study.slug],
+        "detail": [study.slug], "manage": [study.slug], "settings": [study.slug], "member_add": [study.slug],
         "member_remove": [study.slug, membership_pk], "assign": [study.slug], "unassign": [study.slug],
         "issues": [study.slug], "add_issues": [study.slug], "next": [study.slug], "codebook": [study.slug],
         "codebook_promote": [study.slug], "codebook_merge": [study.slug], "codebook_export": [study.slug],
@@ -51,15 +51,15 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
     return {name: reverse(f"studies:{name}", args=args) for name, args in arguments.items()}
 
 
-def test_every_url_of_the_studies_app_is_covered(labelled):
-    study, issue, *_ = labelled
+def test_every_url_of_the_studies_app_is_covered(pair):
+    study, issue, *_ = pair
     names = {pattern.name for pattern in urls.urlpatterns}
 
     assert names - OUTSIDE_A_STUDY == set(every_study_url(study, issue, 1))
 
 
-def test_a_non_member_gets_404_on_every_url_of_a_study(client, labelled):
-    study, issue, alice, *_ = labelled
+def test_a_non_member_gets_404_on_every_url_of_a_study(client, pair):
+    study, issue, alice, *_ = pair
     client.force_login(UserFactory())
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():
@@ -72,19 +72,19 @@ def test_a_non_member_gets_404_on_every_url_of_a_study(client, labelled):
     assert study.memberships.count() == 3
 
 
-def test_an_anonymous_visitor_is_sent_to_log_in_from_every_url(client, labelled):
-    study, issue, *_ = labelled
+def test_an_anonymous_visitor_is_sent_to_log_in_from_every_url(client, pair):
+    study, issue, *_ = pair
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith("/accounts/login/"), name
 
 
-def test_an_annotator_gets_404_on_every_owners_url(client, labelled):
-    study, issue, alice, *_ = labelled
+def test_an_annotator_gets_404_on_every_owners_url(client, pair):
+    study, issue, alice, *_ = pair
     client.force_login(alice)
     owners = {
-        "manage", "member_add", "member_remove", "assign", "unassign", "add_issues", "codebook_promote",
+        "manage", "settings", "member_add", "member_remove", "assign", "unassign", "add_issues", "codebook_promote",
         "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments", "issue_assignment_change",
         "field_new", "field_edit", "field_remove", "choice_new", "choice_edit", "choice_remove", "reopen",
         "activity", "history_export",
@@ -100,8 +100,8 @@ def test_an_annotator_gets_404_on_every_owners_url(client, labelled):
 SECRETS = ("ALICE-OTHER-CODE", "ALICE-NOTE", "alice-gist-7f3a")
 
 
-def test_an_annotator_never_sees_another_annotators_values_anywhere(client, labelled):
-    study, issue, alice, bruno, _ = labelled
+def test_an_annotator_never_sees_another_annotators_values_anywhere(client, pair):
+    study, issue, alice, bruno, _ = pair
     repository = issue.repository
     save = lambda key, **data: client.post(  # noqa: E731
         reverse("studies:save_field", args=[study.slug, repository.owner, repository.name, issue.number, key]),

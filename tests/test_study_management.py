@@ -213,3 +213,19 @@ def test_an_assignment_of_another_issue_or_a_malformed_one_is_404(client, owned)
     assert change(client, study, first, assignment=elsewhere.pk, username=bruno.username).status_code == 404
     assert change(client, study, first, assignment="1 OR 1=1").status_code == 404
     assert Assignment.objects.get().annotator == alice
+
+
+def test_an_owner_sets_how_the_study_runs(client, owned):
+    study, owner, (alice, _) = owned
+    settings = {"name": study.name, "description": "", "guidelines": "", "annotators_per_issue": 3,
+                "screening_accept_votes": 3, "screening_discuss_votes": 2, "reveal_after_decision": "on"}  # fmt: skip
+    client.force_login(alice)
+    refused = client.post(reverse("studies:settings", args=[study.slug]), settings)
+    client.force_login(owner)
+
+    client.post(reverse("studies:settings", args=[study.slug]), settings)
+
+    study.refresh_from_db()
+    assert refused.status_code == 404
+    assert (study.screening_accept_votes, study.screening_discuss_votes, study.reveal_after_decision) == (3, 2, True)
+    assert not study.annotators_reconcile

@@ -35,6 +35,14 @@
     window.setTimeout(check, 50);
   };
 
+  // "Keep that": a value changed in another tab wins; reloading shows it.
+  document.addEventListener("click", (event) => {
+    if (event.target.matches("[data-reload]")) {
+      event.preventDefault();
+      window.location.reload();
+    }
+  });
+
   document.addEventListener("submit", (event) => {
     if (event.target.matches("[data-submit]") && !event.target.dataset.saved) {
       event.preventDefault();

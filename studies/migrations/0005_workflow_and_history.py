@@ -210,7 +210,7 @@ class Migration(migrations.Migration):
                 ('pgh_label', models.TextField(help_text='The event label.')),
                 ('id', models.BigIntegerField()),
                 ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('stage', models.CharField(choices=[('screening', 'Screening'), ('discussion', 'screening discussion'), ('labelling', 'Labelling'), ('reconciliation', 'Reconciliation'), ('decided', 'Decided')], default='labelling', max_length=20)),
+                ('stage', models.CharField(choices=[('screening', 'screening'), ('discussion', 'screening discussion'), ('labelling', 'labelling'), ('reconciliation', 'reconciliation'), ('decided', 'decided')], default='labelling', max_length=20)),
                 ('screening_note', models.TextField(blank=True)),
                 ('decision', models.CharField(blank=True, choices=[('include', 'included'), ('exclude', 'excluded')], max_length=10)),
                 ('reason', models.CharField(blank=True, choices=[('duplicate', 'duplicate of another issue'), ('not_a_bug', 'not a bug'), ('user_error', 'user error'), ('not_reproducible', 'not reproducible'), ('screened_out', 'voted out in screening'), ('other', 'Other')], help_text='Why it was excluded.', max_length=20)),
@@ -285,7 +285,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='studyissue',
             name='stage',
-            field=models.CharField(choices=[('screening', 'Screening'), ('discussion', 'screening discussion'), ('labelling', 'Labelling'), ('reconciliation', 'Reconciliation'), ('decided', 'Decided')], default='labelling', max_length=20),
+            field=models.CharField(choices=[('screening', 'screening'), ('discussion', 'screening discussion'), ('labelling', 'labelling'), ('reconciliation', 'reconciliation'), ('decided', 'decided')], default='labelling', max_length=20),
         ),
         migrations.AddField(
             model_name='studyissue',

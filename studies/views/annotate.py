@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,7 +22,7 @@ from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.annotation import annotation_save, assignment_submit, stage_fields
 from studies.models import Annotation, Assignment, CodebookField, Membership, Stage, Study, StudyIssue
 from studies.views.pages import get_study_for_user
-from studies.workflow import can_see_all_values
+from studies.workflow import StaleVersion, can_see_all_values
 
 OTHER = "__other__"
 
@@ -114,24 +115,33 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
     field = get_object_or_404(
         CodebookField.objects.prefetch_related("choices"), study=study, key=key, stage=assignment.stage
     )
-    error, saved = "", False
+    state = {"key": field.key, "saved": False, "error": "", "conflict": ""}
+    status = 200
     try:
-        annotation_save(
+        annotation = annotation_save(
             assignment=assignment,
             field=field,
             value=posted_value(field, request.POST),
             uncertain=request.POST.get("uncertain") == "on",
             note=request.POST.get("note", ""),
+            version=request.POST.get("version"),
         )
-        saved = True
+        state.update(saved=True, version=annotation.version)
+    except StaleVersion as stale:
+        state.update(conflict=str(stale), version=stale.current.version)
+        status = 409
     except ValidationError as exception:
-        error = " ".join(exception.messages)
+        state["error"] = " ".join(exception.messages)
+        status = 422
     if not request.htmx:
-        if error:
-            messages.error(request, f"{field.label}: {error}")
+        if not state["saved"]:
+            messages.error(request, f"{field.label}: {state['conflict'] or state['error']}")
         return redirect(issue_url(study, issue) + f"#field-{field.key}")
-    # Only the field's status is swapped: the inputs stay as the annotator left them.
-    return render(request, "studies/annotate.html#save-state", {"state": {"saved": saved, "error": error}})
+    # Only the field's status is swapped, and its version (out of band): the inputs stay as the annotator left them.
+    html = render_to_string("studies/annotate.html#save-state", {"state": state}, request)
+    if "version" in state:
+        html += render_to_string("studies/annotate.html#version", {"state": state, "oob": True}, request)
+    return HttpResponse(html, status=status)
 
 
 @require_POST
@@ -213,6 +223,8 @@ def _field_state(field: CodebookField, annotation: Annotation | None, readonly: 
         text = "\n".join(value)
     return {
         "field": field,
+        "key": field.key,
+        "version": annotation.version if annotation else 0,
         "annotation": annotation,
         "choices": [(choice, _selected(choice.value, selected)) for choice in field.choices.all()],
         "other": others[0] if others else "",

@@ -27,6 +27,10 @@ from studies.views.pages import get_study_for_owner
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
+# How the study runs; an owner sets them on the Manage page once the study exists.
+SETTINGS = ["screening_accept_votes", "screening_discuss_votes", "reveal_after_decision", "annotators_reconcile"]
+
+
 class StudyForm(forms.ModelForm):
     preset = forms.ChoiceField(
         choices=[("", "none (empty codebook)")] + [(name, name) for name in presets()], required=False,
@@ -36,6 +40,12 @@ class StudyForm(forms.ModelForm):
     class Meta:
         model = Study
         fields = ["name", "slug", "description", "guidelines", "screening", "annotators_per_issue"]
+
+
+class StudySettingsForm(forms.ModelForm):
+    class Meta:
+        model = Study
+        fields = ["name", "description", "guidelines", "annotators_per_issue", *SETTINGS]
 
 
 @require_http_methods(["GET", "POST"])
@@ -61,7 +71,21 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "studies/manage.html", {
         "study": study, "members": members, "roles": Membership.Role.choices, "stages": Stage.choices,
         "stage": stage, "annotators": annotators_of(study), "progress": study.progress(),
+        "settings_form": StudySettingsForm(instance=study),
     })  # fmt: skip
+
+
+@require_POST
+def settings(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_owner(request.user, slug)
+    form = StudySettingsForm(request.POST, instance=study)
+    if form.is_valid():
+        form.save()
+        messages.success(request, "Settings saved.")
+    else:
+        messages.error(request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
+                                         for name, errors in form.errors.items() if name in form.fields))  # fmt: skip
+    return redirect("studies:manage", slug=study.slug)
 
 
 @require_POST

@@ -77,7 +77,7 @@ def decision(request: HttpRequest, slug: str, owner: str, repo: str, number: int
         else:
             decide(study_issue, **arguments)
     except StaleVersion as stale:
-        context = _context(request, study_issue, roles, posted=request.POST)
+        context = _context(request, stale.current, roles, posted=request.POST)  # as it is now
         context["conflict"] = {"message": str(stale), "version": stale.current.version}
         return render(request, "studies/reconcile.html", context, status=409)
     except ValidationError as exception:
@@ -173,7 +173,7 @@ def _comparison(study_issue) -> list[dict]:
     for field in study_issue.study.fields.filter(stage=Stage.LABELLING).prefetch_related("choices"):
         entries = [(assignment.annotator, answers.get((assignment.pk, field.pk))) for assignment in assignments]
         values = [answer.value if answer else None for _, answer in entries]
-        agree = bool(values) and None not in values and all(_same(value, values[0]) for value in values)
+        agree = bool(values) and all(_same(value, values[0]) for value in values)  # nobody answering agrees too
         final = finals.get(field.pk)
         proposed = final.value if final else (values[0] if agree else None)
         rows.append({
