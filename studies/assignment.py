@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from studies.history import after_bulk_change
 from studies.models import Assignment, Membership, Study
 
 ISSUE_REFERENCE = re.compile(
@@ -67,6 +68,7 @@ def assign_balanced(study: Study, *, per_issue: int, stage: str, seed: int = 0) 
             load[chosen] += 1
             new.append(Assignment(study=study, issue_id=issue_id, annotator_id=chosen, stage=stage))
     Assignment.objects.bulk_create(new)
+    after_bulk_change(len(new))
     study.annotators_per_issue = per_issue
     study.save(update_fields=["annotators_per_issue"])
     return AssignmentResult(created=len(new), kept=sum(len(annotators) for annotators in taken.values()))
@@ -103,6 +105,7 @@ def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> Assignmen
         if (issue_id, annotator_id) not in existing
     ]
     Assignment.objects.bulk_create(new)
+    after_bulk_change(len(new))
     return AssignmentResult(created=len(new), kept=len(existing))
 
 

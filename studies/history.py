@@ -13,7 +13,9 @@ import csv
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.db import connection
 from pghistory.models import Events
 
 from studies.models import (
@@ -43,6 +45,23 @@ WHAT = {
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs.
 HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+
+
+# Rows a bulk change must reach before the history tables' statistics are refreshed.
+BULK = 1_000
+
+
+def after_bulk_change(rows: int) -> None:
+    """ANALYZE the history tables after a bulk change (30,000 assignments, 10,000 issues added).
+
+    Until autovacuum comes by, PostgreSQL plans for the tables as they were: the first history query after a
+    bulk assignment took 82 s instead of 2 s. ANALYZE takes a tenth of a second.
+    """
+    if rows >= BULK:
+        tables = [model._meta.db_table for model in apps.get_app_config("studies").get_models()
+                  if model.__name__.endswith("Event")]  # fmt: skip
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
 
 
 @dataclass

@@ -17,8 +17,13 @@ from issues.models import Issue
 
 
 def tracked():
-    """Every insert, update and delete of the model is recorded by PostgreSQL triggers (studies/history.py)."""
-    return pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+    """Every insert, update and delete of the model is recorded by PostgreSQL triggers (studies/history.py).
+
+    Statement-level triggers: a bulk insert of 30,000 assignments is one trigger call, not 30,000.
+    """
+    return pghistory.track(
+        pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent(), level=pghistory.Statement
+    )
 
 
 class StudyQuerySet(models.QuerySet):
@@ -124,10 +129,14 @@ class Study(models.Model):
 
     def add_issues(self, issue_ids) -> list["StudyIssue"]:
         """Add these issues (ids) at the study's first stage; those already in the study stay as they are."""
-        return StudyIssue.objects.bulk_create(
+        from studies.history import after_bulk_change  # history reads these models
+
+        added = StudyIssue.objects.bulk_create(
             [StudyIssue(study=self, issue_id=issue_id, stage=self.first_stage) for issue_id in issue_ids],
             ignore_conflicts=True,
         )
+        after_bulk_change(len(added))
+        return added
 
     def progress(self, annotator=None) -> list[dict]:
         """Assignments done and to do, per stage and annotator (one annotator's when given)."""
