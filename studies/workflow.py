@@ -203,6 +203,8 @@ def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, ra
     if version is not None and int(version) != (final.version if final else 0):
         who = final.set_by.username if final and final.set_by else "someone"
         raise StaleVersion(final, f"{who} set {field.label} to {display_value(final.value)} meanwhile.")
+    if not rationale.strip() and not annotators_agree(study_issue, field):
+        raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
     if final is None:
         return FinalValue.objects.create(study_issue=study_issue, field=field, value=cleaned,
                                          rationale=rationale.strip(), set_by=user)  # fmt: skip
@@ -244,6 +246,25 @@ def _decide_exclusion(study_issue: StudyIssue, *, reason: str, duplicate_of, not
     _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.EXCLUDE, reason=reason,
           duplicate_of=duplicate_of if reason == Reason.DUPLICATE else None, decision_note=note.strip(),
           decided_by=user, decided_at=timezone.now(), **more)  # fmt: skip
+
+
+def annotators_agree(study_issue: StudyIssue, field: CodebookField) -> bool:
+    """Whether every labelling annotator of the issue gave the field the same value (lists in any order)."""
+    assignments = Assignment.objects.filter(
+        study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING
+    )
+    answers = dict(
+        Annotation.objects.filter(assignment__in=assignments, field=field).values_list("assignment", "value")
+    )
+    values = [answers.get(pk) for pk in assignments.values_list("pk", flat=True)]
+    return all(same_value(value, values[0]) for value in values)
+
+
+def same_value(a, b) -> bool:
+    """Equal values; lists in any order ("Engine, Model" agrees with "Model, Engine")."""
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(repr, a)) == sorted(map(repr, b))
+    return a == b
 
 
 def missing_final_values(study_issue: StudyIssue) -> list[CodebookField]:

@@ -142,15 +142,28 @@ def test_an_issue_is_included_once_every_required_field_has_a_final_value(labell
     assert FinalValue.objects.get(field=fields["impact"]).value == 3
 
 
+def test_a_final_value_needs_a_rationale_where_the_annotators_differ(labelled):
+    study_issue, adjudicator, _, assignments = labelled
+    for assignment, impact in zip(assignments, ("2", "3"), strict=True):
+        label(assignment, impact=impact)
+    fields = {field.key: field for field in study_issue.study.fields.all()}
+
+    final_value_save(study_issue, fields["scenario"], value="Wrong shape", rationale="", user=adjudicator)
+    with pytest.raises(ValidationError, match="The annotators differ on Impact: say why this value."):
+        final_value_save(study_issue, fields["impact"], value="3", rationale=" ", user=adjudicator)
+
+    assert list(FinalValue.objects.values_list("field__key", flat=True)) == ["scenario"]
+
+
 def test_a_stale_final_value_is_refused_with_who_set_it(labelled):
     study_issue, adjudicator, owner, assignments = labelled
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
         label(assignment, impact=impact)
     impact = study_issue.study.fields.get(key="impact")
-    final_value_save(study_issue, impact, value="3", rationale="", user=adjudicator, version=0)
+    final_value_save(study_issue, impact, value="3", rationale="training", user=adjudicator, version=0)
 
     with pytest.raises(StaleVersion, match=f"{adjudicator.username} set Impact to 3 meanwhile."):
-        final_value_save(study_issue, impact, value="2", rationale="", user=owner, version=0)  # saw no value yet
+        final_value_save(study_issue, impact, value="2", rationale="GPU", user=owner, version=0)  # saw no value yet
     final_value_save(study_issue, impact, value="2", rationale="knowingly", user=owner, version=1)
 
     assert FinalValue.objects.get(field=impact).value == 2
@@ -237,11 +250,12 @@ def test_a_stale_final_value_through_htmx_answers_409_with_the_newer_value(clien
     study_issue, adjudicator, owner, assignments = labelled
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
         label(assignment, impact=impact)
-    final_value_save(study_issue, study_issue.study.fields.get(key="impact"), value="3", rationale="",
+    final_value_save(study_issue, study_issue.study.fields.get(key="impact"), value="3", rationale="training",
                      user=adjudicator)  # fmt: skip
     client.force_login(owner)
 
-    response = client.post(page(study_issue, "studies:final_value", "impact"), {"value": "2", "version": "0"},
+    response = client.post(page(study_issue, "studies:final_value", "impact"),
+                           {"value": "2", "rationale": "GPU", "version": "0"},
                            headers={"HX-Request": "true"})  # fmt: skip
 
     assert response.status_code == 409
@@ -256,10 +270,10 @@ def test_annotators_cannot_reconcile_unless_the_study_lets_them(client, labelled
     client.force_login(assignments[0].annotator)
     url = page(study_issue, "studies:final_value", "impact")
 
-    refused = client.post(url, {"value": "2", "version": "0"})
+    refused = client.post(url, {"value": "2", "rationale": "we agreed", "version": "0"})
     study_issue.study.annotators_reconcile = True
     study_issue.study.save()
-    allowed = client.post(url, {"value": "2", "version": "0"})
+    allowed = client.post(url, {"value": "2", "rationale": "we agreed", "version": "0"})
 
     assert refused.status_code == 403 and allowed.status_code == 302
     assert FinalValue.objects.get().value == 2

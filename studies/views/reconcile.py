@@ -27,6 +27,7 @@ from studies.workflow import (
     final_value_save,
     missing_final_values,
     reopen,
+    same_value,
     screening_resolve,
     screening_votes,
 )
@@ -173,7 +174,7 @@ def _comparison(study_issue) -> list[dict]:
     for field in study_issue.study.fields.filter(stage=Stage.LABELLING).prefetch_related("choices"):
         entries = [(assignment.annotator, answers.get((assignment.pk, field.pk))) for assignment in assignments]
         values = [answer.value if answer else None for _, answer in entries]
-        agree = bool(values) and all(_same(value, values[0]) for value in values)  # nobody answering agrees too
+        agree = bool(values) and all(same_value(value, values[0]) for value in values)  # nobody answering agrees too
         final = finals.get(field.pk)
         proposed = final.value if final else (values[0] if agree else None)
         rows.append({
@@ -189,13 +190,6 @@ def _comparison(study_issue) -> list[dict]:
             "text": _text(proposed),
         })  # fmt: skip
     return rows
-
-
-def _same(a, b) -> bool:
-    """Equal values; lists in any order ("Engine, Model" agrees with "Model, Engine")."""
-    if isinstance(a, list) and isinstance(b, list):
-        return sorted(map(repr, a)) == sorted(map(repr, b))
-    return a == b
 
 
 def _selected_values(value) -> set[str]:
