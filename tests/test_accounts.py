@@ -128,6 +128,15 @@ def test_it_answers_health_checks_without_login(client):
     assert response.text == "ok"
 
 
+def test_browsers_asking_for_favicon_ico_get_the_icon_without_login(client):
+    response = client.get("/favicon.ico")
+    icon = client.get(response["Location"])
+    icon.close()
+
+    assert response.status_code == 301 and response["Location"].endswith("/favicon.svg")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+
+
 def test_createsuperuser_makes_an_admin_who_can_log_in(client, monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "a long admin passphrase 2026")
     call_command("createsuperuser", "--noinput", "--username", "boss", "--email", "boss@example.org")

@@ -5,25 +5,34 @@ from django.contrib import admin
 from django.urls import reverse
 
 from studies.codebook import codebook_load, preset
-from studies.models import Stage
+from studies.models import IssueStage, Stage
 from tests.factories import AssignmentFactory, ImportRunFactory, StudyIssueFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def with_annotation_work(study, annotator):
-    """The study gets the silent-bugs codebook and its first issue is assigned to the annotator."""
+    """The silent-bugs codebook; the first issue is assigned to the annotator; a second one is in reconciliation."""
     codebook_load(study, preset("silent-bugs"))
     AssignmentFactory(study=study, issue=study.issues.first(), annotator=annotator, stage=Stage.LABELLING)
+    StudyIssueFactory(study=study, stage=IssueStage.RECONCILIATION)
 
 
 def app_pages(study, import_run) -> list[str]:
     """Every page of the app an admin can open, the Django admin included."""
     issue = study.issues.select_related("repository").first()
+    on_issue = [study.slug, issue.repository.owner, issue.repository.name, issue.number]
+    reconciled = study.study_issues.filter(stage=IssueStage.RECONCILIATION).select_related("issue__repository").get()
+    repository = reconciled.issue.repository
     pages = [
         reverse("studies:list"),
         reverse("studies:detail", args=[study.slug]),
-        reverse("studies:annotate", args=[study.slug, issue.repository.owner, issue.repository.name, issue.number]),
+        reverse("studies:annotate", args=on_issue),
+        reverse("studies:issue_history", args=on_issue),
+        reverse("studies:issue_assignments", args=on_issue),
+        reverse("studies:reconcile", args=[study.slug, repository.owner, repository.name, reconciled.issue.number]),
+        reverse("studies:activity", args=[study.slug]),
+        reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),
         reverse("studies:codebook", args=[study.slug]),
