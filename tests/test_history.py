@@ -8,7 +8,7 @@ from django.db import connection
 from django.urls import reverse
 
 from studies.assignment import assign_balanced
-from studies.history import issue_history
+from studies.history import issue_history, study_activity
 from studies.models import Annotation, AnnotationEvent
 from studies.workflow import decide
 from tests.factories import IssueFactory, MembershipFactory
@@ -121,3 +121,18 @@ def test_a_bulk_assignment_refreshes_the_planner_statistics_of_the_history(study
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'studies_assignmentevent'")
         assert cursor.fetchone()[0] >= 1200  # as counted by ANALYZE; -1 (never analysed) without it
+
+
+def test_the_activity_feed_shows_the_newest_changes_as_the_full_history_does(labelled):
+    study_issue, adjudicator, owner, assignments = labelled
+    for assignment, impact in zip(assignments, ("2", "3"), strict=True):
+        label(assignment, impact=impact)
+    decide(study_issue, include=False, reason="user_error", note="Misuse.", user=adjudicator)
+
+    everything = study_activity(study_issue.study, owner, limit=None)
+    latest = study_activity(study_issue.study, owner, limit=7)
+
+    assert len(everything) > 7
+    assert [(c.at, c.what, c.action, c.changes) for c in latest] == [
+        (c.at, c.what, c.action, c.changes) for c in everything[:7]
+    ]
