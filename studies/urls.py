@@ -19,6 +19,7 @@ urlpatterns = [
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
     path("studies/<slug:slug>/activity/", history.activity, name="activity"),
     path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
+    path("studies/<slug:slug>/labels/", pages.export, name="export"),
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications_read"),
     path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),

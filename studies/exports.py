@@ -1,0 +1,145 @@
+"""The labelled dataset: one row per issue of the study with its decision and final values.
+
+Rows are produced a chunk of issues at a time, so memory stays flat however
+large the study. Issue titles and values are untrusted text: a cell that a
+spreadsheet would run as a formula is neutralised.
+"""
+
+import csv
+import json
+from collections.abc import Iterable, Iterator
+from itertools import batched
+
+from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Stage, Study, StudyIssue
+
+CHUNK = 2_000
+# What spreadsheets read as the start of a formula (OWASP "CSV injection"); such a cell gets a leading quote.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def wide_columns(study: Study, *, with_annotators: bool = False) -> list[str]:
+    """The header: the issue, its decision, then each labelling field in codebook order."""
+    columns = ["repository", "number", "url", "title", "stage", "decision", "exclusion_reason", "duplicate_of"]
+    for field in _fields(study):
+        columns += _field_columns(field)
+        if with_annotators:
+            columns += [f"{field.key}__{username}" for username in _annotators(study)]
+    return columns
+
+
+def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[str]]:
+    """One row per issue of the study, in the order of wide_columns()."""
+    fields = _fields(study)
+    annotators = _annotators(study) if with_annotators else []
+    study_issues = (
+        StudyIssue.objects.filter(study=study)
+        .select_related("issue__repository", "duplicate_of__repository")
+        .defer("issue__body", "issue__body_html", "issue__payload", "duplicate_of__body", "duplicate_of__body_html",
+               "duplicate_of__payload")
+        .order_by("issue__repository__owner", "issue__repository__name", "issue__number")
+    )  # fmt: skip
+    for chunk in batched(study_issues.iterator(chunk_size=CHUNK), CHUNK):
+        finals = _finals(chunk)
+        labels = _labels(study, chunk) if with_annotators else {}
+        for study_issue in chunk:
+            issue = study_issue.issue
+            duplicate = study_issue.duplicate_of
+            row = [
+                issue.repository.full_name, issue.number, issue.html_url, issue.title, study_issue.stage,
+                study_issue.get_decision_display() if study_issue.decision else "", study_issue.reason,
+                f"{duplicate.repository.full_name}#{duplicate.number}" if duplicate else "",
+            ]  # fmt: skip
+            for field in fields:
+                row += _cells(field, finals.get((study_issue.pk, field.pk)))
+                for username in annotators:
+                    row.append(_text(labels.get((issue.pk, field.pk, username))))
+            yield [safe_cell(value) for value in row]
+
+
+def csv_lines(columns: list[str], rows: Iterable[list], *, excel: bool = False) -> Iterator[str]:
+    """RFC 4180 CSV, a line at a time; `excel` starts it with a UTF-8 BOM so that Excel reads it as UTF-8."""
+    writer = csv.writer(_Line(), lineterminator="\r\n")
+    if excel:
+        yield "\ufeff"
+    yield writer.writerow(columns)
+    for row in rows:
+        yield writer.writerow(row)
+
+
+def json_lines(columns: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """A JSON array of objects, an object at a time."""
+    yield "["
+    for number, row in enumerate(rows):
+        yield (",\n" if number else "\n") + json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
+    yield "\n]\n"
+
+
+class _Line:
+    """csv.writer's file: hands each written line back instead of storing it."""
+
+    def write(self, line: str) -> str:
+        return line
+
+
+def safe_cell(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+# --- helpers ---
+
+
+def _fields(study: Study) -> list[CodebookField]:
+    return list(study.fields.filter(stage=Stage.LABELLING).order_by("position", "id"))
+
+
+def _annotators(study: Study) -> list[str]:
+    return sorted(
+        set(
+            Assignment.objects.filter(study=study, stage=Stage.LABELLING).values_list("annotator__username", flat=True)
+        )
+    )
+
+
+def _field_columns(field: CodebookField) -> list[str]:
+    """A multiple-choice field gets a column per possible value: <key>_1 … <key>_<max>."""
+    if field.kind == CodebookField.Kind.MULTIPLE:
+        count = field.max_choices or field.choices.count()
+        return [f"{field.key}_{number}" for number in range(1, count + 1)]
+    return [field.key]
+
+
+def _cells(field: CodebookField, value) -> list[str]:
+    if field.kind == CodebookField.Kind.MULTIPLE:
+        values = value if isinstance(value, list) else []
+        count = len(_field_columns(field))
+        return [_text(item) for item in values[:count]] + [""] * (count - len(values[:count]))
+    return [_text(value)]
+
+
+def _text(value) -> str:
+    """A stored value as a cell: choices and levels as they are, lists one a line, Other as its text."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "\n".join(_text(item) for item in value)
+    if isinstance(value, dict):
+        if "other" in value:
+            return f"Other: {value['other']}"
+        if "vote" in value:
+            return ("yes" if value["vote"] else "no") + (f": {value['comment']}" if value.get("comment") else "")
+    return str(value)
+
+
+def _finals(chunk: tuple[StudyIssue, ...]) -> dict[tuple[int, int], object]:
+    rows = FinalValue.objects.filter(study_issue__in=chunk).values_list("study_issue_id", "field_id", "value")
+    return {(study_issue, field): value for study_issue, field, value in rows}
+
+
+def _labels(study: Study, chunk: tuple[StudyIssue, ...]) -> dict[tuple[int, int, str], object]:
+    """Each annotator's values, for the issues whose values are revealed (reconciliation on): never blind ones."""
+    revealed = [si.issue_id for si in chunk if si.stage in (IssueStage.RECONCILIATION, IssueStage.DECIDED)]
+    rows = Annotation.objects.filter(
+        assignment__study=study, assignment__stage=Stage.LABELLING, assignment__issue_id__in=revealed,
+    ).values_list("assignment__issue_id", "field_id", "assignment__annotator__username", "value")  # fmt: skip
+    return {(issue, field, username): value for issue, field, username, value in rows}
