@@ -1,0 +1,89 @@
+"""A field's ratings, gathered from the database for the coefficients (agreement/coefficients.py).
+
+One query per field. Only submitted assignments count: a value an annotator is
+still editing is not a judgement yet. Imported annotations count exactly like
+those made in the browser.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from studies.models import Annotation, Assignment, CodebookField, Study
+
+# The coefficients' level of measurement for each kind of field that has one.
+LEVELS = {
+    CodebookField.Kind.SINGLE: "nominal",
+    CodebookField.Kind.MULTIPLE: "nominal",  # values are sets; alpha uses the MASI distance
+    CodebookField.Kind.VOTE: "nominal",
+    CodebookField.Kind.ORDINAL: "ordinal",
+}
+
+
+@dataclass
+class FieldRatings:
+    field: CodebookField
+    level: str
+    scale: list | None  # an ordinal field's declared levels, in order (also those nobody used)
+    coders: list[str]  # usernames, sorted
+    units: list[int]  # issue ids, sorted
+    rows: list[list]  # units × coders; None where a coder gave no rating
+
+    @property
+    def ratings(self) -> int:
+        return sum(value is not None for row in self.rows for value in row)
+
+
+def field_ratings(
+    study: Study,
+    field: CodebookField,
+    *,
+    annotators: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> FieldRatings:
+    """The ratings of the field on the issues that at least two of the chosen annotators rated.
+
+    `annotators` restricts to those usernames; `since` and `until` to assignments submitted in that window
+    (to compare calibration rounds).
+    """
+    if field.kind not in LEVELS:
+        raise ValueError(f"{field.label} is {field.get_kind_display()}: agreement needs choices, levels or votes.")
+    submitted = Assignment.objects.filter(study=study, stage=field.stage, status=Assignment.Status.SUBMITTED)
+    if annotators is not None:
+        submitted = submitted.filter(annotator__username__in=annotators)
+    if since is not None:
+        submitted = submitted.filter(submitted_at__gte=since)
+    if until is not None:
+        submitted = submitted.filter(submitted_at__lt=until)
+    answers = Annotation.objects.filter(assignment__in=submitted, field=field, value__isnull=False).values_list(
+        "assignment__issue_id", "assignment__annotator__username", "value"
+    )
+    by_unit: dict[int, dict[str, object]] = {}
+    for issue_id, username, value in answers:
+        by_unit.setdefault(issue_id, {})[username] = rating(field, value)
+    units = sorted(issue for issue, given in by_unit.items() if len(given) >= 2)
+    coders = sorted({username for issue in units for username in by_unit[issue]})
+    scale = (
+        [int(value) for value in field.choices.values_list("value", flat=True)] if field.kind == "ordinal" else None
+    )
+    return FieldRatings(
+        field=field,
+        level=LEVELS[field.kind],
+        scale=sorted(scale) if scale else None,
+        coders=coders,
+        units=units,
+        rows=[[by_unit[issue].get(coder) for coder in coders] for issue in units],
+    )
+
+
+def rating(field: CodebookField, value):
+    """A stored value as a category: a choice value, a level, "yes"/"no", a set of choices; Other by its text."""
+    if field.kind == CodebookField.Kind.MULTIPLE:
+        return frozenset(_category(item) for item in value)
+    if field.kind == CodebookField.Kind.VOTE:
+        return "yes" if value.get("vote") else "no"
+    return _category(value)
+
+
+def _category(value):
+    return f"Other: {value['other']}" if isinstance(value, dict) and "other" in value else value
