@@ -13,6 +13,7 @@ COPY pyproject.toml README.md ./
 COPY annotator annotator
 COPY issues issues
 COPY studies studies
+COPY agreement agreement
 RUN pip install .
 
 COPY manage.py ./

@@ -1,0 +1,1 @@
+"""Inter-annotator agreement: coefficients (pure) and, later, the study report."""
