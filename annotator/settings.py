@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "annotator",
     "issues",
     "studies",
+    "agreement",
 ]
 
 MIDDLEWARE = [

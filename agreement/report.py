@@ -1,0 +1,68 @@
+"""A study's agreement, field by field, in the shape of the `manage.py agreement --json` contract.
+
+Scripts and other tools read that JSON: keep its keys stable (README, "Agreement").
+"""
+
+from itertools import combinations
+
+from agreement import coefficients as c
+from agreement.ratings import LEVELS, FieldRatings, field_ratings
+from studies.models import CodebookField, Study
+
+
+def study_report(study: Study, *, field: str | None = None, stage: str | None = None, bootstrap: int = 0,
+                 seed: int = 0) -> dict:  # fmt: skip
+    fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
+    if field:
+        fields = fields.filter(key=field)
+    if stage:
+        fields = fields.filter(stage=stage)
+    return {
+        "study": study.slug,
+        "fields": {f.key: field_report(field_ratings(study, f), bootstrap=bootstrap, seed=seed) for f in fields},
+    }
+
+
+def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) -> dict:
+    """Every coefficient of one field; `bootstrap` > 0 adds 95 % intervals from that many resamples."""
+    rows, scale, ordinal = ratings.rows, ratings.scale, ratings.level == "ordinal"
+    alpha_level = "masi" if ratings.field.kind == CodebookField.Kind.MULTIPLE else ratings.level
+    undefined: dict[str, str] = {}
+
+    def value(name: str, coefficient: c.Coefficient) -> float | None:
+        if coefficient.value is None:
+            undefined[name] = coefficient.reason
+        return coefficient.value
+
+    report = {
+        "level": ratings.level,
+        "items": len(ratings.units),
+        "annotators": len(ratings.coders),
+        "ratings": ratings.ratings,
+        "percent_agreement": value("percent_agreement", c.percent_agreement(rows)),
+        "pairwise_agreement": value("pairwise_agreement", c.pairwise_agreement(rows)),
+        "cohen_kappa": {},
+    }
+    for first, second in combinations(range(len(ratings.coders)), 2):  # coders are sorted: keys are too
+        pair = [[row[first], row[second]] for row in rows]
+        name = f"{ratings.coders[first]}|{ratings.coders[second]}"
+        kappa = c.cohen_kappa(pair)
+        entry = {"kappa": value(f"cohen_kappa {name}", kappa), "n": kappa.n_units}
+        if ordinal:
+            entry["linear"] = value(f"cohen_kappa {name} linear", c.cohen_kappa(pair, "linear", scale))
+            entry["quadratic"] = value(f"cohen_kappa {name} quadratic", c.cohen_kappa(pair, "quadratic", scale))
+        report["cohen_kappa"][name] = entry
+    report["fleiss_kappa"] = value("fleiss_kappa", c.fleiss_kappa(rows))
+    report["krippendorff_alpha"] = value("krippendorff_alpha", c.krippendorff_alpha(rows, alpha_level, scale))
+    report["gwet_ac1"] = value("gwet_ac1", c.gwet_ac1(rows, scale))
+    if bootstrap:
+        options = {"reps": bootstrap, "seed": seed}
+        intervals = {
+            "krippendorff_alpha": c.bootstrap_interval(c.krippendorff_alpha, rows, level=alpha_level, scale=scale,
+                                                       **options),
+            "gwet_ac1": c.bootstrap_interval(c.gwet_ac1, rows, scale=scale, **options),
+            "fleiss_kappa": c.bootstrap_interval(c.fleiss_kappa, rows, **options),
+        }  # fmt: skip
+        report["ci95"] = {name: [interval.low, interval.high] for name, interval in intervals.items()}
+    report["undefined"] = undefined
+    return report
