@@ -56,6 +56,48 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
             yield [safe_cell(value) for value in row]
 
 
+LONG_COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
+
+
+def long_rows(study: Study) -> Iterator[list[str]]:
+    """One row per (issue, annotator, field, value): submitted annotations, then final values (kind "final",
+    the annotator being who set it), in exactly the format `import_annotations` reads."""
+    annotations = (
+        Annotation.objects.filter(assignment__study=study, assignment__status=Assignment.Status.SUBMITTED,
+                                  value__isnull=False)
+        .select_related("field", "assignment__annotator", "assignment__issue__repository")
+        .order_by("assignment__issue_id", "assignment__annotator__username", "field__position")
+    )  # fmt: skip
+    for annotation in annotations.iterator(chunk_size=CHUNK):
+        issue = annotation.assignment.issue
+        for value, comment in _long_values(annotation.field, annotation.value):
+            yield [safe_cell(cell) for cell in (
+                f"{issue.repository.full_name}#{issue.number}", annotation.assignment.annotator.username,
+                annotation.field.key, value, "1" if annotation.uncertain else "", annotation.note, "annotation",
+                annotation.field.stage, comment,
+            )]  # fmt: skip
+    finals = (
+        FinalValue.objects.filter(study_issue__study=study, value__isnull=False)
+        .select_related("field", "set_by", "study_issue__issue__repository")
+        .order_by("study_issue__issue_id", "field__position")
+    )
+    for final in finals.iterator(chunk_size=CHUNK):
+        issue = final.study_issue.issue
+        for value, comment in _long_values(final.field, final.value):
+            yield [safe_cell(cell) for cell in (
+                f"{issue.repository.full_name}#{issue.number}", final.set_by.username if final.set_by else "",
+                final.field.key, value, "", final.rationale, "final", final.field.stage, comment,
+            )]  # fmt: skip
+
+
+def _long_values(field: CodebookField, value) -> list[tuple[str, str]]:
+    """(value, comment) cells: a row per item of a list, yes/no and its comment for a vote."""
+    if isinstance(value, dict) and "vote" in value:
+        return [("yes" if value["vote"] else "no", value.get("comment", ""))]
+    items = value if isinstance(value, list) else [value]
+    return [(_text(item), "") for item in items]
+
+
 def csv_lines(columns: list[str], rows: Iterable[list], *, excel: bool = False) -> Iterator[str]:
     """RFC 4180 CSV, a line at a time; `excel` starts it with a UTF-8 BOM so that Excel reads it as UTF-8."""
     writer = csv.writer(_Line(), lineterminator="\r\n")

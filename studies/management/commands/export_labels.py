@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.exports import csv_lines, json_lines, wide_columns, wide_rows
+from studies.exports import LONG_COLUMNS, csv_lines, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Study
 
 
@@ -11,7 +11,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, metavar="SLUG")
-        parser.add_argument("--layout", choices=["wide"], default="wide", help="one row per issue")
+        parser.add_argument(
+            "--layout", choices=["wide", "long"], default="wide",
+            help="wide: a row per issue; long: a row per annotation value, as import_annotations reads it",
+        )  # fmt: skip
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--with-annotators", action="store_true", help="add each annotator's values")
         parser.add_argument("--excel", action="store_true", help="CSV with a UTF-8 byte order mark, for Excel")
@@ -21,8 +24,13 @@ class Command(BaseCommand):
         found = Study.objects.filter(slug=study).first()
         if found is None:
             raise CommandError(f"No study {study!r}.")
-        columns = wide_columns(found, with_annotators=with_annotators)
-        rows = wide_rows(found, with_annotators=with_annotators)
+        if layout == "long":
+            columns, rows = LONG_COLUMNS, long_rows(found)
+        else:
+            columns, rows = (
+                wide_columns(found, with_annotators=with_annotators),
+                wide_rows(found, with_annotators=with_annotators),
+            )
         lines = json_lines(columns, rows) if format == "json" else csv_lines(columns, rows, excel=excel)
         if output is None:
             for line in lines:

@@ -1,0 +1,170 @@
+"""Annotations from a spreadsheet: all or nothing, every error with its line, and an exact round trip."""
+
+import io
+import json
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from studies.annotation import annotation_save, assignment_submit
+from studies.annotation_import import AnnotationImportError, import_annotations
+from studies.codebook import codebook_load, preset
+from studies.models import Annotation, Assignment, Choice, FinalValue, IssueStage, StudyIssue, StudyIssueEvent
+from studies.workflow import final_value_save
+from tests.factories import IssueFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.studying import label
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_of(*rows: str) -> str:
+    return "issue,annotator,field,value,uncertain,note,kind,stage,comment\n" + "\n".join(rows) + "\n"
+
+
+@pytest.fixture
+def target(study):
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    issue = IssueFactory(repository__owner="tf", repository__name="tf")
+    people = [UserFactory(username=name) for name in ("ann", "bob")]
+    return study, issue, people
+
+
+def test_a_file_with_errors_writes_nothing_and_lists_every_error_with_its_line(target):
+    study, issue, _ = target
+    ref = f"tf/tf#{issue.number}"
+    text = csv_of(
+        f"{ref},ann,impact,3,,,,,",
+        "tf/tf#999999,ann,impact,3,,,,,",
+        f"{ref},zed,impact,3,,,,,",
+        f"{ref},ann,nope,3,,,,,",
+        f"{ref},bob,impact,high,,,,,",
+        f"{ref},bob,scenario,Wrong shape,,,,screening,",
+        f"{ref},bob,component,Model,,,,,",
+        f"{ref},bob,component,Model,,,,,",
+    )
+
+    with pytest.raises(AnnotationImportError) as raised:
+        import_annotations(study, text)
+
+    assert raised.value.errors == [
+        "line 3: 'tf/tf#999999' is not an imported issue (a GitHub URL or owner/name#N)",
+        "line 4: no user 'zed' (--create-users makes an inactive account)",
+        "line 5: 'nope' is not a field of the codebook",
+        "line 6: 'high' is not a choice of impact (--create-choices adds it)",
+        "line 7: scenario is a labelling field, not screening",
+        "line 8: component: a value is given twice",
+    ]
+    assert not Annotation.objects.exists() and not StudyIssue.objects.exists()
+
+
+def test_loose_matches_new_choices_new_users_and_stage_moves(target):
+    study, issue, _ = target
+    ref = f"https://github.com/tf/tf/issues/{issue.number}"
+    text = csv_of(
+        f"{ref},ann,scenario,  wrong SHAPE ,1,looks like it,,,",
+        f"{ref},ann,component,Model,,,,,",
+        f"{ref},ann,component,Engine,,,,,",
+        f"{ref},ann,impact,2,,,,,",
+        f"{ref},cyd,root_cause,Shape confusion,,,,,",
+        f"{ref},cyd,scenario,Wrong shape,,,,,",
+        f"{ref},cyd,component,Model,,,,,",
+        f"{ref},cyd,impact,2,,,,,",
+    )
+
+    result = import_annotations(study, text, create_users=True, create_choices=True)
+
+    assert result.warnings == ["line 2: 'wrong SHAPE' read as the choice 'Wrong shape' of scenario"]
+    assert result.users_created == ["cyd"] and result.choices_created == ["root_cause: Shape confusion"]
+    cyd = get_user_model().objects.get(username="cyd")
+    assert not cyd.is_active and not cyd.has_usable_password() and cyd.groups.filter(name="imported annotators")
+    ann = Annotation.objects.get(assignment__annotator__username="ann", field__key="scenario")
+    assert (ann.value, ann.uncertain, ann.note) == ("Wrong shape", True, "looks like it")
+    assert Annotation.objects.get(assignment__annotator__username="ann", field__key="component").value == [
+        "Model", "Engine"
+    ]  # fmt: skip
+    assert Choice.objects.filter(field__key="root_cause", value="Shape confusion").exists()
+    assert set(Assignment.objects.values_list("status", flat=True)) == {"submitted"}
+    study_issue = StudyIssue.objects.get(study=study, issue=issue)
+    assert study_issue.stage == IssueStage.RECONCILIATION  # every imported annotator has submitted
+    assert StudyIssueEvent.objects.filter(pgh_obj=study_issue, stage=IssueStage.RECONCILIATION).exists()
+
+
+def test_a_dry_run_checks_and_writes_nothing(target):
+    study, issue, _ = target
+
+    result = import_annotations(study, csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,"), dry_run=True)
+
+    assert result.dry_run and not Annotation.objects.exists() and not StudyIssue.objects.exists()
+
+
+def test_votes_and_final_values(study):
+    study.screening = True
+    study.save()
+    codebook_load(study, preset("silent-bugs"), screening=True)
+    issue = IssueFactory(repository__owner="tf", repository__name="tf")
+    for name in ("ann", "bob", "judge"):
+        UserFactory(username=name)
+    ref = f"tf/tf#{issue.number}"
+
+    import_annotations(study, csv_of(
+        f"{ref},ann,silent_bug,yes,,,,screening,silent NaN",
+        f"{ref},bob,silent_bug,1,,,,screening,",
+        f"{ref},judge,impact,3,,agreed in the meeting,final,,",
+    ))  # fmt: skip
+
+    vote = Annotation.objects.get(assignment__annotator__username="ann")
+    assert vote.value == {"vote": True, "comment": "silent NaN"}
+    final = FinalValue.objects.get()
+    assert (final.value, final.rationale, final.set_by.username) == (3, "agreed in the meeting", "judge")
+    assert study.memberships.filter(user__username="judge", role="adjudicator").exists()
+    assert StudyIssue.objects.get(issue=issue).stage == IssueStage.RECONCILIATION
+
+
+def test_export_then_import_into_a_fresh_study_gives_the_same_annotations_and_agreement(labelled):
+    study_issue, adjudicator, _, assignments = labelled
+    root_cause = study_issue.study.fields.get(key="root_cause")
+    for assignment, impact in zip(assignments, ("2", "3"), strict=True):
+        label(assignment, impact=impact, uncertain=impact == "3", submit=False)
+        annotation_save(assignment=assignment, field=root_cause, value={"other": "Type confusion"}, note="=1+1")
+        assignment_submit(assignment=assignment)
+    impact = study_issue.study.fields.get(key="impact")
+    final_value_save(study_issue, impact, value="3", rationale="training, on GPU", user=adjudicator)
+    exported = io.StringIO()
+    call_command("export_labels", "--study", study_issue.study.slug, "--layout", "long", stdout=exported)
+    fresh = StudyFactory(slug="replication")
+    codebook_load(fresh, preset("silent-bugs"), screening=False)
+    for assignment in assignments:
+        MembershipFactory(study=fresh, user=assignment.annotator, role="annotator")
+
+    result = import_annotations(fresh, exported.getvalue())
+
+    def annotations(study):
+        found = Annotation.objects.filter(assignment__study=study).select_related("field", "assignment__annotator")
+        return sorted(
+            (a.assignment.issue_id, a.assignment.annotator.username, a.field.key, json.dumps(a.value), a.uncertain,
+             a.note)
+            for a in found
+        )  # fmt: skip
+
+    def agreement(study):
+        out = io.StringIO()
+        call_command("agreement", "--study", study.slug, "--json", stdout=out)
+        return json.loads(out.getvalue())["fields"]
+
+    assert result.annotations == len(annotations(study_issue.study)) and result.final_values == 1
+    assert annotations(fresh) == annotations(study_issue.study)
+    assert agreement(fresh) == agreement(study_issue.study)
+    assert FinalValue.objects.get(study_issue__study=fresh).value == 3
+
+
+def test_the_command_reports_errors_and_fails(target, tmp_path):
+    study, issue, _ = target
+    bad = tmp_path / "bad.csv"
+    bad.write_text(csv_of(f"tf/tf#{issue.number},ann,impact,9,,,,,"), encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported: 1 error."):
+        call_command("import_annotations", str(bad), "--study", study.slug, stderr=err)
+
+    assert "line 2: '9' is not a choice of impact" in err.getvalue()
