@@ -14,6 +14,7 @@ urlpatterns = [
     path("studies/<slug:slug>/manage/members/<int:pk>/remove/", manage.member_remove, name="member_remove"),
     path("studies/<slug:slug>/manage/assign/", manage.assign, name="assign"),
     path("studies/<slug:slug>/manage/unassign/", manage.unassign, name="unassign"),
+    path("studies/<slug:slug>/manage/annotations/", manage.annotations_upload, name="annotations_upload"),
     path("studies/<slug:slug>/issues/", issue_list.issue_list, name="issues"),
     path("studies/<slug:slug>/issues/add/", add_issues.add_issues, name="add_issues"),
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),

@@ -5,7 +5,9 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from studies.annotation import annotation_save, assignment_submit
 from studies.annotation_import import AnnotationImportError, import_annotations
@@ -168,3 +170,21 @@ def test_the_command_reports_errors_and_fails(target, tmp_path):
         call_command("import_annotations", str(bad), "--study", study.slug, stderr=err)
 
     assert "line 2: '9' is not a choice of impact" in err.getvalue()
+
+
+def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
+    study, issue, _ = target
+    owner = MembershipFactory(study=study, role="owner").user
+    text = csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,", f"tf/tf#{issue.number},bob,impact,4,,,,,")
+    url = reverse("studies:annotations_upload", args=[study.slug])
+    client.force_login(owner)
+
+    checked = client.post(url, {"csv": SimpleUploadedFile("a.csv", text.encode()), "dry_run": "on"}, follow=True)
+    assert "The file is fine (dry run: nothing was written)." in checked.text and not Annotation.objects.exists()
+    imported = client.post(url, {"csv": SimpleUploadedFile("a.csv", text.encode())}, follow=True)
+    refused = client.post(url, {"csv": SimpleUploadedFile("b.csv", csv_of("x/y#1,ann,impact,3,,,,,").encode())},
+                          follow=True)  # fmt: skip
+
+    assert "2 annotations and 0 final values imported" in imported.text
+    assert "line 2: &#x27;x/y#1&#x27; is not an imported issue" in refused.text
+    assert Annotation.objects.count() == 2

@@ -36,6 +36,7 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
     choice_pk = study.fields.get(key="impact").choices.first().pk
     arguments = {
         "detail": [study.slug], "manage": [study.slug], "settings": [study.slug], "member_add": [study.slug],
+        "annotations_upload": [study.slug],
         "member_remove": [study.slug, membership_pk], "assign": [study.slug], "unassign": [study.slug],
         "issues": [study.slug], "add_issues": [study.slug], "next": [study.slug], "codebook": [study.slug],
         "codebook_promote": [study.slug], "codebook_merge": [study.slug], "codebook_export": [study.slug],
@@ -84,10 +85,10 @@ def test_an_annotator_gets_404_on_every_owners_url(client, pair):
     study, issue, alice, *_ = pair
     client.force_login(alice)
     owners = {
-        "manage", "settings", "member_add", "member_remove", "assign", "unassign", "add_issues", "codebook_promote",
-        "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments", "issue_assignment_change",
-        "field_new", "field_edit", "field_remove", "choice_new", "choice_edit", "choice_remove", "reopen",
-        "activity", "history_export", "export",
+        "manage", "settings", "annotations_upload", "member_add", "member_remove", "assign", "unassign",
+        "add_issues", "codebook_promote", "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments",
+        "issue_assignment_change", "field_new", "field_edit", "field_remove", "choice_new", "choice_edit",
+        "choice_remove", "reopen", "activity", "history_export", "export",
     }  # fmt: skip
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():

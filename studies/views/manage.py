@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from studies.annotation_import import AnnotationImportError, import_annotations
 from studies.assignment import (
     AssignmentError,
     annotators_of,
@@ -202,3 +203,41 @@ def issue_assignment_change(request: HttpRequest, slug: str, owner: str, repo: s
     except AssignmentError as error:
         messages.error(request, str(error))
     return redirect("studies:issue_assignments", slug=study.slug, owner=owner, repo=repo, number=number)
+
+
+MAX_ANNOTATIONS_BYTES = 20 * 1024 * 1024
+SHOWN_ERRORS = 50
+
+
+@require_POST
+def annotations_upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """The import_annotations command, for owners: a CSV checked whole, written only without errors."""
+    study = get_study_for_owner(request.user, slug)
+    upload = request.FILES.get("csv")
+    if upload is None or upload.size > MAX_ANNOTATIONS_BYTES:
+        messages.error(request, "Choose a CSV file of at most 20 MB.")
+        return redirect("studies:manage", slug=study.slug)
+    try:
+        text = upload.read().decode("utf-8")
+        result = import_annotations(
+            study, text, create_users="create_users" in request.POST, create_choices="create_choices" in request.POST,
+            dry_run="dry_run" in request.POST,
+        )  # fmt: skip
+    except UnicodeDecodeError as error:
+        messages.error(request, f"The file is not UTF-8 text: {error}")
+    except AnnotationImportError as error:
+        messages.error(request, str(error))
+        for problem in error.errors[:SHOWN_ERRORS]:
+            messages.error(request, problem)
+        if len(error.errors) > SHOWN_ERRORS:
+            messages.error(request, f"… and {len(error.errors) - SHOWN_ERRORS} more (the command lists them all).")
+    else:
+        for warning in result.warnings[:SHOWN_ERRORS]:
+            messages.warning(request, warning)
+        if result.dry_run:
+            messages.success(request, "The file is fine (dry run: nothing was written).")
+        else:
+            messages.success(request, f"{result.annotations} annotations and {result.final_values} final values "
+                                      f"imported; {len(result.users_created)} users and "
+                                      f"{len(result.choices_created)} choices created.")  # fmt: skip
+    return redirect("studies:manage", slug=study.slug)
