@@ -2,10 +2,10 @@
 
 import sys
 
-from bench import annotation, imports, startup
+from bench import agreement, annotation, imports, startup
 
 if __name__ == "__main__":
-    for benchmark in (startup, imports, annotation):
+    for benchmark in (startup, imports, annotation, agreement):
         sys.argv = sys.argv[:1]  # each takes its defaults
         benchmark.main()
         print()
