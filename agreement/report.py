@@ -11,7 +11,8 @@ from studies.models import CodebookField, Study
 
 
 def study_report(study: Study, *, field: str | None = None, stage: str | None = None, bootstrap: int = 0,
-                 seed: int = 0) -> dict:  # fmt: skip
+                 seed: int = 0, **restrictions) -> dict:  # fmt: skip
+    """`restrictions`: field_ratings()'s annotators, since and until."""
     fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
     if field:
         fields = fields.filter(key=field)
@@ -19,7 +20,10 @@ def study_report(study: Study, *, field: str | None = None, stage: str | None = 
         fields = fields.filter(stage=stage)
     return {
         "study": study.slug,
-        "fields": {f.key: field_report(field_ratings(study, f), bootstrap=bootstrap, seed=seed) for f in fields},
+        "fields": {
+            f.key: field_report(field_ratings(study, f, **restrictions), bootstrap=bootstrap, seed=seed)
+            for f in fields
+        },
     }
 
 

@@ -59,6 +59,9 @@ class Study(models.Model):
     annotators_reconcile = models.BooleanField(
         default=False, help_text="The annotators of an issue may reconcile it together, not only adjudicators."
     )
+    annotators_see_agreement = models.BooleanField(
+        default=False, help_text="Annotators may open the agreement report (owners and adjudicators always can)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     issues = models.ManyToManyField(
         Issue, through="StudyIssue", through_fields=("study", "issue"), related_name="studies"

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.test import override_settings
+from django.utils import timezone
 
+from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
-from studies.models import Stage
+from studies.models import Assignment, Stage
 from tests.factories import (
     AdminFactory,
     AssignmentFactory,
@@ -16,7 +18,7 @@ from tests.factories import (
     StudyIssueFactory,
     UserFactory,
 )
-from tests.studying import team
+from tests.studying import IMPACT, team
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # that tests make around it are still plain synchronous code.
@@ -87,3 +89,23 @@ def labelled(study):
         for annotator in annotators
     ]
     return study_issue, adjudicator, owner, assignments
+
+
+@pytest.fixture
+def study_with_ratings(study):
+    """Three annotators' submitted impact levels (tests/studying.py IMPACT) and one shared scenario."""
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    people = [
+        MembershipFactory(study=study, role="annotator", user__username=name).user for name in ("ann", "bob", "cyd")
+    ]
+    fields = {field.key: field for field in study.fields.all()}
+    for levels in IMPACT:
+        issue = StudyIssueFactory(study=study).issue
+        for person, level in zip(people, levels, strict=True):
+            if level is None:
+                continue
+            assignment = AssignmentFactory(study=study, issue=issue, annotator=person, stage=Stage.LABELLING)
+            annotation_save(assignment=assignment, field=fields["impact"], value=str(level))
+            annotation_save(assignment=assignment, field=fields["scenario"], value="Wrong shape")
+    Assignment.objects.update(status=Assignment.Status.SUBMITTED, submitted_at=timezone.now())
+    return study

@@ -26,3 +26,7 @@ def page(study_issue, name="studies:reconcile", *extra):
     repository = study_issue.issue.repository
     args = [study_issue.study.slug, repository.owner, repository.name, study_issue.issue.number, *extra]
     return reverse(name, args=args)
+
+
+# Impact levels given by annotators ann, bob and cyd to five issues (None: no rating): conftest's study_with_ratings.
+IMPACT = [(2, 3, 3), (1, 1, None), (4, 4, 4), (2, 1, 2), (3, 3, 3)]

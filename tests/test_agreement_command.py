@@ -5,37 +5,11 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
 
 from agreement import coefficients
-from studies.annotation import annotation_save
-from studies.codebook import codebook_load, preset
-from studies.models import Assignment, Stage
-from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.studying import IMPACT
 
 pytestmark = pytest.mark.django_db
-
-# Impact levels and scenarios given by annotators ann, bob and cyd to five issues (None: no rating).
-IMPACT = [(2, 3, 3), (1, 1, None), (4, 4, 4), (2, 1, 2), (3, 3, 3)]
-
-
-@pytest.fixture
-def study_with_ratings(study):
-    codebook_load(study, preset("silent-bugs"), screening=False)
-    people = [
-        MembershipFactory(study=study, role="annotator", user__username=name).user for name in ("ann", "bob", "cyd")
-    ]
-    fields = {field.key: field for field in study.fields.all()}
-    for levels in IMPACT:
-        issue = StudyIssueFactory(study=study).issue
-        for person, level in zip(people, levels, strict=True):
-            if level is None:
-                continue
-            assignment = AssignmentFactory(study=study, issue=issue, annotator=person, stage=Stage.LABELLING)
-            annotation_save(assignment=assignment, field=fields["impact"], value=str(level))
-            annotation_save(assignment=assignment, field=fields["scenario"], value="Wrong shape")
-    Assignment.objects.update(status=Assignment.Status.SUBMITTED, submitted_at=timezone.now())
-    return study
 
 
 def agreement(study, *options) -> dict:

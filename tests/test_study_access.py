@@ -47,7 +47,7 @@ def every_study_url(study, issue, membership_pk: int) -> dict[str, str]:
         "choice_edit": [study.slug, "impact", choice_pk], "choice_remove": [study.slug, "impact", choice_pk],
         "reconcile": on_issue, "final_value": [*on_issue, "impact"], "decision": on_issue, "reopen": on_issue,
         "discussion_comment": on_issue, "issue_history": on_issue, "activity": [study.slug],
-        "history_export": [study.slug], "export": [study.slug],
+        "history_export": [study.slug], "export": [study.slug], "agreement": [study.slug],
     }  # fmt: skip
     return {name: reverse(f"studies:{name}", args=args) for name, args in arguments.items()}
 
@@ -88,7 +88,7 @@ def test_an_annotator_gets_404_on_every_owners_url(client, pair):
         "manage", "settings", "annotations_upload", "member_add", "member_remove", "assign", "unassign",
         "add_issues", "codebook_promote", "codebook_merge", "codebook_load", "codebook_copy", "issue_assignments",
         "issue_assignment_change", "field_new", "field_edit", "field_remove", "choice_new", "choice_edit",
-        "choice_remove", "reopen", "activity", "history_export", "export",
+        "choice_remove", "reopen", "activity", "history_export", "export", "agreement",
     }  # fmt: skip
 
     for name, url in every_study_url(study, issue, study.memberships.first().pk).items():

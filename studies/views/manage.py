@@ -29,7 +29,10 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
 # How the study runs; an owner sets them on the Manage page once the study exists.
-SETTINGS = ["screening_accept_votes", "screening_discuss_votes", "reveal_after_decision", "annotators_reconcile"]
+SETTINGS = [
+    "screening_accept_votes", "screening_discuss_votes", "reveal_after_decision", "annotators_reconcile",
+    "annotators_see_agreement",
+]  # fmt: skip
 
 
 class StudyForm(forms.ModelForm):

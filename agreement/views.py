@@ -1,0 +1,128 @@
+"""The agreement report of a study, in the page and as downloads (the JSON is the command's contract)."""
+
+import csv
+from datetime import datetime, time
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from agreement import coefficients
+from agreement.ratings import field_ratings
+from agreement.report import study_report
+from studies.models import Membership, Stage
+from studies.views.pages import get_study_for_user
+
+COEFFICIENTS = [
+    ("percent_agreement", "Percent agreement", "share of items on which all their annotators agree"),
+    ("pairwise_agreement", "Pairwise agreement", "mean share of agreeing pairs of annotators (Gwet)"),
+    ("fleiss_kappa", "Fleiss' κ", ""),
+    ("krippendorff_alpha", "Krippendorff's α", "at the field's level"),
+    ("gwet_ac1", "Gwet's AC1", "robust when one value dominates"),
+]
+KAPPA_LIKE = {"fleiss_kappa", "krippendorff_alpha", "gwet_ac1"}
+
+
+@require_GET
+def agreement(request: HttpRequest, slug: str) -> HttpResponse:
+    study = get_study_for_user(request.user, slug)
+    roles = study.roles_of(request.user)
+    allowed = (
+        request.user.is_staff
+        or roles & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}
+        or (Membership.Role.ANNOTATOR in roles and study.annotators_see_agreement)
+    )
+    if not allowed:
+        raise Http404
+    filters = _filters(request)
+    report = study_report(study, stage=filters["stage"] or None, annotators=filters["annotators"] or None,
+                          since=filters["since"], until=filters["until"])  # fmt: skip
+    if request.GET.get("format") == "json":
+        response = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.json"'
+        return response
+    if request.GET.get("format") == "csv":
+        return _csv(study, report)
+    rows = [_field_row(study, field, report["fields"][field.key], filters)
+            for field in study.fields.filter(key__in=report["fields"]).order_by("position", "id")]  # fmt: skip
+    annotators = sorted(
+        study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
+    )
+    return render(request, "agreement/report.html", {
+        "study": study, "rows": rows, "filters": filters, "stages": Stage.choices, "annotators": annotators,
+        "query": request.GET.urlencode(),
+    })  # fmt: skip
+
+
+def _field_row(study, field, numbers: dict, filters: dict) -> dict:
+    """What the page shows of one field: its coefficients with their bands, and Cohen's κ pair by pair."""
+
+    def line(label: str, meaning: str, value, reason: str, kappa_like: bool) -> dict:
+        band = coefficients.landis_koch(value) if value is not None and kappa_like else ""
+        return {"label": label, "meaning": meaning, "value": value, "reason": reason, "band": band}
+
+    table = [
+        line(label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE)
+        for name, label, meaning in COEFFICIENTS
+    ]
+    if numbers["level"] == "ordinal" and numbers["items"]:
+        # Shown beside the ordinal α, as reviewers often ask for it; not part of the JSON contract.
+        ratings = field_ratings(study, field, annotators=filters["annotators"] or None, since=filters["since"],
+                                until=filters["until"])  # fmt: skip
+        interval = coefficients.krippendorff_alpha(ratings.rows, "interval", ratings.scale)
+        table.append(line("Krippendorff's α (interval)", "the levels as equally spaced numbers", interval.value,
+                          interval.reason, True))  # fmt: skip
+    pairs = [
+        {"pair": pair.replace("|", " & "), **entry,
+         "band": coefficients.landis_koch(entry["kappa"]) if entry["kappa"] is not None else ""}
+        for pair, entry in numbers["cohen_kappa"].items()
+    ]  # fmt: skip
+    return {"field": field, "numbers": numbers, "table": table, "pairs": pairs}
+
+
+def _filters(request: HttpRequest) -> dict:
+    """Stage, annotators and the window of submissions, from the URL (so that a view can be shared)."""
+    stage = request.GET.get("stage", "")
+    return {
+        "stage": stage if stage in Stage.values else "",
+        "annotators": [name for name in request.GET.getlist("annotator") if name],
+        "since": _day(request.GET.get("since", "")),
+        "until": _day(request.GET.get("until", ""), end=True),
+        "since_text": request.GET.get("since", ""),
+        "until_text": request.GET.get("until", ""),
+    }
+
+
+def _day(text: str, *, end: bool = False) -> datetime | None:
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    moment = datetime.combine(day, time.max if end else time.min)
+    return timezone.make_aware(moment)
+
+
+def _csv(study, report: dict) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["field", "level", "items", "annotators", "ratings", "coefficient", "value", "n", "undefined"])
+    for key, numbers in report["fields"].items():
+        common = [key, numbers["level"], numbers["items"], numbers["annotators"], numbers["ratings"]]
+        for name, _, _ in COEFFICIENTS:
+            writer.writerow(
+                [*common, name, _number(numbers[name]), numbers["items"], numbers["undefined"].get(name, "")]
+            )
+        for pair, entry in numbers["cohen_kappa"].items():
+            for variant in ("kappa", "linear", "quadratic"):
+                if variant in entry:
+                    reason = numbers["undefined"].get(
+                        f"cohen_kappa {pair}" + ("" if variant == "kappa" else f" {variant}"), ""
+                    )
+                    writer.writerow([*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason])
+    return response
+
+
+def _number(value) -> str:
+    return "" if value is None else f"{value:.6f}"

@@ -1,0 +1,65 @@
+"""The agreement page: the report in tables, restricted from the URL, downloads, and who may see it."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def url(study, **query) -> str:
+    base = reverse("studies:agreement", args=[study.slug])
+    return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+def test_owners_see_every_coefficient_with_its_band_and_the_reason_when_undefined(client, study_with_ratings):
+    client.force_login(MembershipFactory(study=study_with_ratings, role="owner").user)
+
+    page = client.get(url(study_with_ratings)).text
+
+    assert "Krippendorff&#x27;s α" in page and "Gwet&#x27;s AC1" in page and "Krippendorff&#x27;s α (interval)" in page
+    assert "undefined: units have different numbers of ratings" in page  # Fleiss on the impact
+    assert "undefined: only one value was used" in page  # everyone chose the same scenario
+    assert "ann &amp; bob" in page and "5 items, 3 annotators, 14 ratings" in page
+    assert any(band in page for band in ("slight", "fair", "moderate", "substantial", "almost perfect", "poor"))
+
+
+def test_the_json_download_is_the_commands_contract(client, study_with_ratings):
+    client.force_login(MembershipFactory(study=study_with_ratings, role="adjudicator").user)
+    out = io.StringIO()
+    call_command("agreement", "--study", study_with_ratings.slug, "--json", stdout=out)
+
+    downloaded = client.get(url(study_with_ratings, format="json"))
+    table = list(csv.DictReader(io.StringIO(client.get(url(study_with_ratings, format="csv")).text)))
+
+    assert json.loads(downloaded.content) == json.loads(out.getvalue())
+    alpha = next(r for r in table if r["field"] == "impact" and r["coefficient"] == "krippendorff_alpha")
+    assert float(alpha["value"]) == pytest.approx(
+        json.loads(out.getvalue())["fields"]["impact"]["krippendorff_alpha"], abs=1e-6
+    )
+
+
+def test_the_report_is_restricted_to_chosen_annotators(client, study_with_ratings):
+    client.force_login(MembershipFactory(study=study_with_ratings, role="owner").user)
+
+    pair = json.loads(client.get(url(study_with_ratings, annotator="ann", format="json") + "&annotator=bob").content)
+
+    impact = pair["fields"]["impact"]
+    assert impact["annotators"] == 2 and list(impact["cohen_kappa"]) == ["ann|bob"]
+
+
+def test_annotators_see_it_only_if_the_study_allows(client, study_with_ratings):
+    annotator = study_with_ratings.memberships.filter(role="annotator").first().user
+    client.force_login(annotator)
+
+    refused = client.get(url(study_with_ratings)).status_code
+    study_with_ratings.annotators_see_agreement = True
+    study_with_ratings.save()
+
+    assert (refused, client.get(url(study_with_ratings)).status_code) == (404, 200)
