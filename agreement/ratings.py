@@ -8,7 +8,7 @@ those made in the browser.
 from dataclasses import dataclass
 from datetime import datetime
 
-from studies.models import Annotation, Assignment, CodebookField, Study
+from studies.models import Annotation, Assignment, CodebookField, FinalValue, Study
 
 # The coefficients' level of measurement for each kind of field that has one.
 LEVELS = {
@@ -87,3 +87,11 @@ def rating(field: CodebookField, value):
 
 def _category(value):
     return f"Other: {value['other']}" if isinstance(value, dict) and "other" in value else value
+
+
+def final_ratings(study: Study, field: CodebookField, units: list[int]) -> dict[int, object]:
+    """{issue id: the field's final value, as a category} for those of the issues that have one."""
+    finals = FinalValue.objects.filter(
+        study_issue__study=study, study_issue__issue_id__in=units, field=field, value__isnull=False
+    ).values_list("study_issue__issue_id", "value")
+    return {issue_id: rating(field, value) for issue_id, value in finals}

@@ -2,6 +2,7 @@
 
 import csv
 from datetime import datetime, time
+from itertools import combinations
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -9,9 +10,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agreement import coefficients
-from agreement.ratings import field_ratings
+from agreement.ratings import field_ratings, final_ratings
 from agreement.report import study_report
-from studies.models import Membership, Stage
+from studies.models import CodebookField, Membership, Stage
 from studies.views.pages import get_study_for_user
 
 COEFFICIENTS = [
@@ -22,6 +23,8 @@ COEFFICIENTS = [
     ("gwet_ac1", "Gwet's AC1", "robust when one value dominates"),
 ]
 KAPPA_LIKE = {"fleiss_kappa", "krippendorff_alpha", "gwet_ac1"}
+MAX_MATRICES = 6  # pairs of annotators drawn per field
+CELL, LABEL_WIDTH, LABEL_HEIGHT = 28, 130, 110
 
 
 @require_GET
@@ -66,10 +69,10 @@ def _field_row(study, field, numbers: dict, filters: dict) -> dict:
         line(label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE)
         for name, label, meaning in COEFFICIENTS
     ]
+    ratings = field_ratings(study, field, annotators=filters["annotators"] or None, since=filters["since"],
+                            until=filters["until"])  # fmt: skip
     if numbers["level"] == "ordinal" and numbers["items"]:
         # Shown beside the ordinal α, as reviewers often ask for it; not part of the JSON contract.
-        ratings = field_ratings(study, field, annotators=filters["annotators"] or None, since=filters["since"],
-                                until=filters["until"])  # fmt: skip
         interval = coefficients.krippendorff_alpha(ratings.rows, "interval", ratings.scale)
         table.append(line("Krippendorff's α (interval)", "the levels as equally spaced numbers", interval.value,
                           interval.reason, True))  # fmt: skip
@@ -78,7 +81,63 @@ def _field_row(study, field, numbers: dict, filters: dict) -> dict:
          "band": coefficients.landis_koch(entry["kappa"]) if entry["kappa"] is not None else ""}
         for pair, entry in numbers["cohen_kappa"].items()
     ]  # fmt: skip
-    return {"field": field, "numbers": numbers, "table": table, "pairs": pairs}
+    return {"field": field, "numbers": numbers, "table": table, "pairs": pairs, **_details(study, field, ratings)}
+
+
+def _details(study, field, ratings) -> dict:
+    """Where the agreement comes from: per value, per pair of annotators, and against the final values."""
+    if not ratings.units:
+        return {}
+    details = {"versus_final": _versus_final(study, field, ratings)}
+    if field.kind == CodebookField.Kind.MULTIPLE:
+        # Sets of choices: each choice as its own yes/no question.
+        details["per_choice"] = []
+        for choice in field.choices.all():
+            rows = [[None if value is None else choice.value in value for value in row] for row in ratings.rows]
+            details["per_choice"].append({
+                "label": choice.label, "percent": coefficients.percent_agreement(rows),
+                "alpha": coefficients.krippendorff_alpha(rows, "nominal"),
+            })  # fmt: skip
+        return details
+    details["categories"] = list(coefficients.category_agreement(ratings.rows, ratings.scale).items())
+    details["matrices"] = [
+        _heat_map(ratings, first, second) for first, second in combinations(range(len(ratings.coders)), 2)
+    ][:MAX_MATRICES]
+    return details
+
+
+def _versus_final(study, field, ratings) -> list[dict]:
+    """Each annotator against the final values: the share of issues where they gave it, and Cohen's κ."""
+    finals = final_ratings(study, field, ratings.units)
+    rows = []
+    for index, coder in enumerate(ratings.coders):
+        pairs = [[row[index], finals[unit]] for unit, row in zip(ratings.units, ratings.rows, strict=True)
+                 if unit in finals and row[index] is not None]  # fmt: skip
+        if pairs:
+            rows.append({"coder": coder, "n": len(pairs), "percent": sum(a == b for a, b in pairs) / len(pairs),
+                         "kappa": coefficients.cohen_kappa(pairs)})  # fmt: skip
+    return rows
+
+
+def _heat_map(ratings, first: int, second: int) -> dict:
+    """A confusion matrix as SVG cells: darker for more issues (attributes only: the CSP allows no styles)."""
+    matrix = coefficients.confusion_matrix([[row[first], row[second]] for row in ratings.rows], ratings.scale)
+    largest = int(matrix.counts.max()) or 1
+    size = len(matrix.labels)
+    cells = [
+        {"x": LABEL_WIDTH + column * CELL, "y": LABEL_HEIGHT + row * CELL, "count": int(matrix.counts[row, column]),
+         "opacity": round(0.08 + 0.92 * int(matrix.counts[row, column]) / largest, 3),
+         "diagonal": row == column, "of": f"{matrix.labels[row]} / {matrix.labels[column]}"}
+        for row in range(size) for column in range(size)
+    ]  # fmt: skip
+    return {
+        "rows_coder": ratings.coders[first], "columns_coder": ratings.coders[second], "cells": cells,
+        "labels": [
+            {"text": str(label)[:18], "at": index * CELL + CELL // 2} for index, label in enumerate(matrix.labels)
+        ],
+        "width": LABEL_WIDTH + size * CELL, "height": LABEL_HEIGHT + size * CELL, "cell": CELL,
+        "label_width": LABEL_WIDTH, "label_height": LABEL_HEIGHT,
+    }  # fmt: skip
 
 
 def _filters(request: HttpRequest) -> dict:

@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from studies.models import FinalValue
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +64,22 @@ def test_annotators_see_it_only_if_the_study_allows(client, study_with_ratings):
     study_with_ratings.save()
 
     assert (refused, client.get(url(study_with_ratings)).status_code) == (404, 200)
+
+
+def test_where_agreement_comes_from_value_by_value_pair_by_pair_and_against_the_final_values(
+    client, study_with_ratings
+):
+    study = study_with_ratings
+    adjudicator = MembershipFactory(study=study, role="adjudicator").user
+    impact = study.fields.get(key="impact")
+    for study_issue in study.study_issues.all():
+        FinalValue.objects.create(study_issue=study_issue, field=impact, value=3, set_by=adjudicator)
+    client.force_login(adjudicator)
+
+    page = client.get(url(study, stage="labelling")).text
+
+    assert "Agreement value by value" in page and "Each annotator against the final values" in page
+    # bob gave 3 on 2 of his 5 issues (the final value is 3 everywhere): 0.400
+    assert '<th scope="row">bob</th><td class="number">5</td><td class="number">0.400</td>' in page
+    assert page.count('<figure class="heat-map">') == 6  # impact and scenario, three pairs each
+    assert 'aria-label="Confusion matrix of ann and bob"' in page and "<title>2 / 3: 1</title>" in page
