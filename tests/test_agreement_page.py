@@ -83,3 +83,20 @@ def test_where_agreement_comes_from_value_by_value_pair_by_pair_and_against_the_
     assert '<th scope="row">bob</th><td class="number">5</td><td class="number">0.400</td>' in page
     assert page.count('<figure class="heat-map">') == 6  # impact and scenario, three pairs each
     assert 'aria-label="Confusion matrix of ann and bob"' in page and "<title>2 / 3: 1</title>" in page
+
+
+def test_the_latex_table_for_the_paper(client, study_with_ratings):
+    study = study_with_ratings
+    study.fields.filter(key="impact").update(label="Impact & threat_level")
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+
+    response = client.get(url(study, format="latex"))
+    tex = response.content.decode()
+
+    assert response["Content-Disposition"].endswith('-agreement.tex"')
+    assert "\\toprule" in tex and "\\midrule" in tex and "\\bottomrule" in tex
+    row = next(line for line in tex.splitlines() if line.startswith("Impact"))
+    assert row.startswith("Impact \\& threat\\_level & ordinal & 5 & 3 & ")
+    assert row.split(" & ")[6] == "--"  # Fleiss: different numbers of ratings, explained below the table
+    assert "Fleiss' $\\kappa$: units have different numbers of ratings" in tex
+    assert "Component" not in tex  # nobody rated it
