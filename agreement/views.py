@@ -3,6 +3,7 @@
 import csv
 from datetime import datetime, time
 from itertools import combinations
+from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from agreement import coefficients
+from agreement.intervals import REPLICATES, intervals_for
 from agreement.ratings import field_ratings, final_ratings
 from agreement.report import study_report
 from studies.models import CodebookField, Membership, Stage
@@ -39,8 +41,9 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     if not allowed:
         raise Http404
     filters = _filters(request)
-    report = study_report(study, stage=filters["stage"] or None, annotators=filters["annotators"] or None,
-                          since=filters["since"], until=filters["until"])  # fmt: skip
+    restrictions = {"stage": filters["stage"] or None, "annotators": filters["annotators"] or None,
+                    "since": filters["since"], "until": filters["until"]}  # fmt: skip
+    report = study_report(study, **restrictions)
     if request.GET.get("format") == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.json"'
@@ -49,28 +52,31 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         return _csv(study, report)
     if request.GET.get("format") == "latex":
         return _latex(study, report)
-    rows = [_field_row(study, field, report["fields"][field.key], filters)
+    intervals = intervals_for(study, _filters_key(request), restrictions)
+    rows = [_field_row(study, field, report["fields"][field.key], filters, (intervals or {}).get(field.key, {}))
             for field in study.fields.filter(key__in=report["fields"]).order_by("position", "id")]  # fmt: skip
     annotators = sorted(
         study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
     )
     return render(request, "agreement/report.html", {
         "study": study, "rows": rows, "filters": filters, "stages": Stage.choices, "annotators": annotators,
-        "query": request.GET.urlencode(),
+        "query": request.GET.urlencode(), "computing": intervals is None, "replicates": f"{REPLICATES:,}",
     })  # fmt: skip
 
 
-def _field_row(study, field, numbers: dict, filters: dict) -> dict:
-    """What the page shows of one field: its coefficients with their bands, and Cohen's κ pair by pair."""
+def _field_row(study, field, numbers: dict, filters: dict, intervals: dict) -> dict:
+    """What the page shows of one field: its coefficients with bands and intervals, and Cohen's κ pair by pair."""
 
-    def line(label: str, meaning: str, value, reason: str, kappa_like: bool) -> dict:
+    def line(label: str, meaning: str, value, reason: str, kappa_like: bool, interval=None) -> dict:
         band = coefficients.landis_koch(value) if value is not None and kappa_like else ""
-        return {"label": label, "meaning": meaning, "value": value, "reason": reason, "band": band}
+        shown = interval if interval and None not in interval else None
+        return {"label": label, "meaning": meaning, "value": value, "reason": reason, "band": band, "ci": shown}
 
     table = [
-        line(label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE)
+        line(label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE,
+             intervals.get(name))
         for name, label, meaning in COEFFICIENTS
-    ]
+    ]  # fmt: skip
     ratings = field_ratings(study, field, annotators=filters["annotators"] or None, since=filters["since"],
                             until=filters["until"])  # fmt: skip
     if numbers["level"] == "ordinal" and numbers["items"]:
@@ -140,6 +146,13 @@ def _heat_map(ratings, first: int, second: int) -> dict:
         "width": LABEL_WIDTH + size * CELL, "height": LABEL_HEIGHT + size * CELL, "cell": CELL,
         "label_width": LABEL_WIDTH, "label_height": LABEL_HEIGHT,
     }  # fmt: skip
+
+
+def _filters_key(request: HttpRequest) -> str:
+    """The restrictions of the URL, in one canonical order: what the stored intervals are for."""
+    kept = sorted((name, value) for name in ("stage", "annotator", "since", "until")
+                  for value in request.GET.getlist(name) if value)  # fmt: skip
+    return urlencode(kept)[:500]
 
 
 def _filters(request: HttpRequest) -> dict:

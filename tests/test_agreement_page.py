@@ -7,8 +7,12 @@ import json
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
-from studies.models import FinalValue
+from agreement import intervals
+from agreement.models import Intervals
+from studies.models import Annotation, Assignment, FinalValue
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +104,37 @@ def test_the_latex_table_for_the_paper(client, study_with_ratings):
     assert row.split(" & ")[6] == "--"  # Fleiss: different numbers of ratings, explained below the table
     assert "Fleiss' $\\kappa$: units have different numbers of ratings" in tex
     assert "Component" not in tex  # nobody rated it
+
+
+def test_intervals_are_computed_once_per_state_of_the_annotations(client, study_with_ratings, monkeypatch):
+    study = study_with_ratings
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+    computed, original = [], intervals.compute
+    monkeypatch.setattr(intervals, "compute", lambda *args: computed.append(args) or original(*args))
+
+    first = client.get(url(study)).text
+    client.get(url(study))
+    assignment = Assignment.objects.filter(study=study).first()
+    Annotation.objects.filter(assignment=assignment, field__key="impact").update(value=1, updated_at=timezone.now())
+    client.get(url(study))
+
+    assert len(computed) == 2  # the first visit, then after the annotation changed; not the second visit
+    alpha = json.loads(client.get(url(study, format="json")).content)["fields"]["impact"]["krippendorff_alpha"]
+    stored = Intervals.objects.get(study=study).data["impact"]["krippendorff_alpha"]
+    assert stored[0] <= alpha <= stored[1]
+    assert "95 % CI" in first and "Computing" not in first
+
+
+def test_a_large_study_gets_its_intervals_from_the_task_worker(client, study_with_ratings, monkeypatch):
+    study = study_with_ratings
+    monkeypatch.setattr(intervals, "INLINE", 0)
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+
+    waiting = client.get(url(study)).text
+    task = DBTaskResult.objects.get()
+    intervals.compute_intervals.call(*task.args_kwargs["args"])
+    ready = client.get(url(study)).text
+
+    assert "Computing the 95 % bootstrap intervals" in waiting and 'hx-trigger="every 2s"' in waiting
+    assert "Computing" not in ready and Intervals.objects.get().data["impact"]["gwet_ac1"][0] is not None
+    assert DBTaskResult.objects.count() == 1  # the page did not ask twice
