@@ -33,16 +33,13 @@ CELL, LABEL_WIDTH, LABEL_HEIGHT = 28, 130, 110
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
     roles = study.roles_of(request.user)
-    allowed = (
-        request.user.is_staff
-        or roles & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}
-        or (Membership.Role.ANNOTATOR in roles and study.annotators_see_agreement)
-    )
-    if not allowed:
+    sees_all = request.user.is_staff or bool(roles & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
+    if not sees_all and not (Membership.Role.ANNOTATOR in roles and study.annotators_see_agreement):
         raise Http404
     filters = _filters(request)
+    # Annotators get the issues already revealed only: a report over blind issues could give their values away.
     restrictions = {"stage": filters["stage"] or None, "annotators": filters["annotators"] or None,
-                    "since": filters["since"], "until": filters["until"]}  # fmt: skip
+                    "since": filters["since"], "until": filters["until"], "revealed_only": not sees_all}  # fmt: skip
     report = study_report(study, **restrictions)
     if request.GET.get("format") == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
@@ -52,8 +49,8 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         return _csv(study, report)
     if request.GET.get("format") == "latex":
         return _latex(study, report)
-    intervals = intervals_for(study, _filters_key(request), restrictions)
-    rows = [_field_row(study, field, report["fields"][field.key], filters, (intervals or {}).get(field.key, {}))
+    intervals = intervals_for(study, _filters_key(request) + ("" if sees_all else "&revealed"), restrictions)
+    rows = [_field_row(study, field, report["fields"][field.key], restrictions, (intervals or {}).get(field.key, {}))
             for field in study.fields.filter(key__in=report["fields"]).order_by("position", "id")]  # fmt: skip
     annotators = sorted(
         study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
@@ -64,7 +61,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def _field_row(study, field, numbers: dict, filters: dict, intervals: dict) -> dict:
+def _field_row(study, field, numbers: dict, restrictions: dict, intervals: dict) -> dict:
     """What the page shows of one field: its coefficients with bands and intervals, and Cohen's κ pair by pair."""
 
     def line(label: str, meaning: str, value, reason: str, kappa_like: bool, interval=None) -> dict:
@@ -77,8 +74,7 @@ def _field_row(study, field, numbers: dict, filters: dict, intervals: dict) -> d
              intervals.get(name))
         for name, label, meaning in COEFFICIENTS
     ]  # fmt: skip
-    ratings = field_ratings(study, field, annotators=filters["annotators"] or None, since=filters["since"],
-                            until=filters["until"])  # fmt: skip
+    ratings = field_ratings(study, field, **{key: value for key, value in restrictions.items() if key != "stage"})
     if numbers["level"] == "ordinal" and numbers["items"]:
         # Shown beside the ordinal α, as reviewers often ask for it; not part of the JSON contract.
         interval = coefficients.krippendorff_alpha(ratings.rows, "interval", ratings.scale)

@@ -138,3 +138,19 @@ def test_a_large_study_gets_its_intervals_from_the_task_worker(client, study_wit
     assert "Computing the 95 % bootstrap intervals" in waiting and 'hx-trigger="every 2s"' in waiting
     assert "Computing" not in ready and Intervals.objects.get().data["impact"]["gwet_ac1"][0] is not None
     assert DBTaskResult.objects.count() == 1  # the page did not ask twice
+
+
+def test_annotators_get_agreement_over_revealed_issues_only(client, study_with_ratings):
+    study = study_with_ratings
+    study.annotators_see_agreement = True
+    study.save()
+    client.force_login(study.memberships.filter(role="annotator").first().user)
+
+    blind = json.loads(client.get(url(study, format="json")).content)["fields"]["impact"]
+    revealed = list(study.study_issues.order_by("id")[:3].values_list("pk", flat=True))
+    study.study_issues.filter(pk__in=revealed).update(stage="reconciliation")
+    partly = json.loads(client.get(url(study, format="json")).content)["fields"]["impact"]
+    page = client.get(url(study)).text
+
+    assert blind["items"] == 0 and partly["items"] == 3  # the owner's report has all 5 (other tests)
+    assert "3 items" in page
