@@ -97,6 +97,11 @@ def test_the_download_is_for_owners_and_adjudicators(client, decided):
     client.force_login(owner)
     response = client.get(url + "?format=json")
 
+    long = client.get(url + "?layout=long")
     assert refused.status_code == 404
     assert response["Content-Disposition"].endswith('-labels.json"')
     assert len(json.loads(b"".join(response.streaming_content))) == 2
+    rows = list(csv.DictReader(io.StringIO(b"".join(long.streaming_content).decode())))
+    assert {row["kind"] for row in rows} == {"annotation", "final"} and rows[0]["issue"].endswith(
+        f"#{study_issue.issue.number}"
+    )

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from studies.discussion import mark_read
-from studies.exports import csv_lines, json_lines, wide_columns, wide_rows
+from studies.exports import LONG_COLUMNS, csv_lines, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Membership, Study
 
 ISSUES_PER_PAGE = 50
@@ -79,16 +79,22 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    """The labelled dataset (CSV or JSON, one row per issue), streamed: for owners and adjudicators."""
+    """The labelled dataset (CSV or JSON; a row per issue, or per annotation value), streamed: for owners and
+    adjudicators."""
     study = get_study_for_user(request.user, slug)
     if not (study.roles_of(request.user) & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}) and not (
         request.user.is_staff
     ):
         raise Http404
     as_json = request.GET.get("format") == "json"
-    with_annotators = request.GET.get("with_annotators") == "1"
-    columns = wide_columns(study, with_annotators=with_annotators)
-    rows = wide_rows(study, with_annotators=with_annotators)
+    if request.GET.get("layout") == "long":  # the import_annotations format
+        columns, rows = LONG_COLUMNS, long_rows(study)
+    else:
+        with_annotators = request.GET.get("with_annotators") == "1"
+        columns, rows = (
+            wide_columns(study, with_annotators=with_annotators),
+            wide_rows(study, with_annotators=with_annotators),
+        )
     lines = json_lines(columns, rows) if as_json else csv_lines(columns, rows, excel=request.GET.get("excel") == "1")
     response = StreamingHttpResponse(lines, content_type="application/json" if as_json else "text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-labels.{"json" if as_json else "csv"}"'
