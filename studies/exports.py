@@ -59,12 +59,16 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
 LONG_COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
 
 
-def long_rows(study: Study) -> Iterator[list[str]]:
+def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[str]]:
     """One row per (issue, annotator, field, value): submitted annotations, then final values (kind "final",
-    the annotator being who set it), in exactly the format `import_annotations` reads."""
+    the annotator being who set it), in exactly the format `import_annotations` reads.
+
+    `hidden`: assignments whose values the viewer may not see yet (studies.history.hidden_assignments).
+    """
     annotations = (
         Annotation.objects.filter(assignment__study=study, assignment__status=Assignment.Status.SUBMITTED,
                                   value__isnull=False)
+        .exclude(assignment_id__in=hidden)
         .select_related("field", "assignment__annotator", "assignment__issue__repository")
         .order_by("assignment__issue_id", "assignment__annotator__username", "field__position")
     )  # fmt: skip

@@ -96,7 +96,7 @@ def issue_history(study_issue: StudyIssue, viewer) -> list[Change]:
         events += list(
             Events.objects.across(AnnotationEvent).references([Assignment(pk=pk) for pk in sorted(assignment_ids)])
         )
-    return _changes(events, _hidden_assignments(study_issue.study, viewer))
+    return _changes(events, hidden_assignments(study_issue.study, viewer))
 
 
 def study_activity(study: Study, viewer, limit: int | None = 200) -> list[Change]:
@@ -116,7 +116,7 @@ def study_activity(study: Study, viewer, limit: int | None = 200) -> list[Change
         field_ids = sorted({int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.CodebookFieldEvent"})
         if field_ids:
             events += Events.objects.across(ChoiceEvent).references([CodebookField(pk=pk) for pk in field_ids])
-    changes = _changes(events, _hidden_assignments(study, viewer))
+    changes = _changes(events, hidden_assignments(study, viewer))
     changes.reverse()
     return changes[:limit] if limit else changes
 
@@ -170,7 +170,7 @@ def _cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _hidden_assignments(study: Study, viewer) -> set[int]:
+def hidden_assignments(study: Study, viewer) -> set[int]:
     """Assignments of others on issues whose values the viewer may not see yet (they label them, blind)."""
     mine = Assignment.objects.filter(study=study, annotator=viewer)
     roles = set(Membership.objects.filter(study=study, user=viewer).values_list("role", flat=True))

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from studies.exports import safe_cell
 from studies.workflow import decide, final_value_save
-from tests.factories import IssueFactory, StudyIssueFactory
+from tests.factories import IssueFactory, MembershipFactory, StudyIssueFactory
 from tests.studying import label
 
 pytestmark = pytest.mark.django_db
@@ -105,3 +105,20 @@ def test_the_download_is_for_owners_and_adjudicators(client, decided):
     assert {row["kind"] for row in rows} == {"annotation", "final"} and rows[0]["issue"].endswith(
         f"#{study_issue.issue.number}"
     )
+
+
+def test_the_long_download_leaves_out_values_the_viewer_still_labels_blind(client, labelled):
+    study_issue, _, owner, (first, second) = labelled
+    label(second, impact="4")  # submitted; the issue stays in labelling until the first submits too
+    MembershipFactory(study=study_issue.study, user=first.annotator, role="owner")  # an owner who labels it too
+    client.force_login(first.annotator)
+
+    rows = list(csv.DictReader(io.StringIO(b"".join(
+        client.get(reverse("studies:export", args=[study_issue.study.slug]) + "?layout=long").streaming_content
+    ).decode())))  # fmt: skip
+    client.force_login(owner)
+    full = b"".join(
+        client.get(reverse("studies:export", args=[study_issue.study.slug]) + "?layout=long").streaming_content
+    ).decode()
+
+    assert rows == [] and second.annotator.username in full

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from studies.discussion import mark_read
 from studies.exports import LONG_COLUMNS, csv_lines, json_lines, long_rows, wide_columns, wide_rows
+from studies.history import hidden_assignments
 from studies.models import Membership, Study
 
 ISSUES_PER_PAGE = 50
@@ -87,8 +88,8 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     ):
         raise Http404
     as_json = request.GET.get("format") == "json"
-    if request.GET.get("layout") == "long":  # the import_annotations format
-        columns, rows = LONG_COLUMNS, long_rows(study)
+    if request.GET.get("layout") == "long":  # the import_annotations format, without what the viewer labels blind
+        columns, rows = LONG_COLUMNS, long_rows(study, hidden=hidden_assignments(study, request.user))
     else:
         with_annotators = request.GET.get("with_annotators") == "1"
         columns, rows = (
