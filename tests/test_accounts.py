@@ -1,9 +1,10 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
-from tests.factories import TEST_PASSWORD
+from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -143,5 +144,26 @@ def test_createsuperuser_makes_an_admin_who_can_log_in(client, monkeypatch):
 
     boss = get_user_model().objects.get(username="boss")
     assert boss.is_staff and boss.is_superuser
-    assert client.login(username="boss", password="a long admin passphrase 2026")
+    login = client.post(reverse("login"), {"username": "boss", "password": "a long admin passphrase 2026"})
+    assert login.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_five_wrong_passwords_lock_the_username_from_that_address_for_a_while(client):
+    user = UserFactory(username="dana")
+    login = reverse("login")
+    for _ in range(4):
+        wrong = client.post(login, {"username": "dana", "password": "not it"})
+        assert wrong.status_code == 200 and "Please enter a correct username and password" in wrong.text
+
+    fifth = client.post(login, {"username": "dana", "password": "not it"})
+    locked = client.post(login, {"username": "dana", "password": TEST_PASSWORD})  # even the right one, now
+    other = Client().post(login, {"username": UserFactory().username, "password": TEST_PASSWORD})
+
+    assert fifth.status_code == 429 and "Too many failed logins" in fifth.text
+    assert locked.status_code == 429 and "Too many failed logins" in locked.text
+    assert "_auth_user_id" not in client.session
+    assert other.status_code == 302  # another account is not affected
+    call_command("axes_reset_username", "dana")
+    assert client.post(login, {"username": "dana", "password": TEST_PASSWORD}).status_code == 302
+    assert int(client.session["_auth_user_id"]) == user.pk
