@@ -8,7 +8,16 @@ those made in the browser.
 from dataclasses import dataclass
 from datetime import datetime
 
-from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Study, StudyIssue
+from studies.models import (
+    OTHER_PREFIX,
+    Annotation,
+    Assignment,
+    CodebookField,
+    FinalValue,
+    IssueStage,
+    Study,
+    StudyIssue,
+)
 
 # The coefficients' level of measurement for each kind of field that has one.
 LEVELS = {
@@ -91,7 +100,7 @@ def rating(field: CodebookField, value):
 
 
 def _category(value):
-    return f"Other: {value['other']}" if isinstance(value, dict) and "other" in value else value
+    return OTHER_PREFIX + value["other"] if isinstance(value, dict) and "other" in value else value
 
 
 def final_ratings(study: Study, field: CodebookField, units: list[int]) -> dict[int, object]:

@@ -10,20 +10,26 @@ from agreement.ratings import LEVELS, FieldRatings, field_ratings
 from studies.models import CodebookField, Study
 
 
-def study_report(study: Study, *, field: str | None = None, stage: str | None = None, bootstrap: int = 0,
-                 seed: int = 0, **restrictions) -> dict:  # fmt: skip
-    """`restrictions`: field_ratings()'s annotators, since and until."""
+def study_ratings(study: Study, *, field: str | None = None, stage: str | None = None,
+                  **restrictions) -> dict[str, FieldRatings]:  # fmt: skip
+    """{key: ratings} of the fields that have agreement; `restrictions`: field_ratings()'s keyword arguments."""
     fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
     if field:
         fields = fields.filter(key=field)
     if stage:
         fields = fields.filter(stage=stage)
+    return {f.key: field_ratings(study, f, **restrictions) for f in fields}
+
+
+def study_report(study: Study, *, bootstrap: int = 0, seed: int = 0, **selection) -> dict:
+    """`selection`: study_ratings()'s keyword arguments."""
+    return report_of(study, study_ratings(study, **selection), bootstrap=bootstrap, seed=seed)
+
+
+def report_of(study: Study, ratings: dict[str, FieldRatings], *, bootstrap: int = 0, seed: int = 0) -> dict:
     return {
         "study": study.slug,
-        "fields": {
-            f.key: field_report(field_ratings(study, f, **restrictions), bootstrap=bootstrap, seed=seed)
-            for f in fields
-        },
+        "fields": {key: field_report(each, bootstrap=bootstrap, seed=seed) for key, each in ratings.items()},
     }
 
 

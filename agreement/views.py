@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from agreement import coefficients
 from agreement.intervals import REPLICATES, intervals_for
-from agreement.ratings import field_ratings, final_ratings
-from agreement.report import study_report
+from agreement.ratings import final_ratings
+from agreement.report import report_of, study_ratings
 from studies.models import CodebookField, Membership, Stage
 from studies.views.pages import get_study_for_user
 
@@ -33,14 +33,15 @@ CELL, LABEL_WIDTH, LABEL_HEIGHT = 28, 130, 110
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_user(request.user, slug)
     roles = study.roles_of(request.user)
-    sees_all = request.user.is_staff or bool(roles & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
+    sees_all = study.is_overseen_by(request.user, roles)
     if not sees_all and not (Membership.Role.ANNOTATOR in roles and study.annotators_see_agreement):
         raise Http404
     filters = _filters(request)
     # Annotators get the issues already revealed only: a report over blind issues could give their values away.
     restrictions = {"stage": filters["stage"] or None, "annotators": filters["annotators"] or None,
                     "since": filters["since"], "until": filters["until"], "revealed_only": not sees_all}  # fmt: skip
-    report = study_report(study, **restrictions)
+    ratings = study_ratings(study, **restrictions)
+    report = report_of(study, ratings)
     if request.GET.get("format") == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
         response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.json"'
@@ -50,8 +51,9 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     if request.GET.get("format") == "latex":
         return _latex(study, report)
     intervals = intervals_for(study, _filters_key(request) + ("" if sees_all else "&revealed"), restrictions)
-    rows = [_field_row(study, field, report["fields"][field.key], restrictions, (intervals or {}).get(field.key, {}))
-            for field in study.fields.filter(key__in=report["fields"]).order_by("position", "id")]  # fmt: skip
+    rows = [
+        _field_row(study, each, report["fields"][key], (intervals or {}).get(key, {})) for key, each in ratings.items()
+    ]
     annotators = sorted(
         study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
     )
@@ -61,7 +63,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     })  # fmt: skip
 
 
-def _field_row(study, field, numbers: dict, restrictions: dict, intervals: dict) -> dict:
+def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
     """What the page shows of one field: its coefficients with bands and intervals, and Cohen's κ pair by pair."""
 
     def line(label: str, meaning: str, value, reason: str, kappa_like: bool, interval=None) -> dict:
@@ -74,7 +76,7 @@ def _field_row(study, field, numbers: dict, restrictions: dict, intervals: dict)
              intervals.get(name))
         for name, label, meaning in COEFFICIENTS
     ]  # fmt: skip
-    ratings = field_ratings(study, field, **{key: value for key, value in restrictions.items() if key != "stage"})
+    field = ratings.field
     if numbers["level"] == "ordinal" and numbers["items"]:
         # Shown beside the ordinal α, as reviewers often ask for it; not part of the JSON contract.
         interval = coefficients.krippendorff_alpha(ratings.rows, "interval", ratings.scale)

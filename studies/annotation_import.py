@@ -22,6 +22,7 @@ from issues.models import Issue
 from studies.assignment import ISSUE_REFERENCE
 from studies.exports import FORMULA_STARTS
 from studies.models import (
+    OTHER_PREFIX,
     Annotation,
     Assignment,
     Choice,
@@ -176,8 +177,8 @@ def _value(field: CodebookField, text: str, comment: str, create_choices, new_ch
     if (match := loose.get(" ".join(text.casefold().split()))) is not None:
         result.warnings.append(f"{where}: {text!r} read as the choice {match!r} of {field.key}")
         return match
-    if text.startswith("Other: ") and field.allow_other:
-        return {"other": text.removeprefix("Other: ")}
+    if text.startswith(OTHER_PREFIX) and field.allow_other:
+        return {"other": text.removeprefix(OTHER_PREFIX)}
     if create_choices and field.kind != CodebookField.Kind.ORDINAL and text:
         new_choices[field.key].add(text)
         return text

@@ -10,7 +10,17 @@ import json
 from collections.abc import Iterable, Iterator
 from itertools import batched
 
-from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Stage, Study, StudyIssue
+from studies.models import (
+    OTHER_PREFIX,
+    Annotation,
+    Assignment,
+    CodebookField,
+    FinalValue,
+    IssueStage,
+    Stage,
+    Study,
+    StudyIssue,
+)
 
 CHUNK = 2_000
 # What spreadsheets read as the start of a formula (OWASP "CSV injection"); such a cell gets a leading quote.
@@ -171,7 +181,7 @@ def _text(value) -> str:
         return "\n".join(_text(item) for item in value)
     if isinstance(value, dict):
         if "other" in value:
-            return f"Other: {value['other']}"
+            return OTHER_PREFIX + value["other"]
         if "vote" in value:
             return ("yes" if value["vote"] else "no") + (f": {value['comment']}" if value.get("comment") else "")
     return str(value)

@@ -123,6 +123,11 @@ class Study(models.Model):
             for label, name, status in lines
         ]  # fmt: skip
 
+    def is_overseen_by(self, user, roles: set[str] | None = None) -> bool:
+        """Owners, adjudicators and admins see the whole study's work: activity, exports, agreement."""
+        roles = self.roles_of(user) if roles is None else roles
+        return user.is_staff or bool(roles & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR})
+
     def roles_of(self, user) -> set[str]:
         return set(self.memberships.filter(user=user).values_list("role", flat=True))
 
@@ -354,6 +359,8 @@ class CodebookField(models.Model):
 
 
 COMMIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+# How an "Other…" answer ({"other": text}) reads in exports, reports and agreement, and is read back on import.
+OTHER_PREFIX = "Other: "
 
 
 def _lines(value) -> list[str]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from issues.models import Issue
 from studies.models import (
+    OTHER_PREFIX,
     Annotation,
     Assignment,
     CodebookField,
@@ -310,7 +311,7 @@ def display_value(value) -> str:
         return ", ".join(display_value(item) for item in value) or "none"
     if isinstance(value, dict):
         if "other" in value:
-            return f"Other: {value['other']}"
+            return OTHER_PREFIX + value["other"]
         if "vote" in value:
             vote = "yes" if value["vote"] else "no"
             return f"{vote} — {value['comment']}" if value.get("comment") else vote

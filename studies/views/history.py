@@ -5,7 +5,6 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from studies.history import issue_history, study_activity, write_csv
-from studies.models import Membership
 from studies.views.annotate import get_study_issue, issue_pane
 from studies.views.pages import get_study_for_owner, get_study_for_user
 
@@ -27,9 +26,7 @@ def issue_history_page(request: HttpRequest, slug: str, owner: str, repo: str, n
 def activity(request: HttpRequest, slug: str) -> HttpResponse:
     """The latest changes in the study: for its owners and adjudicators."""
     study = get_study_for_user(request.user, slug)
-    if not (study.roles_of(request.user) & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}) and not (
-        request.user.is_staff
-    ):
+    if not study.is_overseen_by(request.user):
         raise Http404
     context = {
         "study": study,

@@ -56,7 +56,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
     roles = study.roles_of(request.user)
     context["can_manage"] = Membership.Role.OWNER in roles or request.user.is_staff
-    context["sees_activity"] = context["can_manage"] or Membership.Role.ADJUDICATOR in roles
+    context["sees_activity"] = study.is_overseen_by(request.user, roles)
     context["annotators"], context["stages"] = study.stage_table(per_annotator=context["sees_activity"])
     if context["sees_activity"]:
         context["team_progress"] = study.progress()
@@ -83,9 +83,7 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """The labelled dataset (CSV or JSON; a row per issue, or per annotation value), streamed: for owners and
     adjudicators."""
     study = get_study_for_user(request.user, slug)
-    if not (study.roles_of(request.user) & {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}) and not (
-        request.user.is_staff
-    ):
+    if not study.is_overseen_by(request.user):
         raise Http404
     as_json = request.GET.get("format") == "json"
     if request.GET.get("layout") == "long":  # the import_annotations format, without what the viewer labels blind
