@@ -1,0 +1,468 @@
+"""Who may do what, on every URL of the project: the whole matrix, written down and checked.
+
+The URLs come from the root URLconf, so a view added later without a row here
+fails the first test. Each cell is requested in a transaction rolled back after
+it, so every request meets the same world.
+
+Outcomes: login (sent to the login page), admin-login (sent to the admin's),
+404 (as for a study that does not exist: a non-member cannot learn it exists),
+403 (a member, told why not), 405 (wrong method), 200, 302 (done, then
+redirected), 400 (the request was refused as invalid).
+"""
+
+import pytest
+from axes.models import AccessFailureLog
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.test import Client
+from django.urls import URLResolver, get_resolver, reverse
+
+from issues.tasks import run_import
+from studies.annotation import annotation_save
+from studies.codebook import codebook_load, preset
+from studies.models import Choice, Stage
+from tests.factories import (
+    AdminFactory,
+    AssignmentFactory,
+    ImportRunFactory,
+    IssueCommentFactory,
+    MembershipFactory,
+    StudyFactory,
+    StudyIssueFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "outsider", "annotator", "other", "adjudicator", "owner", "admin")
+
+# URL name (or route, for an unnamed one): (GET, POST), each an outcome per role in ROLES order.
+# POST carries no data: it shows who gets as far as the view's own checks.
+EXPECTED = {
+    # Logging in and out, and the two public URLs.
+    "login": (
+        ("200", "302", "302", "302", "302", "302", "302"),  # logged in already: off to the studies
+        ("200", "302", "302", "302", "302", "302", "302"),
+    ),
+    "logout": (
+        ("login", "405", "405", "405", "405", "405", "405"),  # only by POST, so a link cannot log you out
+        ("login", "login", "login", "login", "login", "login", "login"),
+    ),
+    "password_change": (
+        ("login", "200", "200", "200", "200", "200", "200"),
+        ("login", "200", "200", "200", "200", "200", "200"),  # the form again, with what is missing
+    ),
+    "password_change_done": (
+        ("login", "200", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "healthz": (
+        ("200", "200", "200", "200", "200", "200", "200"),
+        ("405", "405", "405", "405", "405", "405", "405"),
+    ),
+    "favicon.ico": (
+        ("301", "301", "301", "301", "301", "301", "301"),
+        ("405", "405", "405", "405", "405", "405", "405"),
+    ),
+    # Imports: admins only; to everyone else they do not exist.
+    "issues:import_list": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "200"),  # the form again: no file chosen
+    ),
+    "issues:import_detail": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "405"),
+    ),
+    "issues:import_progress": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "405"),
+    ),
+    "issues:import_errors": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "405"),
+    ),
+    # Outside a study.
+    "studies:list": (
+        ("login", "200", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:create": (
+        ("login", "404", "404", "404", "404", "404", "200"),  # admins create studies
+        ("login", "404", "404", "404", "404", "404", "200"),
+    ),
+    "studies:notifications": (
+        ("login", "200", "200", "200", "200", "200", "200"),  # one's own
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:notifications_read": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "302", "302", "302", "302", "302", "302"),
+    ),
+    # Every member reads the study, its issues and its codebook; the non-member gets 404.
+    "studies:detail": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:issues": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:next": (
+        ("login", "404", "302", "302", "302", "302", "302"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:codebook": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:codebook_export": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:annotate": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:issue_history": (
+        ("login", "404", "200", "200", "200", "200", "200"),  # annotators: without others' hidden values
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    # Labelling: only the annotators the issue is assigned to.
+    "studies:save_field": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "302", "302", "404", "404", "404"),
+    ),
+    "studies:submit": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "302", "302", "404", "404", "404"),
+    ),
+    # Reconciliation: members are told why not while the issue is still being labelled blind.
+    "studies:reconcile": (
+        ("login", "404", "403", "403", "403", "403", "403"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:final_value": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "403", "403", "403", "403", "403"),
+    ),
+    "studies:decision": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "403", "403", "403", "403", "403"),
+    ),
+    "studies:discussion_comment": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "403", "403", "403", "403", "403"),
+    ),
+    "studies:reopen": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "403", "403"),  # owners: not decided, nothing to reopen
+    ),
+    # Overseeing: owners and adjudicators (and admins).
+    "studies:activity": (
+        ("login", "404", "404", "404", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:export": (
+        ("login", "404", "404", "404", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:agreement": (
+        ("login", "404", "404", "404", "200", "200", "200"),  # annotators too, if the owner allows it
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    # Managing: owners (and admins) only.
+    "studies:history_export": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:manage": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:add_issues": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "404", "404", "404", "404", "200", "200"),
+    ),
+    "studies:issue_assignments": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    **dict.fromkeys(
+        (
+            "studies:settings",
+            "studies:member_add",
+            "studies:member_remove",
+            "studies:assign",
+            "studies:unassign",
+            "studies:annotations_upload",
+            "studies:issue_assignment_change",
+            "studies:codebook_load",
+            "studies:field_new",
+            "studies:field_edit",
+            "studies:field_remove",
+            "studies:choice_new",
+            "studies:choice_edit",
+            "studies:choice_remove",
+        ),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "302", "302"),  # back to the page, with a message
+        ),
+    ),
+    **dict.fromkeys(
+        ("studies:codebook_promote", "studies:codebook_merge", "studies:codebook_copy"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "404", "404"),  # the empty form names no field or study
+        ),
+    ),
+}
+
+# The admin site: anyone but an admin is sent to its login page (anonymous
+# visitors to the project's, on model pages); for an admin every page opens,
+# but for these.
+ADMIN_ONLY_EXCEPTIONS = {
+    "admin:login": "302",  # an admin is logged in already
+    "admin:logout": "405",  # only by POST
+    "admin:autocomplete": "403",  # without the field it completes
+    "admin:view_on_site": "302",  # to the import's own page
+    "admin/(?P<url>.*)$": "404",  # no such admin page
+    # The task results and login records are written by the app, never by hand.
+    "admin:django_tasks_database_dbtaskresult_add": "403",
+    "admin:django_tasks_database_dbtaskresult_delete": "403",
+    "admin:axes_accessattempt_add": "403",
+    "admin:axes_accesslog_add": "403",
+    "admin:axes_accessfailurelog_add": "403",
+}
+
+
+def all_patterns(resolver=None, prefix="", namespace=""):
+    """(route, key) of every URL pattern, includes followed; the key is the name, or the route if it has none."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from all_patterns(entry, prefix + str(entry.pattern), inner)
+        else:
+            route = prefix + str(entry.pattern)
+            yield route, f"{namespace}{entry.name}" if entry.name else route
+
+
+@pytest.fixture
+def world(client):
+    """One study with every role in it, an admin, and an outsider; every kind of object the admin site lists."""
+    study = StudyFactory()
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    study_issue = StudyIssueFactory(study=study)
+    IssueCommentFactory(issue=study_issue.issue)
+    people = {"outsider": UserFactory(), "admin": AdminFactory()}
+    for role in ("annotator", "other", "adjudicator", "owner"):
+        people[role] = MembershipFactory(study=study, role="annotator" if role == "other" else role).user
+    for role in ("annotator", "other"):
+        assignment = AssignmentFactory(
+            study=study, issue=study_issue.issue, annotator=people[role], stage=Stage.LABELLING
+        )
+    annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
+    run = ImportRunFactory()
+    run_import.enqueue(run.pk, [], {})  # a task result, never run
+    Group.objects.create(name="reviewers")
+    client.post(reverse("login"), {"username": people["outsider"].username, "password": "wrong"})  # login records
+    AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.1", locked_out=False)  # not kept here
+    return {"study": study, "study_issue": study_issue, "people": people, "run": run}
+
+
+def concrete_urls(world) -> dict[str, str]:
+    """A real URL for every key of EXPECTED, on objects of the world."""
+    study, issue = world["study"], world["study_issue"].issue
+    repository = issue.repository
+    on_issue = [study.slug, repository.owner, repository.name, issue.number]
+    impact = study.fields.get(key="impact")
+    member = study.memberships.filter(role="annotator").first()
+    arguments = {
+        "studies:member_remove": [study.slug, member.pk],
+        "studies:field_edit": [study.slug, "impact"],
+        "studies:field_remove": [study.slug, "impact"],
+        "studies:choice_new": [study.slug, "impact"],
+        "studies:choice_edit": [study.slug, "impact", impact.choices.first().pk],
+        "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
+        "studies:save_field": [*on_issue, "impact"],
+        "studies:final_value": [*on_issue, "impact"],
+        **{f"issues:{name}": [world["run"].pk] for name in ("import_detail", "import_progress", "import_errors")},
+    }
+    urls = {}
+    for route, key in all_patterns():
+        if key in EXPECTED:
+            if key == route:
+                urls[key] = "/" + route
+            elif key in arguments:
+                urls[key] = reverse(key, args=arguments[key])
+            elif "<int:number>" in route:
+                urls[key] = reverse(key, args=on_issue)
+            elif "<slug:slug>" in route:
+                urls[key] = reverse(key, args=[study.slug])
+            else:
+                urls[key] = reverse(key)
+    return urls
+
+
+def admin_urls(world) -> dict[str, str]:
+    """A real URL for every page of the admin site, on an existing object where it takes one."""
+    urls = {}
+    for route, key in all_patterns():
+        if not route.startswith("admin/"):
+            continue
+        if key == "admin:view_on_site":
+            run = world["run"]
+            urls[key] = reverse(key, args=[ContentType.objects.get_for_model(run).pk, run.pk])
+        elif key == "admin:app_list":
+            urls[key] = reverse(key, args=["studies"])
+        elif key.startswith("admin/(?P<url>"):  # the catch-all
+            urls[key] = "/admin/nothing-here/"
+        elif "object_id>" in route or "<id>" in route:
+            app_label, model_name = route.split("/")[1:3]
+            pk = str(apps.get_model(app_label, model_name)._default_manager.order_by("pk").first().pk)
+            urls[key] = "/" + route.replace("<path:object_id>", pk).replace("<id>", pk)
+        else:
+            urls[key] = "/" + route
+    return urls
+
+
+def outcome(response) -> str:
+    if response.status_code == 302:
+        location = response["Location"]
+        if location.startswith("/accounts/login/"):
+            return "login"
+        if location.startswith("/admin/login/"):
+            return "admin-login"
+    return str(response.status_code)
+
+
+def request(session: str | None, method: str, url: str) -> str:
+    """One request of one role, from a fresh browser, in a transaction rolled back after it."""
+    client = Client()
+    if session:
+        client.cookies[settings.SESSION_COOKIE_NAME] = session
+    with transaction.atomic():
+        response = getattr(client, method)(url)
+        transaction.set_rollback(True)
+    return outcome(response)
+
+
+def sessions(world) -> dict[str, str | None]:
+    """Each role's session cookie (logging out ends a session; the rollback brings it back)."""
+    cookies = {"anonymous": None}
+    for role in ROLES[1:]:
+        client = Client()
+        client.force_login(world["people"][role])
+        cookies[role] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return cookies
+
+
+def test_every_url_pattern_of_the_project_has_a_row():
+    keys = {key for route, key in all_patterns() if not route.startswith("admin/")}
+
+    assert keys == set(EXPECTED)
+    assert {key for route, key in all_patterns() if route.startswith("admin/")} >= set(ADMIN_ONLY_EXCEPTIONS)
+
+
+def test_every_role_gets_what_the_table_says_for_get_and_post(world):
+    by_role = sessions(world)
+
+    observed = {
+        key: tuple(tuple(request(by_role[role], method, url) for role in ROLES) for method in ("get", "post"))
+        for key, url in concrete_urls(world).items()
+    }
+
+    assert observed == EXPECTED
+
+
+def test_no_url_takes_put_patch_or_delete(world):
+    by_role = sessions(world)
+
+    for key, url in concrete_urls(world).items():
+        for role, on_get in zip(ROLES, EXPECTED[key][0], strict=True):
+            # Sent to log in as for GET; the imports do not exist for non-admins, whatever the method; the
+            # login page sends a logged-in user on; else refused.
+            staff_only = key.startswith("issues:") and on_get == "404"
+            expected = on_get if on_get == "login" or staff_only or (key == "login" and role != "anonymous") else "405"
+            for method in ("put", "patch", "delete"):
+                assert request(by_role[role], method, url) == expected, (key, role, method)
+
+
+def test_only_admins_use_the_admin_site(world):
+    by_role = sessions(world)
+
+    for key, url in admin_urls(world).items():
+        for role in ROLES:
+            for method in ("get", "post"):
+                observed = request(by_role[role], method, url)
+                if role == "admin" and method == "get":
+                    # An object's short URL sends on to its change page.
+                    expected = ADMIN_ONLY_EXCEPTIONS.get(key, "302" if key.endswith("<path:object_id>/") else "200")
+                elif role == "admin":
+                    # The form again with what is missing, a redirect, or refused; logging out goes to log in.
+                    assert observed in ({"login"} if key == "admin:logout" else {"200", "302", "403", "404", "405"}), (
+                        key
+                    )
+                    expected = observed
+                elif key == "admin:login":
+                    expected = "200"  # the admin's login form, which tells a researcher they are not an admin
+                elif key == "admin:logout" and role != "anonymous":
+                    expected = "302"  # to the admin's index, then its login page
+                elif role == "anonymous":
+                    # Sent to a login page: the admin's, or on model pages first the project's.
+                    expected = observed if observed in ("login", "admin-login") else "a login page"
+                else:
+                    expected = "admin-login"
+                assert observed == expected, (key, role, method)
+
+
+def test_ids_from_another_study_reach_nothing(client, world):
+    """The owner of one study tries every id-taking URL of it with the objects of a study she is not in."""
+    study, owner = world["study"], world["people"]["owner"]
+    theirs = StudyFactory()
+    codebook_load(theirs, preset("silent-bugs"), screening=False)
+    their_issue = StudyIssueFactory(study=theirs).issue
+    their_member = MembershipFactory(study=theirs, role="annotator")
+    their_choice = theirs.fields.get(key="impact").choices.first()
+    theirs.fields.create(key="only_theirs", label="Only theirs", kind="text")
+    repository = their_issue.repository
+    on_their_issue = [study.slug, repository.owner, repository.name, their_issue.number]
+    client.force_login(owner)
+    before = snapshot(theirs)
+
+    attempts = {
+        "studies:member_remove": [study.slug, their_member.pk],
+        "studies:choice_edit": [study.slug, "impact", their_choice.pk],
+        "studies:choice_remove": [study.slug, "impact", their_choice.pk],
+        "studies:field_edit": [study.slug, "only_theirs"],
+        "studies:field_remove": [study.slug, "only_theirs"],
+        "studies:choice_new": [study.slug, "only_theirs"],
+        **dict.fromkeys(("annotate", "reconcile", "issue_history", "issue_assignments"), on_their_issue),
+        **dict.fromkeys(("submit", "decision", "reopen", "discussion_comment"), on_their_issue),
+        **dict.fromkeys(("issue_assignment_change",), on_their_issue),
+        "studies:save_field": [*on_their_issue, "impact"],
+        "studies:final_value": [*on_their_issue, "impact"],
+    }
+    for name, args in attempts.items():
+        name = name if ":" in name else f"studies:{name}"
+        url = reverse(name, args=args)
+        data = {"label": "Renamed", "value": "x", "annotator": their_member.user.username, "body": "hi"}
+        for response in (client.get(url), client.post(url, data)):
+            assert response.status_code in (404, 405), name
+    response = client.post(reverse("studies:codebook_copy", args=[study.slug]), {"source": theirs.slug})
+    assert response.status_code == 404
+    assert snapshot(theirs) == before
+
+
+def snapshot(study) -> dict:
+    return {
+        "members": sorted(study.memberships.values_list("pk", "role")),
+        "fields": sorted(study.fields.values_list("key", "label")),
+        "choices": sorted(Choice.objects.filter(field__study=study).values_list("pk", "label")),
+        "assignments": sorted(study.assignments.values_list("pk", "annotator_id", "status")),
+        "stages": sorted(study.study_issues.values_list("pk", "stage")),
+    }
