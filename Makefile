@@ -1,6 +1,6 @@
 # annotator — `make run` to use it, `make test` to check it.
 .DEFAULT_GOAL := help
-.PHONY: help run test lint format bench clean
+.PHONY: help run test lint audit lock format bench clean
 
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,9 +13,11 @@ help:
 	@echo "make run    set up (first time) and serve annotator on http://127.0.0.1:8000"
 	@echo "make test   lint, migration check and the whole test suite, browser tests included"
 	@echo "make lint   ruff check and format check"
+	@echo "make audit  known vulnerabilities in the locked dependencies (pip-audit)"
+	@echo "make lock   rewrite requirements.lock from the installed packages"
 	@echo "make bench  the benchmarks under bench/"
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml requirements.lock
 	@if [ ! -x $(PY) ]; then \
 	  for candidate in $(PYTHON_CANDIDATES); do \
 	    if "$$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
@@ -30,7 +32,7 @@ $(VENV)/.installed: pyproject.toml
 	  echo "Creating $(VENV) with $$("$$python" --version) ($$python)"; \
 	  "$$python" -m venv $(VENV); \
 	fi
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check --constraint requirements.lock -e '.[dev]'
 	@touch $@
 
 .data/secret_key: | $(VENV)/.installed
@@ -45,7 +47,25 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: lint .data/secret_key
+# Known vulnerabilities (PyPI's advisories) in the locked versions fail the build. pip-audit asks
+# pypi.org/pypi/NAME/VERSION/json; a machine that cannot reach it is told so, loudly, and not failed.
+audit: $(VENV)/.installed
+	@out=$$($(VENV)/bin/pip-audit --requirement requirements.lock --no-deps --disable-pip --progress-spinner off 2>&1); \
+	status=$$?; \
+	if [ $$status -ne 0 ]; then printf '%s\n' "$$out"; exit $$status; fi; \
+	total=$$(grep -c '==' requirements.lock); \
+	skipped=$$(printf '%s\n' "$$out" | grep -c 'could not be audited'); \
+	echo "pip-audit: no known vulnerability in $$((total - skipped)) of $$total locked packages."; \
+	if [ "$$skipped" -gt 0 ]; then \
+	  echo "WARNING: $$skipped locked packages were NOT audited: PyPI's vulnerability data did not answer here." >&2; \
+	fi
+
+lock: $(VENV)/.installed
+	@{ echo "# Every package and version make installs: pip freeze of the dev install. make lock rewrites it."; \
+	  $(PY) -m pip freeze --exclude-editable; } > requirements.lock
+	@echo "Wrote requirements.lock"
+
+test: lint audit .data/secret_key
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest
 

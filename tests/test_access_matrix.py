@@ -7,7 +7,7 @@ it, so every request meets the same world.
 Outcomes: login (sent to the login page), admin-login (sent to the admin's),
 404 (as for a study that does not exist: a non-member cannot learn it exists),
 403 (a member, told why not), 405 (wrong method), 200, 302 (done, then
-redirected), 400 (the request was refused as invalid).
+redirected), 301 (moved for good).
 """
 
 import pytest
