@@ -74,9 +74,10 @@ def snippets(issue_ids: list[int], text: str) -> dict[int, str]:
     options = f"MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=' … ', StartSel={_START}, StopSel={_STOP}"
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT id, ts_headline(%s, left(body, %s), websearch_to_tsquery(%s, %s), %s) "
+            # The marks are taken out of the body first: a body holding them would mark text of its own choosing.
+            "SELECT id, ts_headline(%s, translate(left(body, %s), %s, ''), websearch_to_tsquery(%s, %s), %s) "
             "FROM issues_issue WHERE id = ANY(%s)",
-            [CONFIG, SNIPPET_SOURCE, CONFIG, text, options, issue_ids],
+            [CONFIG, SNIPPET_SOURCE, _START + _STOP, CONFIG, text, options, issue_ids],
         )
         return {issue_id: _marked(headline) for issue_id, headline in cursor.fetchall()}
 

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import Annotation, Assignment, CodebookField, IssueStage, StudyIssue
+from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
 from studies.workflow import StaleVersion, after_submit, display_value
 
 
@@ -28,6 +28,7 @@ def annotation_save(
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
     cleaned = field.clean_value(value)
+    note = checked_text(note, f"The note on {field.label}", MAX_TEXT)
     annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
     if version is not None and int(version) != (annotation.version if annotation else 0):
         when = timezone.localtime(annotation.updated_at).strftime("%H:%M:%S")
@@ -36,10 +37,10 @@ def annotation_save(
         )
     if annotation is None:
         annotation = Annotation.objects.create(
-            assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note.strip()
+            assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note
         )
     else:
-        annotation.value, annotation.uncertain, annotation.note = cleaned, uncertain, note.strip()
+        annotation.value, annotation.uncertain, annotation.note = cleaned, uncertain, note
         annotation.version += 1
         annotation.save(update_fields=["value", "uncertain", "note", "version", "updated_at"])
     if assignment.status == Assignment.Status.ASSIGNED:

@@ -22,6 +22,8 @@ from issues.models import Issue
 from studies.assignment import ISSUE_REFERENCE
 from studies.exports import FORMULA_STARTS
 from studies.models import (
+    MAX_CHOICE,
+    MAX_TEXT,
     OTHER_PREFIX,
     Annotation,
     Assignment,
@@ -32,6 +34,7 @@ from studies.models import (
     Membership,
     Study,
     StudyIssue,
+    checked_text,
 )
 from studies.workflow import after_submit
 
@@ -121,14 +124,17 @@ def _read(study, text, *, create_users, create_choices, result) -> list[_Judgeme
         if row.get("stage") and field is not None and row["stage"] != field.stage:
             errors.append(f"{where}: {key} is a {field.stage} field, not {row['stage']}")
         if username not in users and username not in new_users:
-            if create_users and username:
+            if create_users and _valid_username(username):
                 new_users.add(username)
+            elif create_users:
+                errors.append(f"{where}: {username!r} cannot be a username (letters, digits and @.+-_, at most 150)")
             else:
                 errors.append(f"{where}: no user {username!r} (--create-users makes an inactive account)")
         if issue is None or field is None or kind not in ("annotation", "final"):
             continue
         try:
             value = _value(field, value, row.get("comment", ""), create_choices, new_choices, result, where)
+            note = checked_text(row.get("note", ""), "the note", MAX_TEXT)
         except ValidationError as error:
             errors.append(f"{where}: {' '.join(error.messages)}")
             continue
@@ -136,7 +142,7 @@ def _read(study, text, *, create_users, create_choices, result) -> list[_Judgeme
         if value is not None:
             judgement.values.append(value)
         judgement.uncertain |= row.get("uncertain", "").lower() in ("1", "yes", "true")
-        judgement.note = judgement.note or row.get("note", "")
+        judgement.note = judgement.note or note
     for judgement in grouped.values():
         try:
             _cleaned(judgement)
@@ -147,6 +153,14 @@ def _read(study, text, *, create_users, create_choices, result) -> list[_Judgeme
     result.users_created = sorted(new_users)
     result.choices_created = sorted(f"{key}: {value}" for key, values in new_choices.items() for value in values)
     return list(grouped.values())
+
+
+def _valid_username(username: str) -> bool:
+    try:
+        get_user_model().username_validator(username)
+    except ValidationError:
+        return False
+    return 0 < len(username) <= get_user_model()._meta.get_field("username").max_length
 
 
 def _unquoted(cell: str) -> str:
@@ -178,9 +192,9 @@ def _value(field: CodebookField, text: str, comment: str, create_choices, new_ch
         result.warnings.append(f"{where}: {text!r} read as the choice {match!r} of {field.key}")
         return match
     if text.startswith(OTHER_PREFIX) and field.allow_other:
-        return {"other": text.removeprefix(OTHER_PREFIX)}
+        return {"other": checked_text(text.removeprefix(OTHER_PREFIX), f"“Other” of {field.key}", MAX_CHOICE)}
     if create_choices and field.kind != CodebookField.Kind.ORDINAL and text:
-        new_choices[field.key].add(text)
+        new_choices[field.key].add(checked_text(text, f"a new choice of {field.key}", MAX_CHOICE))
         return text
     raise ValidationError(f"{text!r} is not a choice of {field.key} (--create-choices adds it)")
 

@@ -20,6 +20,8 @@ FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 FIELD_ATTRIBUTES = ("label", "definition", "kind", "stage", "required", "max_choices", "allow_other")
 CHOICE_ATTRIBUTES = ("label", "definition", "examples")
+# Attributes a codebook file must give as JSON strings (a list or a number is a mistake, not text).
+TEXT_ATTRIBUTES = {"key", "label", "definition", "kind", "stage", "examples"}
 
 
 class CodebookError(ValueError):
@@ -67,6 +69,7 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
         where = f"field {index} ({item.get('key', '?') if isinstance(item, dict) else '?'})"
         if not isinstance(item, dict):
             raise CodebookError(f"{where}: not an object")
+        _check_text_attributes(item, where)
         if not screening and item.get("stage") == Stage.SCREENING:
             continue
         field = existing.get(item.get("key")) or CodebookField(study=study, key=item.get("key", ""))
@@ -99,9 +102,13 @@ def _load_choices(field: CodebookField, items: list, where: str) -> None:
     existing = {choice.value: choice for choice in field.choices.all()}
     position = max((choice.position for choice in existing.values()), default=-1)
     for index, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not str(item.get("value", "")).strip():
-            raise CodebookError(f"{where}, choice {index}: needs a value")
-        choice = existing.get(item["value"]) or Choice(field=field, value=item["value"])
+        value = item.get("value") if isinstance(item, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)  # a level written as a number
+        if not isinstance(value, str) or not value.strip():
+            raise CodebookError(f"{where}, choice {index}: needs a value (text)")
+        _check_text_attributes(item, f"{where}, choice {index}")
+        choice = existing.get(value) or Choice(field=field, value=value)
         if choice.pk is None:
             position += 1
             choice.position = position
@@ -109,11 +116,22 @@ def _load_choices(field: CodebookField, items: list, where: str) -> None:
             if name in item:
                 setattr(choice, name, item[name] or "")
         choice.label = choice.label or choice.value
-        _save(choice, f"{where}, choice {item['value']!r}")
+        _save(choice, f"{where}, choice {value!r}")
     if field.kind == CodebookField.Kind.ORDINAL:
         levels = [choice.value for choice in field.choices.all()]
-        if not all(level.isdigit() for level in levels):
+        if not all(_is_level(level) for level in levels):
             raise CodebookError(f"{where}: the levels of an ordinal scale are numbers 1, 2, 3…")
+
+
+def _check_text_attributes(item: dict, where: str) -> None:
+    for name in TEXT_ATTRIBUTES & item.keys():
+        if item[name] is not None and not isinstance(item[name], str):
+            raise CodebookError(f"{where}: {name} must be text, not {type(item[name]).__name__} {item[name]!r:.60}")
+
+
+def _is_level(value: str) -> bool:
+    """0-9 only: str.isdigit() also takes "²", which int() refuses."""
+    return value.isascii() and value.isdigit()
 
 
 def _save(instance, where: str) -> None:
@@ -122,6 +140,11 @@ def _save(instance, where: str) -> None:
     except ValidationError as error:
         messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in error.message_dict.items())
         raise CodebookError(f"{where}: {messages}") from None
+    # PostgreSQL refuses NUL in text; full_clean does not look for it.
+    fields = instance._meta.concrete_fields
+    with_nul = [field.name for field in fields if "\x00" in str(getattr(instance, field.attname))]
+    if with_nul:
+        raise CodebookError(f"{where}: {', '.join(with_nul)}: contains a NUL character (\\x00)")
     instance.save()
 
 
@@ -287,7 +310,7 @@ def choice_add(field: CodebookField, data: dict, *, user=None) -> Choice:
     if not field.has_choices:
         raise CodebookError(f"{field.label} is a {field.get_kind_display()} field: it has no choices.")
     value = str(data.get("value", "")).strip()
-    if field.kind == CodebookField.Kind.ORDINAL and not value.isdigit():
+    if field.kind == CodebookField.Kind.ORDINAL and not _is_level(value):
         raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…")
     if field.choices.filter(value=value).exists():
         raise CodebookError(f"{field.label} has a choice “{value}” already.")

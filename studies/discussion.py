@@ -21,6 +21,8 @@ def comment_post(study_issue: StudyIssue, *, author, body: str) -> DiscussionCom
         raise ValidationError("Write something first.")
     if len(body) > MAX_COMMENT:
         raise ValidationError(f"A comment is at most {MAX_COMMENT:,} characters.")
+    if "\x00" in body:
+        raise ValidationError("A comment cannot hold a NUL character (\\x00).")
     comment = DiscussionComment.objects.create(study_issue=study_issue, author=author, body=body)
     mentioned = (
         get_user_model()

@@ -311,24 +311,27 @@ class CodebookField(models.Model):
             case self.Kind.ORDINAL:
                 level = str(value)
                 if level not in self._choice_values():
-                    raise ValidationError(f"{self.label} is a level from {', '.join(sorted(self._choice_values()))}.")
+                    raise ValidationError(
+                        f"{self.label} is a level from {', '.join(sorted(self._choice_values()))}, not {value!r}."
+                    )
                 return int(level) if level.isdigit() else level
             case self.Kind.VOTE:
                 vote = value.get("vote") if isinstance(value, dict) else value
                 if vote not in (True, False):
-                    raise ValidationError("A vote is yes or no.")
+                    raise ValidationError(f"A vote is yes or no; {self.label} got {vote!r}.")
                 comment = value.get("comment", "") if isinstance(value, dict) else ""
-                return {"vote": vote, "comment": str(comment).strip()}
+                return {"vote": vote, "comment": checked_text(comment, f"The comment on {self.label}", MAX_TEXT)}
             case self.Kind.TEXT | self.Kind.VERSION:
-                text = str(value).strip()
-                if self.kind == self.Kind.VERSION and len(text) > 100:
-                    raise ValidationError("A version is at most 100 characters.")
+                text = checked_text(value, self.label, MAX_VERSION if self.kind == self.Kind.VERSION else MAX_TEXT)
                 return text or None
             case self.Kind.URLS:
                 urls = _lines(value)
                 validate = URLValidator(schemes=["http", "https"])
                 for url in urls:
-                    validate(url)
+                    try:
+                        validate(url)
+                    except ValidationError:
+                        raise ValidationError(f"Enter a valid URL (http or https) in {self.label}: {url!r}") from None
                 return urls or None
             case self.Kind.COMMITS:
                 shas = [sha.lower() for sha in _lines(value)]
@@ -343,7 +346,7 @@ class CodebookField(models.Model):
 
     def _choice(self, value):
         if isinstance(value, dict) and self.allow_other:
-            other = str(value.get("other", "")).strip()
+            other = checked_text(value.get("other", ""), f"“Other” of {self.label}", MAX_CHOICE)
             if not other:
                 raise ValidationError("Say what “Other” is.")
             return {"other": other}
@@ -359,8 +362,22 @@ class CodebookField(models.Model):
 
 
 COMMIT_SHA = re.compile(r"[0-9a-f]{7,40}")
+# Longest answers: a text, a comment or a note; a version; a choice value (an "Other…" text may become one).
+MAX_TEXT = 10_000
+MAX_VERSION = 100
+MAX_CHOICE = 200
 # How an "Other…" answer ({"other": text}) reads in exports, reports and agreement, and is read back on import.
 OTHER_PREFIX = "Other: "
+
+
+def checked_text(text, what: str, max_length: int) -> str:
+    """The text, stripped; ValidationError naming `what` if it is too long or holds a NUL, which PostgreSQL refuses."""
+    text = str(text).strip()
+    if "\x00" in text:
+        raise ValidationError(f"{what} contains a NUL character (\\x00), which cannot be stored.")
+    if len(text) > max_length:
+        raise ValidationError(f"{what} is at most {max_length:,} characters, not {len(text):,}.")
+    return text
 
 
 def _lines(value) -> list[str]:

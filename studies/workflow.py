@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from issues.models import Issue
 from studies.models import (
+    MAX_TEXT,
     OTHER_PREFIX,
     Annotation,
     Assignment,
@@ -26,6 +27,7 @@ from studies.models import (
     Membership,
     Stage,
     StudyIssue,
+    checked_text,
 )
 
 Reason = StudyIssue.Reason
@@ -176,6 +178,7 @@ def screening_resolve(study_issue: StudyIssue, *, include: bool, note: str, user
     check_version(study_issue, version)
     if study_issue.stage != IssueStage.DISCUSSION:
         raise ValidationError("This issue is not in the screening discussion.")
+    note = checked_text(note, "The reason", MAX_TEXT)
     if not note.strip():
         raise ValidationError("Say why: the reason is part of the record.")
     if include:
@@ -200,6 +203,7 @@ def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, ra
     if field.study_id != study_issue.study_id or field.stage != Stage.LABELLING:
         raise ValidationError(f"{field.label} is not a labelling question of this study.")
     cleaned = field.clean_value(value)
+    rationale = checked_text(rationale, f"The rationale for {field.label}", MAX_TEXT)
     final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
     if version is not None and int(version) != (final.version if final else 0):
         who = final.set_by.username if final and final.set_by else "someone"
@@ -224,6 +228,7 @@ def decide(study_issue: StudyIssue, *, include: bool, user, note: str = "", reas
     check_version(study_issue, version)
     if study_issue.stage != IssueStage.RECONCILIATION:
         raise ValidationError("Only an issue in reconciliation can be decided.")
+    note = checked_text(note, "The rationale", MAX_TEXT)
     if include:
         missing = missing_final_values(study_issue)
         if missing:

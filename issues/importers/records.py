@@ -20,6 +20,7 @@ from issues.github import InvalidIssueObject
 MAX_LOGIN = 100
 MAX_URL = 500
 STATE_REASONS = {"completed", "not_planned", "reopened", "duplicate"}
+WEB_URL = re.compile(r"https?://[^\s\x00-\x1f]+\Z", re.IGNORECASE)
 
 _GITHUB_ISSUE_URL = re.compile(
     r"^https?://[^/]+/(?:api/v3/)?(?:repos/)?(?P<owner>[^/\s]+)/(?P<name>[^/\s]+)/(?:issues|pull)/(?P<number>\d+)"
@@ -311,6 +312,9 @@ def _issue_record(where, repository, fields, raw, import_hash, comments, cleaned
         return Problem(where, f"issue {number}: a label is not text")
     if len(fields["author_login"]) > MAX_LOGIN:
         return Problem(where, f"issue {number}: author login longer than {MAX_LOGIN} characters")
+    if not isinstance(fields["html_url"], str) or not WEB_URL.match(fields["html_url"]):
+        # Our pages link to it: a javascript: or data: URL would run in them.
+        return Problem(where, f"issue {number}: html_url must be an http(s) URL, not {fields['html_url']!r:.100}")
     if len(fields["html_url"]) > MAX_URL:
         return Problem(where, f"issue {number}: html_url longer than {MAX_URL} characters")
     if fields["state"] not in {"open", "closed"}:

@@ -244,8 +244,11 @@ def posted_value(field: CodebookField, data):
     """The field's value from its form: the inverse of what _field_state shows."""
     kinds = CodebookField.Kind
     if field.kind == kinds.VOTE:
-        vote = {"yes": True, "no": False}.get(data.get("vote"))
-        return None if vote is None else {"vote": vote, "comment": data.get("comment", "")}
+        posted = data.get("vote", "")
+        if not posted:
+            return None
+        # Anything but yes or no goes on as it is, for clean_value to refuse by name.
+        return {"vote": {"yes": True, "no": False}.get(posted, posted), "comment": data.get("comment", "")}
     if field.kind in {kinds.SINGLE, kinds.ORDINAL}:
         value = data.get("value", "")
         return {"other": data.get("other", "")} if value == OTHER else value
