@@ -1,8 +1,12 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -167,3 +171,15 @@ def test_five_wrong_passwords_lock_the_username_from_that_address_for_a_while(cl
     call_command("axes_reset_username", "dana")
     assert client.post(login, {"username": "dana", "password": TEST_PASSWORD}).status_code == 302
     assert int(client.session["_auth_user_id"]) == user.pk
+
+
+def test_a_session_expires_after_a_week_and_the_next_page_asks_to_log_in_again(client, researcher):
+    client.post(reverse("login"), {"username": researcher.username, "password": TEST_PASSWORD})
+    session = Session.objects.get(session_key=client.cookies["sessionid"].value)
+    assert session.expire_date - timezone.now() == pytest.approx(timedelta(days=7), abs=timedelta(minutes=1))
+    assert client.cookies["sessionid"]["max-age"] == 7 * 24 * 3600
+
+    Session.objects.filter(pk=session.pk).update(expire_date=timezone.now() - timedelta(seconds=1))
+
+    response = client.get(reverse("studies:list"))
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
