@@ -415,9 +415,11 @@ class Choice(models.Model):
 
 
 @receiver(pre_delete, sender=Choice)
-def keep_choices_in_use(sender, instance: Choice, **kwargs) -> None:
-    """Whatever deletes it (the codebook page, the admin, a script), a choice in use stays until merged away."""
-    if uses := instance.uses():
+def keep_choices_in_use(sender, instance: Choice, origin=None, **kwargs) -> None:
+    """Whatever deletes it (the codebook page, the admin, a script), a choice in use stays until merged away;
+    unless its whole study is being deleted, answers and all."""
+    deleting_a_study = isinstance(origin, Study) or getattr(origin, "model", None) is Study
+    if not deleting_a_study and (uses := instance.uses()):
         raise ProtectedError(
             f"“{instance.label}” is held by {uses} recorded value{'s' if uses != 1 else ''}; merge it into another "
             "choice first.",
@@ -463,7 +465,8 @@ class Annotation(models.Model):
     """One annotator's answer to one codebook field, for the issue and stage of their assignment."""
 
     assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="annotations")
-    field = models.ForeignKey(CodebookField, on_delete=models.PROTECT, related_name="annotations")
+    # RESTRICT, not PROTECT: a field with answers stays, but a study goes with its fields and answers together.
+    field = models.ForeignKey(CodebookField, on_delete=models.RESTRICT, related_name="annotations")
     # As CodebookField.clean_value gives it: a choice value, a list, a level, {"vote", "comment"}, text.
     value = models.JSONField(null=True, blank=True)
     uncertain = models.BooleanField(default=False)
@@ -515,7 +518,7 @@ class FinalValue(models.Model):
     """The value a field takes for an issue once its annotators' values are reconciled."""
 
     study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="final_values")
-    field = models.ForeignKey(CodebookField, on_delete=models.PROTECT, related_name="final_values")
+    field = models.ForeignKey(CodebookField, on_delete=models.RESTRICT, related_name="final_values")
     value = models.JSONField(null=True, blank=True)  # as Annotation.value
     rationale = models.TextField(blank=True, help_text="Why this value, where the annotators differed.")
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")

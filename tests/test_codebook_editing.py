@@ -2,12 +2,13 @@
 
 import pytest
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, RestrictedError
 from django.urls import reverse
 
+from issues.models import Issue
 from studies.annotation import annotation_save
 from studies.codebook import CodebookError, codebook_export, codebook_load, preset
-from studies.models import Annotation, Choice, CodebookChange, Stage
+from studies.models import Annotation, Choice, CodebookChange, FinalValue, Stage, Study
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,25 @@ def test_annotators_read_the_codebook_but_cannot_edit_it(client, started):
 
     assert "Edit Scenario" not in page and "Add a field" not in page
     assert response.status_code == 404 and study.fields.get(key="scenario").label == "Scenario"
+
+
+def test_no_way_around_deletes_a_field_with_answers(started):
+    study, *_ = started
+
+    with pytest.raises(RestrictedError), transaction.atomic():
+        study.fields.filter(key="impact").delete()  # as the admin's bulk delete or a script would
+
+    assert study.fields.filter(key="impact").exists() and values()
+
+
+def test_an_admin_deletes_a_whole_study_answers_choices_and_final_values_with_it(client, started, admin_user):
+    study, _, _, issue, fields = started
+    FinalValue.objects.create(study_issue=study.study_issues.get(), field=fields["impact"], value="3")
+    client.force_login(admin_user)
+
+    response = client.post(reverse("admin:studies_study_delete", args=[study.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Study.objects.filter(pk=study.pk).exists()
+    assert not Annotation.objects.exists() and not FinalValue.objects.exists() and not Choice.objects.exists()
+    assert Issue.objects.filter(pk=issue.pk).exists(), "the imported issue stays for other studies"
