@@ -6,6 +6,7 @@ install keeps its state under .data/: the embedded PostgreSQL server and a
 secret key that `make run` generates once.
 """
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -70,11 +71,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "django_htmx",
+    # Before django_tasks_db: our db_worker command replaces its own (annotator/management/commands/db_worker.py).
+    "annotator",
     "django_tasks_db",
     "pgtrigger",
     "pghistory",
     "axes",
-    "annotator",
     "issues",
     "studies",
     "agreement",
@@ -149,10 +151,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # History (studies/history.py): the event tables refuse updates and deletes.
 PGHISTORY_APPEND_ONLY = True
 
-# Dump files uploaded on the Imports page are streamed to disk here, where the
-# task worker reads them (in docker compose: a volume shared by web and worker),
-# and deleted when their import has run.
-IMPORT_UPLOAD_DIR = DATA_DIR / "uploads"
+# Dump files uploaded on the Imports page are streamed to disk here (incoming/),
+# then wait for the task worker in the upload storage (STORAGES["imports"]:
+# this same directory unless configured otherwise; in docker compose a volume
+# shared by web and worker), and are deleted when their import has run.
+IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", DATA_DIR / "uploads"))
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -176,6 +179,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Uploaded dumps wait here for the task worker (issues/uploads.py), so every web process and worker must
+    # reach it: by default the directory IMPORT_UPLOAD_DIR; else any Django storage backend, e.g.
+    # IMPORT_STORAGE_BACKEND=storages.backends.s3.S3Storage IMPORT_STORAGE_OPTIONS='{"bucket_name": "…"}'.
+    "imports": {
+        "BACKEND": os.environ.get("IMPORT_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": json.loads(os.environ.get("IMPORT_STORAGE_OPTIONS") or "{}"),
+    },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 

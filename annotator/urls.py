@@ -20,3 +20,5 @@ urlpatterns = [
     path("", include("issues.urls")),
     path("", include("studies.urls")),
 ]
+
+handler500 = views.server_error

@@ -1,0 +1,108 @@
+"""The task worker killed in the middle of a task: the task ends visibly failed, never "running" for ever."""
+
+import signal
+import subprocess
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+
+from issues.importers.run import IMPORT_LOCK
+from issues.models import ImportRun, Issue
+from tests.processes import environment, manage, stop, wait_for, write_dump
+from tests.test_import_views import upload
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def admin_client(client, admin_user) -> Client:
+    client.force_login(admin_user)
+    return client
+
+
+@pytest.fixture
+def start_worker(settings, tmp_path):
+    """`manage.py db_worker` as `serve` starts it, reading uploads from where the test's web requests put them."""
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    workers = []
+
+    def start(*options: str) -> subprocess.Popen:
+        env = environment(ANNOTATOR_DATA_DIR=str(tmp_path), SECRET_KEY="test-only-" + "w" * 50)
+        with (tmp_path / f"worker-{len(workers)}.log").open("w") as log:
+            worker = manage("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2", *options,
+                            env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        stop(worker)
+
+
+def test_a_worker_killed_during_an_import_leaves_it_failed_with_the_reason_once_a_worker_starts(
+    admin_client, start_worker, tmp_path
+):
+    dump = write_dump(tmp_path / "issues.jsonl", 6000, seed=3)
+    upload(admin_client, dump)
+    run = ImportRun.objects.get()
+    task = DBTaskResult.objects.get()
+    worker = start_worker()
+
+    wait_for(lambda: Issue.objects.exists(), timeout=30, what="the import writing its first batch")
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+
+    task.refresh_from_db()
+    run.refresh_from_db()
+    assert 0 < Issue.objects.count() < 6000, "killed in the middle of the import"
+    assert (task.status, run.status) == ("RUNNING", "running"), "nobody knows yet that the worker is gone"
+
+    start_worker()
+
+    run = wait_for(lambda: ImportRun.objects.exclude(status="running").first(), timeout=30,
+                   what="the import leaving 'running'")  # fmt: skip
+    assert run.status == ImportRun.Status.FAILED
+    assert run.finished_at is not None
+    task.refresh_from_db()
+    assert task.status == "FAILED"
+    assert "The task worker stopped while running this task" in task.traceback
+    page = admin_client.get(reverse("issues:import_detail", args=[run.pk])).content.decode()
+    assert "status-failed" in page
+    assert "Interrupted: the task worker stopped during the import" in page
+    assert not any((tmp_path / "uploads").rglob("*.jsonl")), "the uploaded file is deleted, as after any run"
+
+
+def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_once_that_worker_dies(
+    admin_client, start_worker, tmp_path
+):
+    upload(admin_client, write_dump(tmp_path / "issues.jsonl", 50, seed=4))
+    with connection.cursor() as cursor:  # the import waits for this lock: its task stays RUNNING as long as we like
+        cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+    try:
+        importer = start_worker()
+        wait_for(lambda: DBTaskResult.objects.running().exists(), timeout=30, what="the import starting")
+        # This one takes no task (another queue) and looks for abandoned ones every half second.
+        bystander = start_worker("--queue-name", "elsewhere", "--check-abandoned-every", "0.5")
+        wait_for(lambda: "Starting worker" in (tmp_path / "worker-1.log").read_text(), timeout=30,
+                 what="the second worker starting")  # fmt: skip
+        time.sleep(2)
+
+        assert DBTaskResult.objects.get().status == "RUNNING", "its worker is alive"
+
+        importer.send_signal(signal.SIGKILL)
+        importer.wait()
+    finally:
+        # A killed client's server session finishes its statement (here, waiting for the lock) before it ends.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
+
+    run = wait_for(lambda: ImportRun.objects.filter(status="failed").first(), timeout=10,
+                   what="the bystander failing it")  # fmt: skip
+    assert run.error.startswith("Interrupted: the task worker stopped")
+    task = DBTaskResult.objects.get()
+    assert (task.status, len(task.worker_ids)) == ("FAILED", 1), "run by the killed worker only"
+    assert bystander.poll() is None
