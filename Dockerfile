@@ -9,12 +9,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 1000 annotator
 WORKDIR /app
 
-COPY pyproject.toml README.md ./
+COPY pyproject.toml requirements.lock README.md ./
 COPY annotator annotator
 COPY issues issues
 COPY studies studies
 COPY agreement agreement
-RUN pip install .
+# The versions `make test` ran with (requirements.lock).
+RUN pip install --constraint requirements.lock .
 
 COPY manage.py ./
 COPY templates templates

@@ -1,17 +1,24 @@
-"""Dump files uploaded on the Imports page: streamed to disk, never held in memory.
+"""Dump files uploaded on the Imports page: streamed to disk, never held in memory, then handed to the worker.
 
-Each upload gets its own directory under `settings.IMPORT_UPLOAD_DIR`, which
-the task worker reads from; each file keeps its own name there (problems are
-reported by file name, and `.gz`/`.zip` are recognised by it). The SHA-256 is
-computed while the bytes go by, so a 2 GB dump is not read twice.
+Each upload gets its own directory under `settings.IMPORT_UPLOAD_DIR/incoming`;
+each file keeps its own name (problems are reported by file name, and
+`.gz`/`.zip` are recognised by it). The SHA-256 is computed while the bytes go
+by, so a 2 GB dump is not read twice. A valid upload then moves to the upload
+storage (`STORAGES["imports"]`), which every web process and task worker
+reaches: by default the directory IMPORT_UPLOAD_DIR itself (a rename, not a
+copy), on a larger setup a shared volume or an object store.
 """
 
 import hashlib
 import secrets
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.template.defaultfilters import filesizeformat
@@ -53,7 +60,8 @@ class ImportUploadHandler(FileUploadHandler):
     def __init__(self, request=None):
         super().__init__(request)
         self.max_bytes = settings.IMPORT_MAX_UPLOAD_BYTES
-        self.directory = Path(settings.IMPORT_UPLOAD_DIR) / secrets.token_hex(16)
+        self.token = secrets.token_hex(16)
+        self.directory = Path(settings.IMPORT_UPLOAD_DIR) / "incoming" / self.token
         self.errors: list[str] = []
         self.kept = False
         self._count = 0
@@ -89,8 +97,16 @@ class ImportUploadHandler(FileUploadHandler):
     def upload_interrupted(self) -> None:
         self._remove_current()
 
-    def keep(self) -> None:
+    def store(self, files: list[StoredUpload]) -> list[str]:
+        """Move the files to the upload storage; their names there, for the worker."""
+        storage = upload_storage()
+        names = []
+        for number, file in enumerate(files, start=1):
+            with file.open():
+                names.append(storage.save(f"{self.token}/{number}/{file.name}", file))
         self.kept = True
+        shutil.rmtree(self.directory, ignore_errors=True)
+        return names
 
     def discard(self) -> None:
         self._remove_current()
@@ -107,9 +123,39 @@ class ImportUploadHandler(FileUploadHandler):
             self._out = self._path = None
 
 
-def remove_uploaded_files(paths: list[str]) -> None:
-    """Delete the upload directories these files are in (only ever under IMPORT_UPLOAD_DIR)."""
-    root = Path(settings.IMPORT_UPLOAD_DIR).resolve()
-    for path in map(Path.resolve, map(Path, paths)):
-        if path.is_relative_to(root) and len(path.relative_to(root).parts) > 1:
-            shutil.rmtree(root / path.relative_to(root).parts[0], ignore_errors=True)
+def upload_storage() -> Storage:
+    """STORAGES["imports"]; the file system one, unless told otherwise, in IMPORT_UPLOAD_DIR."""
+    params = settings.STORAGES["imports"]
+    if params["BACKEND"].endswith(".FileSystemStorage") and "location" not in params.get("OPTIONS", {}):
+        return FileSystemStorage(location=settings.IMPORT_UPLOAD_DIR)
+    return storages["imports"]
+
+
+@contextmanager
+def local_files(names: list[str]) -> Iterator[list[Path]]:
+    """Paths on this machine to the stored uploads: where they are, or copies made for the time of the import."""
+    storage = upload_storage()
+    if isinstance(storage, FileSystemStorage):
+        yield [Path(storage.path(name)) for name in names]
+        return
+    with tempfile.TemporaryDirectory(prefix="annotator-import-") as directory:
+        paths = []
+        for number, name in enumerate(names, start=1):
+            path = Path(directory) / str(number) / Path(name).name
+            path.parent.mkdir()
+            with storage.open(name) as stored, path.open("wb") as local:
+                shutil.copyfileobj(stored, local, 1024 * 1024)
+            paths.append(path)
+        yield paths
+
+
+def remove_uploads(names: list[str]) -> None:
+    """Delete the stored uploads (an upload's folder too, on a file system)."""
+    storage = upload_storage()
+    for name in names:
+        storage.delete(name)
+    if isinstance(storage, FileSystemStorage):
+        root = Path(storage.location).resolve()
+        for token in {name.split("/", 1)[0] for name in names}:
+            if token and (root / token).resolve().parent == root:
+                shutil.rmtree(root / token, ignore_errors=True)

@@ -72,8 +72,7 @@ def _create(request: HttpRequest, uploads: ImportUploadHandler) -> HttpResponse:
         files=[file.description() for file in files],
         options=options,
     )
-    run_import.enqueue(run.pk, [file.temporary_file_path() for file in files], options)
-    uploads.keep()  # the task deletes them when it is done
+    run_import.enqueue(run.pk, uploads.store(files), options)  # the task deletes them when it is done
     if request.htmx:
         return HttpResponseClientRedirect(run.get_absolute_url())
     return redirect(run)

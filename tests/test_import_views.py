@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.files.storage import storages
 from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.urls import reverse
@@ -197,8 +198,9 @@ def test_it_queues_the_run_with_its_options_for_the_worker(admin_client, tmp_pat
     }  # fmt: skip
     task = DBTaskResult.objects.get()
     assert task.task_path == "issues.tasks.run_import"
-    [path] = task.args_kwargs["args"][1]
-    assert Path(path).read_bytes() == dump.read_bytes(), "kept on disk for the worker"
+    [name] = task.args_kwargs["args"][1]
+    assert (upload_dir / name).read_bytes() == dump.read_bytes(), "kept in the upload storage for the worker"
+    assert not left_in(upload_dir / "incoming")
 
 
 def test_the_task_imports_the_queued_files_with_their_options_and_deletes_them(admin_client, tmp_path, upload_dir):
@@ -214,6 +216,22 @@ def test_the_task_imports_the_queued_files_with_their_options_and_deletes_them(a
     assert nonzero(run.counts) == {"created": 1, "skipped: filtered out": 1}
     assert list(StudyIssue.objects.values_list("study", "issue__number")) == [(study.pk, 1)]
     assert left_in(upload_dir) == []
+
+
+def test_uploads_wait_in_any_storage_backend_the_settings_name(admin_client, tmp_path, upload_dir, settings):
+    """An object store has no local paths: the worker imports from a copy, then deletes the stored file."""
+    settings.STORAGES = {**settings.STORAGES, "imports": {"BACKEND": "django.core.files.storage.InMemoryStorage"}}
+    storage = storages["imports"]
+    dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(2)])
+    upload(admin_client, dump)
+    [name] = DBTaskResult.objects.get().args_kwargs["args"][1]
+    assert storage.open(name).read() == dump.read_bytes()
+    assert not left_in(upload_dir / "incoming")
+
+    run_import.call(*DBTaskResult.objects.get().args_kwargs["args"])
+
+    assert nonzero(ImportRun.objects.get().counts) == {"created": 2}
+    assert not storage.exists(name)
 
 
 def test_the_task_does_not_run_a_run_twice(admin_client, immediate_tasks, tmp_path):
