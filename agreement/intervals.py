@@ -5,7 +5,9 @@ task worker when the study is large, while the page shows the point estimates.
 from datetime import datetime
 
 from django.db.models import Count, Max
-from django.tasks import task
+from django.dispatch import receiver
+from django.tasks import TaskResultStatus, task
+from django.tasks.signals import task_finished
 
 from agreement.models import Intervals
 from agreement.report import study_report
@@ -53,6 +55,16 @@ def compute_intervals(study_id: int, filters: str, restrictions: dict, current: 
     study = Study.objects.filter(pk=study_id).first()
     if study is not None:
         compute(study, filters, _from_json(restrictions), current)
+
+
+@receiver(task_finished)
+def retry_failed_intervals(sender, task_result, **kwargs) -> None:
+    """Intervals whose task failed (an error, a killed worker) are forgotten, so the next visit asks again instead
+    of saying "being computed" for ever."""
+    if task_result.task.module_path != compute_intervals.module_path or task_result.status != TaskResultStatus.FAILED:
+        return
+    study_id, filters, _, current = task_result.args
+    Intervals.objects.filter(study_id=study_id, filters=filters, fingerprint=current, data__isnull=True).delete()
 
 
 def _as_json(restrictions: dict) -> dict:

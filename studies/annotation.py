@@ -58,6 +58,8 @@ def missing_required(assignment: Assignment) -> list[CodebookField]:
 def assignment_submit(*, assignment: Assignment) -> None:
     """Mark the issue done for this annotator, once every required field has an answer; the last one moves it on."""
     _lock(assignment)
+    if assignment.status == Assignment.Status.SUBMITTED:
+        return  # a second tab submitting again: the first submission's time stands (agreement windows use it)
     _check_stage_is_open(assignment)
     missing = missing_required(assignment)
     if missing:

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from agreement import intervals
 from agreement.models import Intervals
+from annotator.management.commands.db_worker import fail_abandoned_tasks
 from studies.models import Annotation, Assignment, FinalValue
 from tests.factories import MembershipFactory
 
@@ -138,6 +139,20 @@ def test_a_large_study_gets_its_intervals_from_the_task_worker(client, study_wit
     assert "Computing the 95 % bootstrap intervals" in waiting and 'hx-trigger="every 2s"' in waiting
     assert "Computing" not in ready and Intervals.objects.get().data["impact"]["gwet_ac1"][0] is not None
     assert DBTaskResult.objects.count() == 1  # the page did not ask twice
+
+
+def test_intervals_whose_worker_died_are_asked_for_again_on_the_next_visit(client, study_with_ratings, monkeypatch):
+    study = study_with_ratings
+    monkeypatch.setattr(intervals, "INLINE", 0)
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+    client.get(url(study))
+    DBTaskResult.objects.get().claim("a-worker-that-was-killed")  # RUNNING, and its worker's lock is free
+
+    fail_abandoned_tasks()  # what every db_worker does when it starts and every minute
+
+    assert DBTaskResult.objects.get().status == "FAILED"
+    assert "Computing the 95 % bootstrap intervals" in client.get(url(study)).text
+    assert DBTaskResult.objects.filter(status="READY").count() == 1, "asked again, not waiting for ever"
 
 
 def test_annotators_get_agreement_over_revealed_issues_only(client, study_with_ratings):

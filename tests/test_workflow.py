@@ -317,3 +317,16 @@ def test_the_reconciliation_page_takes_as_many_queries_for_two_or_four_annotator
             client.get(page(study_issue))
         counts.append(len(captured))
     assert counts[0] == counts[1] <= 25
+
+
+def test_submitting_again_from_another_tab_changes_nothing(labelled):
+    study_issue, _, _, (first, second) = labelled
+    label(first, impact="2")
+    submitted_at = Assignment.objects.get(pk=first.pk).submitted_at
+
+    assignment_submit(assignment=Assignment.objects.get(pk=first.pk))  # the other tab, still open
+
+    first.refresh_from_db()
+    assert first.submitted_at == submitted_at, "agreement windows count the first submission"
+    study_issue.refresh_from_db()
+    assert study_issue.stage == IssueStage.LABELLING, "still waiting for the second annotator"
