@@ -265,8 +265,9 @@ def report(name: str, args, requests: list[dict], memory: list[dict], targets: d
         p50, p95, p99 = statistics.median(values), percentile(values, 0.95), percentile(values, 0.99)
         summary.append({"request": kind, "count": len(values), "errors": failed, "p50_ms": round(p50, 1),
                         "p95_ms": round(p95, 1), "p99_ms": round(p99, 1), "target_p95_ms": target})  # fmt: skip
-        ok = "yes" if p95 <= target and not failed else "NO"
-        print(f"{kind:<8} {len(values):>7} {failed:>7} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {target:>7}  {ok}")
+        ok = "yes" if (target is None or p95 <= target) and not failed else "NO"
+        shown = "–" if target is None else target
+        print(f"{kind:<8} {len(values):>7} {failed:>7} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {shown:>7}  {ok}")
     if errors:
         print(f"Errors: {len(errors)}; statuses {sorted({row['status'] for row in errors})}")
     # Memory: the median of the first and of the last minute of samples, per process.

@@ -7,7 +7,12 @@ memory of every process flat over the run (first minute against last minute).
 
 from bench import annotation
 
-TARGETS = {"page": 100, "save": 50, "list": 300}  # p95, ms; the list has no target of its own here
+TARGETS = {"page": 100, "save": 50, "list": None}  # p95, ms; the issue list is measured, with no target here
+
+
+def main() -> None:
+    annotation.main(title="load", clients=20, seconds=600, targets=TARGETS)
+
 
 if __name__ == "__main__":
-    annotation.main(title="load", clients=20, seconds=600, targets=TARGETS)
+    main()
