@@ -1,48 +1,16 @@
 """Transitions under concurrent requests against the live server: each happens once, none is lost."""
 
-import secrets
 import threading
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import pytest
-from django.test import Client
 
 from studies.codebook import codebook_load, preset
 from studies.models import IssueStage, Stage, StudyIssue, StudyIssueEvent
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.processes import Browser
 from tests.studying import label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Browser:
-    """A logged-in session speaking HTTP to the live server, as a separate browser would."""
-
-    def __init__(self, live_server, user):
-        client = Client()
-        client.force_login(user)
-        self.base = live_server.url
-        self.csrf = secrets.token_hex(16)  # a CSRF cookie of our own, sent back in the header as a browser does
-        self.cookie = f"sessionid={client.cookies['sessionid'].value}; csrftoken={self.csrf}"
-
-    def post(self, path: str, data: dict) -> int:
-        request = urllib.request.Request(
-            self.base + path, urllib.parse.urlencode(data).encode(),
-            headers={"Cookie": self.cookie, "X-CSRFToken": self.csrf},
-        )  # fmt: skip
-        opener = urllib.request.build_opener(NoRedirect)
-        try:
-            with opener.open(request) as response:
-                return response.status
-        except urllib.error.HTTPError as error:
-            return error.code
-
-
-class NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
 
 
 def at_once(calls) -> list:
@@ -69,11 +37,11 @@ def test_the_last_submissions_arriving_together_move_each_issue_exactly_once(liv
         for annotator in annotators:
             label(AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator,
                                     stage=Stage.LABELLING), impact="2", submit=False)  # fmt: skip
-    browsers = [Browser(live_server, annotator) for annotator in annotators]
+    browsers = [Browser(live_server.url, annotator) for annotator in annotators]
 
     for study_issue in issues:
         url = page(study_issue, "studies:submit")
-        statuses = at_once([lambda browser=browser, url=url: browser.post(url, {}) for browser in browsers])
+        statuses = at_once([lambda browser=browser, url=url: browser.post(url, {}).status for browser in browsers])
         assert statuses == [302, 302, 302]
 
     for study_issue in issues:
@@ -94,11 +62,11 @@ def test_two_adjudicators_deciding_at_once_one_wins_the_other_gets_409(live_serv
     url = page(study_issue, "studies:decision")
     reasons = ["not_a_bug", "user_error"]
 
-    browsers = [Browser(live_server, adjudicator) for adjudicator in adjudicators]
+    browsers = [Browser(live_server.url, adjudicator) for adjudicator in adjudicators]
 
     statuses = at_once([
         lambda browser=browser, reason=reason: browser.post(url, {"decision": "exclude", "reason": reason,
-                                                                  "version": version})
+                                                                  "version": version}).status
         for browser, reason in zip(browsers, reasons, strict=True)
     ])  # fmt: skip
 
