@@ -252,9 +252,7 @@ def test_a_study_moves_to_an_instance_without_it_its_people_or_its_issues(tmp_pa
     usernames = sorted(User.objects.values_list("username", flat=True))
     file = tmp_path / "study.json.gz"
     call_command("export_study", "tf-silent", "-o", str(file), stdout=io.StringIO())
-    # Another instance: none of it is there (answers first: their codebook fields are PROTECTed).
-    Annotation.objects.all().delete()
-    FinalValue.objects.all().delete()
+    # Another instance: none of it is there.
     study.delete()
     Issue.objects.all().delete()
     User.objects.all().delete()
