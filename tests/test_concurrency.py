@@ -1,32 +1,14 @@
 """Transitions under concurrent requests against the live server: each happens once, none is lost."""
 
-import threading
-
 import pytest
 
 from studies.codebook import codebook_load, preset
 from studies.models import IssueStage, Stage, StudyIssue, StudyIssueEvent
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.processes import Browser
+from tests.processes import Browser, at_once
 from tests.studying import label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def at_once(calls) -> list:
-    """Run the calls in threads released together."""
-    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
-
-    def run(index, call):
-        barrier.wait()
-        results[index] = call()
-
-    threads = [threading.Thread(target=run, args=(index, call)) for index, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_the_last_submissions_arriving_together_move_each_issue_exactly_once(live_server, study):

@@ -8,7 +8,6 @@ the version the server answers (200: saved as that version; 409: someone else sa
 import random
 import re
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db.models import Count
@@ -28,7 +27,7 @@ from studies.models import (
 )
 from studies.workflow import final_value_save
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.processes import Browser, Gunicorn, environment
+from tests.processes import Browser, Gunicorn, at_once, environment
 from tests.studying import label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -44,18 +43,6 @@ def server(django_db_setup, tmp_path_factory):
     web = Gunicorn(tmp_path_factory.mktemp("web"), environment(), workers=4)
     yield web
     web.close()
-
-
-def in_tabs(work, browsers: list[Browser]) -> list:
-    """Run `work(browser, index)` for each tab in a thread of its own, all released at once; their results."""
-    start = threading.Barrier(len(browsers), timeout=60)
-
-    def run(index: int):
-        start.wait()
-        return work(browsers[index], index)
-
-    with ThreadPoolExecutor(len(browsers)) as pool:
-        return list(pool.map(run, range(len(browsers))))
 
 
 def version_in(html: str, pattern: str) -> int:
@@ -118,7 +105,8 @@ def test_tabs_saving_and_submitting_at_once_lose_no_acknowledged_save(server, st
         assert all(response.status == 302 for response in submissions)
         return acknowledged
 
-    results = in_tabs(tab, [Browser(server.url, user) for user in users])
+    browsers = [Browser(server.url, user) for user in users]
+    results = at_once([lambda index=index: tab(browsers[index], index) for index in range(len(users))])
 
     for annotator in annotators:
         acknowledged = sorted(save for user, saves in zip(users, results, strict=True) if user == annotator
@@ -172,7 +160,8 @@ def test_adjudicators_setting_final_values_and_deciding_at_once_get_one_decision
                 acknowledged.append((version, value))
         return decision, acknowledged
 
-    results = in_tabs(tab, [Browser(server.url, user) for user in users])
+    browsers = [Browser(server.url, user) for user in users]
+    results = at_once([lambda index=index: tab(browsers[index], index) for index in range(len(users))])
 
     decisions = sorted((response.status, user.pk) for user, (response, _) in zip(users, results, strict=True))
     assert [status for status, _ in decisions] == [302] + [409] * (len(results) - 1), "one decision, the rest refused"
