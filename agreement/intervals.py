@@ -72,5 +72,7 @@ def _as_json(restrictions: dict) -> dict:
 
 
 def _from_json(restrictions: dict) -> dict:
-    return {key: datetime.fromisoformat(value) if key in ("since", "until") and value else value
-            for key, value in restrictions.items()}  # fmt: skip
+    return {
+        key: datetime.fromisoformat(value) if key in ("since", "until") and value else value
+        for key, value in restrictions.items()
+    }

@@ -10,8 +10,9 @@ from agreement.ratings import LEVELS, FieldRatings, field_ratings
 from studies.models import CodebookField, Study
 
 
-def study_ratings(study: Study, *, field: str | None = None, stage: str | None = None,
-                  **restrictions) -> dict[str, FieldRatings]:  # fmt: skip
+def study_ratings(
+    study: Study, *, field: str | None = None, stage: str | None = None, **restrictions
+) -> dict[str, FieldRatings]:
     """{key: ratings} of the fields that have agreement; `restrictions`: field_ratings()'s keyword arguments."""
     fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
     if field:
@@ -68,11 +69,12 @@ def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) ->
     if bootstrap:
         options = {"reps": bootstrap, "seed": seed}
         intervals = {
-            "krippendorff_alpha": c.bootstrap_interval(c.krippendorff_alpha, rows, level=alpha_level, scale=scale,
-                                                       **options),
+            "krippendorff_alpha": c.bootstrap_interval(
+                c.krippendorff_alpha, rows, level=alpha_level, scale=scale, **options
+            ),
             "gwet_ac1": c.bootstrap_interval(c.gwet_ac1, rows, scale=scale, **options),
             "fleiss_kappa": c.bootstrap_interval(c.fleiss_kappa, rows, **options),
-        }  # fmt: skip
+        }
         report["ci95"] = {name: [interval.low, interval.high] for name, interval in intervals.items()}
     report["undefined"] = undefined
     return report

@@ -38,8 +38,13 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404
     filters = _filters(request)
     # Annotators get the issues already revealed only: a report over blind issues could give their values away.
-    restrictions = {"stage": filters["stage"] or None, "annotators": filters["annotators"] or None,
-                    "since": filters["since"], "until": filters["until"], "revealed_only": not sees_all}  # fmt: skip
+    restrictions = {
+        "stage": filters["stage"] or None,
+        "annotators": filters["annotators"] or None,
+        "since": filters["since"],
+        "until": filters["until"],
+        "revealed_only": not sees_all,
+    }
     ratings = study_ratings(study, **restrictions)
     report = report_of(study, ratings)
     if request.GET.get("format") == "json":
@@ -57,10 +62,20 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     annotators = sorted(
         study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
     )
-    return render(request, "agreement/report.html", {
-        "study": study, "rows": rows, "filters": filters, "stages": Stage.choices, "annotators": annotators,
-        "query": request.GET.urlencode(), "computing": intervals is None, "replicates": f"{REPLICATES:,}",
-    })  # fmt: skip
+    return render(
+        request,
+        "agreement/report.html",
+        {
+            "study": study,
+            "rows": rows,
+            "filters": filters,
+            "stages": Stage.choices,
+            "annotators": annotators,
+            "query": request.GET.urlencode(),
+            "computing": intervals is None,
+            "replicates": f"{REPLICATES:,}",
+        },
+    )
 
 
 def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
@@ -72,21 +87,32 @@ def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
         return {"label": label, "meaning": meaning, "value": value, "reason": reason, "band": band, "ci": shown}
 
     table = [
-        line(label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE,
-             intervals.get(name))
+        line(
+            label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE, intervals.get(name)
+        )
         for name, label, meaning in COEFFICIENTS
-    ]  # fmt: skip
+    ]
     field = ratings.field
     if numbers["level"] == "ordinal" and numbers["items"]:
         # Shown beside the ordinal α, as reviewers often ask for it; not part of the JSON contract.
         interval = coefficients.krippendorff_alpha(ratings.rows, "interval", ratings.scale)
-        table.append(line("Krippendorff's α (interval)", "the levels as equally spaced numbers", interval.value,
-                          interval.reason, True))  # fmt: skip
+        table.append(
+            line(
+                "Krippendorff's α (interval)",
+                "the levels as equally spaced numbers",
+                interval.value,
+                interval.reason,
+                True,
+            )
+        )
     pairs = [
-        {"pair": pair.replace("|", " & "), **entry,
-         "band": coefficients.landis_koch(entry["kappa"]) if entry["kappa"] is not None else ""}
+        {
+            "pair": pair.replace("|", " & "),
+            **entry,
+            "band": coefficients.landis_koch(entry["kappa"]) if entry["kappa"] is not None else "",
+        }
         for pair, entry in numbers["cohen_kappa"].items()
-    ]  # fmt: skip
+    ]
     return {"field": field, "numbers": numbers, "table": table, "pairs": pairs, **_details(study, field, ratings)}
 
 
@@ -100,10 +126,13 @@ def _details(study, field, ratings) -> dict:
         details["per_choice"] = []
         for choice in field.choices.all():
             rows = [[None if value is None else choice.value in value for value in row] for row in ratings.rows]
-            details["per_choice"].append({
-                "label": choice.label, "percent": coefficients.percent_agreement(rows),
-                "alpha": coefficients.krippendorff_alpha(rows, "nominal"),
-            })  # fmt: skip
+            details["per_choice"].append(
+                {
+                    "label": choice.label,
+                    "percent": coefficients.percent_agreement(rows),
+                    "alpha": coefficients.krippendorff_alpha(rows, "nominal"),
+                }
+            )
         return details
     details["categories"] = list(coefficients.category_agreement(ratings.rows, ratings.scale).items())
     details["matrices"] = [
@@ -117,11 +146,20 @@ def _versus_final(study, field, ratings) -> list[dict]:
     finals = final_ratings(study, field, ratings.units)
     rows = []
     for index, coder in enumerate(ratings.coders):
-        pairs = [[row[index], finals[unit]] for unit, row in zip(ratings.units, ratings.rows, strict=True)
-                 if unit in finals and row[index] is not None]  # fmt: skip
+        pairs = [
+            [row[index], finals[unit]]
+            for unit, row in zip(ratings.units, ratings.rows, strict=True)
+            if unit in finals and row[index] is not None
+        ]
         if pairs:
-            rows.append({"coder": coder, "n": len(pairs), "percent": sum(a == b for a, b in pairs) / len(pairs),
-                         "kappa": coefficients.cohen_kappa(pairs)})  # fmt: skip
+            rows.append(
+                {
+                    "coder": coder,
+                    "n": len(pairs),
+                    "percent": sum(a == b for a, b in pairs) / len(pairs),
+                    "kappa": coefficients.cohen_kappa(pairs),
+                }
+            )
     return rows
 
 
@@ -131,25 +169,40 @@ def _heat_map(ratings, first: int, second: int) -> dict:
     largest = int(matrix.counts.max()) or 1
     size = len(matrix.labels)
     cells = [
-        {"x": LABEL_WIDTH + column * CELL, "y": LABEL_HEIGHT + row * CELL, "count": int(matrix.counts[row, column]),
-         "opacity": round(0.08 + 0.92 * int(matrix.counts[row, column]) / largest, 3),
-         "diagonal": row == column, "of": f"{matrix.labels[row]} / {matrix.labels[column]}"}
-        for row in range(size) for column in range(size)
-    ]  # fmt: skip
+        {
+            "x": LABEL_WIDTH + column * CELL,
+            "y": LABEL_HEIGHT + row * CELL,
+            "count": int(matrix.counts[row, column]),
+            "opacity": round(0.08 + 0.92 * int(matrix.counts[row, column]) / largest, 3),
+            "diagonal": row == column,
+            "of": f"{matrix.labels[row]} / {matrix.labels[column]}",
+        }
+        for row in range(size)
+        for column in range(size)
+    ]
     return {
-        "rows_coder": ratings.coders[first], "columns_coder": ratings.coders[second], "cells": cells,
+        "rows_coder": ratings.coders[first],
+        "columns_coder": ratings.coders[second],
+        "cells": cells,
         "labels": [
             {"text": str(label)[:18], "at": index * CELL + CELL // 2} for index, label in enumerate(matrix.labels)
         ],
-        "width": LABEL_WIDTH + size * CELL, "height": LABEL_HEIGHT + size * CELL, "cell": CELL,
-        "label_width": LABEL_WIDTH, "label_height": LABEL_HEIGHT,
-    }  # fmt: skip
+        "width": LABEL_WIDTH + size * CELL,
+        "height": LABEL_HEIGHT + size * CELL,
+        "cell": CELL,
+        "label_width": LABEL_WIDTH,
+        "label_height": LABEL_HEIGHT,
+    }
 
 
 def _filters_key(request: HttpRequest) -> str:
     """The restrictions of the URL, in one canonical order: what the stored intervals are for."""
-    kept = sorted((name, value) for name in ("stage", "annotator", "since", "until")
-                  for value in request.GET.getlist(name) if value)  # fmt: skip
+    kept = sorted(
+        (name, value)
+        for name in ("stage", "annotator", "since", "until")
+        for value in request.GET.getlist(name)
+        if value
+    )
     return urlencode(kept)[:500]
 
 
@@ -196,12 +249,25 @@ def _csv(study, report: dict) -> HttpResponse:
     return response
 
 
-LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 LATEX_COLUMNS = [
-    ("percent_agreement", r"\% agr."), ("pairwise_agreement", "Pairwise"), ("fleiss_kappa", r"Fleiss' $\kappa$"),
-    ("krippendorff_alpha", r"$\alpha$"), ("gwet_ac1", "AC1"),
-]  # fmt: skip
+    ("percent_agreement", r"\% agr."),
+    ("pairwise_agreement", "Pairwise"),
+    ("fleiss_kappa", r"Fleiss' $\kappa$"),
+    ("krippendorff_alpha", r"$\alpha$"),
+    ("gwet_ac1", "AC1"),
+]
 
 
 def _latex(study, report: dict) -> HttpResponse:
@@ -210,11 +276,14 @@ def _latex(study, report: dict) -> HttpResponse:
     lines = [
         f"% Inter-annotator agreement, {_tex(study.name)}; exported by annotator on {timezone.localdate():%Y-%m-%d}.",
         "% Needs \\usepackage{booktabs}.",
-        r"\begin{table}[t]", r"\centering", r"\caption{Inter-annotator agreement.}",
-        r"\begin{tabular}{l" + "r" * (3 + len(LATEX_COLUMNS)) + "}", r"\toprule",
+        r"\begin{table}[t]",
+        r"\centering",
+        r"\caption{Inter-annotator agreement.}",
+        r"\begin{tabular}{l" + "r" * (3 + len(LATEX_COLUMNS)) + "}",
+        r"\toprule",
         " & ".join(["Field", "Level", "Items", "Ann."] + [title for _, title in LATEX_COLUMNS]) + r" \\",
         r"\midrule",
-    ]  # fmt: skip
+    ]
     notes = []
     for key, numbers in report["fields"].items():
         if not numbers["items"]:

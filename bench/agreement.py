@@ -100,13 +100,24 @@ def main() -> None:
         dump = Path(workdir) / "issues.jsonl"
         print(f"Setting up: {args.issues:,} issues, {args.labelled:,} labelled by 3 annotators …", flush=True)
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([*manage, "generate_dump", str(args.issues), "-o", str(dump)], cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        subprocess.run(
+            [*manage, "generate_dump", str(args.issues), "-o", str(dump)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         timed("import_issues", str(dump), env=env)
         setup = SETUP.format(slug=SLUG, labelled=args.labelled, fields=FIELDS)
         subprocess.run([*manage, "shell", "-v0", "-c", setup], cwd=ROOT, env=env, check=True)
-        out = subprocess.run([*manage, "shell", "-v0", "-c", REPORT.format(slug=SLUG)], cwd=ROOT, env=env,
-                             check=True, capture_output=True, text=True).stdout  # fmt: skip
+        out = subprocess.run(
+            [*manage, "shell", "-v0", "-c", REPORT.format(slug=SLUG)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         report = json.loads(out.strip().splitlines()[-1])
         command, _, _ = timed("agreement", "--study", SLUG, "--json", env=env)
         target = Path(workdir) / "labels.csv"
@@ -117,15 +128,22 @@ def main() -> None:
         {"measure": "agreement report, 6 fields (in process)", "seconds": round(report["plain"], 2), "target": 2},
         {"measure": "with 1,000 bootstrap replicates", "seconds": round(report["bootstrap"], 2), "target": 10},
         {"measure": "manage.py agreement --json (wall)", "seconds": round(command, 2), "target": ""},
-        {"measure": f"export_labels wide, {rows:,} rows (wall; peak RSS {rss:.0f} MB)", "seconds": round(exported, 2),
-         "target": 15},
-    ]  # fmt: skip
-    print(f"\nagreement and export: {args.labelled:,} issues × 3 annotators × {len(FIELDS)} fields; "
-          f"{args.issues:,} issues exported")  # fmt: skip
+        {
+            "measure": f"export_labels wide, {rows:,} rows (wall; peak RSS {rss:.0f} MB)",
+            "seconds": round(exported, 2),
+            "target": 15,
+        },
+    ]
+    print(
+        f"\nagreement and export: {args.labelled:,} issues × 3 annotators × {len(FIELDS)} fields; "
+        f"{args.issues:,} issues exported"
+    )
     for row in summary:
         print(f"{row['measure']:<60} {row['seconds']:>7.2f} s  target {row['target'] or '–'}")
-    print("alpha per field:", {key: round(value, 3) if value is not None else None
-                               for key, value in report["alpha"].items()})  # fmt: skip
+    print(
+        "alpha per field:",
+        {key: round(value, 3) if value is not None else None for key, value in report["alpha"].items()},
+    )
     save_results("agreement", summary)
 
 

@@ -117,16 +117,28 @@ def run_client(base: str, number: int, issues: list, largest, seconds: float, re
         at = time.monotonic() - started
         ms, status = client.timed(url, data, headers)
         # list.append is atomic: the clients share one list.
-        requests.append({"t_s": round(at, 3), "client": number, "user": user, "request": kind,
-                         "ms": round(ms, 2), "status": status})  # fmt: skip
+        requests.append(
+            {
+                "t_s": round(at, 3),
+                "client": number,
+                "user": user,
+                "request": kind,
+                "ms": round(ms, 2),
+                "status": status,
+            }
+        )
         time.sleep(rng.uniform(*THINK))
 
     while time.monotonic() < deadline:
         owner, name, number_, _ = largest if rng.random() < 0.1 else rng.choice(issues)
         page = f"/studies/{SLUG}/{owner}/{name}/issues/{number_}/"
         act("page", page)
-        act("save", page + "fields/impact/", {"value": str(rng.randint(1, 4)), "note": "bench"},
-            {"X-CSRFToken": client.csrf, "HX-Request": "true"})  # fmt: skip
+        act(
+            "save",
+            page + "fields/impact/",
+            {"value": str(rng.randint(1, 4)), "note": "bench"},
+            {"X-CSRFToken": client.csrf, "HX-Request": "true"},
+        )
         query = urllib.parse.urlencode({"status": "in_progress", "q": rng.choice(words)})
         act("list", f"/studies/{SLUG}/issues/?{query}")
 
@@ -186,8 +198,13 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
         dump = Path(workdir) / "issues.jsonl"
         print(f"Setting up: {args.issues:,} issues …", flush=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([sys.executable, "manage.py", "generate_dump", str(args.issues), "-o", str(dump)], cwd=ROOT,
-                       env=env, check=True, capture_output=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "generate_dump", str(args.issues), "-o", str(dump)],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         imported, _, _ = timed("import_issues", str(dump), env=env)
         indexed, _, _ = timed("index_issues", env=env)
         print(f"  imported in {imported:.1f} s, search index built in {indexed:.1f} s", flush=True)
@@ -211,12 +228,16 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
     port = free_port()
     static = tempfile.mkdtemp(prefix="annotator-static-")
     server_env = {**env, "STATIC_ROOT": static}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env,
-                   check=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env, check=True
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=ROOT, env=server_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=ROOT,
+        env=server_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -256,15 +277,26 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
 def report(name: str, args, requests: list[dict], memory: list[dict], targets: dict) -> None:
     summary = []
     errors = [row for row in requests if row["status"] != 200]
-    print(f"\n{name}: {args.clients} clients for {args.seconds:.0f} s against gunicorn (2 workers), "
-          f"{args.issues:,} issues imported")  # fmt: skip
+    print(
+        f"\n{name}: {args.clients} clients for {args.seconds:.0f} s against gunicorn (2 workers), "
+        f"{args.issues:,} issues imported"
+    )
     print(f"{'request':<8} {'count':>7} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'target':>7}  ok")
     for kind, target in targets.items():
         values = [row["ms"] for row in requests if row["request"] == kind and row["status"] == 200]
         failed = sum(1 for row in errors if row["request"] == kind)
         p50, p95, p99 = statistics.median(values), percentile(values, 0.95), percentile(values, 0.99)
-        summary.append({"request": kind, "count": len(values), "errors": failed, "p50_ms": round(p50, 1),
-                        "p95_ms": round(p95, 1), "p99_ms": round(p99, 1), "target_p95_ms": target})  # fmt: skip
+        summary.append(
+            {
+                "request": kind,
+                "count": len(values),
+                "errors": failed,
+                "p50_ms": round(p50, 1),
+                "p95_ms": round(p95, 1),
+                "p99_ms": round(p99, 1),
+                "target_p95_ms": target,
+            }
+        )
         ok = "yes" if (target is None or p95 <= target) and not failed else "NO"
         shown = "–" if target is None else target
         print(f"{kind:<8} {len(values):>7} {failed:>7} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f} {shown:>7}  {ok}")

@@ -94,8 +94,12 @@ def plain_copy_seconds(url: str, workdir: Path) -> float:
 def bench_size(count: int, workdir: Path, admin: str) -> dict:
     dump = workdir / f"issues-{count}.jsonl"
     print(f"[{count:,} issues] generating the dump …", end=" ", flush=True)
-    subprocess.run([sys.executable, "manage.py", "generate_dump", str(count), "-o", str(dump)], cwd=ROOT,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [sys.executable, "manage.py", "generate_dump", str(count), "-o", str(dump)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     size_mb = dump.stat().st_size / 1e6
     url = fresh_database(admin)
     env = {**os.environ, "DATABASE_URL": url}
@@ -112,18 +116,29 @@ def bench_size(count: int, workdir: Path, admin: str) -> dict:
     if count <= 10_000:
         print(f"[{count:,} issues] COPY + merge against bulk_create …", end=" ", flush=True)
         code = f"from bench.write_strategies import main; from pathlib import Path; main(Path({str(dump)!r}))"
-        output = subprocess.run([sys.executable, "manage.py", "shell", "-v0", "-c", code], cwd=ROOT, env=env,
-                                check=True, capture_output=True, text=True).stdout  # fmt: skip
+        output = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-v0", "-c", code],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         strategies = json.loads(output.strip().splitlines()[-1])
         print(f"{strategies['copy_merge_s']} s against {strategies['bulk_create_s']} s")
     dump.unlink()
     return {
-        "issues": count, "dump_mb": round(size_mb), "import_s": round(first, 1), "peak_rss_mb": round(rss),
-        "reimport_s": round(again, 1), "reimport_pct": round(100 * again / first), "copy_s": round(copy, 1),
+        "issues": count,
+        "dump_mb": round(size_mb),
+        "import_s": round(first, 1),
+        "peak_rss_mb": round(rss),
+        "reimport_s": round(again, 1),
+        "reimport_pct": round(100 * again / first),
+        "copy_s": round(copy, 1),
         "import_over_copy": round(first / copy, 2),
         "write_copy_merge_s": strategies.get("copy_merge_s", ""),
         "write_bulk_create_s": strategies.get("bulk_create_s", ""),
-    }  # fmt: skip
+    }
 
 
 def main() -> None:
@@ -141,11 +156,15 @@ def main() -> None:
                 connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
 
     print("\nimports: REST JSON Lines dump → embedded PostgreSQL (targets for 100k: ≤60 s, ≤300 MB, ≤3× COPY, ≤50 %)")
-    print(f"{'issues':>8} {'MB':>5} {'import s':>9} {'peak MB':>8} {'again s':>8} {'again %':>8} {'COPY s':>7} "
-          f"{'÷ COPY':>7}")  # fmt: skip
+    print(
+        f"{'issues':>8} {'MB':>5} {'import s':>9} {'peak MB':>8} {'again s':>8} {'again %':>8} {'COPY s':>7} "
+        f"{'÷ COPY':>7}"
+    )
     for r in results:
-        print(f"{r['issues']:>8,} {r['dump_mb']:>5} {r['import_s']:>9} {r['peak_rss_mb']:>8} {r['reimport_s']:>8} "
-              f"{r['reimport_pct']:>8} {r['copy_s']:>7} {r['import_over_copy']:>7}")  # fmt: skip
+        print(
+            f"{r['issues']:>8,} {r['dump_mb']:>5} {r['import_s']:>9} {r['peak_rss_mb']:>8} {r['reimport_s']:>8} "
+            f"{r['reimport_pct']:>8} {r['copy_s']:>7} {r['import_over_copy']:>7}"
+        )
     save_results("imports", results)
 
 

@@ -47,8 +47,9 @@ def time_one_run(clone: Path, run: int) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "VIRTUAL_ENV"}}
     log = (clone / f"run-{run}.log").open("w")
     started = time.monotonic()
-    process = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+    process = subprocess.Popen(
+        ["make", "run"], cwd=clone, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         while not login_page_with_demo("http://127.0.0.1:8000/"):
             if process.poll() is not None:
@@ -65,8 +66,12 @@ def time_one_run(clone: Path, run: int) -> dict:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
     postgres_left = subprocess.run(["pgrep", "-f", str(clone / ".data" / "postgres")], capture_output=True).stdout
-    return {"run": run, "up_seconds": round(up, 1), "stop_seconds": round(stopped, 1),
-            "all_stopped": not postgres_left and port_is_free(8000)}  # fmt: skip
+    return {
+        "run": run,
+        "up_seconds": round(up, 1),
+        "stop_seconds": round(stopped, 1),
+        "all_stopped": not postgres_left and port_is_free(8000),
+    }
 
 
 def main() -> None:
@@ -93,6 +98,8 @@ def main() -> None:
     print("\nstartup: fresh clone → login page with demo data (make run), then Ctrl-C")
     print(f"{'run':>3}  {'up (s)':>7}  {'target':>7}  {'stop (s)':>8}  {'all stopped':>11}  ok")
     for r in results:
-        print(f"{r['run']:>3}  {r['up_seconds']:>7}  {r['target_seconds']:>7}  {r['stop_seconds']:>8}  "
-              f"{str(r['all_stopped']):>11}  {'yes' if r['meets_target'] else 'NO'}")  # fmt: skip
+        print(
+            f"{r['run']:>3}  {r['up_seconds']:>7}  {r['target_seconds']:>7}  {r['stop_seconds']:>8}  "
+            f"{str(r['all_stopped']):>11}  {'yes' if r['meets_target'] else 'NO'}"
+        )
     save_results("startup", results)

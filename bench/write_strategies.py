@@ -19,8 +19,21 @@ from issues.importers.records import IssueRecord
 from issues.importers.writer import IssueWriter
 from issues.models import Issue, Repository
 
-FIELDS = ["title", "body", "author_login", "state", "state_reason", "labels", "created_at", "updated_at",
-          "closed_at", "html_url", "is_pull_request", "payload", "import_hash"]  # fmt: skip
+FIELDS = [
+    "title",
+    "body",
+    "author_login",
+    "state",
+    "state_reason",
+    "labels",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "html_url",
+    "is_pull_request",
+    "payload",
+    "import_hash",
+]
 
 
 def with_copy(records: list[IssueRecord]) -> None:
@@ -39,12 +52,25 @@ def with_bulk_create(records: list[IssueRecord]) -> None:
                 repositories[r.repository] = Repository.objects.get_or_create(
                     owner=r.repository[0], name=r.repository[1]
                 )[0]
-            issues.append(Issue(
-                repository=repositories[r.repository], number=r.number, title=r.title, body=r.body,
-                author_login=r.author_login, state=r.state, state_reason=r.state_reason, labels=r.labels,
-                created_at=r.created_at, updated_at=r.updated_at, closed_at=r.closed_at, html_url=r.html_url,
-                is_pull_request=r.is_pull_request, payload=json.loads(r.payload_json), import_hash=r.import_hash,
-            ))  # fmt: skip
+            issues.append(
+                Issue(
+                    repository=repositories[r.repository],
+                    number=r.number,
+                    title=r.title,
+                    body=r.body,
+                    author_login=r.author_login,
+                    state=r.state,
+                    state_reason=r.state_reason,
+                    labels=r.labels,
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                    closed_at=r.closed_at,
+                    html_url=r.html_url,
+                    is_pull_request=r.is_pull_request,
+                    payload=json.loads(r.payload_json),
+                    import_hash=r.import_hash,
+                )
+            )
         with transaction.atomic():
             Issue.objects.bulk_create(
                 issues, update_conflicts=True, unique_fields=["repository", "number"], update_fields=FIELDS

@@ -167,8 +167,11 @@ class ImportRun(models.Model):
         counts = self.counts
         rows = [(name, counts.get(name, 0)) for name in ("created", "updated", "unchanged")]
         rows += [(name, value) for name, value in counts.items() if name.startswith("skipped")]
-        rows += [(name, value) for name, value in counts.items() if not name.startswith("skipped") and
-                 name not in {"created", "updated", "unchanged", "failed"}]  # fmt: skip
+        rows += [
+            (name, value)
+            for name, value in counts.items()
+            if not name.startswith("skipped") and name not in {"created", "updated", "unchanged", "failed"}
+        ]
         rows.append(("failed", counts.get("failed", 0)))
         return rows
 

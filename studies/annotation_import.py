@@ -43,8 +43,13 @@ REQUIRED = {"issue", "annotator", "field", "value"}
 IMPORTED_GROUP = "imported annotators"
 LIST_KINDS = {CodebookField.Kind.MULTIPLE, CodebookField.Kind.URLS, CodebookField.Kind.COMMITS}
 VOTES = {"yes": True, "1": True, "true": True, "no": False, "0": False, "false": False}
-STAGE_ORDER = [IssueStage.SCREENING, IssueStage.DISCUSSION, IssueStage.LABELLING, IssueStage.RECONCILIATION,
-               IssueStage.DECIDED]  # fmt: skip
+STAGE_ORDER = [
+    IssueStage.SCREENING,
+    IssueStage.DISCUSSION,
+    IssueStage.LABELLING,
+    IssueStage.RECONCILIATION,
+    IssueStage.DECIDED,
+]
 
 
 class AnnotationImportError(ValueError):
@@ -80,8 +85,9 @@ class _Judgement:
     comment: str = ""
 
 
-def import_annotations(study: Study, text: str, *, create_users: bool = False, create_choices: bool = False,
-                       dry_run: bool = False) -> Result:  # fmt: skip
+def import_annotations(
+    study: Study, text: str, *, create_users: bool = False, create_choices: bool = False, dry_run: bool = False
+) -> Result:
     """Check the whole file, then write it (unless `dry_run`); AnnotationImportError lists every error."""
     result = Result(dry_run=dry_run)
     judgements = _read(study, text, create_users=create_users, create_choices=create_choices, result=result)
@@ -99,8 +105,9 @@ def _read(study, text, *, create_users, create_choices, result) -> list[_Judgeme
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = {name.strip() for name in reader.fieldnames or []}
     if not header >= REQUIRED:
-        raise AnnotationImportError([f"line 1: the header needs {', '.join(sorted(REQUIRED - header))} "
-                            f"(columns: {', '.join(COLUMNS)})"])  # fmt: skip
+        raise AnnotationImportError(
+            [f"line 1: the header needs {', '.join(sorted(REQUIRED - header))} (columns: {', '.join(COLUMNS)})"]
+        )
     fields = {f.key: f for f in study.fields.prefetch_related("choices")}
     users = set(get_user_model().objects.values_list("username", flat=True))
     issues: dict[str, Issue | None] = {}
@@ -172,8 +179,13 @@ def _issue(reference: str) -> Issue | None:
     match = ISSUE_REFERENCE.match(reference)
     if not match:
         return None
-    return Issue.objects.filter(repository__owner=match["owner"], repository__name=match["name"],
-                                number=int(match["number"])).select_related("repository").first()  # fmt: skip
+    return (
+        Issue.objects.filter(
+            repository__owner=match["owner"], repository__name=match["name"], number=int(match["number"])
+        )
+        .select_related("repository")
+        .first()
+    )
 
 
 def _value(field: CodebookField, text: str, comment: str, create_choices, new_choices, result, where):
@@ -237,18 +249,22 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
             Membership.objects.get_or_create(study=study, user=user, role=Membership.Role.ADJUDICATOR)
             _move_to(study_issue, IssueStage.RECONCILIATION)
             FinalValue.objects.update_or_create(
-                study_issue=study_issue, field=field,
+                study_issue=study_issue,
+                field=field,
                 defaults={"value": value, "rationale": judgement.note, "set_by": user},
-            )  # fmt: skip
+            )
             result.final_values += 1
             continue
         Membership.objects.get_or_create(study=study, user=user, role=Membership.Role.ANNOTATOR)
         _move_to(study_issue, IssueStage(field.stage))
-        assignment, _ = Assignment.objects.get_or_create(study=study, issue=judgement.issue, annotator=user,
-                                                         stage=field.stage)  # fmt: skip
-        Annotation.objects.update_or_create(assignment=assignment, field=field,
-                                            defaults={"value": value, "uncertain": judgement.uncertain,
-                                                      "note": judgement.note})  # fmt: skip
+        assignment, _ = Assignment.objects.get_or_create(
+            study=study, issue=judgement.issue, annotator=user, stage=field.stage
+        )
+        Annotation.objects.update_or_create(
+            assignment=assignment,
+            field=field,
+            defaults={"value": value, "uncertain": judgement.uncertain, "note": judgement.note},
+        )
         touched[(judgement.issue.pk, user.pk, field.stage)] = assignment
         result.annotations += 1
     for assignment in touched.values():

@@ -201,9 +201,14 @@ def code_promote(field: CodebookField, text: str, *, user=None) -> Choice:
     _save(choice, f"{field.label}, choice {text!r}")
     changed = _rewrite(field, {"other": text}, text)
     CodebookChange.objects.create(
-        study=field.study, field=field, user=user, action=CodebookChange.Action.PROMOTE, source=text, target=text,
+        study=field.study,
+        field=field,
+        user=user,
+        action=CodebookChange.Action.PROMOTE,
+        source=text,
+        target=text,
         annotations_changed=changed,
-    )  # fmt: skip
+    )
     return choice
 
 
@@ -223,9 +228,14 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
     if source_is_choice:
         field.choices.filter(value=source).delete()
     CodebookChange.objects.create(
-        study=field.study, field=field, user=user, action=CodebookChange.Action.MERGE, source=source, target=target,
+        study=field.study,
+        field=field,
+        user=user,
+        action=CodebookChange.Action.MERGE,
+        source=source,
+        target=target,
         annotations_changed=changed,
-    )  # fmt: skip
+    )
     return changed
 
 

@@ -44,10 +44,16 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
     study_issues = (
         StudyIssue.objects.filter(study=study)
         .select_related("issue__repository", "duplicate_of__repository")
-        .defer("issue__body", "issue__body_html", "issue__payload", "duplicate_of__body", "duplicate_of__body_html",
-               "duplicate_of__payload")
+        .defer(
+            "issue__body",
+            "issue__body_html",
+            "issue__payload",
+            "duplicate_of__body",
+            "duplicate_of__body_html",
+            "duplicate_of__payload",
+        )
         .order_by("issue__repository__owner", "issue__repository__name", "issue__number")
-    )  # fmt: skip
+    )
     for chunk in batched(study_issues.iterator(chunk_size=CHUNK), CHUNK):
         finals = _finals(chunk)
         labels = _labels(study, chunk) if with_annotators else {}
@@ -55,10 +61,15 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
             issue = study_issue.issue
             duplicate = study_issue.duplicate_of
             row = [
-                issue.repository.full_name, issue.number, issue.html_url, issue.title, study_issue.stage,
-                study_issue.get_decision_display() if study_issue.decision else "", study_issue.reason,
+                issue.repository.full_name,
+                issue.number,
+                issue.html_url,
+                issue.title,
+                study_issue.stage,
+                study_issue.get_decision_display() if study_issue.decision else "",
+                study_issue.reason,
                 f"{duplicate.repository.full_name}#{duplicate.number}" if duplicate else "",
-            ]  # fmt: skip
+            ]
             for field in fields:
                 row += _cells(field, finals.get((study_issue.pk, field.pk)))
                 for username in annotators:
@@ -76,20 +87,30 @@ def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[
     `hidden`: assignments whose values the viewer may not see yet (studies.history.hidden_assignments).
     """
     annotations = (
-        Annotation.objects.filter(assignment__study=study, assignment__status=Assignment.Status.SUBMITTED,
-                                  value__isnull=False)
+        Annotation.objects.filter(
+            assignment__study=study, assignment__status=Assignment.Status.SUBMITTED, value__isnull=False
+        )
         .exclude(assignment_id__in=hidden)
         .select_related("field", "assignment__annotator", "assignment__issue__repository")
         .order_by("assignment__issue_id", "assignment__annotator__username", "field__position")
-    )  # fmt: skip
+    )
     for annotation in annotations.iterator(chunk_size=CHUNK):
         issue = annotation.assignment.issue
         for value, comment in _long_values(annotation.field, annotation.value):
-            yield [safe_cell(cell) for cell in (
-                f"{issue.repository.full_name}#{issue.number}", annotation.assignment.annotator.username,
-                annotation.field.key, value, "1" if annotation.uncertain else "", annotation.note, "annotation",
-                annotation.field.stage, comment,
-            )]  # fmt: skip
+            yield [
+                safe_cell(cell)
+                for cell in (
+                    f"{issue.repository.full_name}#{issue.number}",
+                    annotation.assignment.annotator.username,
+                    annotation.field.key,
+                    value,
+                    "1" if annotation.uncertain else "",
+                    annotation.note,
+                    "annotation",
+                    annotation.field.stage,
+                    comment,
+                )
+            ]
     finals = (
         FinalValue.objects.filter(study_issue__study=study, value__isnull=False)
         .select_related("field", "set_by", "study_issue__issue__repository")
@@ -98,10 +119,20 @@ def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[
     for final in finals.iterator(chunk_size=CHUNK):
         issue = final.study_issue.issue
         for value, comment in _long_values(final.field, final.value):
-            yield [safe_cell(cell) for cell in (
-                f"{issue.repository.full_name}#{issue.number}", final.set_by.username if final.set_by else "",
-                final.field.key, value, "", final.rationale, "final", final.field.stage, comment,
-            )]  # fmt: skip
+            yield [
+                safe_cell(cell)
+                for cell in (
+                    f"{issue.repository.full_name}#{issue.number}",
+                    final.set_by.username if final.set_by else "",
+                    final.field.key,
+                    value,
+                    "",
+                    final.rationale,
+                    "final",
+                    final.field.stage,
+                    comment,
+                )
+            ]
 
 
 def _long_values(field: CodebookField, value) -> list[tuple[str, str]]:
@@ -196,6 +227,8 @@ def _labels(study: Study, chunk: tuple[StudyIssue, ...]) -> dict[tuple[int, int,
     """Each annotator's values, for the issues whose values are revealed (reconciliation on): never blind ones."""
     revealed = [si.issue_id for si in chunk if si.stage in (IssueStage.RECONCILIATION, IssueStage.DECIDED)]
     rows = Annotation.objects.filter(
-        assignment__study=study, assignment__stage=Stage.LABELLING, assignment__issue_id__in=revealed,
-    ).values_list("assignment__issue_id", "field_id", "assignment__annotator__username", "value")  # fmt: skip
+        assignment__study=study,
+        assignment__stage=Stage.LABELLING,
+        assignment__issue_id__in=revealed,
+    ).values_list("assignment__issue_id", "field_id", "assignment__annotator__username", "value")
     return {(issue, field, username): value for issue, field, username, value in rows}

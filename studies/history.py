@@ -64,8 +64,11 @@ def after_bulk_change(rows: int) -> None:
     bulk assignment took 82 s instead of 2 s. ANALYZE takes a tenth of a second.
     """
     if rows >= BULK:
-        tables = [model._meta.db_table for model in apps.get_app_config("studies").get_models()
-                  if model.__name__.endswith("Event")]  # fmt: skip
+        tables = [
+            model._meta.db_table
+            for model in apps.get_app_config("studies").get_models()
+            if model.__name__.endswith("Event")
+        ]
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {', '.join(tables)}")
 
@@ -162,8 +165,19 @@ def write_csv(changes: list[Change], file) -> None:
     writer.writerow(["when", "user", "what", "action", "object", "field", "before", "after", "url"])
     for change in changes:
         for field, before, after in change.changes or [("", "", "")]:
-            writer.writerow([change.at.isoformat(), change.user, change.what, change.action, change.object_id,
-                             field, _cell(before), _cell(after), change.url])  # fmt: skip
+            writer.writerow(
+                [
+                    change.at.isoformat(),
+                    change.user,
+                    change.what,
+                    change.action,
+                    change.object_id,
+                    field,
+                    _cell(before),
+                    _cell(after),
+                    change.url,
+                ]
+            )
 
 
 def _cell(value) -> str:

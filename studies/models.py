@@ -118,10 +118,14 @@ class Study(models.Model):
             ("decided: excluded", f"decided:{StudyIssue.Decision.EXCLUDE}", "excluded"),
         ]
         return annotators, [
-            {"label": label, "status": status, "count": totals[name],
-             "by_annotator": [by_annotator[annotator][name] for annotator in annotators]}
+            {
+                "label": label,
+                "status": status,
+                "count": totals[name],
+                "by_annotator": [by_annotator[annotator][name] for annotator in annotators],
+            }
             for label, name, status in lines
-        ]  # fmt: skip
+        ]
 
     def is_overseen_by(self, user, roles: set[str] | None = None) -> bool:
         """Owners, adjudicators and admins see the whole study's work: activity, exports, agreement."""

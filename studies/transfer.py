@@ -72,20 +72,49 @@ FORMAT = "annotator-study"
 VERSION = 1
 BATCH = 1_000
 User = get_user_model()
-EVENTS = [StudyEvent, MembershipEvent, CodebookFieldEvent, ChoiceEvent, StudyIssueEvent, AssignmentEvent,
-          AnnotationEvent, FinalValueEvent, DiscussionCommentEvent]  # fmt: skip
+EVENTS = [
+    StudyEvent,
+    MembershipEvent,
+    CodebookFieldEvent,
+    ChoiceEvent,
+    StudyIssueEvent,
+    AssignmentEvent,
+    AnnotationEvent,
+    FinalValueEvent,
+    DiscussionCommentEvent,
+]
 # The import's own inserts are not history: the history comes from the file.
 INSERT_TRIGGERS = [f"{event.pgh_tracked_model._meta.label}:insert_insert" for event in EVENTS]
 # Every kind of record a file may hold; nothing else is ever written.
-MODELS = [Study, User, Issue, CodebookField, Choice, StudyIssue, Membership, Assignment, Annotation, FinalValue,
-          DiscussionComment, Notification, CodebookChange, Context, *EVENTS]  # fmt: skip
+MODELS = [
+    Study,
+    User,
+    Issue,
+    CodebookField,
+    Choice,
+    StudyIssue,
+    Membership,
+    Assignment,
+    Annotation,
+    FinalValue,
+    DiscussionComment,
+    Notification,
+    CodebookChange,
+    Context,
+    *EVENTS,
+]
 KINDS = {model._meta.label_lower: model for model in MODELS}
 # Rendered copies of Markdown: the target renders them again (issues/rendering.py).
 DERIVED = {"body_html", "body_html_key"}
 USER_COLUMNS = ["id", "username", "first_name", "last_name", "email"]
-SUMMARY = {"issues.issue": "issues", "studies.membership": "memberships", "studies.assignment": "assignments",
-           "studies.annotation": "annotations", "studies.finalvalue": "final values",
-           "studies.discussioncomment": "discussion comments"}  # fmt: skip
+SUMMARY = {
+    "issues.issue": "issues",
+    "studies.membership": "memberships",
+    "studies.assignment": "assignments",
+    "studies.annotation": "annotations",
+    "studies.finalvalue": "final values",
+    "studies.discussioncomment": "discussion comments",
+}
 
 
 class TransferError(Exception):
@@ -114,8 +143,9 @@ def export_study(study: Study, out: BinaryIO, *, on_progress: Callable[[int], ob
 def _records(study: Study) -> Iterator[tuple[str, dict]]:
     owned = _owned(study)
     yield "studies.study", Study.objects.filter(pk=study.pk).values().get()
-    users = _referenced(User, owned) | Q(pk__in=owned[Context].annotate(
-        user_id=Cast(KT("metadata__user"), models.BigIntegerField())).values("user_id"))  # fmt: skip
+    users = _referenced(User, owned) | Q(
+        pk__in=owned[Context].annotate(user_id=Cast(KT("metadata__user"), models.BigIntegerField())).values("user_id")
+    )
     for row in User.objects.filter(users).order_by("pk").values(*USER_COLUMNS).iterator(chunk_size=BATCH):
         yield "auth.user", row
     yield from (("issues.issue", row) for row in _issues(Issue.objects.filter(_referenced(Issue, owned))))
@@ -216,8 +246,9 @@ class ImportResult:
     issues_created: int = 0
 
 
-def import_study(path: Path, *, slug: str | None = None, on_progress: Callable[[int], object] | None = None
-                 ) -> ImportResult:  # fmt: skip
+def import_study(
+    path: Path, *, slug: str | None = None, on_progress: Callable[[int], object] | None = None
+) -> ImportResult:
     """Recreate the study exported to `path`, under `slug` if given: all of it, or nothing (TransferError).
 
     `on_progress` is called with how many bytes of the file have been read.
@@ -262,8 +293,9 @@ def _read(text: TextIO) -> Iterator[tuple[int, str, dict]]:
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise TransferError("This file is not a study export (export_study writes them).")
     if header.get("version") != VERSION:
-        raise TransferError(f"This export has format version {header.get('version')!r}; this instance reads "
-                            f"version {VERSION}.")  # fmt: skip
+        raise TransferError(
+            f"This export has format version {header.get('version')!r}; this instance reads version {VERSION}."
+        )
     for line, text_line in enumerate(text, start=2):
         try:
             kind, row = json.loads(text_line.removesuffix("\n").removesuffix(","))
@@ -307,8 +339,10 @@ class _Importer:
                 model, self._insert
             )(model, self.batch)
         except (AttributeError, KeyError, TypeError, ValueError, ValidationError) as error:
-            raise TransferError(f"Line {self.line} or one of the {len(self.batch)} after it is not a valid "
-                                f"{self.kind} record: {error!r}.") from None  # fmt: skip
+            raise TransferError(
+                f"Line {self.line} or one of the {len(self.batch)} after it is not a valid "
+                f"{self.kind} record: {error!r}."
+            ) from None
         self.result.counts[self.kind] += len(self.batch)
         self.batch = []
         self.report_progress()
@@ -381,8 +415,11 @@ class _Importer:
         if not rows:
             return
         pk = model._meta.pk.attname
-        references = {column.attname: column.related_model for column in model._meta.concrete_fields
-                      if column.related_model in MODELS}  # fmt: skip
+        references = {
+            column.attname: column.related_model
+            for column in model._meta.concrete_fields
+            if column.related_model in MODELS
+        }
         if model in EVENTS:
             references["id"] = model.pgh_tracked_model  # the tracked row's id, kept in each of its events
             for row, new_pk in zip(rows, self._allocate(model, len(rows)), strict=True):

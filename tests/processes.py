@@ -27,8 +27,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def environment(database_url: str | None = None, **more: str) -> dict[str, str]:
     """The environment of a subprocess working on the test database (or on `database_url`)."""
-    return {**os.environ, "DATABASE_URL": database_url or database_url_for_subprocess(), "PYTHONUNBUFFERED": "1",
-            **more}  # fmt: skip
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url or database_url_for_subprocess(),
+        "PYTHONUNBUFFERED": "1",
+        **more,
+    }
 
 
 def manage(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
@@ -36,8 +40,9 @@ def manage(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
 
 
 def run_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def write_dump(path: Path, issues: int, *, seed: int) -> Path:
@@ -88,15 +93,29 @@ class Gunicorn:
         static_root = tmp_path / "static"
         env = {**env, "STATIC_ROOT": str(static_root)}
         # Pages link their stylesheet through the manifest that collectstatic writes.
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env,
-                       check=True)  # fmt: skip
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, env=env, check=True
+        )
         self.url = f"http://127.0.0.1:{free_port()}"
         self.log = (tmp_path / "gunicorn.log").open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", self.url.removeprefix("http://"),
-             "--workers", str(workers), "--timeout", "60"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "annotator.wsgi",
+                "--bind",
+                self.url.removeprefix("http://"),
+                "--workers",
+                str(workers),
+                "--timeout",
+                "60",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
         wait_for(self._answers, timeout=30, every=0.1, what="gunicorn answering")
 
     def _answers(self) -> bool:

@@ -16,8 +16,13 @@ def label(assignment, *, impact: str, submit: bool = True, uncertain: bool = Fal
     fields = {field.key: field for field in assignment.study.fields.all()}
     annotation_save(assignment=assignment, field=fields["scenario"], value="Wrong shape")
     annotation_save(assignment=assignment, field=fields["component"], value=["Model", "Engine"])
-    annotation_save(assignment=assignment, field=fields["impact"], value=impact, uncertain=uncertain,
-                    note="only on GPU" if uncertain else "")  # fmt: skip
+    annotation_save(
+        assignment=assignment,
+        field=fields["impact"],
+        value=impact,
+        uncertain=uncertain,
+        note="only on GPU" if uncertain else "",
+    )
     if submit:
         assignment_submit(assignment=assignment)
 

@@ -94,9 +94,17 @@ def test_a_field_is_saved_at_once_and_starts_the_assignment(client, setup):
     assert response.status_code == 200
     # htmx swaps only the field's status (and, out of band, its version): what the annotator types stays as it is.
     assert response.text.split() == [
-        '<span', 'class="save-state', 'saved"', 'role="status">Saved</span>',
-        '<input', 'type="hidden"', 'name="version"', 'id="version-component"', 'value="1"', 'hx-swap-oob="true">',
-    ]  # fmt: skip
+        "<span",
+        'class="save-state',
+        'saved"',
+        'role="status">Saved</span>',
+        "<input",
+        'type="hidden"',
+        'name="version"',
+        'id="version-component"',
+        'value="1"',
+        'hx-swap-oob="true">',
+    ]
     annotation = Annotation.objects.get(assignment=mine, field__key="component")
     assert (annotation.value, annotation.uncertain, annotation.note) == (["Engine", "Optimizer"], True, "Optimizer?")
     mine.refresh_from_db()

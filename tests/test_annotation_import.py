@@ -83,8 +83,9 @@ def test_loose_matches_new_choices_new_users_and_stage_moves(target):
     ann = Annotation.objects.get(assignment__annotator__username="ann", field__key="scenario")
     assert (ann.value, ann.uncertain, ann.note) == ("Wrong shape", True, "looks like it")
     assert Annotation.objects.get(assignment__annotator__username="ann", field__key="component").value == [
-        "Model", "Engine"
-    ]  # fmt: skip
+        "Model",
+        "Engine",
+    ]
     assert Choice.objects.filter(field__key="root_cause", value="Shape confusion").exists()
     assert set(Assignment.objects.values_list("status", flat=True)) == {"submitted"}
     study_issue = StudyIssue.objects.get(study=study, issue=issue)
@@ -109,11 +110,14 @@ def test_votes_and_final_values(study):
         UserFactory(username=name)
     ref = f"tf/tf#{issue.number}"
 
-    import_annotations(study, csv_of(
-        f"{ref},ann,silent_bug,yes,,,,screening,silent NaN",
-        f"{ref},bob,silent_bug,1,,,,screening,",
-        f"{ref},judge,impact,3,,agreed in the meeting,final,,",
-    ))  # fmt: skip
+    import_annotations(
+        study,
+        csv_of(
+            f"{ref},ann,silent_bug,yes,,,,screening,silent NaN",
+            f"{ref},bob,silent_bug,1,,,,screening,",
+            f"{ref},judge,impact,3,,agreed in the meeting,final,,",
+        ),
+    )
 
     vote = Annotation.objects.get(assignment__annotator__username="ann")
     assert vote.value == {"vote": True, "comment": "silent NaN"}
@@ -144,10 +148,16 @@ def test_export_then_import_into_a_fresh_study_gives_the_same_annotations_and_ag
     def annotations(study):
         found = Annotation.objects.filter(assignment__study=study).select_related("field", "assignment__annotator")
         return sorted(
-            (a.assignment.issue_id, a.assignment.annotator.username, a.field.key, json.dumps(a.value), a.uncertain,
-             a.note)
+            (
+                a.assignment.issue_id,
+                a.assignment.annotator.username,
+                a.field.key,
+                json.dumps(a.value),
+                a.uncertain,
+                a.note,
+            )
             for a in found
-        )  # fmt: skip
+        )
 
     def agreement(study):
         out = io.StringIO()
@@ -182,8 +192,9 @@ def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
     checked = client.post(url, {"csv": SimpleUploadedFile("a.csv", text.encode()), "dry_run": "on"}, follow=True)
     assert "The file is fine (dry run: nothing was written)." in checked.text and not Annotation.objects.exists()
     imported = client.post(url, {"csv": SimpleUploadedFile("a.csv", text.encode())}, follow=True)
-    refused = client.post(url, {"csv": SimpleUploadedFile("b.csv", csv_of("x/y#1,ann,impact,3,,,,,").encode())},
-                          follow=True)  # fmt: skip
+    refused = client.post(
+        url, {"csv": SimpleUploadedFile("b.csv", csv_of("x/y#1,ann,impact,3,,,,,").encode())}, follow=True
+    )
 
     assert "2 annotations and 0 final values imported" in imported.text
     assert "line 2: &#x27;x/y#1&#x27; is not an imported issue" in refused.text

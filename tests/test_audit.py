@@ -24,10 +24,13 @@ def audit(tmp_path: Path, report: dict | None, stderr: str = "") -> subprocess.C
 
 
 def test_a_known_vulnerability_fails_the_build_and_names_the_package_and_the_fix(tmp_path):
-    report = {"dependencies": [
-        {"name": "django", "version": "6.1.0", "vulns": [{"id": "PYSEC-2026-1", "fix_versions": ["6.1.1"]}]},
-        {"name": "numpy", "version": "2.3.0", "vulns": []},
-    ], "fixes": []}  # fmt: skip
+    report = {
+        "dependencies": [
+            {"name": "django", "version": "6.1.0", "vulns": [{"id": "PYSEC-2026-1", "fix_versions": ["6.1.1"]}]},
+            {"name": "numpy", "version": "2.3.0", "vulns": []},
+        ],
+        "fixes": [],
+    }
 
     result = audit(tmp_path, report)
 
@@ -37,10 +40,13 @@ def test_a_known_vulnerability_fails_the_build_and_names_the_package_and_the_fix
 
 
 def test_packages_it_could_not_audit_are_said_loudly_without_failing(tmp_path):
-    report = {"dependencies": [
-        {"name": "numpy", "version": "2.3.0", "vulns": []},
-        {"name": "tqdm", "skip_reason": "Dependency not found on PyPI and could not be audited: tqdm (4.70.1)"},
-    ], "fixes": []}  # fmt: skip
+    report = {
+        "dependencies": [
+            {"name": "numpy", "version": "2.3.0", "vulns": []},
+            {"name": "tqdm", "skip_reason": "Dependency not found on PyPI and could not be audited: tqdm (4.70.1)"},
+        ],
+        "fixes": [],
+    }
 
     result = audit(tmp_path, report)
 

@@ -64,28 +64,56 @@ def database_state(study) -> dict:
 # --- the annotation page ---
 
 SAVE_CASES = [
-    ("single, Other with a NUL", "scenario", {"value": "__other__", "other": "dtype\x00"},
-     "“Other” of Scenario contains a NUL character (\\x00), which cannot be stored."),
-    ("single, Other too long to become a choice", "scenario", {"value": "__other__", "other": "x" * 201},
-     "“Other” of Scenario is at most 200 characters, not 201."),
-    ("multiple, a choice not in the codebook", "component", {"value": ["Engine", "Keras"]},
-     "'Keras' is not a value of Component."),
+    (
+        "single, Other with a NUL",
+        "scenario",
+        {"value": "__other__", "other": "dtype\x00"},
+        "“Other” of Scenario contains a NUL character (\\x00), which cannot be stored.",
+    ),
+    (
+        "single, Other too long to become a choice",
+        "scenario",
+        {"value": "__other__", "other": "x" * 201},
+        "“Other” of Scenario is at most 200 characters, not 201.",
+    ),
+    (
+        "multiple, a choice not in the codebook",
+        "component",
+        {"value": ["Engine", "Keras"]},
+        "'Keras' is not a value of Component.",
+    ),
     ("ordinal, out of range", "impact", {"value": "5"}, "Impact is a level from 1, 2, 3, 4, not '5'."),
     ("ordinal, a digit that is not 0-9", "impact", {"value": "²"}, "Impact is a level from 1, 2, 3, 4, not '²'."),
     ("vote, neither yes nor no", "works", {"vote": "maybe"}, "A vote is yes or no; Works as documented got 'maybe'."),
-    ("vote, a comment with a NUL", "works", {"vote": "yes", "comment": "silent\x00"},
-     "The comment on Works as documented contains a NUL character"),
+    (
+        "vote, a comment with a NUL",
+        "works",
+        {"vote": "yes", "comment": "silent\x00"},
+        "The comment on Works as documented contains a NUL character",
+    ),
     ("text, a NUL", "summary", {"value": "wrong\x00loss"}, "Summary contains a NUL character"),
     ("text, too long", "summary", {"value": "x" * 10_001}, "Summary is at most 10,000 characters, not 10,001."),
     ("version, a NUL", "buggy_version", {"value": "2.1\x00"}, "Buggy version(s) contains a NUL character"),
-    ("urls, not http", "gist_urls", {"value": "https://gist.github.com/a/1\njavascript:alert(1)"},
-     "Enter a valid URL (http or https) in Reproduction links: 'javascript:alert(1)'"),
+    (
+        "urls, not http",
+        "gist_urls",
+        {"value": "https://gist.github.com/a/1\njavascript:alert(1)"},
+        "Enter a valid URL (http or https) in Reproduction links: 'javascript:alert(1)'",
+    ),
     ("commits, not hex", "fixing_commits", {"value": "abc1234 zzz"}, "Not a commit SHA (7 to 40 hex digits): zzz."),
-    ("any field, a note with a NUL", "impact", {"value": "3", "note": "on GPU\x00"},
-     "The note on Impact contains a NUL character"),
-    ("any field, a note too long", "impact", {"value": "3", "note": "n" * 10_001},
-     "The note on Impact is at most 10,000 characters, not 10,001."),
-]  # fmt: skip
+    (
+        "any field, a note with a NUL",
+        "impact",
+        {"value": "3", "note": "on GPU\x00"},
+        "The note on Impact contains a NUL character",
+    ),
+    (
+        "any field, a note too long",
+        "impact",
+        {"value": "3", "note": "n" * 10_001},
+        "The note on Impact is at most 10,000 characters, not 10,001.",
+    ),
+]
 
 
 def save(client, study, issue, key, data):
@@ -128,31 +156,61 @@ def csv_of(*rows: str) -> str:
 
 
 IMPORT_CASES = [
-    ("single, two values", ["scenario,Wrong shape,,,,,", "scenario,Wrong structure,,,,,"],
-     "line 3: scenario: several values for a field that takes one"),
-    ("single, Other with a NUL", ["scenario,Other: dt\x00ype,,,,,"],
-     "line 3: “Other” of scenario contains a NUL character"),
-    ("multiple, too many", ["component,Engine,,,,,", "component,Model,,,,,", "component,Layers,,,,,"],
-     "line 3: component: at most 2 values"),
-    ("multiple, a new choice too long", ["component," + "c" * 201 + ",,,,,"],
-     "line 3: a new choice of component is at most 200 characters, not 201."),
+    (
+        "single, two values",
+        ["scenario,Wrong shape,,,,,", "scenario,Wrong structure,,,,,"],
+        "line 3: scenario: several values for a field that takes one",
+    ),
+    (
+        "single, Other with a NUL",
+        ["scenario,Other: dt\x00ype,,,,,"],
+        "line 3: “Other” of scenario contains a NUL character",
+    ),
+    (
+        "multiple, too many",
+        ["component,Engine,,,,,", "component,Model,,,,,", "component,Layers,,,,,"],
+        "line 3: component: at most 2 values",
+    ),
+    (
+        "multiple, a new choice too long",
+        ["component," + "c" * 201 + ",,,,,"],
+        "line 3: a new choice of component is at most 200 characters, not 201.",
+    ),
     ("ordinal, out of range", ["impact,0,,,,,"], "line 3: '0' is not a choice of impact"),
     ("ordinal, a NUL", ["impact,3\x00,,,,,"], "line 3: '3\\x00' is not a choice of impact"),
     ("vote, neither yes nor no", ["works,maybe,,,,,"], "line 3: a vote is yes or no, not 'maybe'"),
-    ("vote, a comment with a NUL", ["works,yes,,,,,silent\x00"],
-     "line 3: works: The comment on Works as documented contains a NUL character"),
+    (
+        "vote, a comment with a NUL",
+        ["works,yes,,,,,silent\x00"],
+        "line 3: works: The comment on Works as documented contains a NUL character",
+    ),
     ("text, a NUL", ["summary,wrong\x00loss,,,,,"], "line 3: summary: Summary contains a NUL character"),
-    ("text, too long", ["summary," + "x" * 10_001 + ",,,,,"],
-     "line 3: summary: Summary is at most 10,000 characters, not 10,001."),
-    ("version, too long", ["buggy_version," + "9" * 101 + ",,,,,"],
-     "line 3: buggy_version: Buggy version(s) is at most 100 characters, not 101."),
-    ("urls, not http", ["gist_urls,ftp://example.org/x,,,,,"],
-     "line 3: gist_urls: Enter a valid URL (http or https) in Reproduction links: 'ftp://example.org/x'"),
-    ("commits, not hex", ["fixing_commits,not-a-sha,,,,,"],
-     "line 3: fixing_commits: Not a commit SHA (7 to 40 hex digits): not-a-sha."),
-    ("any field, a note with a NUL", ["root_cause,Processing,,on GPU\x00,,,"],
-     "line 3: the note contains a NUL character"),
-]  # fmt: skip
+    (
+        "text, too long",
+        ["summary," + "x" * 10_001 + ",,,,,"],
+        "line 3: summary: Summary is at most 10,000 characters, not 10,001.",
+    ),
+    (
+        "version, too long",
+        ["buggy_version," + "9" * 101 + ",,,,,"],
+        "line 3: buggy_version: Buggy version(s) is at most 100 characters, not 101.",
+    ),
+    (
+        "urls, not http",
+        ["gist_urls,ftp://example.org/x,,,,,"],
+        "line 3: gist_urls: Enter a valid URL (http or https) in Reproduction links: 'ftp://example.org/x'",
+    ),
+    (
+        "commits, not hex",
+        ["fixing_commits,not-a-sha,,,,,"],
+        "line 3: fixing_commits: Not a commit SHA (7 to 40 hex digits): not-a-sha.",
+    ),
+    (
+        "any field, a note with a NUL",
+        ["root_cause,Processing,,on GPU\x00,,,"],
+        "line 3: the note contains a NUL character",
+    ),
+]
 
 
 @pytest.mark.parametrize(("rows", "message"), [case[1:] for case in IMPORT_CASES], ids=[c[0] for c in IMPORT_CASES])
@@ -241,32 +299,68 @@ def set_in_choice(field: int, choice: int, **values):
 
 
 CODEBOOK_CASES = [
-    ("fields not a list", renamed_then(lambda data: data.update(fields={"key": "x"})),
-     'A codebook needs a "fields" list.'),
-    ("key not text", set_in(2, key=["component"]),
-     "field 3 (['component']): key must be text, not list ['component']"),
-    ("label with a NUL", set_in(2, label="Comp\x00onent"),
-     "field 3 (component): label: contains a NUL character (\\x00)"),
+    (
+        "fields not a list",
+        renamed_then(lambda data: data.update(fields={"key": "x"})),
+        'A codebook needs a "fields" list.',
+    ),
+    (
+        "key not text",
+        set_in(2, key=["component"]),
+        "field 3 (['component']): key must be text, not list ['component']",
+    ),
+    (
+        "label with a NUL",
+        set_in(2, label="Comp\x00onent"),
+        "field 3 (component): label: contains a NUL character (\\x00)",
+    ),
     ("definition with a NUL", set_in(2, definition="\x00"), "field 3 (component): definition: contains a NUL"),
-    ("definition not text", set_in(2, definition={"md": "x"}),
-     "field 3 (component): definition must be text, not dict {'md': 'x'}"),
-    ("required neither true nor false", set_in(2, required="maybe"),
-     "field 3 (component): required: “maybe” value must be either True or False."),
-    ("maximum not a number", set_in(2, max_choices="lots"),
-     "field 3 (component): max_choices: “lots” value must be an integer."),
-    ("label too long", set_in(2, label="L" * 201),
-     "field 3 (component): label: Ensure this value has at most 200 characters (it has 201)."),
-    ("choice value not text", set_in_choice(2, 0, value={"a": 1}),
-     "field 3 (component), choice 1: needs a value (text)"),
-    ("choice value with a NUL", set_in_choice(2, 0, value="Eng\x00ine"),
-     "field 3 (component), choice 'Eng\\x00ine': value: contains a NUL"),
-    ("choice value too long", set_in_choice(2, 0, value="v" * 201),
-     "value: Ensure this value has at most 200 characters (it has 201)."),
-    ("choice examples not text", set_in_choice(2, 0, examples=["a", "b"]),
-     "field 3 (component), choice 1: examples must be text, not list ['a', 'b']"),
-    ("ordinal level not 0-9", renamed_then(lambda data: data["fields"][3]["choices"].append({"value": "²"})),
-     "field 4 (impact): the levels of an ordinal scale are numbers 1, 2, 3…"),
-]  # fmt: skip
+    (
+        "definition not text",
+        set_in(2, definition={"md": "x"}),
+        "field 3 (component): definition must be text, not dict {'md': 'x'}",
+    ),
+    (
+        "required neither true nor false",
+        set_in(2, required="maybe"),
+        "field 3 (component): required: “maybe” value must be either True or False.",
+    ),
+    (
+        "maximum not a number",
+        set_in(2, max_choices="lots"),
+        "field 3 (component): max_choices: “lots” value must be an integer.",
+    ),
+    (
+        "label too long",
+        set_in(2, label="L" * 201),
+        "field 3 (component): label: Ensure this value has at most 200 characters (it has 201).",
+    ),
+    (
+        "choice value not text",
+        set_in_choice(2, 0, value={"a": 1}),
+        "field 3 (component), choice 1: needs a value (text)",
+    ),
+    (
+        "choice value with a NUL",
+        set_in_choice(2, 0, value="Eng\x00ine"),
+        "field 3 (component), choice 'Eng\\x00ine': value: contains a NUL",
+    ),
+    (
+        "choice value too long",
+        set_in_choice(2, 0, value="v" * 201),
+        "value: Ensure this value has at most 200 characters (it has 201).",
+    ),
+    (
+        "choice examples not text",
+        set_in_choice(2, 0, examples=["a", "b"]),
+        "field 3 (component), choice 1: examples must be text, not list ['a', 'b']",
+    ),
+    (
+        "ordinal level not 0-9",
+        renamed_then(lambda data: data["fields"][3]["choices"].append({"value": "²"})),
+        "field 4 (impact): the levels of an ordinal scale are numbers 1, 2, 3…",
+    ),
+]
 
 
 def load_codebook(client, study, content: bytes):
@@ -332,37 +426,67 @@ def test_a_new_user_is_not_created_by_a_refused_import(setup, tmp_path):
 # --- the reconciliation page: final values, decisions and the discussion ---
 
 RECONCILE_CASES = [
-    ("final value, a rationale with a NUL", "studies:final_value", ["impact"],
-     {"value": "3", "rationale": "GPU\x00", "version": "0"}, "The rationale for Impact contains a NUL character"),
-    ("final value, a rationale too long", "studies:final_value", ["impact"],
-     {"value": "3", "rationale": "r" * 10_001, "version": "0"},
-     "The rationale for Impact is at most 10,000 characters, not 10,001."),
-    ("decision, a rationale with a NUL", "studies:decision", [],
-     {"decision": "exclude", "reason": "other", "note": "why\x00"}, "The rationale contains a NUL character"),
-    ("discussion, a NUL", "studies:discussion_comment", [], {"body": "@ann look\x00"},
-     "A comment cannot hold a NUL character (\\x00)."),
-]  # fmt: skip
+    (
+        "final value, a rationale with a NUL",
+        "studies:final_value",
+        ["impact"],
+        {"value": "3", "rationale": "GPU\x00", "version": "0"},
+        "The rationale for Impact contains a NUL character",
+    ),
+    (
+        "final value, a rationale too long",
+        "studies:final_value",
+        ["impact"],
+        {"value": "3", "rationale": "r" * 10_001, "version": "0"},
+        "The rationale for Impact is at most 10,000 characters, not 10,001.",
+    ),
+    (
+        "decision, a rationale with a NUL",
+        "studies:decision",
+        [],
+        {"decision": "exclude", "reason": "other", "note": "why\x00"},
+        "The rationale contains a NUL character",
+    ),
+    (
+        "discussion, a NUL",
+        "studies:discussion_comment",
+        [],
+        {"body": "@ann look\x00"},
+        "A comment cannot hold a NUL character (\\x00).",
+    ),
+]
 
 
 @pytest.mark.parametrize(
     ("name", "extra", "data", "message"), [c[1:] for c in RECONCILE_CASES], ids=[c[0] for c in RECONCILE_CASES]
 )
-def test_the_reconciliation_page_refuses_a_bad_text_by_name_and_stores_nothing(client, labelled, name, extra, data,
-                                                                                message):  # fmt: skip
+def test_the_reconciliation_page_refuses_a_bad_text_by_name_and_stores_nothing(
+    client, labelled, name, extra, data, message
+):
     study_issue, adjudicator, _, assignments = labelled
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
         label(assignment, impact=impact)
     client.force_login(adjudicator)
     study_issue.refresh_from_db()
-    before = (database_state(study_issue.study), list(FinalValue.objects.values_list("value", "rationale")),
-              DiscussionComment.objects.count(), study_issue.decision_note, study_issue.version)  # fmt: skip
+    before = (
+        database_state(study_issue.study),
+        list(FinalValue.objects.values_list("value", "rationale")),
+        DiscussionComment.objects.count(),
+        study_issue.decision_note,
+        study_issue.version,
+    )
 
     response = client.post(page(study_issue, name, *extra), {"version": study_issue.version, **data}, follow=True)
 
     assert message in html.unescape(response.text)
     study_issue.refresh_from_db()
-    assert before == (database_state(study_issue.study), list(FinalValue.objects.values_list("value", "rationale")),
-                      DiscussionComment.objects.count(), study_issue.decision_note, study_issue.version)  # fmt: skip
+    assert before == (
+        database_state(study_issue.study),
+        list(FinalValue.objects.values_list("value", "rationale")),
+        DiscussionComment.objects.count(),
+        study_issue.decision_note,
+        study_issue.version,
+    )
 
 
 # --- the issue import: the one value of a dump that our pages use as a link ---

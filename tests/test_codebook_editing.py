@@ -45,13 +45,25 @@ def test_renaming_a_field_and_a_choice_keeps_every_annotation_and_is_recorded(cl
     shape = scenario.choices.get(value="Wrong shape")
     client.force_login(owner)
 
-    client.post(url(study, "field_edit", "scenario"), {
-        "label": "Effect", "definition": "What the user *sees*.", "required": "on", "position": scenario.position,
-    })  # fmt: skip
-    client.post(url(study, "choice_edit", "scenario", shape.pk), {
-        "label": "Wrong output shape", "definition": "", "examples": "", "position": shape.position,
-        "value": "HACKED",  # the value is not editable: annotations hold it
-    })  # fmt: skip
+    client.post(
+        url(study, "field_edit", "scenario"),
+        {
+            "label": "Effect",
+            "definition": "What the user *sees*.",
+            "required": "on",
+            "position": scenario.position,
+        },
+    )
+    client.post(
+        url(study, "choice_edit", "scenario", shape.pk),
+        {
+            "label": "Wrong output shape",
+            "definition": "",
+            "examples": "",
+            "position": shape.position,
+            "value": "HACKED",  # the value is not editable: annotations hold it
+        },
+    )
 
     assert values() == before
     assert Choice.objects.get(pk=shape.pk).value == "Wrong shape"
@@ -72,8 +84,10 @@ def test_a_choice_in_use_is_deleted_only_after_merging_it(client, started):
     client.force_login(owner)
 
     refused = client.post(url(study, "choice_remove", "component", model.pk), follow=True)
-    client.post(url(study, "codebook_merge"), {"field": "component", "source": "Model", "target": "Layers",
-                                               "source_is_choice": "1"})  # fmt: skip
+    client.post(
+        url(study, "codebook_merge"),
+        {"field": "component", "source": "Model", "target": "Layers", "source_is_choice": "1"},
+    )
 
     assert "“Model” is held by 1 recorded value; merge it into another choice first." in refused.text
     assert not Choice.objects.filter(pk=model.pk).exists()
@@ -106,9 +120,15 @@ def test_the_maximum_cannot_drop_below_what_was_recorded(client, started):
     component = fields["component"]
     client.force_login(owner)
 
-    response = client.post(url(study, "field_edit", "component"), {
-        "label": component.label, "max_choices": 1, "position": component.position,
-    }, follow=True)  # fmt: skip
+    response = client.post(
+        url(study, "field_edit", "component"),
+        {
+            "label": component.label,
+            "max_choices": 1,
+            "position": component.position,
+        },
+        follow=True,
+    )
 
     assert "1 annotation of Component hold more than 1 values" in response.text
     component.refresh_from_db()
@@ -148,8 +168,9 @@ def test_an_owner_adds_a_field_and_its_choices(client, started):
     client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit", "label": "fit"})
     duplicate = client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit"}, follow=True)
     bad_level = client.post(url(study, "choice_new", "impact"), {"value": "high"}, follow=True)
-    bad_key = client.post(url(study, "field_new"), {"key": "API!", "label": "x", "kind": "text",
-                                                    "stage": "labelling"}, follow=True)  # fmt: skip
+    bad_key = client.post(
+        url(study, "field_new"), {"key": "API!", "label": "x", "kind": "text", "stage": "labelling"}, follow=True
+    )
 
     api = study.fields.get(key="api")
     assert api.position == study.fields.count() - 1  # after the others

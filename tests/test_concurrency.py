@@ -17,8 +17,11 @@ def test_the_last_submissions_arriving_together_move_each_issue_exactly_once(liv
     issues = [StudyIssueFactory(study=study) for _ in range(6)]
     for study_issue in issues:
         for annotator in annotators:
-            label(AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator,
-                                    stage=Stage.LABELLING), impact="2", submit=False)  # fmt: skip
+            label(
+                AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING),
+                impact="2",
+                submit=False,
+            )
     browsers = [Browser(live_server.url, annotator) for annotator in annotators]
 
     for study_issue in issues:
@@ -38,19 +41,23 @@ def test_two_adjudicators_deciding_at_once_one_wins_the_other_gets_409(live_serv
     adjudicators = [MembershipFactory(study=study, role="adjudicator").user for _ in range(2)]
     annotator = MembershipFactory(study=study, role="annotator").user
     study_issue = StudyIssueFactory(study=study)
-    label(AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING),
-          impact="2")  # fmt: skip
+    label(
+        AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING), impact="2"
+    )
     version = StudyIssue.objects.get(pk=study_issue.pk).version
     url = page(study_issue, "studies:decision")
     reasons = ["not_a_bug", "user_error"]
 
     browsers = [Browser(live_server.url, adjudicator) for adjudicator in adjudicators]
 
-    statuses = at_once([
-        lambda browser=browser, reason=reason: browser.post(url, {"decision": "exclude", "reason": reason,
-                                                                  "version": version}).status
-        for browser, reason in zip(browsers, reasons, strict=True)
-    ])  # fmt: skip
+    statuses = at_once(
+        [
+            lambda browser=browser, reason=reason: (
+                browser.post(url, {"decision": "exclude", "reason": reason, "version": version}).status
+            )
+            for browser, reason in zip(browsers, reasons, strict=True)
+        ]
+    )
 
     assert sorted(statuses) == [302, 409]
     study_issue.refresh_from_db()

@@ -56,13 +56,23 @@ def test_the_demo_study_is_ready_to_screen_with_the_silent_bugs_codebook(demo_mo
 
 def test_loading_twice_changes_nothing(demo_mode):
     demo_load()
-    counts = (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count(),
-              Assignment.objects.count(), CodebookField.objects.count())  # fmt: skip
+    counts = (
+        Issue.objects.count(),
+        IssueComment.objects.count(),
+        Membership.objects.count(),
+        Assignment.objects.count(),
+        CodebookField.objects.count(),
+    )
 
     demo_load()
 
-    assert (Issue.objects.count(), IssueComment.objects.count(), Membership.objects.count(),
-            Assignment.objects.count(), CodebookField.objects.count()) == counts  # fmt: skip
+    assert (
+        Issue.objects.count(),
+        IssueComment.objects.count(),
+        Membership.objects.count(),
+        Assignment.objects.count(),
+        CodebookField.objects.count(),
+    ) == counts
 
 
 def test_it_refuses_demo_accounts_outside_demo_mode(settings):

@@ -49,8 +49,16 @@ def test_one_row_per_issue_with_its_decision_and_final_values(decided):
     assert (included["scenario"], included["impact"]) == ("Wrong shape", "3")
     assert (included["component_1"], included["component_2"]) == ("Model", "Engine")
     header = next(csv.reader(io.StringIO(export(study_issue.study))))
-    assert header[:8] == ["repository", "number", "url", "title", "stage", "decision", "exclusion_reason",
-                          "duplicate_of"]  # fmt: skip
+    assert header[:8] == [
+        "repository",
+        "number",
+        "url",
+        "title",
+        "stage",
+        "decision",
+        "exclusion_reason",
+        "duplicate_of",
+    ]
     assert header.index("scenario") < header.index("component_1") < header.index("impact")  # codebook order
 
 
@@ -77,8 +85,9 @@ def test_json_and_excel_variants_to_a_file(decided, tmp_path):
 
 def test_annotators_values_only_for_revealed_issues(decided):
     study_issue, pending, _, (first, second) = decided
-    pending_assignment = second.__class__.objects.create(study=study_issue.study, issue=pending.issue,
-                                                         annotator=first.annotator, stage="labelling")  # fmt: skip
+    pending_assignment = second.__class__.objects.create(
+        study=study_issue.study, issue=pending.issue, annotator=first.annotator, stage="labelling"
+    )
     label(pending_assignment, impact="4", submit=False)
 
     rows = list(csv.DictReader(io.StringIO(export(study_issue.study, "--with-annotators"))))
@@ -113,9 +122,17 @@ def test_the_long_download_leaves_out_values_the_viewer_still_labels_blind(clien
     MembershipFactory(study=study_issue.study, user=first.annotator, role="owner")  # an owner who labels it too
     client.force_login(first.annotator)
 
-    rows = list(csv.DictReader(io.StringIO(b"".join(
-        client.get(reverse("studies:export", args=[study_issue.study.slug]) + "?layout=long").streaming_content
-    ).decode())))  # fmt: skip
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                b"".join(
+                    client.get(
+                        reverse("studies:export", args=[study_issue.study.slug]) + "?layout=long"
+                    ).streaming_content
+                ).decode()
+            )
+        )
+    )
     client.force_login(owner)
     full = b"".join(
         client.get(reverse("studies:export", args=[study_issue.study.slug]) + "?layout=long").streaming_content

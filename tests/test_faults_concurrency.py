@@ -73,8 +73,9 @@ def test_tabs_saving_and_submitting_at_once_lose_no_acknowledged_save(server, st
     study_issue = StudyIssueFactory(study=study)
     assignments = {}
     for annotator in annotators:
-        assignment = AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator,
-                                       stage=Stage.LABELLING)  # fmt: skip
+        assignment = AssignmentFactory(
+            study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING
+        )
         annotation_save(assignment=assignment, field=fields["scenario"], value="Wrong shape")
         annotation_save(assignment=assignment, field=fields["component"], value=["Model"])
         assignments[annotator] = assignment
@@ -109,8 +110,9 @@ def test_tabs_saving_and_submitting_at_once_lose_no_acknowledged_save(server, st
     results = at_once([lambda index=index: tab(browsers[index], index) for index in range(len(users))])
 
     for annotator in annotators:
-        acknowledged = sorted(save for user, saves in zip(users, results, strict=True) if user == annotator
-                              for save in saves)  # fmt: skip
+        acknowledged = sorted(
+            save for user, saves in zip(users, results, strict=True) if user == annotator for save in saves
+        )
         assert [version for version, _ in acknowledged] == list(range(1, len(acknowledged) + 1)), (
             "each version acknowledged once, none skipped"
         )

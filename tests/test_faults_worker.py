@@ -33,8 +33,17 @@ def start_worker(settings, tmp_path):
     def start(*options: str) -> subprocess.Popen:
         env = environment(ANNOTATOR_DATA_DIR=str(tmp_path), SECRET_KEY="test-only-" + "w" * 50)
         with (tmp_path / f"worker-{len(workers)}.log").open("w") as log:
-            worker = manage("db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2", *options,
-                            env=env, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+            worker = manage(
+                "db_worker",
+                "--no-reload",
+                "--no-startup-delay",
+                "--interval",
+                "0.2",
+                *options,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         workers.append(worker)
         return worker
 
@@ -63,8 +72,9 @@ def test_a_worker_killed_during_an_import_leaves_it_failed_with_the_reason_once_
 
     start_worker()
 
-    run = wait_for(lambda: ImportRun.objects.exclude(status="running").first(), timeout=30,
-                   what="the import leaving 'running'")  # fmt: skip
+    run = wait_for(
+        lambda: ImportRun.objects.exclude(status="running").first(), timeout=30, what="the import leaving 'running'"
+    )
     assert run.status == ImportRun.Status.FAILED
     assert run.finished_at is not None
     task.refresh_from_db()
@@ -87,8 +97,11 @@ def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_on
         wait_for(lambda: DBTaskResult.objects.running().exists(), timeout=30, what="the import starting")
         # This one takes no task (another queue) and looks for abandoned ones every half second.
         bystander = start_worker("--queue-name", "elsewhere", "--check-abandoned-every", "0.5")
-        wait_for(lambda: "Starting worker" in (tmp_path / "worker-1.log").read_text(), timeout=30,
-                 what="the second worker starting")  # fmt: skip
+        wait_for(
+            lambda: "Starting worker" in (tmp_path / "worker-1.log").read_text(),
+            timeout=30,
+            what="the second worker starting",
+        )
         time.sleep(2)
 
         assert DBTaskResult.objects.get().status == "RUNNING", "its worker is alive"
@@ -100,8 +113,9 @@ def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_on
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
 
-    run = wait_for(lambda: ImportRun.objects.filter(status="failed").first(), timeout=10,
-                   what="the bystander failing it")  # fmt: skip
+    run = wait_for(
+        lambda: ImportRun.objects.filter(status="failed").first(), timeout=10, what="the bystander failing it"
+    )
     assert run.error.startswith("Interrupted: the task worker stopped")
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 1), "run by the killed worker only"

@@ -29,8 +29,10 @@ def test_a_change_made_in_the_browser_is_recorded_with_its_author_and_both_value
     save(client, study_issue, "impact", value="3", note="worse on GPU")
 
     changes = [c for c in issue_history(study_issue, first.annotator) if c.what == "annotation"]
-    assert [(c.user, c.action) for c in changes] == [(first.annotator.username, "created"),
-                                                     (first.annotator.username, "changed")]  # fmt: skip
+    assert [(c.user, c.action) for c in changes] == [
+        (first.annotator.username, "created"),
+        (first.annotator.username, "changed"),
+    ]
     assert ("value", 2, 3) in changes[1].changes and ("note", "", "worse on GPU") in changes[1].changes
     assert changes[1].url.endswith("/fields/impact/")
 

@@ -77,8 +77,11 @@ def test_a_newer_dump_updates_issues_and_comments_but_keeps_research_data(tmp_pa
     assert run.counts["updated"] == 1
     issue.refresh_from_db()
     assert (issue.title, issue.body, issue.state, issue.state_reason) == (
-        "Fixed title", "Edited body", "closed", "completed",
-    )  # fmt: skip
+        "Fixed title",
+        "Edited body",
+        "closed",
+        "completed",
+    )
     assert issue.labels == ["type:bug", "comp:keras"]
     assert {c.github_id: c.body for c in issue.comments.all()} == {11: "Edited comment", 13: "Comment 13"}
     assert StudyIssue.objects.filter(study=study, issue=issue).exists()  # same row, same id
@@ -216,9 +219,12 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(tmp_path)
     dump = write_jsonl(tmp_path / "big.jsonl", issues)
     env = {**os.environ, "DATABASE_URL": database_url_for_subprocess()}
     process = subprocess.Popen(
-        [sys.executable, "manage.py", "import_issues", str(dump)], cwd=ROOT, env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [sys.executable, "manage.py", "import_issues", str(dump)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while Issue.objects.count() < 2000 and time.monotonic() < deadline:

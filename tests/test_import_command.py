@@ -89,8 +89,10 @@ def test_it_imports_live_from_github_following_the_pages(fake_github, monkeypatc
 
     assert Issue.objects.filter(repository__name="paginate-issues").count() == 13
     assert "created" in out and "13" in out
-    assert all(request.headers["Authorization"] == "Bearer 0000000000000000000000000000000000000001"
-               for request in fake_github.requests)  # fmt: skip
+    assert all(
+        request.headers["Authorization"] == "Bearer 0000000000000000000000000000000000000001"
+        for request in fake_github.requests
+    )
 
 
 def test_an_interrupted_github_import_resumes_where_it_stopped(fake_github):  # noqa: F811

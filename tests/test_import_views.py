@@ -114,8 +114,12 @@ def test_the_history_needs_the_same_queries_for_many_runs(admin_client, django_a
 
 def test_it_redirects_anonymous_users_to_login(client):
     run = ImportRunFactory()
-    for name, args in [("import_list", []), ("import_detail", [run.pk]), ("import_progress", [run.pk]),
-                       ("import_errors", [run.pk])]:  # fmt: skip
+    for name, args in [
+        ("import_list", []),
+        ("import_detail", [run.pk]),
+        ("import_progress", [run.pk]),
+        ("import_errors", [run.pk]),
+    ]:
         url = reverse(f"issues:{name}", args=args)
         response = client.get(url)
         assert response.status_code == 302, url
@@ -125,8 +129,12 @@ def test_it_redirects_anonymous_users_to_login(client):
 def test_imports_do_not_exist_for_researchers(client, researcher, tmp_path, upload_dir):
     run = ImportRunFactory()
     client.force_login(researcher)
-    for name, args in [("import_list", []), ("import_detail", [run.pk]), ("import_progress", [run.pk]),
-                       ("import_errors", [run.pk])]:  # fmt: skip
+    for name, args in [
+        ("import_list", []),
+        ("import_detail", [run.pk]),
+        ("import_progress", [run.pk]),
+        ("import_errors", [run.pk]),
+    ]:
         assert client.get(reverse(f"issues:{name}", args=args)).status_code == 404, name
 
     response = upload(client, write_jsonl(tmp_path / "d.jsonl", [rest_issue(1)]))
@@ -185,17 +193,31 @@ def test_it_queues_the_run_with_its_options_for_the_worker(admin_client, tmp_pat
     study = StudyFactory()
     dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1, state="open"), rest_issue(2, state="closed")])
 
-    upload(admin_client, dump, state="open", labels="type:bug, comp:core", repository="octo/widgets",
-           study=study.pk, since="2024-01-01", sample="5", seed="7")  # fmt: skip
+    upload(
+        admin_client,
+        dump,
+        state="open",
+        labels="type:bug, comp:core",
+        repository="octo/widgets",
+        study=study.pk,
+        since="2024-01-01",
+        sample="5",
+        seed="7",
+    )
 
     run = ImportRun.objects.get()
     assert run.status == ImportRun.Status.QUEUED
     assert run.options == {
         "repository": "octo/widgets",
         "study": study.slug,
-        "selection": {"labels": ["type:bug", "comp:core"], "state": "open", "since": "2024-01-01", "sample": 5,
-                      "seed": 7},
-    }  # fmt: skip
+        "selection": {
+            "labels": ["type:bug", "comp:core"],
+            "state": "open",
+            "since": "2024-01-01",
+            "sample": 5,
+            "seed": 7,
+        },
+    }
     task = DBTaskResult.objects.get()
     assert task.task_path == "issues.tasks.run_import"
     [name] = task.args_kwargs["args"][1]
@@ -355,9 +377,14 @@ def test_it_shows_why_a_run_failed(admin_client):
 
 def test_it_polls_while_a_run_is_going(admin_client):
     run = ImportRunFactory(
-        status=ImportRun.Status.RUNNING, finished_at=None, started_at=timezone.now() - timedelta(seconds=10),
-        bytes_total=4_000_000, bytes_read=1_000_000, records_read=2_000, counts={},
-    )  # fmt: skip
+        status=ImportRun.Status.RUNNING,
+        finished_at=None,
+        started_at=timezone.now() - timedelta(seconds=10),
+        bytes_total=4_000_000,
+        bytes_read=1_000_000,
+        records_read=2_000,
+        counts={},
+    )
 
     response = admin_client.get(reverse("issues:import_progress", args=[run.pk]), headers={"HX-Request": "true"})
 

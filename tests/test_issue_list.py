@@ -30,8 +30,9 @@ def listed(study):
     issues[2].labels = ["comp:keras"]
     issues[2].save()
     mine = AssignmentFactory(study=study, issue=issues[0], annotator=alice, stage=Stage.LABELLING)
-    AssignmentFactory(study=study, issue=issues[1], annotator=alice, stage=Stage.LABELLING,
-                      status=Assignment.Status.SUBMITTED)  # fmt: skip
+    AssignmentFactory(
+        study=study, issue=issues[1], annotator=alice, stage=Stage.LABELLING, status=Assignment.Status.SUBMITTED
+    )
     theirs = AssignmentFactory(study=study, issue=issues[2], annotator=bruno, stage=Stage.LABELLING)
     untouched = StudyIssueFactory(study=study, issue=IssueFactory(title="Untouched", labels=[])).issue
     AssignmentFactory(study=study, issue=untouched, annotator=bruno, stage=Stage.LABELLING)

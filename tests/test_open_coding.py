@@ -52,8 +52,12 @@ def test_merging_a_code_rewrites_every_annotation_and_is_recorded(coded):
     assert values == ["Type confusion", "Type confusion", "{'other': 'type mismatch'}"]
     change = CodebookChange.objects.get()
     assert (change.action, change.source, change.target, change.annotations_changed, change.user) == (
-        "merge", "Type Confusion", "Type confusion", 2, owner,
-    )  # fmt: skip
+        "merge",
+        "Type Confusion",
+        "Type confusion",
+        2,
+        owner,
+    )
 
 
 def test_merging_in_a_list_keeps_one_copy(coded):

@@ -21,17 +21,24 @@ def rated(study):
     people = [MembershipFactory(study=study, role="annotator", user__username=name).user for name in "abc"]
     issues = [StudyIssueFactory(study=study).issue for _ in range(3)]
     plan = {  # issue index: [(annotator index, impact, component, scenario, submit)]
-        0: [(0, "2", ["Model"], "Wrong shape", True), (1, "3", ["Model", "Engine"], "Wrong shape", True),
-            (2, "3", ["Engine", "Model"], {"other": "NaN loss"}, True)],
-        1: [(0, "1", ["Layers"], "Wrong shape", True), (1, "1", ["Layers"], "Wrong shape", True),
-            (2, "4", ["Layers"], "Wrong shape", False)],
+        0: [
+            (0, "2", ["Model"], "Wrong shape", True),
+            (1, "3", ["Model", "Engine"], "Wrong shape", True),
+            (2, "3", ["Engine", "Model"], {"other": "NaN loss"}, True),
+        ],
+        1: [
+            (0, "1", ["Layers"], "Wrong shape", True),
+            (1, "1", ["Layers"], "Wrong shape", True),
+            (2, "4", ["Layers"], "Wrong shape", False),
+        ],
         2: [(0, "2", ["Model"], "Wrong shape", True), (1, "2", ["Model"], "Wrong shape", False)],
-    }  # fmt: skip
+    }
     fields = {field.key: field for field in study.fields.all()}
     for index, entries in plan.items():
         for who, impact, component, scenario, submit in entries:
-            assignment = AssignmentFactory(study=study, issue=issues[index], annotator=people[who],
-                                           stage=Stage.LABELLING)  # fmt: skip
+            assignment = AssignmentFactory(
+                study=study, issue=issues[index], annotator=people[who], stage=Stage.LABELLING
+            )
             annotation_save(assignment=assignment, field=fields["impact"], value=impact)
             annotation_save(assignment=assignment, field=fields["component"], value=component)
             annotation_save(assignment=assignment, field=fields["scenario"], value=scenario)

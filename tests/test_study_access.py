@@ -60,8 +60,9 @@ def test_an_annotator_never_sees_another_annotators_values_anywhere(client, pair
     repository = issue.repository
     save = lambda key, **data: client.post(  # noqa: E731
         reverse("studies:save_field", args=[study.slug, repository.owner, repository.name, issue.number, key]),
-        data, headers={"HX-Request": "true"},
-    )  # fmt: skip
+        data,
+        headers={"HX-Request": "true"},
+    )
     client.force_login(alice)
     save("root_cause", value="__other__", other=SECRETS[0], note=SECRETS[1])
     save("impact", value="4", uncertain="on")

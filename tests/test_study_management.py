@@ -17,10 +17,18 @@ pytestmark = pytest.mark.django_db
 def test_an_admin_creates_a_study_with_the_preset_and_owns_it(client, admin_user):
     client.force_login(admin_user)
 
-    response = client.post(reverse("studies:create"), {
-        "name": "TF silent bugs", "slug": "tf-silent", "description": "", "guidelines": "Read **twice**.",
-        "screening": "on", "annotators_per_issue": 3, "preset": "silent-bugs",
-    })  # fmt: skip
+    response = client.post(
+        reverse("studies:create"),
+        {
+            "name": "TF silent bugs",
+            "slug": "tf-silent",
+            "description": "",
+            "guidelines": "Read **twice**.",
+            "screening": "on",
+            "annotators_per_issue": 3,
+            "preset": "silent-bugs",
+        },
+    )
 
     study = Study.objects.get(slug="tf-silent")
     assert response["Location"] == reverse("studies:manage", args=["tf-silent"])
@@ -89,11 +97,15 @@ def test_an_owner_assigns_from_a_csv_and_sees_what_is_wrong(client, owned):
     good = f"issue,annotator\n{issue.repository.full_name}#{issue.number},{annotators[1].username}\n"
     client.force_login(owner)
 
-    client.post(reverse("studies:assign", args=[study.slug]),
-                {"stage": "labelling", "csv": SimpleUploadedFile("a.csv", good.encode())})  # fmt: skip
-    bad = client.post(reverse("studies:assign", args=[study.slug]),
-                      {"stage": "labelling", "csv": SimpleUploadedFile("a.csv", b"issue,annotator\nnope,x\n")},
-                      follow=True)  # fmt: skip
+    client.post(
+        reverse("studies:assign", args=[study.slug]),
+        {"stage": "labelling", "csv": SimpleUploadedFile("a.csv", good.encode())},
+    )
+    bad = client.post(
+        reverse("studies:assign", args=[study.slug]),
+        {"stage": "labelling", "csv": SimpleUploadedFile("a.csv", b"issue,annotator\nnope,x\n")},
+        follow=True,
+    )
 
     assert list(Assignment.objects.values_list("issue_id", "annotator_id")) == [(issue.pk, annotators[1].pk)]
     assert "is not an issue" in bad.text
@@ -217,8 +229,15 @@ def test_an_assignment_of_another_issue_or_a_malformed_one_is_404(client, owned)
 
 def test_an_owner_sets_how_the_study_runs(client, owned):
     study, owner, (alice, _) = owned
-    settings = {"name": study.name, "description": "", "guidelines": "", "annotators_per_issue": 3,
-                "screening_accept_votes": 3, "screening_discuss_votes": 2, "reveal_after_decision": "on"}  # fmt: skip
+    settings = {
+        "name": study.name,
+        "description": "",
+        "guidelines": "",
+        "annotators_per_issue": 3,
+        "screening_accept_votes": 3,
+        "screening_discuss_votes": 2,
+        "reveal_after_decision": "on",
+    }
     client.force_login(alice)
     refused = client.post(reverse("studies:settings", args=[study.slug]), settings)
     client.force_login(owner)

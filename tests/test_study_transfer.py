@@ -85,15 +85,29 @@ def build_study() -> Study:
     for study_issue, votes in ((first, (True, True, True)), (split, (True, True, False)), (second, (True,) * 3)):
         for annotator, include in zip(annotators, votes, strict=True):
             with as_user(annotator):
-                annotation_save(assignment=assignment(study_issue, annotator, "screening"), field=fields["silent_bug"],
-                                value={"vote": include, "comment": "silent" if include else "crashes"})  # fmt: skip
+                annotation_save(
+                    assignment=assignment(study_issue, annotator, "screening"),
+                    field=fields["silent_bug"],
+                    value={"vote": include, "comment": "silent" if include else "crashes"},
+                )
                 assignment_submit(assignment=assignment(study_issue, annotator, "screening"))
     with as_user(annotators[0]):
-        annotation_save(assignment=assignment(open_, annotators[0], "screening"), field=fields["silent_bug"],
-                        value={"vote": True, "comment": ""}, uncertain=True, note="Only on GPU?")  # fmt: skip
+        annotation_save(
+            assignment=assignment(open_, annotators[0], "screening"),
+            field=fields["silent_bug"],
+            value={"vote": True, "comment": ""},
+            uncertain=True,
+            note="Only on GPU?",
+        )
     with as_user(adjudicator):
-        screening_resolve(split, include=False, reason="duplicate", duplicate_of=issues[0], note="Same as the first.",
-                          user=adjudicator)  # fmt: skip
+        screening_resolve(
+            split,
+            include=False,
+            reason="duplicate",
+            duplicate_of=issues[0],
+            note="Same as the first.",
+            user=adjudicator,
+        )
     for study_issue in (first, second):
         for annotator, impact in zip(annotators, ("2", "3", "3"), strict=True):
             with as_user(annotator):
@@ -105,8 +119,11 @@ def build_study() -> Study:
     with as_user(owner):
         code_promote(fields["scenario"], "Silent overflow", user=owner)
     with as_user(adjudicator):
-        for key, value, rationale in (("scenario", "Wrong shape", ""), ("component", ["Model", "Engine"], ""),
-                                      ("impact", "3", "Two of three said 3.")):  # fmt: skip
+        for key, value, rationale in (
+            ("scenario", "Wrong shape", ""),
+            ("component", ["Model", "Engine"], ""),
+            ("impact", "3", "Two of three said 3."),
+        ):
             final_value_save(first, fields[key], value=value, rationale=rationale, user=adjudicator)
         decide(first, include=True, user=adjudicator, note="A silent bug.")
         comment_post(second, author=adjudicator, body=f"@{owner.username} @{annotators[1].username}: an overflow?")
@@ -145,7 +162,7 @@ def everything(study: Study) -> dict:
             User.objects.filter(memberships__study=study)
             .distinct()
             .values_list("username", "email", "first_name", "last_name")
-        ),  # fmt: skip
+        ),
         "assignments": rows(keys, study.assignments.all()),
         "annotations": rows(keys, Annotation.objects.filter(assignment__study=study)),
         "final values": rows(keys, FinalValue.objects.filter(study_issue__study=study)),
@@ -181,15 +198,15 @@ def natural_keys(study: Study) -> dict:
         Annotation: {
             a.pk: (assignments[a.assignment_id], fields[a.field_id])
             for a in Annotation.objects.filter(assignment__study=study)
-        },  # fmt: skip
+        },
         FinalValue: {
             f.pk: (study_issues[f.study_issue_id], fields[f.field_id])
             for f in FinalValue.objects.filter(study_issue__study=study)
-        },  # fmt: skip
+        },
         DiscussionComment: {
             c.pk: (study_issues[c.study_issue_id], c.body)
             for c in DiscussionComment.objects.filter(study_issue__study=study)
-        },  # fmt: skip
+        },
     }
     for ids in keys.values():
         ids[None] = None
@@ -198,13 +215,20 @@ def natural_keys(study: Study) -> dict:
 
 def rows(keys: dict, queryset) -> list[dict]:
     """Every column of every row, references by their natural keys; the rendered HTML (made again) left out."""
-    columns = [column for column in queryset.model._meta.concrete_fields
-               if not column.primary_key and column.name not in ("body_html", "body_html_key")]  # fmt: skip
+    columns = [
+        column
+        for column in queryset.model._meta.concrete_fields
+        if not column.primary_key and column.name not in ("body_html", "body_html_key")
+    ]
     found = [
-        {column.name: keys[column.related_model][getattr(row, column.attname)] if column.is_relation
-         else getattr(row, column.attname) for column in columns}
+        {
+            column.name: keys[column.related_model][getattr(row, column.attname)]
+            if column.is_relation
+            else getattr(row, column.attname)
+            for column in columns
+        }
         for row in queryset
-    ]  # fmt: skip
+    ]
     return sorted(found, key=repr)
 
 
@@ -220,9 +244,19 @@ OBJECTS = {
     "codebook field": CodebookField,
     "codebook choice": Choice,
 }
-REFERENCES = {"study_id": Study, "issue_id": Issue, "duplicate_of_id": Issue, "annotator_id": User, "user_id": User,
-              "decided_by_id": User, "set_by_id": User, "author_id": User, "field_id": CodebookField,
-              "assignment_id": Assignment, "study_issue_id": StudyIssue}  # fmt: skip
+REFERENCES = {
+    "study_id": Study,
+    "issue_id": Issue,
+    "duplicate_of_id": Issue,
+    "annotator_id": User,
+    "user_id": User,
+    "decided_by_id": User,
+    "set_by_id": User,
+    "author_id": User,
+    "field_id": CodebookField,
+    "assignment_id": Assignment,
+    "study_issue_id": StudyIssue,
+}
 
 
 def history(keys: dict, changes) -> list[tuple]:
@@ -237,10 +271,21 @@ def history(keys: dict, changes) -> list[tuple]:
 
     readable = []
     for change in sorted(changes, key=lambda change: change.at):
-        fields = [(name, *(key(REFERENCES[name], value) if name in REFERENCES else value for value in values))
-                  for name, *values in change.changes]  # fmt: skip
-        readable.append((change.at, change.user, change.what, change.action, key(OBJECTS[change.what],
-                         change.object_id), fields, change.url))  # fmt: skip
+        fields = [
+            (name, *(key(REFERENCES[name], value) if name in REFERENCES else value for value in values))
+            for name, *values in change.changes
+        ]
+        readable.append(
+            (
+                change.at,
+                change.user,
+                change.what,
+                change.action,
+                key(OBJECTS[change.what], change.object_id),
+                fields,
+                change.url,
+            )
+        )
     # Changes made in one statement share a time; their order among themselves is not part of the history.
     return sorted(readable, key=repr)
 

@@ -93,8 +93,9 @@ def test_a_split_vote_can_be_excluded_as_a_duplicate(screening):
 
     with pytest.raises(ValidationError, match="needs the issue it duplicates"):
         screening_resolve(study_issue, include=False, reason="duplicate", note="same", user=adjudicator)
-    screening_resolve(study_issue, include=False, reason="duplicate", duplicate_of=original, note="Same bug.",
-                      user=adjudicator)  # fmt: skip
+    screening_resolve(
+        study_issue, include=False, reason="duplicate", duplicate_of=original, note="Same bug.", user=adjudicator
+    )
 
     study_issue.refresh_from_db()
     assert (study_issue.stage, study_issue.decision, study_issue.duplicate_of) == ("decided", "exclude", original)
@@ -103,8 +104,9 @@ def test_a_split_vote_can_be_excluded_as_a_duplicate(screening):
 
 def test_labelling_is_closed_while_the_issue_is_in_screening(screening):
     study_issue, _, _, assignments = screening
-    early = AssignmentFactory(study=study_issue.study, issue=study_issue.issue, annotator=assignments[0].annotator,
-                              stage=Stage.LABELLING)  # fmt: skip
+    early = AssignmentFactory(
+        study=study_issue.study, issue=study_issue.issue, annotator=assignments[0].annotator, stage=Stage.LABELLING
+    )
 
     with pytest.raises(ValidationError, match="This issue is in screening: its labelling is closed."):
         annotation_save(assignment=early, field=study_issue.study.fields.get(key="impact"), value="2")
@@ -133,8 +135,9 @@ def test_an_issue_is_included_once_every_required_field_has_a_final_value(labell
         decide(study_issue, include=True, user=adjudicator)
     final_value_save(study_issue, fields["scenario"], value="Wrong shape", rationale="", user=adjudicator)
     final_value_save(study_issue, fields["component"], value=["Model", "Engine"], rationale="", user=adjudicator)
-    final_value_save(study_issue, fields["impact"], value="3", rationale="Wrong results in training.",
-                     user=adjudicator)  # fmt: skip
+    final_value_save(
+        study_issue, fields["impact"], value="3", rationale="Wrong results in training.", user=adjudicator
+    )
     decide(study_issue, include=True, user=adjudicator, note="All agree after the call.")
 
     study_issue.refresh_from_db()
@@ -250,13 +253,16 @@ def test_a_stale_final_value_through_htmx_answers_409_with_the_newer_value(clien
     study_issue, adjudicator, owner, assignments = labelled
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
         label(assignment, impact=impact)
-    final_value_save(study_issue, study_issue.study.fields.get(key="impact"), value="3", rationale="training",
-                     user=adjudicator)  # fmt: skip
+    final_value_save(
+        study_issue, study_issue.study.fields.get(key="impact"), value="3", rationale="training", user=adjudicator
+    )
     client.force_login(owner)
 
-    response = client.post(page(study_issue, "studies:final_value", "impact"),
-                           {"value": "2", "rationale": "GPU", "version": "0"},
-                           headers={"HX-Request": "true"})  # fmt: skip
+    response = client.post(
+        page(study_issue, "studies:final_value", "impact"),
+        {"value": "2", "rationale": "GPU", "version": "0"},
+        headers={"HX-Request": "true"},
+    )
 
     assert response.status_code == 409
     assert f"{adjudicator.username} set Impact to 3 meanwhile." in response.text
@@ -286,9 +292,16 @@ def test_a_decision_through_the_page_and_a_reopen_by_the_owner(client, labelled)
     duplicate = IssueFactory(repository=study_issue.issue.repository)
     client.force_login(adjudicator)
 
-    client.post(page(study_issue, "studies:decision"), {"decision": "exclude", "reason": "duplicate",
-                "duplicate_of": f"#{duplicate.number}", "note": "Same as the other.",
-                "version": StudyIssue.objects.get(pk=study_issue.pk).version})  # fmt: skip
+    client.post(
+        page(study_issue, "studies:decision"),
+        {
+            "decision": "exclude",
+            "reason": "duplicate",
+            "duplicate_of": f"#{duplicate.number}",
+            "note": "Same as the other.",
+            "version": StudyIssue.objects.get(pk=study_issue.pk).version,
+        },
+    )
     shown = client.get(page(study_issue)).text
     refused = client.post(page(study_issue, "studies:reopen"), {"to_stage": "reconciliation"})
     client.force_login(owner)

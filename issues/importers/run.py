@@ -158,17 +158,21 @@ class ImportService:
     def _run(self, work: Callable[[], None], bytes_total: int) -> ImportRun:
         run = self.run
         run.status, run.started_at, run.bytes_total, run.options = (
-            ImportRun.Status.RUNNING, timezone.now(), bytes_total, self.options.as_dict(),
-        )  # fmt: skip
+            ImportRun.Status.RUNNING,
+            timezone.now(),
+            bytes_total,
+            self.options.as_dict(),
+        )
         run.save()
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
             # Holding the lock, we know no other import is running: one still marked so was killed.
             ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk=run.pk).update(
-                status=ImportRun.Status.FAILED, error="Interrupted: the process stopped before the end.",
+                status=ImportRun.Status.FAILED,
+                error="Interrupted: the process stopped before the end.",
                 finished_at=timezone.now(),
-            )  # fmt: skip
+            )
             try:
                 work()
             finally:

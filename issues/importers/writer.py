@@ -22,9 +22,22 @@ from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.models import Repository
 
 ISSUE_COLUMNS = (
-    "repository_id", "number", "title", "body", "author_login", "state", "state_reason", "labels",
-    "created_at", "updated_at", "closed_at", "html_url", "is_pull_request", "payload", "import_hash",
-)  # fmt: skip
+    "repository_id",
+    "number",
+    "title",
+    "body",
+    "author_login",
+    "state",
+    "state_reason",
+    "labels",
+    "created_at",
+    "updated_at",
+    "closed_at",
+    "html_url",
+    "is_pull_request",
+    "payload",
+    "import_hash",
+)
 UPDATED_COLUMNS = ISSUE_COLUMNS[2:]
 COMMENT_COLUMNS = ("github_id", "issue_id", "author_login", "body", "created_at", "payload")
 BATCH_ISSUES = 1000
@@ -152,7 +165,7 @@ class IssueWriter:
                     comment.where,
                     f"comment {comment.github_id}: issue {owner}/{name}#{comment.issue_number} "
                     "is neither in this dump nor in the database",
-                )  # fmt: skip
+                )
             )
         self._orphans = []
 
@@ -210,12 +223,25 @@ class IssueWriter:
         cursor.execute(_STAGING)
         with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
             for record in batch:
-                copy.write_row((
-                    self._repository_ids[record.repository], record.number, record.title, record.body,
-                    record.author_login, record.state, record.state_reason, record.labels,
-                    record.created_at, record.updated_at, record.closed_at, record.html_url,
-                    record.is_pull_request, record.payload_json, record.import_hash,
-                ))  # fmt: skip
+                copy.write_row(
+                    (
+                        self._repository_ids[record.repository],
+                        record.number,
+                        record.title,
+                        record.body,
+                        record.author_login,
+                        record.state,
+                        record.state_reason,
+                        record.labels,
+                        record.created_at,
+                        record.updated_at,
+                        record.closed_at,
+                        record.html_url,
+                        record.is_pull_request,
+                        record.payload_json,
+                        record.import_hash,
+                    )
+                )
         cursor.execute(_MERGE_ISSUES)
         written = cursor.fetchall()
         ids = {}
@@ -281,8 +307,14 @@ class IssueWriter:
 
     @staticmethod
     def _comment_row(comment: CommentRecord, issue_id: int) -> tuple:
-        return (comment.github_id, issue_id, comment.author_login, comment.body, comment.created_at,
-                comment.payload_json)  # fmt: skip
+        return (
+            comment.github_id,
+            issue_id,
+            comment.author_login,
+            comment.body,
+            comment.created_at,
+            comment.payload_json,
+        )
 
     # --- what is already stored ---
 

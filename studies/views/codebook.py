@@ -53,8 +53,12 @@ def codebook(request: HttpRequest, slug: str) -> HttpResponse:
 def promote(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
-    return _act(request, study, lambda: code_promote(field, request.POST.get("text", ""), user=request.user),
-                f"“{request.POST.get('text')}” is now a choice of {field.label}.")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: code_promote(field, request.POST.get("text", ""), user=request.user),
+        f"“{request.POST.get('text')}” is now a choice of {field.label}.",
+    )
 
 
 @require_POST
@@ -133,8 +137,13 @@ class NewChoiceForm(forms.ModelForm):
 def field_new(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     form = NewFieldForm(request.POST, instance=CodebookField(study=study))
-    return _act(request, study, lambda: field_add(study, _cleaned(form), user=request.user),
-                f"Field “{request.POST.get('label')}” added.", anchor=f"def-{request.POST.get('key')}")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: field_add(study, _cleaned(form), user=request.user),
+        f"Field “{request.POST.get('label')}” added.",
+        anchor=f"def-{request.POST.get('key')}",
+    )
 
 
 @require_POST
@@ -142,8 +151,13 @@ def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     field = get_object_or_404(CodebookField, study=study, key=key)
     form = FieldForm(request.POST, instance=field)
-    return _act(request, study, lambda: field_update(field, _cleaned(form), user=request.user),
-                f"{field.label} saved.", anchor=f"def-{key}")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: field_update(field, _cleaned(form), user=request.user),
+        f"{field.label} saved.",
+        anchor=f"def-{key}",
+    )
 
 
 @require_POST
@@ -158,8 +172,13 @@ def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     field = get_object_or_404(CodebookField, study=study, key=key)
     form = NewChoiceForm(request.POST, instance=Choice(field=field))
-    return _act(request, study, lambda: choice_add(field, _cleaned(form), user=request.user),
-                f"Choice added to {field.label}.", anchor=f"def-{key}")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: choice_add(field, _cleaned(form), user=request.user),
+        f"Choice added to {field.label}.",
+        anchor=f"def-{key}",
+    )
 
 
 @require_POST
@@ -167,16 +186,26 @@ def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRespo
     study = get_study_for_owner(request.user, slug)
     choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
     form = ChoiceForm(request.POST, instance=choice)
-    return _act(request, study, lambda: choice_update(choice, _cleaned(form), user=request.user),
-                f"Choice “{choice.value}” saved.", anchor=f"def-{key}")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: choice_update(choice, _cleaned(form), user=request.user),
+        f"Choice “{choice.value}” saved.",
+        anchor=f"def-{key}",
+    )
 
 
 @require_POST
 def choice_remove(request: HttpRequest, slug: str, key: str, pk: int) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
-    return _act(request, study, lambda: choice_delete(choice, user=request.user),
-                f"Choice “{choice.label}” deleted.", anchor=f"def-{key}")  # fmt: skip
+    return _act(
+        request,
+        study,
+        lambda: choice_delete(choice, user=request.user),
+        f"Choice “{choice.label}” deleted.",
+        anchor=f"def-{key}",
+    )
 
 
 def _cleaned(form: forms.ModelForm) -> dict:

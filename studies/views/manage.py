@@ -30,16 +30,20 @@ MAX_CSV_BYTES = 5 * 1024 * 1024
 
 # How the study runs; an owner sets them on the Manage page once the study exists.
 SETTINGS = [
-    "screening_accept_votes", "screening_discuss_votes", "reveal_after_decision", "annotators_reconcile",
+    "screening_accept_votes",
+    "screening_discuss_votes",
+    "reveal_after_decision",
+    "annotators_reconcile",
     "annotators_see_agreement",
-]  # fmt: skip
+]
 
 
 class StudyForm(forms.ModelForm):
     preset = forms.ChoiceField(
-        choices=[("", "none (empty codebook)")] + [(name, name) for name in presets()], required=False,
+        choices=[("", "none (empty codebook)")] + [(name, name) for name in presets()],
+        required=False,
         help_text="Start from this codebook.",
-    )  # fmt: skip
+    )
 
     class Meta:
         model = Study
@@ -72,11 +76,20 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
     study = get_study_for_owner(request.user, slug)
     members = study.memberships.select_related("user").order_by("user__username", "role")
     stage = Stage.SCREENING if study.screening else Stage.LABELLING
-    return render(request, "studies/manage.html", {
-        "study": study, "members": members, "roles": Membership.Role.choices, "stages": Stage.choices,
-        "stage": stage, "annotators": annotators_of(study), "progress": study.progress(),
-        "settings_form": StudySettingsForm(instance=study),
-    })  # fmt: skip
+    return render(
+        request,
+        "studies/manage.html",
+        {
+            "study": study,
+            "members": members,
+            "roles": Membership.Role.choices,
+            "stages": Stage.choices,
+            "stage": stage,
+            "annotators": annotators_of(study),
+            "progress": study.progress(),
+            "settings_form": StudySettingsForm(instance=study),
+        },
+    )
 
 
 @require_POST
@@ -87,8 +100,14 @@ def settings(request: HttpRequest, slug: str) -> HttpResponse:
         form.save()
         messages.success(request, "Settings saved.")
     else:
-        messages.error(request, " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
-                                         for name, errors in form.errors.items() if name in form.fields))  # fmt: skip
+        messages.error(
+            request,
+            " ".join(
+                f"{form.fields[name].label}: {' '.join(errors)}"
+                for name, errors in form.errors.items()
+                if name in form.fields
+            ),
+        )
     return redirect("studies:manage", slug=study.slug)
 
 
@@ -173,11 +192,19 @@ def issue_assignments(request: HttpRequest, slug: str, owner: str, repo: str, nu
     study = get_study_for_owner(request.user, slug)
     issue = get_issue_in_study(study, owner, repo, number)
     assignments = Assignment.objects.filter(study=study, issue=issue).select_related("annotator")
-    return render(request, "studies/assignments.html", {
-        "study": study, "issue": issue, "issue_url": issue_url(study, issue), "stages": Stage.choices,
-        "assignments": assignments.order_by("-stage", "annotator__username"), "annotators": annotators_of(study),
-        "stage": Stage.SCREENING if study.screening else Stage.LABELLING,
-    })  # fmt: skip
+    return render(
+        request,
+        "studies/assignments.html",
+        {
+            "study": study,
+            "issue": issue,
+            "issue_url": issue_url(study, issue),
+            "stages": Stage.choices,
+            "assignments": assignments.order_by("-stage", "annotator__username"),
+            "annotators": annotators_of(study),
+            "stage": Stage.SCREENING if study.screening else Stage.LABELLING,
+        },
+    )
 
 
 @require_POST
@@ -223,9 +250,12 @@ def annotations_upload(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         text = upload.read().decode("utf-8")
         result = import_annotations(
-            study, text, create_users="create_users" in request.POST, create_choices="create_choices" in request.POST,
+            study,
+            text,
+            create_users="create_users" in request.POST,
+            create_choices="create_choices" in request.POST,
             dry_run="dry_run" in request.POST,
-        )  # fmt: skip
+        )
     except UnicodeDecodeError as error:
         messages.error(request, f"The file is not UTF-8 text: {error}")
     except AnnotationImportError as error:
@@ -240,7 +270,10 @@ def annotations_upload(request: HttpRequest, slug: str) -> HttpResponse:
         if result.dry_run:
             messages.success(request, "The file is fine (dry run: nothing was written).")
         else:
-            messages.success(request, f"{result.annotations} annotations and {result.final_values} final values "
-                                      f"imported; {len(result.users_created)} users and "
-                                      f"{len(result.choices_created)} choices created.")  # fmt: skip
+            messages.success(
+                request,
+                f"{result.annotations} annotations and {result.final_values} final values "
+                f"imported; {len(result.users_created)} users and "
+                f"{len(result.choices_created)} choices created.",
+            )
     return redirect("studies:manage", slug=study.slug)

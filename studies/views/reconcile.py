@@ -44,13 +44,19 @@ def reconcile(request: HttpRequest, slug: str, owner: str, repo: str, number: in
 @require_POST
 def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
     study_issue, roles = _allowed(request, slug, owner, repo, number, act=True)
-    field = get_object_or_404(CodebookField.objects.prefetch_related("choices"), study=study_issue.study, key=key,
-                              stage=Stage.LABELLING)  # fmt: skip
+    field = get_object_or_404(
+        CodebookField.objects.prefetch_related("choices"), study=study_issue.study, key=key, stage=Stage.LABELLING
+    )
     conflict, error, status = None, "", 200
     try:
-        final_value_save(study_issue, field, value=posted_value(field, request.POST),
-                         rationale=request.POST.get("rationale", ""), user=request.user,
-                         version=request.POST.get("version") or 0)  # fmt: skip
+        final_value_save(
+            study_issue,
+            field,
+            value=posted_value(field, request.POST),
+            rationale=request.POST.get("rationale", ""),
+            user=request.user,
+            version=request.POST.get("version") or 0,
+        )
     except StaleVersion as stale:
         conflict, status = {"message": str(stale), "version": stale.current.version}, 409
     except ValidationError as exception:
@@ -70,9 +76,14 @@ def decision(request: HttpRequest, slug: str, owner: str, repo: str, number: int
     include = request.POST.get("decision") == "include"
     try:
         duplicate_of = _duplicate_of(study_issue, request.POST.get("duplicate_of", ""))
-        arguments = {"include": include, "user": request.user, "note": request.POST.get("note", ""),
-                     "reason": request.POST.get("reason", ""), "duplicate_of": duplicate_of,
-                     "version": request.POST.get("version")}  # fmt: skip
+        arguments = {
+            "include": include,
+            "user": request.user,
+            "note": request.POST.get("note", ""),
+            "reason": request.POST.get("reason", ""),
+            "duplicate_of": duplicate_of,
+            "version": request.POST.get("version"),
+        }
         if study_issue.stage == IssueStage.DISCUSSION:
             screening_resolve(study_issue, **arguments)
         else:
@@ -95,8 +106,12 @@ def reopen_issue(request: HttpRequest, slug: str, owner: str, repo: str, number:
     get_study_for_owner(request.user, slug)  # 404 for everyone else, before anything is said about the issue
     study_issue, _ = _allowed(request, slug, owner, repo, number)
     try:
-        reopen(study_issue, to_stage=request.POST.get("to_stage", ""), user=request.user,
-               version=request.POST.get("version"))  # fmt: skip
+        reopen(
+            study_issue,
+            to_stage=request.POST.get("to_stage", ""),
+            user=request.user,
+            version=request.POST.get("version"),
+        )
     except StaleVersion as stale:
         messages.error(request, str(stale))
     except ValidationError as exception:
@@ -138,8 +153,11 @@ def _allowed(request: HttpRequest, slug, owner, repo, number, *, act: bool = Fal
 def _context(request: HttpRequest, study_issue, roles: set[str], posted=None) -> dict:
     only = request.GET.get("only", "")
     rows = _comparison(study_issue)
-    shown = [row for row in rows if (only != "disagreements" or not row["agree"])
-             and (only != "uncertain" or row["uncertain"])]  # fmt: skip
+    shown = [
+        row
+        for row in rows
+        if (only != "disagreements" or not row["agree"]) and (only != "uncertain" or row["uncertain"])
+    ]
     return {
         **issue_pane(request, study_issue.study, study_issue.issue, roles),
         "study_issue": study_issue,
@@ -151,7 +169,7 @@ def _context(request: HttpRequest, study_issue, roles: set[str], posted=None) ->
             "all": len(rows),
             "disagreements": sum(not row["agree"] for row in rows),
             "uncertain": sum(row["uncertain"] for row in rows),
-        },  # fmt: skip
+        },
         "only": only,
         "filters": FILTERS,
         "missing": missing_final_values(study_issue) if study_issue.stage == IssueStage.RECONCILIATION else [],
@@ -177,18 +195,22 @@ def _comparison(study_issue) -> list[dict]:
         agree = bool(values) and all(same_value(value, values[0]) for value in values)  # nobody answering agrees too
         final = finals.get(field.pk)
         proposed = final.value if final else (values[0] if agree else None)
-        rows.append({
-            "field": field,
-            "entries": [(annotator, answer, display_value(answer.value if answer else None))
-                        for annotator, answer in entries],
-            "agree": agree,
-            "uncertain": any(answer and answer.uncertain for _, answer in entries),
-            "final": final,
-            "final_display": display_value(final.value) if final else "",
-            "proposed": proposed,
-            "selected": _selected_values(proposed),
-            "text": _text(proposed),
-        })  # fmt: skip
+        rows.append(
+            {
+                "field": field,
+                "entries": [
+                    (annotator, answer, display_value(answer.value if answer else None))
+                    for annotator, answer in entries
+                ],
+                "agree": agree,
+                "uncertain": any(answer and answer.uncertain for _, answer in entries),
+                "final": final,
+                "final_display": display_value(final.value) if final else "",
+                "proposed": proposed,
+                "selected": _selected_values(proposed),
+                "text": _text(proposed),
+            }
+        )
     return rows
 
 
@@ -212,8 +234,9 @@ def _duplicate_of(study_issue, text: str) -> Issue | None:
         repository, number = study_issue.issue.repository, int(match[1])
         found = Issue.objects.filter(repository=repository, number=number).first()
     elif match := ISSUE_REFERENCE.match(text):
-        found = Issue.objects.filter(repository__owner=match["owner"], repository__name=match["name"],
-                                     number=int(match["number"])).first()  # fmt: skip
+        found = Issue.objects.filter(
+            repository__owner=match["owner"], repository__name=match["name"], number=int(match["number"])
+        ).first()
     else:
         raise ValidationError(f"{text!r} is not an issue: give #N, owner/name#N or its GitHub URL.")
     if found is None:

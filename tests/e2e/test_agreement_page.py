@@ -36,5 +36,5 @@ def test_an_owner_reads_the_report_narrows_it_and_downloads_it(page: Page, live_
     report = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert report["fields"]["impact"]["annotators"] == 2 and list(report["fields"]["impact"]["cohen_kappa"]) == [
         "ann|bob"
-    ]  # fmt: skip
+    ]
     assert csp_violations(page) == []

@@ -127,8 +127,9 @@ def corpus(tmp_path):
         for annotator in (ann, bob)
     ]
     for assignment in assignments:
-        annotation_save(assignment=assignment, field=fields["scenario"], value={"other": hostile.TITLES[0]},
-                        note=chunks[0])  # fmt: skip
+        annotation_save(
+            assignment=assignment, field=fields["scenario"], value={"other": hostile.TITLES[0]}, note=chunks[0]
+        )
         annotation_save(assignment=assignment, field=fields["component"], value=["Engine"])
         annotation_save(
             assignment=assignment, field=fields["impact"], value="2", uncertain=True, note=hostile.TITLES[1]
@@ -139,8 +140,14 @@ def corpus(tmp_path):
     final_value_save(study_issue, fields["buggy_version"], value=hostile.TITLES[0], rationale=chunks[1], user=admin)
     for chunk in hostile.markdown_chunks(COMMENT_CHARS):
         comment_post(study_issue, author=admin, body=f"@ann {chunk}")
-    decide(study_issue, include=False, reason=StudyIssue.Reason.DUPLICATE, duplicate_of=issues[hostile.BIG],
-           note=chunks[-1], user=admin)  # fmt: skip
+    decide(
+        study_issue,
+        include=False,
+        reason=StudyIssue.Reason.DUPLICATE,
+        duplicate_of=issues[hostile.BIG],
+        note=chunks[-1],
+        user=admin,
+    )
     for number in (hostile.BIG, hostile.CODE, hostile.NESTED, hostile.TRICKY):
         AssignmentFactory(study=study, issue=issues[number], annotator=ann, stage=Stage.LABELLING)
     return study, issues, admin, ann

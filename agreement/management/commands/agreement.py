@@ -30,8 +30,10 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, indent=2, ensure_ascii=False))
             return
         for key, numbers in report["fields"].items():
-            self.stdout.write(f"{key} ({numbers['level']}): {numbers['items']} items, {numbers['annotators']} "
-                              f"annotators, {numbers['ratings']} ratings")  # fmt: skip
+            self.stdout.write(
+                f"{key} ({numbers['level']}): {numbers['items']} items, {numbers['annotators']} "
+                f"annotators, {numbers['ratings']} ratings"
+            )
             for name in ("percent_agreement", "pairwise_agreement", "fleiss_kappa", "krippendorff_alpha", "gwet_ac1"):
                 shown = (
                     f"{numbers[name]:.3f}"

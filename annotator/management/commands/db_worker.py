@@ -35,8 +35,13 @@ class WorkerLost(Exception):
 class Command(db_worker.Command):
     def add_arguments(self, parser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--check-abandoned-every", type=float, default=60, metavar="SECONDS",
-                            help="how often to look for tasks whose worker died (default: %(default)s)")  # fmt: skip
+        parser.add_argument(
+            "--check-abandoned-every",
+            type=float,
+            default=60,
+            metavar="SECONDS",
+            help="how often to look for tasks whose worker died (default: %(default)s)",
+        )
 
     def handle(self, *args, worker_id: str, check_abandoned_every: float, **options) -> None:
         # Before taking our own lock: a task left RUNNING under our id by an earlier process is abandoned too.

@@ -20,8 +20,15 @@ class Command(BaseCommand):
         if not yes:
             raise CommandError("This replaces everything in the database with the backup: run again with --yes.")
         try:
-            command = [tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                       f"--dbname={connection.settings_dict['NAME']}", str(backup)]  # fmt: skip
+            command = [
+                tool("pg_restore"),
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                f"--dbname={connection.settings_dict['NAME']}",
+                str(backup),
+            ]
         except ToolMissing as error:
             raise CommandError(str(error)) from None
         env = environment()

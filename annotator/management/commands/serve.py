@@ -33,11 +33,24 @@ class Command(BaseCommand):
         url = f"http://{host}:{port}/"
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"{host}:{port}",
-             "--workers", str(workers), "--access-logfile", "-", "--graceful-timeout", "10",
-             "--timeout", "600"],  # uploads of large dumps take a while
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "annotator.wsgi",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+                "--timeout",
+                "600",
+            ],  # uploads of large dumps take a while
             env=env,
-        )  # fmt: skip
+        )
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)
         children = [web, worker]
         # Started in the background by a script, we would inherit an ignored SIGINT.

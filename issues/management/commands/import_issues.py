@@ -122,12 +122,16 @@ class Command(BaseCommand):
         client = GitHubClient(base_url=options["api_url"], token=token, on_wait=self._countdown, sleep=lambda _: None)
         selection = import_options.selection
         issues = github_api.fetch_issues(
-            client, owner, repo,
-            state=selection.state, labels=selection.labels,
+            client,
+            owner,
+            repo,
+            state=selection.state,
+            labels=selection.labels,
             since=selection.since.isoformat() if selection.since else None,
-            start_url=start_url, with_comments=not options["no_comments"],
+            start_url=start_url,
+            with_comments=not options["no_comments"],
             on_page=save_place,
-        )  # fmt: skip
+        )
         try:
             with client:
                 return service.import_records(github_records(issues, f"{owner}/{repo}"))

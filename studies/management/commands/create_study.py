@@ -29,9 +29,12 @@ class Command(BaseCommand):
             if owner_user is None:
                 raise CommandError(f"No user {owner!r}.")
         study = Study(
-            slug=slug, name=name, description=description, screening=not no_screening,
+            slug=slug,
+            name=name,
+            description=description,
+            screening=not no_screening,
             annotators_per_issue=options["annotators_per_issue"],
-        )  # fmt: skip
+        )
         try:
             study.full_clean()
         except ValidationError as error:

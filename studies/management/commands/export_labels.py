@@ -12,9 +12,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--study", required=True, metavar="SLUG")
         parser.add_argument(
-            "--layout", choices=["wide", "long"], default="wide",
+            "--layout",
+            choices=["wide", "long"],
+            default="wide",
             help="wide: a row per issue; long: a row per annotation value, as import_annotations reads it",
-        )  # fmt: skip
+        )
         parser.add_argument("--format", choices=["csv", "json"], default="csv")
         parser.add_argument("--with-annotators", action="store_true", help="add each annotator's values")
         parser.add_argument("--excel", action="store_true", help="CSV with a UTF-8 byte order mark, for Excel")

@@ -25,8 +25,10 @@ class Command(BaseCommand):
         # Written aside and renamed when complete: a failed export never leaves a file that looks whole.
         partial = output.with_name(output.name + ".partial")
         try:
-            with partial.open("wb") as file, tqdm(unit=" records", file=sys.stderr,
-                                                  disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+            with (
+                partial.open("wb") as file,
+                tqdm(unit=" records", file=sys.stderr, disable=not sys.stderr.isatty()) as bar,
+            ):
                 counts = export_study(study, file, on_progress=bar.update)
             partial.replace(output)
         except OSError as error:

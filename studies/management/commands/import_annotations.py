@@ -30,8 +30,9 @@ class Command(BaseCommand):
         except UnicodeDecodeError as error:
             raise CommandError(f"{file} is not UTF-8 text: {error}") from None
         try:
-            result = import_annotations(found, text, create_users=create_users, create_choices=create_choices,
-                                        dry_run=dry_run)  # fmt: skip
+            result = import_annotations(
+                found, text, create_users=create_users, create_choices=create_choices, dry_run=dry_run
+            )
         except AnnotationImportError as error:
             for problem in error.errors:
                 self.stderr.write(f"  {problem}")

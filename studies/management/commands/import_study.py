@@ -19,8 +19,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, slug: str | None, **options):
         size = file.stat().st_size if file.is_file() else None
-        with tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr,
-                  disable=not sys.stderr.isatty()) as bar:  # fmt: skip
+        with tqdm(
+            total=size, unit="B", unit_scale=True, unit_divisor=1024, file=sys.stderr, disable=not sys.stderr.isatty()
+        ) as bar:
             try:
                 result = import_study(file, slug=slug, on_progress=lambda done: bar.update(done - bar.n))
             except TransferError as error:
