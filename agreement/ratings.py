@@ -8,16 +8,9 @@ those made in the browser.
 from dataclasses import dataclass
 from datetime import datetime
 
-from studies.models import (
-    OTHER_PREFIX,
-    Annotation,
-    Assignment,
-    CodebookField,
-    FinalValue,
-    IssueStage,
-    Study,
-    StudyIssue,
-)
+from django.db.models import QuerySet
+
+from studies.models import OTHER_PREFIX, Annotation, Assignment, CodebookField, FinalValue, Study
 
 # The coefficients' level of measurement for each kind of field that has one.
 LEVELS = {
@@ -49,13 +42,13 @@ def field_ratings(
     annotators: list[str] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    revealed_only: bool = False,
+    issues: QuerySet | None = None,
 ) -> FieldRatings:
     """The ratings of the field on the issues that at least two of the chosen annotators rated.
 
     `annotators` restricts to those usernames; `since` and `until` to assignments submitted in that window
-    (to compare calibration rounds); `revealed_only` to issues in reconciliation or decided, whose values
-    every member may see (what annotators get: the report must not reveal blind values).
+    (to compare calibration rounds); `issues` (StudyIssues) to those, e.g. the issues revealed to a viewer
+    (`StudyIssue.objects.revealed_to(access)`): a report must not give away values still blind to its reader.
     """
     if field.kind not in LEVELS:
         raise ValueError(f"{field.label} is {field.get_kind_display()}: agreement needs choices, levels or votes.")
@@ -66,9 +59,8 @@ def field_ratings(
         submitted = submitted.filter(submitted_at__gte=since)
     if until is not None:
         submitted = submitted.filter(submitted_at__lt=until)
-    if revealed_only:
-        revealed = StudyIssue.objects.filter(study=study, stage__in=[IssueStage.RECONCILIATION, IssueStage.DECIDED])
-        submitted = submitted.filter(issue__in=revealed.values("issue"))
+    if issues is not None:
+        submitted = submitted.filter(issue__in=issues.values("issue"))
     answers = Annotation.objects.filter(assignment__in=submitted, field=field, value__isnull=False).values_list(
         "assignment__issue_id", "assignment__annotator__username", "value"
     )

@@ -5,7 +5,7 @@ from datetime import datetime, time
 from itertools import combinations
 from urllib.parse import urlencode
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -14,8 +14,8 @@ from agreement import coefficients
 from agreement.intervals import REPLICATES, intervals_for
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
+from studies.access import get_access
 from studies.models import CodebookField, Membership, Stage
-from studies.views.pages import get_study_for_user
 
 COEFFICIENTS = [
     ("percent_agreement", "Percent agreement", "share of items on which all their annotators agree"),
@@ -31,21 +31,18 @@ CELL, LABEL_WIDTH, LABEL_HEIGHT = 28, 130, 110
 
 @require_GET
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
-    roles = study.roles_of(request.user)
-    sees_all = study.is_overseen_by(request.user, roles)
-    if not sees_all and not (Membership.Role.ANNOTATOR in roles and study.annotators_see_agreement):
-        raise Http404
+    access = get_access(request.user, slug, require="may_see_agreement")
+    study = access.study
     filters = _filters(request)
-    # Annotators get the issues already revealed only: a report over blind issues could give their values away.
     restrictions = {
         "stage": filters["stage"] or None,
         "annotators": filters["annotators"] or None,
         "since": filters["since"],
         "until": filters["until"],
-        "revealed_only": not sees_all,
     }
-    ratings = study_ratings(study, **restrictions)
+    # Over the issues revealed to the viewer only: a report over issues still blind to them (the confusion matrices
+    # above all) could give their values away.
+    ratings = study_ratings(study, issues=access.revealed_issues(), **restrictions)
     report = report_of(study, ratings)
     if request.GET.get("format") == "json":
         response = JsonResponse(report, json_dumps_params={"indent": 2, "ensure_ascii": False})
@@ -55,7 +52,7 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         return _csv(study, report)
     if request.GET.get("format") == "latex":
         return _latex(study, report)
-    intervals = intervals_for(study, _filters_key(request) + ("" if sees_all else "&revealed"), restrictions)
+    intervals = intervals_for(access, _filters_key(request), restrictions)
     rows = [
         _field_row(study, each, report["fields"][key], (intervals or {}).get(key, {})) for key, each in ratings.items()
     ]

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     "pghistory.middleware.HistoryMiddleware",  # who and which URL, attached to every change the request makes
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "annotator.htmx.VaryOnHtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires: it answers locked-out logins
 ]
 
@@ -159,6 +160,9 @@ PGHISTORY_APPEND_ONLY = True
 # shared by web and worker), and are deleted when their import has run.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", DATA_DIR / "uploads"))
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
+# Every imported issue may be added to any study by its owners (a team that trusts itself); otherwise an admin
+# shares imports (the Imports page, `import_issues --share`, or the admin), studies/access.py.
+SHARE_ALL_IMPORTS = env_bool("ANNOTATOR_SHARE_ALL_IMPORTS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,6 +19,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon),
     path("", include("issues.urls")),
     path("", include("studies.urls")),
+    path("", include("agreement.urls")),
 ]
 
 handler500 = views.server_error

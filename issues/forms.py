@@ -4,10 +4,10 @@ from django import forms
 from django.utils.text import capfirst
 
 from issues.github import parse_repository
+from issues.importers import destinations
 from issues.importers.formats import FORMATS
 from issues.importers.run import ImportOptions
 from issues.importers.selection import STATES, Selection
-from studies.models import Study
 
 ACCEPTED_FILES = ".json,.jsonl,.ndjson,.csv,.gz,.zip"
 SELECTION_FIELDS = ["labels", "any_labels", "exclude_labels", "state", "since", "until", "include_prs"]
@@ -68,11 +68,13 @@ class ImportForm(forms.Form):
         initial=0, required=False, help_text="…with this random seed (the same seed, the same sample)."
     )
     include_prs = forms.BooleanField(label="Include pull requests", label_suffix="", required=False)
-    study = forms.ModelChoiceField(
-        queryset=Study.objects.none(),
+    study = forms.ChoiceField(required=False, help_text="Also add the imported issues to this study.")
+    share = forms.BooleanField(
+        label="Share with every study",
+        label_suffix="",
         required=False,
-        empty_label="None",
-        help_text="Also add the imported issues to this study.",
+        help_text="Owners of any study may add these issues to theirs (otherwise only admins, and owners of the "
+        "study above).",
     )
     strict = forms.BooleanField(
         label="Strict",
@@ -85,12 +87,12 @@ class ImportForm(forms.Form):
         ("Files", ["files", "format", "repository"]),
         ("Selection", SELECTION_FIELDS),
         ("How many", HOW_MANY_FIELDS),
-        ("Destination", ["study", "strict"]),
+        ("Destination", ["study", "share", "strict"]),
     ]
 
     def __init__(self, *args, user, upload_errors: Iterable[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["study"].queryset = Study.objects.visible_to(user)
+        self.fields["study"].choices = [("", "None"), *destinations.studies().choices(user)]
         self.upload_errors = list(upload_errors)
 
     def grouped_fields(self) -> list[tuple[str, list[forms.BoundField]]]:
@@ -142,4 +144,5 @@ class ImportForm(forms.Form):
             selection=self.selection,
             strict=self.cleaned_data["strict"],
             study=self.cleaned_data["study"],
+            share=self.cleaned_data["share"],
         )

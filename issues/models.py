@@ -65,6 +65,10 @@ class Issue(models.Model):
     # Database defaults: the importer inserts rows with SQL of its own.
     body_html = models.TextField(blank=True, db_default="", editable=False)
     body_html_key = models.CharField(max_length=64, blank=True, db_default="", editable=False)
+    # Owners of any study may add it to theirs (studies/access.py); else only admins, and owners of a study it is in.
+    shared = models.BooleanField(
+        default=False, db_default=False, help_text="Every study's owners may add it to their study."
+    )
 
     objects = IssueQuerySet.as_manager()
 

@@ -154,6 +154,8 @@ def option_items(options: dict) -> list[tuple[str, str]]:
         items.append(("sample", f"{selection['sample']:,} (seed {selection.get('seed', 0)})"))
     if options.get("study"):
         items.append(("study", options["study"]))
+    if options.get("share"):
+        items.append(("shared", "with every study"))
     if options.get("strict"):
         items.append(("strict", "yes"))
     return items

@@ -5,7 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
-from studies.workflow import StaleVersion, after_submit, display_value
+from studies.versions import check_version
+from studies.workflow import after_submit, display_value
 
 
 def stage_fields(assignment: Assignment):
@@ -30,19 +31,20 @@ def annotation_save(
     cleaned = field.clean_value(value)
     note = checked_text(note, f"The note on {field.label}", MAX_TEXT)
     annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
-    if version is not None and int(version) != (annotation.version if annotation else 0):
+
+    def changed() -> str:
         when = timezone.localtime(annotation.updated_at).strftime("%H:%M:%S")
-        raise StaleVersion(
-            annotation, f"Changed meanwhile (another tab?) to “{display_value(annotation.value)}” at {when}."
-        )
+        return f"Changed meanwhile (another tab?) to “{display_value(annotation.value)}” at {when}."
+
+    check_version(annotation, version, changed)
     if annotation is None:
         annotation = Annotation.objects.create(
             assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note
         )
     else:
         annotation.value, annotation.uncertain, annotation.note = cleaned, uncertain, note
-        annotation.version += 1
-        annotation.save(update_fields=["value", "uncertain", "note", "version", "updated_at"])
+        annotation.save(update_fields=["value", "uncertain", "note", "updated_at"])
+        annotation.refresh_from_db(fields=["version"])
     if assignment.status == Assignment.Status.ASSIGNED:
         assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
         assignment.save(update_fields=["status", "started_at"])

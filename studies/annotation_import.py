@@ -16,11 +16,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from annotator.csv_writer import unquoted
 from issues.models import Issue
 from studies.assignment import ISSUE_REFERENCE
-from studies.exports import FORMULA_STARTS
 from studies.models import (
     MAX_CHOICE,
     MAX_TEXT,
@@ -36,7 +37,7 @@ from studies.models import (
     StudyIssue,
     checked_text,
 )
-from studies.workflow import after_submit
+from studies.workflow import after_submit, display_value, same_value
 
 COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
 REQUIRED = {"issue", "annotator", "field", "value"}
@@ -86,14 +87,32 @@ class _Judgement:
 
 
 def import_annotations(
-    study: Study, text: str, *, create_users: bool = False, create_choices: bool = False, dry_run: bool = False
+    study: Study,
+    text: str,
+    *,
+    create_users: bool = False,
+    create_choices: bool = False,
+    dry_run: bool = False,
+    replace: bool = False,
+    issues: QuerySet | None = None,
 ) -> Result:
-    """Check the whole file, then write it (unless `dry_run`); AnnotationImportError lists every error."""
+    """Check the whole file, then write it (unless `dry_run`); AnnotationImportError lists every error.
+
+    A submitted answer, and anything of a decided issue, is never changed unless `replace` says so: the
+    change is then versioned and in the history like any other. `issues`: the imported issues the file may
+    name (those the uploader may reach, studies/access.py); all of them by default.
+    """
     result = Result(dry_run=dry_run)
-    judgements = _read(study, text, create_users=create_users, create_choices=create_choices, result=result)
+    judgements = _read(
+        study, text, create_users=create_users, create_choices=create_choices, result=result, issues=issues
+    )
     if dry_run:
+        _refuse_protected_changes(study, judgements, replace)
         return result
     with transaction.atomic():
+        # Locked, so that nobody submits or decides between the check and the writes.
+        list(StudyIssue.objects.select_for_update().filter(study=study, issue__in=[j.issue for j in judgements]))
+        _refuse_protected_changes(study, judgements, replace)
         _write(study, judgements, result)
     return result
 
@@ -101,7 +120,7 @@ def import_annotations(
 # --- reading and checking ---
 
 
-def _read(study, text, *, create_users, create_choices, result) -> list[_Judgement]:
+def _read(study, text, *, create_users, create_choices, result, issues) -> list[_Judgement]:
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     header = {name.strip() for name in reader.fieldnames or []}
     if not header >= REQUIRED:
@@ -110,18 +129,18 @@ def _read(study, text, *, create_users, create_choices, result) -> list[_Judgeme
         )
     fields = {f.key: f for f in study.fields.prefetch_related("choices")}
     users = set(get_user_model().objects.values_list("username", flat=True))
-    issues: dict[str, Issue | None] = {}
+    found: dict[str, Issue | None] = {}
     errors: list[str] = []
     grouped: dict[tuple, _Judgement] = {}
     new_users, new_choices = set(), defaultdict(set)
     for line, row in enumerate(reader, 2):
-        row = {key.strip(): _unquoted((value or "").strip()) for key, value in row.items() if key}
+        row = {key.strip(): unquoted((value or "").strip()) for key, value in row.items() if key}
         where = f"line {line}"
         reference, username, key, value = row["issue"], row["annotator"], row["field"], row["value"]
         kind = row.get("kind") or "annotation"
-        if reference not in issues:
-            issues[reference] = _issue(reference)
-        issue, field = issues[reference], fields.get(key)
+        if reference not in found:
+            found[reference] = _issue(reference, issues)
+        issue, field = found[reference], fields.get(key)
         if issue is None:
             errors.append(f"{where}: {reference!r} is not an imported issue (a GitHub URL or owner/name#N)")
         if field is None:
@@ -170,19 +189,13 @@ def _valid_username(username: str) -> bool:
     return 0 < len(username) <= get_user_model()._meta.get_field("username").max_length
 
 
-def _unquoted(cell: str) -> str:
-    """Undo export_labels' guard against spreadsheet formulas ('=… back to =…), so a round trip is exact."""
-    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
-
-
-def _issue(reference: str) -> Issue | None:
+def _issue(reference: str, issues: QuerySet | None) -> Issue | None:
     match = ISSUE_REFERENCE.match(reference)
     if not match:
         return None
     return (
-        Issue.objects.filter(
-            repository__owner=match["owner"], repository__name=match["name"], number=int(match["number"])
-        )
+        (Issue.objects.all() if issues is None else issues)
+        .filter(repository__owner=match["owner"], repository__name=match["name"], number=int(match["number"]))
         .select_related("repository")
         .first()
     )
@@ -227,6 +240,76 @@ def _cleaned(judgement: _Judgement):
     return field.clean_value(value)
 
 
+def _refuse_protected_changes(study: Study, judgements: list[_Judgement], replace: bool) -> None:
+    """AnnotationImportError if the file would change a submitted answer or anything of a decided issue."""
+    if replace:
+        return
+    now = _as_stored(study, judgements)
+    errors = []
+    for judgement in judgements:
+        reference = f"{judgement.issue.repository.full_name}#{judgement.issue.number}"
+        before = now.values.get(_key(judgement))
+        if before is not None and _same(before, _stored_form(judgement)):
+            continue  # the same again: no change
+        if now.stages.get(judgement.issue.pk) == IssueStage.DECIDED:
+            errors.append(
+                f"line {judgement.line}: {reference} is decided; re-open it before changing "
+                f"{judgement.field.key}, or replace knowingly"
+            )
+        elif judgement.kind == "annotation" and (judgement.issue.pk, judgement.username, judgement.field.stage) in (
+            now.submitted
+        ):
+            errors.append(
+                f"line {judgement.line}: {judgement.username} has submitted {reference}; their "
+                f"{judgement.field.key} stays {display_value(before[0] if before else None)!r} unless the issue is "
+                "re-opened, or you replace knowingly"
+            )
+    if errors:
+        raise AnnotationImportError(errors)
+
+
+@dataclass
+class _Stored:
+    stages: dict[int, str]
+    submitted: set[tuple[int, str, str]]  # (issue, username, stage) of submitted assignments
+    values: dict[tuple, tuple]  # _key() -> what is stored, as _stored_form() gives it
+
+
+def _as_stored(study: Study, judgements: list[_Judgement]) -> _Stored:
+    """What the database holds now for the issues of the file: a few queries, not one per row."""
+    issue_ids = {judgement.issue.pk for judgement in judgements}
+    stages = dict(StudyIssue.objects.filter(study=study, issue_id__in=issue_ids).values_list("issue_id", "stage"))
+    assignments = Assignment.objects.filter(study=study, issue_id__in=issue_ids)
+    submitted = set(
+        assignments.filter(status=Assignment.Status.SUBMITTED).values_list("issue_id", "annotator__username", "stage")
+    )
+    values = {}
+    for issue_id, username, field_id, value, uncertain, note in Annotation.objects.filter(
+        assignment__in=assignments
+    ).values_list("assignment__issue_id", "assignment__annotator__username", "field_id", "value", "uncertain", "note"):
+        values[(issue_id, username, field_id, "annotation")] = (value, uncertain, note)
+    for issue_id, username, field_id, value, rationale in FinalValue.objects.filter(
+        study_issue__study=study, study_issue__issue_id__in=issue_ids
+    ).values_list("study_issue__issue_id", "set_by__username", "field_id", "value", "rationale"):
+        values[(issue_id, username, field_id, "final")] = (value, False, rationale)
+        values[(issue_id, None, field_id, "final")] = (value, False, rationale)
+    return _Stored(stages, submitted, values)
+
+
+def _key(judgement: _Judgement) -> tuple:
+    if judgement.kind == "final":  # one final value per field, whoever set it
+        return (judgement.issue.pk, None, judgement.field.pk, "final")
+    return (judgement.issue.pk, judgement.username, judgement.field.pk, "annotation")
+
+
+def _stored_form(judgement: _Judgement) -> tuple:
+    return (_cleaned(judgement), judgement.kind == "annotation" and judgement.uncertain, judgement.note)
+
+
+def _same(a: tuple, b: tuple) -> bool:
+    return same_value(a[0], b[0]) and a[1:] == b[1:]
+
+
 # --- writing ---
 
 
@@ -248,11 +331,13 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
         if judgement.kind == "final":
             Membership.objects.get_or_create(study=study, user=user, role=Membership.Role.ADJUDICATOR)
             _move_to(study_issue, IssueStage.RECONCILIATION)
-            FinalValue.objects.update_or_create(
-                study_issue=study_issue,
-                field=field,
-                defaults={"value": value, "rationale": judgement.note, "set_by": user},
-            )
+            final = FinalValue.objects.filter(study_issue=study_issue, field=field).first()
+            if final is None or not _same((final.value, False, final.rationale), _stored_form(judgement)):
+                FinalValue.objects.update_or_create(
+                    study_issue=study_issue,
+                    field=field,
+                    defaults={"value": value, "rationale": judgement.note, "set_by": user},
+                )
             result.final_values += 1
             continue
         Membership.objects.get_or_create(study=study, user=user, role=Membership.Role.ANNOTATOR)
@@ -260,11 +345,15 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
         assignment, _ = Assignment.objects.get_or_create(
             study=study, issue=judgement.issue, annotator=user, stage=field.stage
         )
-        Annotation.objects.update_or_create(
-            assignment=assignment,
-            field=field,
-            defaults={"value": value, "uncertain": judgement.uncertain, "note": judgement.note},
-        )
+        annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
+        if annotation is None or not _same(
+            (annotation.value, annotation.uncertain, annotation.note), _stored_form(judgement)
+        ):
+            Annotation.objects.update_or_create(
+                assignment=assignment,
+                field=field,
+                defaults={"value": value, "uncertain": judgement.uncertain, "note": judgement.note},
+            )
         touched[(judgement.issue.pk, user.pk, field.stage)] = assignment
         result.annotations += 1
     for assignment in touched.values():
@@ -279,8 +368,7 @@ def _move_to(study_issue: StudyIssue, stage: str) -> None:
     """Forward only: an annotation of a later stage moves the issue there (the history records it)."""
     if STAGE_ORDER.index(stage) > STAGE_ORDER.index(study_issue.stage):
         study_issue.stage = stage
-        study_issue.version += 1
-        study_issue.save(update_fields=["stage", "version"])
+        study_issue.save(update_fields=["stage"])  # the database raises its version (studies/versions.py)
 
 
 def _user(username: str, created: list[str]):

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from studies.history import after_bulk_change
-from studies.models import Assignment, Membership, Study
+from studies.models import Assignment, Membership, Study, after_bulk_change
 
 ISSUE_REFERENCE = re.compile(
     r"^(?:https?://github\.com/)?(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)(?:/issues/|#)(?P<number>\d+)/?$"

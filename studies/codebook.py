@@ -14,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
-from studies.models import Annotation, Assignment, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
+from studies.access import StudyAccess
+from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
 FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -166,23 +167,18 @@ class OpenCode:
     issues: list[str]
 
 
-def open_codes(study: Study, viewer) -> list[OpenCode]:
-    """Every "Other…" text in the study's annotations, with how often and where it was used.
-
-    Blindness holds here too: on an issue the viewer labels, other people's codes
-    stay hidden until every annotator of that issue has submitted.
-    """
-    hidden = _issues_still_blind_for(study, viewer)
+def open_codes(access: StudyAccess) -> list[OpenCode]:
+    """Every "Other…" text in the study's annotations, with how often and where it was used; without the codes
+    of others on issues still blind to the viewer (studies/access.py)."""
     found: dict[tuple[int, str], OpenCode] = {}
     annotations = (
-        Annotation.objects.filter(field__study=study, field__allow_other=True, value__isnull=False)
+        Annotation.objects.filter(field__study=access.study, field__allow_other=True, value__isnull=False)
+        .exclude(assignment__in=access.hidden_assignments())
         .select_related("field", "assignment__issue__repository")
         .order_by("field__position", "id")
     )
     for annotation in annotations:
         assignment = annotation.assignment
-        if (assignment.issue_id, assignment.stage) in hidden and assignment.annotator_id != viewer.pk:
-            continue
         for text in _other_texts(annotation.value):
             code = found.setdefault((annotation.field_id, text), OpenCode(annotation.field, text, 0, []))
             code.count += 1
@@ -263,17 +259,6 @@ def _rewrite(field: CodebookField, old, new) -> int:
 def _other_texts(value) -> list[str]:
     values = value if isinstance(value, list) else [value]
     return [item["other"] for item in values if isinstance(item, dict) and "other" in item]
-
-
-def _issues_still_blind_for(study: Study, viewer) -> set[tuple[int, str]]:
-    """(issue, stage) pairs the viewer labels where someone has not submitted yet."""
-    mine = Assignment.objects.filter(study=study, annotator=viewer).values_list("issue_id", "stage")
-    open_ = set(
-        Assignment.objects.filter(study=study)
-        .exclude(status=Assignment.Status.SUBMITTED)
-        .values_list("issue_id", "stage")
-    )
-    return {pair for pair in mine if pair in open_}
 
 
 # --- Editing in the browser: what annotators recorded always stays valid ---

@@ -1,30 +1,28 @@
 """The labelled dataset: one row per issue of the study with its decision and final values.
 
 Rows are produced a chunk of issues at a time, so memory stays flat however
-large the study. Issue titles and values are untrusted text: a cell that a
-spreadsheet would run as a formula is neutralised.
+large the study. A download leaves out what is still blind to its viewer
+(studies/access.py); CSV goes through annotator/csv_writer.py, which
+neutralises formulas.
 """
 
-import csv
 import json
 from collections.abc import Iterable, Iterator
 from itertools import batched
 
+from studies.access import StudyAccess
 from studies.models import (
     OTHER_PREFIX,
     Annotation,
     Assignment,
     CodebookField,
     FinalValue,
-    IssueStage,
     Stage,
     Study,
     StudyIssue,
 )
 
 CHUNK = 2_000
-# What spreadsheets read as the start of a formula (OWASP "CSV injection"); such a cell gets a leading quote.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wide_columns(study: Study, *, with_annotators: bool = False) -> list[str]:
@@ -37,8 +35,11 @@ def wide_columns(study: Study, *, with_annotators: bool = False) -> list[str]:
     return columns
 
 
-def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[str]]:
-    """One row per issue of the study, in the order of wide_columns()."""
+def wide_rows(access: StudyAccess, *, with_annotators: bool = False) -> Iterator[list]:
+    """One row per issue of the study, in the order of wide_columns(); final values and each annotator's submitted
+    values only where the viewer may see them."""
+    study = access.study
+    hidden = access.hidden_study_issue_ids
     fields = _fields(study)
     annotators = _annotators(study) if with_annotators else []
     study_issues = (
@@ -55,8 +56,9 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
         .order_by("issue__repository__owner", "issue__repository__name", "issue__number")
     )
     for chunk in batched(study_issues.iterator(chunk_size=CHUNK), CHUNK):
-        finals = _finals(chunk)
-        labels = _labels(study, chunk) if with_annotators else {}
+        shown = [study_issue for study_issue in chunk if study_issue.pk not in hidden]
+        finals = _finals(shown)
+        labels = _labels(study, shown) if with_annotators else {}
         for study_issue in chunk:
             issue = study_issue.issue
             duplicate = study_issue.duplicate_of
@@ -74,23 +76,22 @@ def wide_rows(study: Study, *, with_annotators: bool = False) -> Iterator[list[s
                 row += _cells(field, finals.get((study_issue.pk, field.pk)))
                 for username in annotators:
                     row.append(_text(labels.get((issue.pk, field.pk, username))))
-            yield [safe_cell(value) for value in row]
+            yield row
 
 
 LONG_COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
 
 
-def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[str]]:
+def long_rows(access: StudyAccess) -> Iterator[list]:
     """One row per (issue, annotator, field, value): submitted annotations, then final values (kind "final",
-    the annotator being who set it), in exactly the format `import_annotations` reads.
-
-    `hidden`: assignments whose values the viewer may not see yet (studies.history.hidden_assignments).
-    """
+    the annotator being who set it), in exactly the format `import_annotations` reads; without what is still
+    blind to the viewer."""
+    study = access.study
     annotations = (
         Annotation.objects.filter(
             assignment__study=study, assignment__status=Assignment.Status.SUBMITTED, value__isnull=False
         )
-        .exclude(assignment_id__in=hidden)
+        .exclude(assignment__in=access.hidden_assignments())
         .select_related("field", "assignment__annotator", "assignment__issue__repository")
         .order_by("assignment__issue_id", "assignment__annotator__username", "field__position")
     )
@@ -98,21 +99,18 @@ def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[
         issue = annotation.assignment.issue
         for value, comment in _long_values(annotation.field, annotation.value):
             yield [
-                safe_cell(cell)
-                for cell in (
-                    f"{issue.repository.full_name}#{issue.number}",
-                    annotation.assignment.annotator.username,
-                    annotation.field.key,
-                    value,
-                    "1" if annotation.uncertain else "",
-                    annotation.note,
-                    "annotation",
-                    annotation.field.stage,
-                    comment,
-                )
+                f"{issue.repository.full_name}#{issue.number}",
+                annotation.assignment.annotator.username,
+                annotation.field.key,
+                value,
+                "1" if annotation.uncertain else "",
+                annotation.note,
+                "annotation",
+                annotation.field.stage,
+                comment,
             ]
     finals = (
-        FinalValue.objects.filter(study_issue__study=study, value__isnull=False)
+        FinalValue.objects.filter(study_issue__in=access.revealed_issues(), value__isnull=False)
         .select_related("field", "set_by", "study_issue__issue__repository")
         .order_by("study_issue__issue_id", "field__position")
     )
@@ -120,18 +118,15 @@ def long_rows(study: Study, *, hidden: set[int] = frozenset()) -> Iterator[list[
         issue = final.study_issue.issue
         for value, comment in _long_values(final.field, final.value):
             yield [
-                safe_cell(cell)
-                for cell in (
-                    f"{issue.repository.full_name}#{issue.number}",
-                    final.set_by.username if final.set_by else "",
-                    final.field.key,
-                    value,
-                    "",
-                    final.rationale,
-                    "final",
-                    final.field.stage,
-                    comment,
-                )
+                f"{issue.repository.full_name}#{issue.number}",
+                final.set_by.username if final.set_by else "",
+                final.field.key,
+                value,
+                "",
+                final.rationale,
+                "final",
+                final.field.stage,
+                comment,
             ]
 
 
@@ -143,34 +138,12 @@ def _long_values(field: CodebookField, value) -> list[tuple[str, str]]:
     return [(_text(item), "") for item in items]
 
 
-def csv_lines(columns: list[str], rows: Iterable[list], *, excel: bool = False) -> Iterator[str]:
-    """RFC 4180 CSV, a line at a time; `excel` starts it with a UTF-8 BOM so that Excel reads it as UTF-8."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
-    if excel:
-        yield "\ufeff"
-    yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow(row)
-
-
 def json_lines(columns: list[str], rows: Iterable[list]) -> Iterator[str]:
     """A JSON array of objects, an object at a time."""
     yield "["
     for number, row in enumerate(rows):
         yield (",\n" if number else "\n") + json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False)
     yield "\n]\n"
-
-
-class _Line:
-    """csv.writer's file: hands each written line back instead of storing it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 # --- helpers ---
@@ -218,17 +191,17 @@ def _text(value) -> str:
     return str(value)
 
 
-def _finals(chunk: tuple[StudyIssue, ...]) -> dict[tuple[int, int], object]:
+def _finals(chunk: list[StudyIssue]) -> dict[tuple[int, int], object]:
     rows = FinalValue.objects.filter(study_issue__in=chunk).values_list("study_issue_id", "field_id", "value")
     return {(study_issue, field): value for study_issue, field, value in rows}
 
 
-def _labels(study: Study, chunk: tuple[StudyIssue, ...]) -> dict[tuple[int, int, str], object]:
-    """Each annotator's values, for the issues whose values are revealed (reconciliation on): never blind ones."""
-    revealed = [si.issue_id for si in chunk if si.stage in (IssueStage.RECONCILIATION, IssueStage.DECIDED)]
+def _labels(study: Study, shown: list[StudyIssue]) -> dict[tuple[int, int, str], object]:
+    """Each annotator's submitted values on the issues shown."""
     rows = Annotation.objects.filter(
         assignment__study=study,
         assignment__stage=Stage.LABELLING,
-        assignment__issue_id__in=revealed,
+        assignment__status=Assignment.Status.SUBMITTED,
+        assignment__issue_id__in=[study_issue.issue_id for study_issue in shown],
     ).values_list("assignment__issue_id", "field_id", "assignment__annotator__username", "value")
     return {(issue, field, username): value for issue, field, username, value in rows}

@@ -5,20 +5,20 @@ delete in PostgreSQL itself, so no code path — views, commands, the admin,
 raw SQL — can change a tracked row without leaving an event; the event tables
 refuse updates and deletes. The request's user and URL come from pghistory's
 middleware. This module only reads: an issue's history, a study's activity,
-the CSV export, each with other annotators' values left out wherever the
-viewer is still blind to them.
+the CSV export, each without what is still blind to the viewer (others'
+values, notes and votes, final values, discussion comments and decision notes
+of issues not revealed to them: studies/access.py).
 """
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.db.models import Q
 from pghistory.models import Events
 
+from annotator.csv_writer import write_csv
+from studies.access import StudyAccess
 from studies.models import (
     AnnotationEvent,
     Assignment,
@@ -28,8 +28,6 @@ from studies.models import (
     CodebookFieldEvent,
     DiscussionCommentEvent,
     FinalValueEvent,
-    IssueStage,
-    Membership,
     MembershipEvent,
     Study,
     StudyEvent,
@@ -51,26 +49,8 @@ WHAT = {
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs.
 HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
-
-
-# Rows a bulk change must reach before the history tables' statistics are refreshed.
-BULK = 1_000
-
-
-def after_bulk_change(rows: int) -> None:
-    """ANALYZE the history tables after a bulk change (30,000 assignments, 10,000 issues added).
-
-    Until autovacuum comes by, PostgreSQL plans for the tables as they were: the first history query after a
-    bulk assignment took 82 s instead of 2 s. ANALYZE takes a tenth of a second.
-    """
-    if rows >= BULK:
-        tables = [
-            model._meta.db_table
-            for model in apps.get_app_config("studies").get_models()
-            if model.__name__.endswith("Event")
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {', '.join(tables)}")
+# What an issue's stage and decision events say that is part of its judgement, not of its progress.
+JUDGEMENT_NOTES = {"screening_note", "decision_note"}
 
 
 @dataclass
@@ -84,7 +64,38 @@ class Change:
     url: str = ""
 
 
-def issue_history(study_issue: StudyIssue, viewer) -> list[Change]:
+@dataclass
+class _Blind:
+    """What the viewer may not read: others' assignments on hidden issues, and those issues (StudyIssue ids)."""
+
+    assignments: frozenset[int]
+    study_issues: frozenset[int]
+
+    @classmethod
+    def of_study(cls, access: StudyAccess) -> "_Blind":
+        return cls(access.hidden_assignment_ids, access.hidden_study_issue_ids)
+
+    @classmethod
+    def of_issue(cls, access: StudyAccess, study_issue: StudyIssue) -> "_Blind":
+        if access.is_revealed(study_issue):
+            return cls(frozenset(), frozenset())
+        others = access.hidden_assignments().filter(issue_id=study_issue.issue_id).values_list("pk", flat=True)
+        return cls(frozenset(others), frozenset([study_issue.pk]))
+
+    def hides(self, event) -> bool:
+        data = event.pgh_data
+        match event.pgh_model:
+            case "studies.AnnotationEvent":
+                return data.get("assignment_id") in self.assignments
+            case "studies.FinalValueEvent" | "studies.DiscussionCommentEvent":
+                return data.get("study_issue_id") in self.study_issues
+        return False
+
+    def hides_notes(self, event) -> bool:
+        return event.pgh_model == "studies.StudyIssueEvent" and int(event.pgh_obj_id) in self.study_issues
+
+
+def issue_history(study_issue: StudyIssue, access: StudyAccess) -> list[Change]:
     """Everything that happened to the issue in this study, oldest first."""
     study_id = study_issue.study_id
     own = Events.objects.references(study_issue).order_by()
@@ -99,11 +110,12 @@ def issue_history(study_issue: StudyIssue, viewer) -> list[Change]:
         events += list(
             Events.objects.across(AnnotationEvent).references([Assignment(pk=pk) for pk in sorted(assignment_ids)])
         )
-    return _changes(events, hidden_assignments(study_issue.study, viewer))
+    return _changes(events, _Blind.of_issue(access, study_issue))
 
 
-def study_activity(study: Study, viewer, limit: int | None = 200) -> list[Change]:
+def study_activity(access: StudyAccess, limit: int | None = 200) -> list[Change]:
     """The study's changes, newest first: the latest `limit` of them, or all with limit=None."""
+    study = access.study
     if limit:
         events = _latest_events(study, limit)
     else:
@@ -119,7 +131,7 @@ def study_activity(study: Study, viewer, limit: int | None = 200) -> list[Change
         field_ids = sorted({int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.CodebookFieldEvent"})
         if field_ids:
             events += Events.objects.across(ChoiceEvent).references([CodebookField(pk=pk) for pk in field_ids])
-    changes = _changes(events, hidden_assignments(study, viewer))
+    changes = _changes(events, _Blind.of_study(access))
     changes.reverse()
     return changes[:limit] if limit else changes
 
@@ -160,64 +172,42 @@ def _latest_events(study: Study, limit: int) -> list:
     return events
 
 
-def write_csv(changes: list[Change], file) -> None:
-    writer = csv.writer(file)
-    writer.writerow(["when", "user", "what", "action", "object", "field", "before", "after", "url"])
-    for change in changes:
-        for field, before, after in change.changes or [("", "", "")]:
-            writer.writerow(
-                [
-                    change.at.isoformat(),
-                    change.user,
-                    change.what,
-                    change.action,
-                    change.object_id,
-                    field,
-                    _cell(before),
-                    _cell(after),
-                    change.url,
-                ]
-            )
+CSV_COLUMNS = ["when", "user", "what", "action", "object", "field", "before", "after", "url"]
 
 
-def _cell(value) -> str:
-    return "" if value is None else str(value)
-
-
-def hidden_assignments(study: Study, viewer) -> set[int]:
-    """Assignments of others on issues whose values the viewer may not see yet (they label them, blind)."""
-    mine = Assignment.objects.filter(study=study, annotator=viewer)
-    roles = set(Membership.objects.filter(study=study, user=viewer).values_list("role", flat=True))
-    blind_stages = {IssueStage.SCREENING, IssueStage.LABELLING}
-    if not roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}:
-        blind_stages.add(IssueStage.DISCUSSION)
-    if study.reveal_after_decision:
-        blind_stages.add(IssueStage.RECONCILIATION)
-    blind_issues = StudyIssue.objects.filter(
-        study=study, stage__in=blind_stages, issue_id__in=mine.values("issue_id")
-    ).values("issue_id")
-    return set(
-        Assignment.objects.filter(study=study, issue_id__in=blind_issues)
-        .exclude(annotator=viewer)
-        .values_list("pk", flat=True)
+def write_history_csv(changes: list[Change], file) -> None:
+    rows = (
+        [
+            change.at.isoformat(),
+            change.user,
+            change.what,
+            change.action,
+            change.object_id,
+            field,
+            before,
+            after,
+            change.url,
+        ]
+        for change in changes
+        for field, before, after in change.changes or [("", "", "")]
     )
+    write_csv(file, CSV_COLUMNS, rows)
 
 
-def _changes(events, hidden_assignments: set[int]) -> list[Change]:
+def _changes(events, blind: _Blind) -> list[Change]:
     seen, kept = set(), []
     for event in sorted(events, key=lambda e: (e.pgh_created_at, e.pgh_slug)):
         if event.pgh_slug in seen:
             continue
         seen.add(event.pgh_slug)
-        if event.pgh_model == "studies.AnnotationEvent" and event.pgh_data.get("assignment_id") in hidden_assignments:
-            continue
-        kept.append(event)
+        if not blind.hides(event):
+            kept.append(event)
     user_ids = {(e.pgh_context or {}).get("user") for e in kept} - {None}
     names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
-    return [_change(event, names) for event in kept]
+    return [_change(event, names, without=JUDGEMENT_NOTES if blind.hides_notes(event) else set()) for event in kept]
 
 
-def _change(event, names: dict) -> Change:
+def _change(event, names: dict, without: set[str]) -> Change:
     context = event.pgh_context or {}
     if event.pgh_label == "update":
         fields = [(name, before, after) for name, (before, after) in (event.pgh_diff or {}).items()]
@@ -231,6 +221,6 @@ def _change(event, names: dict) -> Change:
         what=WHAT.get(event.pgh_model, event.pgh_model),
         action=ACTION.get(event.pgh_label, event.pgh_label),
         object_id=event.pgh_obj_id or "",
-        changes=[field for field in fields if field[0] not in HIDDEN],
+        changes=[field for field in fields if field[0] not in HIDDEN | without],
         url=context.get("url", ""),
     )

@@ -44,7 +44,6 @@ from pghistory.models import Context
 from issues.models import Issue, IssueComment, Repository
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
-from studies.history import after_bulk_change
 from studies.models import (
     Annotation,
     AnnotationEvent,
@@ -66,6 +65,7 @@ from studies.models import (
     StudyEvent,
     StudyIssue,
     StudyIssueEvent,
+    after_bulk_change,
 )
 
 FORMAT = "annotator-study"

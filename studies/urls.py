@@ -1,7 +1,5 @@
 from django.urls import path
 
-from agreement import views as agreement
-
 from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, reconcile
 
 app_name = "studies"
@@ -23,7 +21,6 @@ urlpatterns = [
     path("studies/<slug:slug>/activity/", history.activity, name="activity"),
     path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
     path("studies/<slug:slug>/labels/", pages.export, name="export"),
-    path("studies/<slug:slug>/agreement/", agreement.agreement, name="agreement"),
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications_read"),
     path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),

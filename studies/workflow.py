@@ -4,15 +4,14 @@ Every transition runs in the transaction of the request that causes it, with
 the issue's StudyIssue row locked first: two annotators submitting at the same
 moment move the issue once, and a decision cannot cross a re-open. Every
 change of stage or decision raises the row's version, so a form that shows an
-older state is refused (`StaleVersion`, answered with HTTP 409) instead of
-silently overwriting what someone else decided.
+older state is refused (studies/versions.py) instead of silently overwriting
+what someone else decided. Who may see and do what is studies/access.py's.
 """
 
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from issues.models import Issue
@@ -24,21 +23,13 @@ from studies.models import (
     CodebookField,
     FinalValue,
     IssueStage,
-    Membership,
     Stage,
     StudyIssue,
     checked_text,
 )
+from studies.versions import check_version
 
 Reason = StudyIssue.Reason
-
-
-class StaleVersion(Exception):
-    """The form was based on a version that someone has changed since."""
-
-    def __init__(self, current, message: str):
-        super().__init__(message)
-        self.current = current
 
 
 def locked(study_issue: StudyIssue) -> StudyIssue:
@@ -46,22 +37,24 @@ def locked(study_issue: StudyIssue) -> StudyIssue:
     return StudyIssue.objects.select_for_update().select_related("study", "issue__repository").get(pk=study_issue.pk)
 
 
-def check_version(study_issue: StudyIssue, version) -> None:
-    if version is not None and int(version) != study_issue.version:
+def check_issue_version(study_issue: StudyIssue, version: int | None) -> None:
+    def changed() -> str:
         who = study_issue.decided_by.username if study_issue.decided_by else "someone"
-        raise StaleVersion(
-            study_issue,
+        decision = f", {study_issue.get_decision_display()} by {who}" if study_issue.decision else ""
+        return (
             f"This issue changed while you were looking at it: it is now {study_issue.get_stage_display()}"
-            + (f", {study_issue.get_decision_display()} by {who}" if study_issue.decision else "")
-            + ". Reload to see the change.",
+            f"{decision}. Reload to see the change."
         )
+
+    check_version(study_issue, version, changed)
 
 
 def _bump(study_issue: StudyIssue, **changes) -> None:
+    """Change the stage or decision; the database raises the version (studies/versions.py)."""
     for name, value in changes.items():
         setattr(study_issue, name, value)
-    study_issue.version += 1
-    study_issue.save(update_fields=[*changes, "version"])
+    study_issue.save(update_fields=list(changes))
+    study_issue.refresh_from_db(fields=["version"])
 
 
 # --- After each submission ---
@@ -158,36 +151,6 @@ def _start_labelling(study_issue: StudyIssue) -> None:
         )
 
 
-# --- Who may see and do what ---
-
-
-def can_see_all_values(study_issue: StudyIssue, user, roles: set[str]) -> bool:
-    """The reveal rule: nobody sees everyone's values before reconciliation (or the screening discussion)."""
-    stage = study_issue.stage
-    if stage == IssueStage.DISCUSSION:
-        return bool(roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}) or user.is_staff
-    if stage not in (IssueStage.RECONCILIATION, IssueStage.DECIDED):
-        return False
-    labels_it = Assignment.objects.filter(
-        study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator=user
-    ).exists()
-    if labels_it and not (roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER}):
-        return stage == IssueStage.DECIDED or not study_issue.study.reveal_after_decision
-    return bool(roles) or user.is_staff
-
-
-def can_reconcile(study_issue: StudyIssue, user, roles: set[str]) -> bool:
-    """Adjudicators and owners; the issue's own annotators too when the study lets them reconcile together."""
-    if roles & {Membership.Role.ADJUDICATOR, Membership.Role.OWNER} or user.is_staff:
-        return True
-    return (
-        study_issue.study.annotators_reconcile
-        and Assignment.objects.filter(
-            study_id=study_issue.study_id, issue_id=study_issue.issue_id, annotator=user, stage=Stage.LABELLING
-        ).exists()
-    )
-
-
 # --- The screening discussion ---
 
 
@@ -204,7 +167,7 @@ def screening_resolve(
 ) -> StudyIssue:
     """The adjudicator's word on a split vote: on to labelling, or excluded with a reason."""
     study_issue = locked(study_issue)
-    check_version(study_issue, version)
+    check_issue_version(study_issue, version)
     if study_issue.stage != IssueStage.DISCUSSION:
         raise ValidationError("This issue is not in the screening discussion.")
     note = checked_text(note, "The reason", MAX_TEXT)
@@ -236,9 +199,12 @@ def final_value_save(
     cleaned = field.clean_value(value)
     rationale = checked_text(rationale, f"The rationale for {field.label}", MAX_TEXT)
     final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
-    if version is not None and int(version) != (final.version if final else 0):
-        who = final.set_by.username if final and final.set_by else "someone"
-        raise StaleVersion(final, f"{who} set {field.label} to {display_value(final.value)} meanwhile.")
+
+    def changed() -> str:
+        who = final.set_by.username if final.set_by else "someone"
+        return f"{who} set {field.label} to {display_value(final.value)} meanwhile."
+
+    check_version(final, version, changed)
     if not rationale.strip() and not annotators_agree(study_issue, field):
         raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
     if final is None:
@@ -246,8 +212,7 @@ def final_value_save(
             study_issue=study_issue, field=field, value=cleaned, rationale=rationale.strip(), set_by=user
         )
     final.value, final.rationale, final.set_by = cleaned, rationale.strip(), user
-    final.version = F("version") + 1
-    final.save(update_fields=["value", "rationale", "set_by", "version", "updated_at"])
+    final.save(update_fields=["value", "rationale", "set_by", "updated_at"])
     final.refresh_from_db(fields=["version"])
     return final
 
@@ -265,7 +230,7 @@ def decide(
 ) -> StudyIssue:
     """Include the issue with its final values, or exclude it with a reason."""
     study_issue = locked(study_issue)
-    check_version(study_issue, version)
+    check_issue_version(study_issue, version)
     if study_issue.stage != IssueStage.RECONCILIATION:
         raise ValidationError("Only an issue in reconciliation can be decided.")
     note = checked_text(note, "The rationale", MAX_TEXT)
@@ -344,7 +309,7 @@ def reopen(study_issue: StudyIssue, *, to_stage: str, user, version=None) -> Stu
     The decision is cleared from the issue; the history keeps it.
     """
     study_issue = locked(study_issue)
-    check_version(study_issue, version)
+    check_issue_version(study_issue, version)
     if study_issue.stage != IssueStage.DECIDED:
         raise ValidationError("Only a decided issue can be re-opened.")
     if to_stage not in (IssueStage.RECONCILIATION, IssueStage.LABELLING):

@@ -169,7 +169,7 @@ EXPECTED = {
         ("login", "404", "404", "404", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
-    "studies:agreement": (
+    "agreement:report": (
         ("login", "404", "404", "404", "200", "200", "200"),  # annotators too, if the owner allows it
         ("login", "405", "405", "405", "405", "405", "405"),
     ),

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def url(study, **query) -> str:
-    base = reverse("studies:agreement", args=[study.slug])
+    base = reverse("agreement:report", args=[study.slug])
     return base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from studies.exports import safe_cell
+from annotator.csv_writer import safe_cell
 from studies.workflow import decide, final_value_save
 from tests.factories import IssueFactory, MembershipFactory, StudyIssueFactory
 from tests.studying import label

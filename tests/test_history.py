@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
+from studies.access import StudyAccess
 from studies.assignment import assign_balanced
 from studies.history import issue_history, study_activity
 from studies.models import Annotation, AnnotationEvent
@@ -28,7 +29,11 @@ def test_a_change_made_in_the_browser_is_recorded_with_its_author_and_both_value
     save(client, study_issue, "impact", value="2")
     save(client, study_issue, "impact", value="3", note="worse on GPU")
 
-    changes = [c for c in issue_history(study_issue, first.annotator) if c.what == "annotation"]
+    changes = [
+        c
+        for c in issue_history(study_issue, StudyAccess(study_issue.study, first.annotator))
+        if c.what == "annotation"
+    ]
     assert [(c.user, c.action) for c in changes] == [
         (first.annotator.username, "created"),
         (first.annotator.username, "changed"),
@@ -79,8 +84,16 @@ def test_history_keeps_other_annotators_values_from_a_blind_annotator(client, la
     tab = client.get(page(study_issue, "studies:issue_history")).text
 
     assert "only on GPU" not in tab
-    assert not [c for c in issue_history(study_issue, first.annotator) if c.what == "annotation"]
-    assert [c for c in issue_history(study_issue, second.annotator) if c.what == "annotation"]
+    assert not [
+        c
+        for c in issue_history(study_issue, StudyAccess(study_issue.study, first.annotator))
+        if c.what == "annotation"
+    ]
+    assert [
+        c
+        for c in issue_history(study_issue, StudyAccess(study_issue.study, second.annotator))
+        if c.what == "annotation"
+    ]
 
 
 def test_the_owner_exports_the_full_history_as_csv(client, labelled):
@@ -131,8 +144,8 @@ def test_the_activity_feed_shows_the_newest_changes_as_the_full_history_does(lab
         label(assignment, impact=impact)
     decide(study_issue, include=False, reason="user_error", note="Misuse.", user=adjudicator)
 
-    everything = study_activity(study_issue.study, owner, limit=None)
-    latest = study_activity(study_issue.study, owner, limit=7)
+    everything = study_activity(StudyAccess(study_issue.study, owner), limit=None)
+    latest = study_activity(StudyAccess(study_issue.study, owner), limit=7)
 
     assert len(everything) > 7
     assert [(c.at, c.what, c.action, c.changes) for c in latest] == [

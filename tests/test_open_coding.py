@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from studies.access import StudyAccess
 from studies.annotation import annotation_save
 from studies.codebook import CodebookError, code_merge, code_promote, codebook_load, open_codes, preset
 from studies.models import Annotation, Assignment, CodebookChange, Stage
@@ -33,7 +34,7 @@ def coded(study):
 def test_it_lists_every_code_with_its_uses(coded):
     study, owner, _, _, _ = coded
 
-    codes = {(code.field.key, code.text): code.count for code in open_codes(study, owner)}
+    codes = {(code.field.key, code.text): code.count for code in open_codes(StudyAccess(study, owner))}
 
     assert codes == {
         ("root_cause", "Type Confusion"): 2,
@@ -93,7 +94,7 @@ def test_merging_a_choice_into_another_deletes_it_and_keeps_the_data(coded):
 def test_codes_on_issues_the_viewer_still_labels_stay_hidden(coded):
     study, _, annotators, _, _ = coded
 
-    codes = {code.text: code.count for code in open_codes(study, annotators[2])}
+    codes = {code.text: code.count for code in open_codes(StudyAccess(study, annotators[2]))}
 
     assert codes == {"type mismatch": 1}  # only their own, until everyone has submitted
 

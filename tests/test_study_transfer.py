@@ -12,7 +12,9 @@ from django.core.management import CommandError, call_command
 from django.db.models import Q
 
 from agreement.report import study_report
+from annotator.csv_writer import csv_lines
 from issues.models import Issue, IssueComment, Repository
+from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
 from studies.assignment import assign_balanced, assignment_remove
 from studies.codebook import (
@@ -25,7 +27,7 @@ from studies.codebook import (
     preset,
 )
 from studies.discussion import comment_post, mark_read
-from studies.exports import csv_lines, wide_columns, wide_rows
+from studies.exports import wide_columns, wide_rows
 from studies.history import issue_history, study_activity
 from studies.models import (
     Annotation,
@@ -149,7 +151,9 @@ def everything(study: Study) -> dict:
         Q(pk__in=study_issues.values("issue")) | Q(pk__in=study_issues.values("duplicate_of"))
     )
     report = study_report(study)
-    export = csv_lines(wide_columns(study, with_annotators=True), wide_rows(study, with_annotators=True))
+    export = csv_lines(
+        wide_columns(study, with_annotators=True), wide_rows(StudyAccess.everything(study), with_annotators=True)
+    )
     return {
         "study": [{**row, "slug": "—"} for row in rows(keys, Study.objects.filter(pk=study.pk))],
         "fields": rows(keys, study.fields.all()),
@@ -172,10 +176,10 @@ def everything(study: Study) -> dict:
         "agreement": {**report, "study": "—"},
         "export": "".join(export),
         "issue histories": {
-            keys[StudyIssue][study_issue.pk]: history(keys, issue_history(study_issue, owner))
+            keys[StudyIssue][study_issue.pk]: history(keys, issue_history(study_issue, StudyAccess(study, owner)))
             for study_issue in study_issues
         },
-        "activity": history(keys, study_activity(study, owner, limit=None)),
+        "activity": history(keys, study_activity(StudyAccess(study, owner), limit=None)),
     }
 
 

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, FinalValue, IssueStage, Stage, StudyIssue
-from studies.workflow import StaleVersion, decide, final_value_save, reopen, screening_resolve
+from studies.versions import StaleVersion
+from studies.workflow import decide, final_value_save, reopen, screening_resolve
 from tests.factories import AssignmentFactory, IssueFactory, StudyIssueFactory
 from tests.studying import label, page, team
 
@@ -303,9 +304,10 @@ def test_a_decision_through_the_page_and_a_reopen_by_the_owner(client, labelled)
         },
     )
     shown = client.get(page(study_issue)).text
-    refused = client.post(page(study_issue, "studies:reopen"), {"to_stage": "reconciliation"})
+    version = StudyIssue.objects.get(pk=study_issue.pk).version
+    refused = client.post(page(study_issue, "studies:reopen"), {"to_stage": "reconciliation", "version": version})
     client.force_login(owner)
-    client.post(page(study_issue, "studies:reopen"), {"to_stage": "reconciliation"})
+    client.post(page(study_issue, "studies:reopen"), {"to_stage": "reconciliation", "version": version})
 
     assert "Excluded</strong>: duplicate of another issue" in shown and f"#{duplicate.number}</a>" in shown
     assert refused.status_code == 404  # only owners re-open

@@ -6,7 +6,6 @@ up to date (progress, counts, problems) as it goes.
 """
 
 import contextlib
-import csv
 import hashlib
 import random
 import time
@@ -19,12 +18,13 @@ from pathlib import Path
 from django.db import connection
 from django.utils import timezone
 
-from issues.importers import records
+from annotator.csv_writer import write_csv
+from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
 from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
-from issues.models import ImportProblem, ImportRun
+from issues.models import ImportProblem, ImportRun, Issue
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
 
@@ -42,13 +42,12 @@ class ImportOptions:
     repository: tuple[str, str] | None = None  # for dumps that do not say
     selection: Selection = field(default_factory=Selection)
     strict: bool = False
-    study: object = None  # a studies.Study to add the imported issues to
+    study: str = ""  # the slug of a study to add the imported issues to (issues/importers/destinations.py)
+    share: bool = False  # every study's owners may add the imported issues to their study
 
     @classmethod
     def from_dict(cls, options: dict) -> "ImportOptions":
         """The inverse of `as_dict()` (task arguments are JSON). A study that is gone raises LookupError."""
-        from studies.models import Study
-
         selection = dict(options.get("selection", {}))
         for name in ("since", "until"):
             if name in selection:
@@ -56,11 +55,12 @@ class ImportOptions:
         for name in ("labels", "any_labels", "exclude_labels"):
             if name in selection:
                 selection[name] = tuple(selection[name])
-        study = None
-        if options.get("study"):
-            study = Study.objects.filter(slug=options["study"]).first()
-            if study is None:
-                raise LookupError(f"The study {options['study']!r} no longer exists; nothing was imported.")
+        study = options.get("study", "")
+        if study:
+            try:
+                destinations.studies().check(study)
+            except LookupError:
+                raise LookupError(f"The study {study!r} no longer exists; nothing was imported.") from None
         repository = options.get("repository")
         return cls(
             format=options.get("format"),
@@ -68,6 +68,7 @@ class ImportOptions:
             selection=Selection(**selection),
             strict=options.get("strict", False),
             study=study,
+            share=options.get("share", False),
         )
 
     def as_dict(self) -> dict:
@@ -78,8 +79,10 @@ class ImportOptions:
             options["repository"] = "/".join(self.repository)
         if self.strict:
             options["strict"] = True
-        if self.study is not None:
-            options["study"] = self.study.slug
+        if self.study:
+            options["study"] = self.study
+        if self.share:
+            options["share"] = True
         return options
 
 
@@ -112,10 +115,8 @@ def resume_url_for(run: ImportRun, options: ImportOptions) -> str:
 
 
 def write_problems_csv(run: ImportRun, file) -> None:
-    writer = csv.writer(file)
-    writer.writerow(["file", "where", "reason"])
-    for problem in run.problems.iterator():
-        writer.writerow([problem.source, problem.location, problem.reason])
+    rows = ([problem.source, problem.location, problem.reason] for problem in run.problems.iterator())
+    write_csv(file, ["file", "where", "reason"], rows)
 
 
 class ImportService:
@@ -235,7 +236,7 @@ class ImportService:
             )
 
     def _import(self, records: Iterable[Record]) -> None:
-        self._writer = writer = IssueWriter(self.counts, self._problem, self._add_to_study)
+        self._writer = writer = IssueWriter(self.counts, self._problem, self._after_batch)
         try:
             for record in records:
                 self.run.records_read += not isinstance(record, Tally)
@@ -284,9 +285,12 @@ class ImportService:
             self._selected.add(key)
         writer.add_issue(record, repeat=repeat)
 
-    def _add_to_study(self, issue_ids: list[int]) -> None:
-        if self.options.study is not None and issue_ids:
-            self.options.study.add_issues(issue_ids)
+    def _after_batch(self, issue_ids: list[int]) -> None:
+        """Share the batch's issues, and add them to a study, as the options say."""
+        if self.options.share and issue_ids:
+            Issue.objects.filter(pk__in=issue_ids, shared=False).update(shared=True)
+        if self.options.study and issue_ids:
+            destinations.studies().add(self.options.study, issue_ids)
 
     # --- reporting ---
 

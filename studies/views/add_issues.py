@@ -1,19 +1,25 @@
-"""Owners add imported issues to their study: pick a repository, filter, preview the count, add."""
+"""Owners add imported issues to their study: pick a repository, filter, preview the count, add.
+
+Only the issues the owner may reach (studies/access.py): admins every imported issue, other owners those an
+admin shared and those already in the study.
+"""
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
-from issues.models import Issue, Repository
+from annotator.htmx import render_page
+from issues.models import Repository
 from issues.rendering import render_study_issues
 from issues.search import search
-from studies.views.pages import get_study_for_owner
+from studies.access import get_access
 
 
 class AddIssuesForm(forms.Form):
-    repository = forms.ModelChoiceField(queryset=Repository.objects.order_by("owner", "name"))
+    repository = forms.ModelChoiceField(queryset=Repository.objects.none())
     labels = forms.CharField(required=False, help_text="Comma-separated; every one must be on the issue.")
     state = forms.ChoiceField(choices=[("all", "all"), ("open", "open"), ("closed", "closed")], initial="closed")
     since = forms.DateField(
@@ -25,9 +31,16 @@ class AddIssuesForm(forms.Form):
     q = forms.CharField(required=False, label="Text", help_text="Words in the title, body or comments.")
     include_prs = forms.BooleanField(required=False, label="Include pull requests")
 
+    def __init__(self, *args, reachable, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reachable = reachable
+        self.fields["repository"].queryset = Repository.objects.filter(
+            Exists(reachable.filter(repository=OuterRef("pk")))
+        ).order_by("owner", "name")
+
     def issues(self):
         data = self.cleaned_data
-        issues = Issue.objects.filter(repository=data["repository"])
+        issues = self.reachable.filter(repository=data["repository"])
         if not data["include_prs"]:
             issues = issues.filter(is_pull_request=False)
         labels = [label.strip() for label in data["labels"].split(",") if label.strip()]
@@ -46,8 +59,10 @@ class AddIssuesForm(forms.Form):
 
 @require_http_methods(["GET", "POST"])
 def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
-    form = AddIssuesForm(request.GET or None)  # the filters; a POST (with them in its URL) adds
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
+    # The filters; a POST (with them in its URL) adds.
+    form = AddIssuesForm(request.GET or None, reachable=access.reachable_issues())
     preview = None
     if form.is_bound and form.is_valid():
         issues = form.issues()
@@ -69,6 +84,4 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
         }
         preview["new"] = preview["matching"] - preview["already"]
     context = {"study": study, "form": form, "preview": preview}
-    if request.htmx:
-        return render(request, "studies/add_issues.html#preview", context)
-    return render(request, "studies/add_issues.html", context)
+    return render_page(request, "studies/add_issues.html", context, partial="preview")

@@ -2,7 +2,7 @@
 
 Blind by construction: every query for annotations here goes through the
 request user's own assignment, so no response can carry another annotator's
-values.
+values. Whether the Compare tab shows is the access policy's (studies/access.py).
 """
 
 import re
@@ -19,29 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
+from studies.access import StudyAccess, get_access
 from studies.annotation import annotation_save, assignment_submit, stage_fields
-from studies.models import Annotation, Assignment, CodebookField, Membership, Stage, Study, StudyIssue
-from studies.views.pages import get_study_for_user
-from studies.workflow import StaleVersion, can_see_all_values
+from studies.models import Annotation, Assignment, CodebookField, Stage, Study, StudyIssue
+from studies.versions import posted_version
+from studies.views.conflicts import answers_conflicts
 
 OTHER = "__other__"
-
-
-def get_study_issue(study: Study, owner: str, repo: str, number: int) -> StudyIssue:
-    """The issue in the study, with its stage and its issue (without the verbatim payload, never shown)."""
-    study_issue = get_object_or_404(
-        StudyIssue.objects.select_related("issue__repository").defer("issue__payload"),
-        study=study,
-        issue__repository__owner=owner,
-        issue__repository__name=repo,
-        issue__number=number,
-    )
-    study_issue.study = study  # at hand already
-    return study_issue
-
-
-def get_issue_in_study(study: Study, owner: str, repo: str, number: int) -> Issue:
-    return get_study_issue(study, owner, repo, number).issue
 
 
 def own_assignment(study: Study, issue: Issue, user) -> Assignment | None:
@@ -60,28 +44,32 @@ def queue(study: Study, user):
 
 @require_GET
 def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
-    study_issue = get_study_issue(study, owner, repo, number)
-    issue = study_issue.issue
-    assignment = own_assignment(study, issue, request.user)
+    access = get_access(request.user, slug)
+    study_issue = access.get_study_issue(owner, repo, number)
+    return render(request, "studies/annotate.html", _page(request, access, study_issue))
+
+
+def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, refused: dict | None = None) -> dict:
+    """The annotation page; `refused`: the state of a field whose save was refused, shown as it was typed."""
+    assignment = own_assignment(access.study, study_issue.issue, request.user)
     open_ = assignment is not None and study_issue.stage == assignment.stage
     readonly = not open_ or (assignment and assignment.status == Assignment.Status.SUBMITTED)
     fields = _field_states(assignment, readonly=readonly) if assignment else []
-    roles = study.roles_of(request.user)
-    context = {
-        **issue_pane(request, study, issue, roles),
-        "study_issue": study_issue,
-        "revealed": can_see_all_values(study_issue, request.user, roles),
+    if refused:
+        fields = [refused if state["key"] == refused["key"] else state for state in fields]
+    return {
+        **issue_pane(request, access, study_issue),
         "assignment": assignment,
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
-        **_neighbours(study, request.user, assignment),
+        **_neighbours(access.study, request.user, assignment),
     }
-    return render(request, "studies/annotate.html", context)
 
 
-def issue_pane(request: HttpRequest, study: Study, issue: Issue, roles: set[str]) -> dict:
-    """What studies/partials/issue_pane.html shows: the issue, its body and comments as HTML."""
+def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue) -> dict:
+    """What studies/partials/issue_pane.html and the issue's tabs show: the issue, its body and comments as HTML,
+    and whether everyone's values on it are revealed to the viewer (the Compare tab)."""
+    study, issue = access.study, study_issue.issue
     comments = list(
         IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     )
@@ -94,49 +82,50 @@ def issue_pane(request: HttpRequest, study: Study, issue: Issue, roles: set[str]
     linked = _study_issue_urls(study, issue, [body] + [comment.body for comment in comments]).get
     return {
         "study": study,
+        "access": access,
+        "study_issue": study_issue,
         "issue": issue,
+        "revealed": access.is_revealed(study_issue),
         "body_html": in_app_issue_links(body_html, repository, linked),
         "body_cut": None if body is issue.body else {"shown": len(body), "total": len(issue.body)},
         "comments": [
             (comment, in_app_issue_links(html, repository, linked))
             for comment, html in zip(comments, comments_html, strict=True)
         ],
-        "can_manage": Membership.Role.OWNER in roles or request.user.is_staff,
     }
 
 
-@require_POST
-def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
-    issue = get_issue_in_study(study, owner, repo, number)
-    assignment = own_assignment(study, issue, request.user)
+def _own_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str):
+    """The access, the issue, the user's assignment on it and the field; 404 if it is not theirs to label."""
+    access = get_access(request.user, slug)
+    study_issue = access.get_study_issue(owner, repo, number)
+    assignment = own_assignment(access.study, study_issue.issue, request.user)
     if assignment is None:
         raise Http404("Not assigned to you.")
     field = get_object_or_404(
-        CodebookField.objects.prefetch_related("choices"), study=study, key=key, stage=assignment.stage
+        CodebookField.objects.prefetch_related("choices"), study=access.study, key=key, stage=assignment.stage
     )
-    state = {"key": field.key, "saved": False, "error": "", "conflict": ""}
-    status = 200
-    try:
-        annotation = annotation_save(
-            assignment=assignment,
-            field=field,
-            value=posted_value(field, request.POST),
-            uncertain=request.POST.get("uncertain") == "on",
-            note=request.POST.get("note", ""),
-            version=request.POST.get("version"),
-        )
-        state.update(saved=True, version=annotation.version)
-    except StaleVersion as stale:
-        state.update(conflict=str(stale), version=stale.current.version)
-        status = 409
-    except ValidationError as exception:
-        state["error"] = " ".join(exception.messages)
-        status = 422
-    if not request.htmx:
-        if not state["saved"]:
-            messages.error(request, f"{field.label}: {state['conflict'] or state['error']}")
-        return redirect(issue_url(study, issue) + f"#field-{field.key}")
+    return access, study_issue, field
+
+
+def _save_refused(request: HttpRequest, access, study_issue, field, status: int, **state) -> HttpResponse:
+    """A refused save: htmx swaps the field's status (its inputs stay as typed, its version is the newer one);
+    without JavaScript the page comes back with the field as it was typed and the reason under it."""
+    state = {"key": field.key, "saved": False, "error": "", "conflict": "", **state}
+    if request.htmx:
+        return _save_state(request, state, status)
+    typed = {**_posted_state(field, request.POST), **state}
+    if "version" not in state:
+        typed["version"] = request.POST.get("version", "")
+    return render(request, "studies/annotate.html", _page(request, access, study_issue, refused=typed), status=status)
+
+
+def _save_conflict(request: HttpRequest, stale, slug, owner, repo, number, key) -> HttpResponse:
+    access, study_issue, field = _own_field(request, slug, owner, repo, number, key)
+    return _save_refused(request, access, study_issue, field, 409, conflict=str(stale), version=stale.version)
+
+
+def _save_state(request: HttpRequest, state: dict, status: int = 200) -> HttpResponse:
     # Only the field's status is swapped, and its version (out of band): the inputs stay as the annotator left them.
     html = render_to_string("studies/annotate.html#save-state", {"state": state}, request)
     if "version" in state:
@@ -145,9 +134,31 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
 
 
 @require_POST
+@answers_conflicts(_save_conflict)
+def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
+    access, study_issue, field = _own_field(request, slug, owner, repo, number, key)
+    assignment = own_assignment(access.study, study_issue.issue, request.user)
+    try:
+        annotation = annotation_save(
+            assignment=assignment,
+            field=field,
+            value=posted_value(field, request.POST),
+            uncertain=request.POST.get("uncertain") == "on",
+            note=request.POST.get("note", ""),
+            version=posted_version(request.POST),
+        )
+    except ValidationError as exception:
+        return _save_refused(request, access, study_issue, field, 422, error=" ".join(exception.messages))
+    if not request.htmx:
+        return redirect(issue_url(access.study, study_issue.issue) + f"#field-{field.key}")
+    return _save_state(request, {"key": field.key, "saved": True, "version": annotation.version})
+
+
+@require_POST
 def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
-    issue = get_issue_in_study(study, owner, repo, number)
+    access = get_access(request.user, slug)
+    study = access.study
+    issue = access.get_study_issue(owner, repo, number).issue
     assignment = own_assignment(study, issue, request.user)
     if assignment is None:
         raise Http404("Not assigned to you.")
@@ -163,7 +174,8 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
 @require_GET
 def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
     """The user's next unfinished assignment of an issue at that stage; the study page when there is none."""
-    study = get_study_for_user(request.user, slug)
+    access = get_access(request.user, slug)
+    study = access.study
     at_its_stage = StudyIssue.objects.filter(study=study, issue=OuterRef("issue"), stage=OuterRef("stage"))
     assignment = (
         queue(study, request.user)
@@ -225,14 +237,33 @@ def _field_state(field: CodebookField, annotation: Annotation | None, readonly: 
         "field": field,
         "key": field.key,
         "version": annotation.version if annotation else 0,
-        "annotation": annotation,
         "choices": [(choice, _selected(choice.value, selected)) for choice in field.choices.all()],
         "other": others[0] if others else "",
         "text": text,
         "vote": value.get("vote") if isinstance(value, dict) and "vote" in value else None,
         "comment": value.get("comment", "") if isinstance(value, dict) else "",
+        "uncertain": bool(annotation and annotation.uncertain),
+        "note": annotation.note if annotation else "",
         "readonly": readonly,
         "answered": bool(annotation and annotation.is_answered),
+    }
+
+
+def _posted_state(field: CodebookField, data) -> dict:
+    """A field's partial as the annotator typed it (a refused save): the inverse of posted_value()."""
+    posted = [value for value in data.getlist("value") if value != OTHER]
+    return {
+        "field": field,
+        "key": field.key,
+        "choices": [(choice, choice.value in posted) for choice in field.choices.all()],
+        "other": data.get("other", "") if OTHER in data.getlist("value") else "",
+        "text": data.get("value", "") if not field.has_choices else "",
+        "vote": {"yes": True, "no": False}.get(data.get("vote", "")),
+        "comment": data.get("comment", ""),
+        "uncertain": data.get("uncertain") == "on",
+        "note": data.get("note", ""),
+        "readonly": False,
+        "answered": bool(posted or data.get("vote")),
     }
 
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from studies.access import get_access
 from studies.codebook import (
     CHOICE_EDITABLE,
     FIELD_EDITABLE,
@@ -27,22 +28,17 @@ from studies.codebook import (
     open_codes,
 )
 from studies.models import Choice, CodebookField, Stage, Study
-from studies.views.pages import get_study_for_owner, get_study_for_user
 
 MAX_CODEBOOK_BYTES = 1024 * 1024
 
 
 @require_GET
 def codebook(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
-    can_manage = study.is_managed_by(request.user)
-    context = {
-        "study": study,
-        "fields": study.fields.prefetch_related("choices"),
-        "can_manage": can_manage,
-    }
-    if can_manage:
-        context["codes"] = open_codes(study, request.user)
+    access = get_access(request.user, slug)
+    study = access.study
+    context = {"study": study, "access": access, "fields": study.fields.prefetch_related("choices")}
+    if access.may_manage:
+        context["codes"] = open_codes(access)
         context["changes"] = study.codebook_changes.select_related("field", "user")[:20]
         context["other_studies"] = Study.objects.visible_to(request.user).exclude(pk=study.pk)
         context["kinds"], context["stages"] = CodebookField.Kind.choices, Stage.choices
@@ -51,7 +47,8 @@ def codebook(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def promote(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
     return _act(
         request,
@@ -63,7 +60,8 @@ def promote(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def merge(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
     source, target = request.POST.get("source", ""), request.POST.get("target", "")
     is_choice = request.POST.get("source_is_choice") == "1"
@@ -76,7 +74,8 @@ def merge(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def export(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
+    access = get_access(request.user, slug)
+    study = access.study
     response = JsonResponse(codebook_export(study), json_dumps_params={"indent": 2, "ensure_ascii": False})
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-codebook.json"'
     return response
@@ -84,7 +83,8 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def load(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     upload = request.FILES.get("codebook")
     if upload is None or upload.size > MAX_CODEBOOK_BYTES:
         messages.error(request, "Choose a codebook JSON file (at most 1 MB).")
@@ -99,7 +99,8 @@ def load(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def copy(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     source = get_object_or_404(Study.objects.visible_to(request.user), slug=request.POST.get("source"))
     return _act(request, study, lambda: codebook_copy(source, study), f"Codebook of {source.name} copied.")
 
@@ -135,7 +136,8 @@ class NewChoiceForm(forms.ModelForm):
 
 @require_POST
 def field_new(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     form = NewFieldForm(request.POST, instance=CodebookField(study=study))
     return _act(
         request,
@@ -148,7 +150,8 @@ def field_new(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     field = get_object_or_404(CodebookField, study=study, key=key)
     form = FieldForm(request.POST, instance=field)
     return _act(
@@ -162,14 +165,16 @@ def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 
 @require_POST
 def field_remove(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     field = get_object_or_404(CodebookField, study=study, key=key)
     return _act(request, study, lambda: field_delete(field, user=request.user), f"{field.label} deleted.")
 
 
 @require_POST
 def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     field = get_object_or_404(CodebookField, study=study, key=key)
     form = NewChoiceForm(request.POST, instance=Choice(field=field))
     return _act(
@@ -183,7 +188,8 @@ def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 
 @require_POST
 def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
     form = ChoiceForm(request.POST, instance=choice)
     return _act(
@@ -197,7 +203,8 @@ def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRespo
 
 @require_POST
 def choice_remove(request: HttpRequest, slug: str, key: str, pk: int) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
     return _act(
         request,

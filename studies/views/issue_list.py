@@ -7,12 +7,12 @@ annotations only: the list must not reveal anyone else's labels.
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from annotator.htmx import render_page
 from issues.search import search, snippets
+from studies.access import get_access
 from studies.models import Annotation, Assignment, IssueStage, Membership, Study, StudyIssue
-from studies.views.pages import get_study_for_user
 
 ISSUES_PER_PAGE = 50
 # Of the assignments (the first four), then of the issue's stage in the study.
@@ -44,7 +44,8 @@ SORTS = {
 
 @require_GET
 def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
+    access = get_access(request.user, slug)
+    study = access.study
     filters = {
         name: request.GET.get(name, "").strip()
         for name in ("q", "status", "annotator", "label", "field", "value", "uncertain", "sort")
@@ -66,12 +67,10 @@ def issue_list(request: HttpRequest, slug: str) -> HttpResponse:
         .order_by("user__username"),
         "fields": study.fields.filter(kind__in=["single", "multiple", "ordinal"]).prefetch_related("choices"),
         "statuses": STATUSES,
-        "can_manage": study.is_managed_by(request.user),
+        "access": access,
         "sorts": list(SORTS),
     }
-    if request.htmx:
-        return render(request, "studies/issues.html#results", context)
-    return render(request, "studies/issues.html", context)
+    return render_page(request, "studies/issues.html", context, partial="results")
 
 
 def _filtered(study: Study, user, filters: dict):

@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from studies.access import get_access
 from studies.annotation_import import AnnotationImportError, import_annotations
 from studies.assignment import (
     AssignmentError,
@@ -22,8 +23,7 @@ from studies.assignment import (
 )
 from studies.codebook import codebook_load, preset, presets
 from studies.models import Assignment, Membership, Stage, Study
-from studies.views.annotate import get_issue_in_study, issue_url
-from studies.views.pages import get_study_for_owner
+from studies.views.annotate import issue_url
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
@@ -73,7 +73,8 @@ def study_create(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET"])
 def manage(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     members = study.memberships.select_related("user").order_by("user__username", "role")
     stage = Stage.SCREENING if study.screening else Stage.LABELLING
     return render(
@@ -94,7 +95,8 @@ def manage(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def settings(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     form = StudySettingsForm(request.POST, instance=study)
     if form.is_valid():
         form.save()
@@ -113,7 +115,8 @@ def settings(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def member_add(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     user = get_user_model().objects.filter(username=request.POST.get("username", "").strip()).first()
     role = request.POST.get("role")
     if user is None or role not in Membership.Role.values:
@@ -126,7 +129,8 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_POST
 def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     membership = get_object_or_404(Membership, study=study, pk=pk)
     if (
         membership.role == Membership.Role.ANNOTATOR
@@ -154,7 +158,8 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, slug: str) -> HttpResponse:
     """Balanced random assignment, or a CSV of issue,annotator rows."""
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     stage = request.POST.get("stage") if request.POST.get("stage") in Stage.values else Stage.LABELLING
     try:
         upload = request.FILES.get("csv")
@@ -176,7 +181,8 @@ def assign(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def unassign(request: HttpRequest, slug: str) -> HttpResponse:
     """Take back the assignments of one annotator that they have not started."""
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     deleted, _ = Assignment.objects.filter(
         study=study, annotator__username=request.POST.get("username"), status=Assignment.Status.ASSIGNED
     ).delete()
@@ -189,8 +195,9 @@ def unassign(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_GET
 def issue_assignments(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study = get_study_for_owner(request.user, slug)
-    issue = get_issue_in_study(study, owner, repo, number)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
+    issue = access.get_study_issue(owner, repo, number).issue
     assignments = Assignment.objects.filter(study=study, issue=issue).select_related("annotator")
     return render(
         request,
@@ -210,8 +217,9 @@ def issue_assignments(request: HttpRequest, slug: str, owner: str, repo: str, nu
 @require_POST
 def issue_assignment_change(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
     """Add an annotator to the issue, or move or remove one of its assignments that has not been started."""
-    study = get_study_for_owner(request.user, slug)
-    issue = get_issue_in_study(study, owner, repo, number)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
+    issue = access.get_study_issue(owner, repo, number).issue
     username = request.POST.get("username", "")
     try:
         if pk := request.POST.get("assignment", ""):
@@ -242,7 +250,8 @@ SHOWN_ERRORS = 50
 @require_POST
 def annotations_upload(request: HttpRequest, slug: str) -> HttpResponse:
     """The import_annotations command, for owners: a CSV checked whole, written only without errors."""
-    study = get_study_for_owner(request.user, slug)
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
     upload = request.FILES.get("csv")
     if upload is None or upload.size > MAX_ANNOTATIONS_BYTES:
         messages.error(request, "Choose a CSV file of at most 20 MB.")
@@ -255,6 +264,8 @@ def annotations_upload(request: HttpRequest, slug: str) -> HttpResponse:
             create_users="create_users" in request.POST,
             create_choices="create_choices" in request.POST,
             dry_run="dry_run" in request.POST,
+            replace="replace" in request.POST,
+            issues=access.reachable_issues(),
         )
     except UnicodeDecodeError as error:
         messages.error(request, f"The file is not UTF-8 text: {error}")

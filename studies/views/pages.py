@@ -1,29 +1,17 @@
 from django.core.paginator import Paginator
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.csv_writer import csv_lines
+from annotator.htmx import render_page
+from studies.access import StudyAccess, get_access
 from studies.discussion import mark_read
-from studies.exports import LONG_COLUMNS, csv_lines, json_lines, long_rows, wide_columns, wide_rows
-from studies.history import hidden_assignments
+from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Membership, Study
 
 ISSUES_PER_PAGE = 50
-
-
-def get_study_for_user(user, slug: str) -> Study:
-    """The study, if the user may see it; 404 otherwise, so that a
-    non-member cannot even learn that the study exists."""
-    return get_object_or_404(Study.objects.visible_to(user), slug=slug)
-
-
-def get_study_for_owner(user, slug: str) -> Study:
-    """The study, if the user manages it; 404 otherwise, as for a non-member."""
-    study = get_study_for_user(user, slug)
-    if not study.is_managed_by(user):
-        raise Http404
-    return study
 
 
 @require_GET
@@ -43,32 +31,39 @@ def study_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    study = get_study_for_user(request.user, slug)
+    access = get_access(request.user, slug)
+    study = access.study
     issues = (
         study.issues.select_related("repository")
         .without_texts()
         .order_by("repository__owner", "repository__name", "number")
     )
     page = Paginator(issues, ISSUES_PER_PAGE).get_page(request.GET.get("page"))
-    if request.htmx:
-        return render(request, "studies/detail.html#issue-list", {"study": study, "page": page})
-    members = study.memberships.select_related("user").order_by("user__username", "role")
-    context = {"study": study, "page": page, "members": members, "my_progress": study.progress(annotator=request.user)}
-    roles = study.roles_of(request.user)
-    context["can_manage"] = Membership.Role.OWNER in roles or request.user.is_staff
-    context["sees_activity"] = study.is_overseen_by(request.user, roles)
-    context["annotators"], context["stages"] = study.stage_table(per_annotator=context["sees_activity"])
-    if context["sees_activity"]:
-        context["team_progress"] = study.progress()
-    return render(request, "studies/detail.html", context)
+    context = {"study": study, "access": access, "page": page}
+    if not request.htmx:
+        context["members"] = study.memberships.select_related("user").order_by("user__username", "role")
+        context["my_progress"] = study.progress(annotator=request.user)
+        context["annotators"], context["stages"] = study.stage_table(per_annotator=access.oversees)
+        if access.oversees:
+            context["team_progress"] = study.progress()
+    return render_page(request, "studies/detail.html", context, partial="issue-list")
 
 
 @require_GET
 def notifications(request: HttpRequest) -> HttpResponse:
-    """Where others mentioned the user. The text stays on the discussion page, which keeps the reveal rule."""
-    items = request.user.notifications.select_related(
-        "comment__author", "comment__study_issue__study", "comment__study_issue__issue__repository"
-    )[:200]
+    """Where others mentioned the user. The text stays on the discussion page, which keeps the reveal rule: a
+    mention on an issue still blind to the user links to it only once it is revealed to them."""
+    items = list(
+        request.user.notifications.select_related(
+            "comment__author", "comment__study_issue__study", "comment__study_issue__issue__repository"
+        )[:200]
+    )
+    hidden: dict[int, frozenset[int]] = {}
+    for note in items:
+        study_issue = note.comment.study_issue
+        if study_issue.study_id not in hidden:
+            hidden[study_issue.study_id] = StudyAccess(study_issue.study, request.user).hidden_study_issue_ids
+        note.revealed = study_issue.pk not in hidden[study_issue.study_id]
     return render(request, "studies/notifications.html", {"notifications": items})
 
 
@@ -81,19 +76,16 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
 @require_GET
 def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """The labelled dataset (CSV or JSON; a row per issue, or per annotation value), streamed: for owners and
-    adjudicators."""
-    study = get_study_for_user(request.user, slug)
-    if not study.is_overseen_by(request.user):
-        raise Http404
+    adjudicators, without the values still blind to them."""
+    access = get_access(request.user, slug, require="may_export")
+    study = access.study
     as_json = request.GET.get("format") == "json"
-    if request.GET.get("layout") == "long":  # the import_annotations format, without what the viewer labels blind
-        columns, rows = LONG_COLUMNS, long_rows(study, hidden=hidden_assignments(study, request.user))
+    if request.GET.get("layout") == "long":  # the import_annotations format
+        columns, rows = LONG_COLUMNS, long_rows(access)
     else:
         with_annotators = request.GET.get("with_annotators") == "1"
-        columns, rows = (
-            wide_columns(study, with_annotators=with_annotators),
-            wide_rows(study, with_annotators=with_annotators),
-        )
+        columns = wide_columns(study, with_annotators=with_annotators)
+        rows = wide_rows(access, with_annotators=with_annotators)
     lines = json_lines(columns, rows) if as_json else csv_lines(columns, rows, excel=request.GET.get("excel") == "1")
     response = StreamingHttpResponse(lines, content_type="application/json" if as_json else "text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-labels.{"json" if as_json else "csv"}"'

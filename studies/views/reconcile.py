@@ -1,7 +1,9 @@
 """Reconciliation: everyone's values side by side, final values, the decision, re-opening, the discussion.
 
 The same page serves the screening discussion (everyone's votes, accept or
-reject). Who may see it and act on it is decided by studies/workflow.py.
+reject). Who may see it and act on it is the access policy's (studies/access.py);
+how the issue moves on is studies/workflow.py's. A refused form comes back with
+what was typed and the reason beside it.
 """
 
 import re
@@ -13,15 +15,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from issues.models import Issue
+from studies.access import StudyAccess, get_access
 from studies.assignment import ISSUE_REFERENCE
 from studies.discussion import comment_post
-from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Membership, Stage
-from studies.views.annotate import get_study_issue, issue_pane, issue_url, posted_value
-from studies.views.pages import get_study_for_owner, get_study_for_user
+from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Stage, StudyIssue
+from studies.versions import posted_version
+from studies.views.annotate import OTHER, issue_pane, issue_url, posted_value
+from studies.views.conflicts import answers_conflicts
 from studies.workflow import (
-    StaleVersion,
-    can_reconcile,
-    can_see_all_values,
     decide,
     display_value,
     final_value_save,
@@ -37,17 +38,33 @@ FILTERS = {"disagreements": "only disagreements", "uncertain": "only uncertain"}
 
 @require_GET
 def reconcile(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study_issue, roles = _allowed(request, slug, owner, repo, number)
-    return render(request, "studies/reconcile.html", _context(request, study_issue, roles))
+    access, study_issue = _allowed(request, slug, owner, repo, number)
+    return render(request, "studies/reconcile.html", _context(request, access, study_issue))
+
+
+def _final_refused(request: HttpRequest, access, study_issue, field, status: int, **refusal) -> HttpResponse:
+    """The field's row again as the adjudicator left it (choices, text, rationale), with why it was refused."""
+    row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
+    row = {**row, **_typed(field, request.POST)}
+    context = {**_context(request, access, study_issue), "row": row, "refused_key": field.key, **refusal}
+    if request.htmx:
+        return render(request, "studies/reconcile.html#field-row", context, status=status)
+    context["rows"] = [row if each["field"].pk == field.pk else each for each in context["rows"]]
+    return render(request, "studies/reconcile.html", context, status=status)
+
+
+def _final_conflict(request: HttpRequest, stale, slug, owner, repo, number, key) -> HttpResponse:
+    access, study_issue = _allowed(request, slug, owner, repo, number, act=True)
+    field = _labelling_field(access, key)
+    conflict = {"message": str(stale), "version": stale.version}
+    return _final_refused(request, access, study_issue, field, 409, field_conflict=conflict)
 
 
 @require_POST
+@answers_conflicts(_final_conflict)
 def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
-    study_issue, roles = _allowed(request, slug, owner, repo, number, act=True)
-    field = get_object_or_404(
-        CodebookField.objects.prefetch_related("choices"), study=study_issue.study, key=key, stage=Stage.LABELLING
-    )
-    conflict, error, status = None, "", 200
+    access, study_issue = _allowed(request, slug, owner, repo, number, act=True)
+    field = _labelling_field(access, key)
     try:
         final_value_save(
             study_issue,
@@ -55,46 +72,46 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
             value=posted_value(field, request.POST),
             rationale=request.POST.get("rationale", ""),
             user=request.user,
-            version=request.POST.get("version") or 0,
+            version=posted_version(request.POST),
         )
-    except StaleVersion as stale:
-        conflict, status = {"message": str(stale), "version": stale.current.version}, 409
     except ValidationError as exception:
-        error, status = " ".join(exception.messages), 422
+        return _final_refused(request, access, study_issue, field, 422, field_error=" ".join(exception.messages))
     if not request.htmx:
-        if conflict or error:
-            messages.error(request, f"{field.label}: {conflict['message'] if conflict else error}")
         return redirect(_url(study_issue) + f"#final-{key}")
     row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
-    context = {**_context(request, study_issue, roles), "row": row, "conflict": conflict, "error": error}
-    return render(request, "studies/reconcile.html#field-row", context, status=status)
+    return render(request, "studies/reconcile.html#field-row", {**_context(request, access, study_issue), "row": row})
+
+
+def _decision_conflict(request: HttpRequest, stale, slug, owner, repo, number) -> HttpResponse:
+    """The page as the issue is now, with the decision form as it was filled in."""
+    access, study_issue = _allowed(request, slug, owner, repo, number)
+    context = _context(request, access, stale.current, posted=request.POST)
+    context["conflict"] = {"message": str(stale), "version": stale.version}
+    return render(request, "studies/reconcile.html", context)
 
 
 @require_POST
+@answers_conflicts(_decision_conflict)
 def decision(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study_issue, roles = _allowed(request, slug, owner, repo, number, act=True)
+    access, study_issue = _allowed(request, slug, owner, repo, number, act=True)
     include = request.POST.get("decision") == "include"
     try:
-        duplicate_of = _duplicate_of(study_issue, request.POST.get("duplicate_of", ""))
         arguments = {
             "include": include,
             "user": request.user,
             "note": request.POST.get("note", ""),
             "reason": request.POST.get("reason", ""),
-            "duplicate_of": duplicate_of,
-            "version": request.POST.get("version"),
+            "duplicate_of": _duplicate_of(study_issue, request.POST.get("duplicate_of", "")),
+            "version": posted_version(request.POST),
         }
         if study_issue.stage == IssueStage.DISCUSSION:
             screening_resolve(study_issue, **arguments)
         else:
             decide(study_issue, **arguments)
-    except StaleVersion as stale:
-        context = _context(request, stale.current, roles, posted=request.POST)  # as it is now
-        context["conflict"] = {"message": str(stale), "version": stale.current.version}
-        return render(request, "studies/reconcile.html", context, status=409)
     except ValidationError as exception:
-        messages.error(request, " ".join(exception.messages))
-        return redirect(_url(study_issue) + "#decision")
+        context = _context(request, access, study_issue, posted=request.POST)
+        context["decision_error"] = " ".join(exception.messages)
+        return render(request, "studies/reconcile.html", context, status=422)
     messages.success(
         request, f"{study_issue.issue.repository.full_name}#{study_issue.issue.number}: decision recorded."
     )
@@ -102,18 +119,13 @@ def decision(request: HttpRequest, slug: str, owner: str, repo: str, number: int
 
 
 @require_POST
+@answers_conflicts(_decision_conflict)
 def reopen_issue(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    get_study_for_owner(request.user, slug)  # 404 for everyone else, before anything is said about the issue
-    study_issue, _ = _allowed(request, slug, owner, repo, number)
+    access = get_access(request.user, slug, require="may_manage")  # 404 for everyone else, before anything is said
+    access, study_issue = _allowed(request, slug, owner, repo, number, access=access)
     try:
-        reopen(
-            study_issue,
-            to_stage=request.POST.get("to_stage", ""),
-            user=request.user,
-            version=request.POST.get("version"),
-        )
-    except StaleVersion as stale:
-        messages.error(request, str(stale))
+        version = posted_version(request.POST)
+        reopen(study_issue, to_stage=request.POST.get("to_stage", ""), user=request.user, version=version)
     except ValidationError as exception:
         messages.error(request, " ".join(exception.messages))
     else:
@@ -123,34 +135,38 @@ def reopen_issue(request: HttpRequest, slug: str, owner: str, repo: str, number:
 
 @require_POST
 def comment(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
-    study_issue, _ = _allowed(request, slug, owner, repo, number)
+    access, study_issue = _allowed(request, slug, owner, repo, number)
     try:
         comment_post(study_issue, author=request.user, body=request.POST.get("body", ""))
     except ValidationError as exception:
-        messages.error(request, " ".join(exception.messages))
+        context = _context(request, access, study_issue)
+        context.update(comment_error=" ".join(exception.messages), comment_body=request.POST.get("body", ""))
+        return render(request, "studies/reconcile.html", context, status=422)
     return redirect(_url(study_issue) + "#discussion")
 
 
 # --- helpers ---
 
 
-def _allowed(request: HttpRequest, slug, owner, repo, number, *, act: bool = False):
-    """The study issue and the user's roles; 404 for non-members, 403 (saying why) before the reveal or without
-    the right to act."""
-    study = get_study_for_user(request.user, slug)
-    study_issue = get_study_issue(study, owner, repo, number)
-    roles = study.roles_of(request.user)
-    if not can_see_all_values(study_issue, request.user, roles):
-        raise PermissionDenied(
-            f"Everyone's values are shown once the issue is in reconciliation; it is in "
-            f"{study_issue.get_stage_display()}."
-        )
-    if act and not can_reconcile(study_issue, request.user, roles):
+def _allowed(request: HttpRequest, slug, owner, repo, number, *, act: bool = False, access=None):
+    """The access and the study issue; 404 for non-members, 403 (saying why) before the reveal or without the
+    right to act."""
+    access = access or get_access(request.user, slug)
+    study_issue = access.get_study_issue(owner, repo, number)
+    if not access.is_revealed(study_issue):
+        raise PermissionDenied(access.why_hidden(study_issue))
+    if act and not access.may_reconcile(study_issue):
         raise PermissionDenied("Only adjudicators and owners reconcile this issue.")
-    return study_issue, roles
+    return access, study_issue
 
 
-def _context(request: HttpRequest, study_issue, roles: set[str], posted=None) -> dict:
+def _labelling_field(access: StudyAccess, key: str) -> CodebookField:
+    return get_object_or_404(
+        CodebookField.objects.prefetch_related("choices"), study=access.study, key=key, stage=Stage.LABELLING
+    )
+
+
+def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, posted=None) -> dict:
     only = request.GET.get("only", "")
     rows = _comparison(study_issue)
     shown = [
@@ -159,10 +175,8 @@ def _context(request: HttpRequest, study_issue, roles: set[str], posted=None) ->
         if (only != "disagreements" or not row["agree"]) and (only != "uncertain" or row["uncertain"])
     ]
     return {
-        **issue_pane(request, study_issue.study, study_issue.issue, roles),
-        "study_issue": study_issue,
-        "may_act": can_reconcile(study_issue, request.user, roles) and study_issue.stage != IssueStage.DECIDED,
-        "is_owner": Membership.Role.OWNER in roles or request.user.is_staff,
+        **issue_pane(request, access, study_issue),
+        "may_act": access.may_reconcile(study_issue) and study_issue.stage != IssueStage.DECIDED,
         "votes": screening_votes(study_issue) if study_issue.study.screening else [],
         "rows": shown,
         "counts": {
@@ -217,6 +231,17 @@ def _comparison(study_issue) -> list[dict]:
 def _selected_values(value) -> set[str]:
     values = value if isinstance(value, list) else [value]
     return {str(item) for item in values if isinstance(item, str | int)}
+
+
+def _typed(field: CodebookField, data) -> dict:
+    """A row's form as the adjudicator filled it in (a refused submit keeps every choice and word)."""
+    values = data.getlist("value")
+    return {
+        "selected": {value for value in values if value != OTHER},
+        "other": data.get("other", "") if OTHER in values else "",
+        "text": data.get("value", "") if not field.has_choices else "",
+        "rationale": data.get("rationale", ""),
+    }
 
 
 def _text(value) -> str:

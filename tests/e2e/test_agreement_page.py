@@ -18,7 +18,7 @@ def test_an_owner_reads_the_report_narrows_it_and_downloads_it(page: Page, live_
     owner = MembershipFactory(study=study_with_ratings, role="owner").user
     log_in(page, live_server, owner)
 
-    page.goto(live_server.url + reverse("studies:agreement", args=[study_with_ratings.slug]))
+    page.goto(live_server.url + reverse("agreement:report", args=[study_with_ratings.slug]))
     impact = page.locator("#agreement-impact").locator("xpath=..")
     expect(impact).to_contain_text("5 items, 3 annotators, 14 ratings")
     impact.get_by_text("Confusion matrices, pair by pair").click()

@@ -8,7 +8,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from issues.github import parse_repository
-from issues.importers import github_api
+from issues.importers import destinations, github_api
 from issues.importers.formats import FORMATS
 from issues.importers.github_api import GitHubAPIError, GitHubClient
 from issues.importers.run import (
@@ -37,6 +37,9 @@ class Command(BaseCommand):
         parser.add_argument("--repo", metavar="OWNER/NAME", help="the repository, for dumps that do not say")
         parser.add_argument("--strict", action="store_true", help="any bad record fails the run; nothing is written")
         parser.add_argument("--study", metavar="SLUG", help="also add the imported issues to this study")
+        parser.add_argument(
+            "--share", action="store_true", help="every study's owners may add the imported issues to their study"
+        )
         parser.add_argument("--errors", type=Path, metavar="FILE.csv", help="write every bad record to this CSV")
         selection = parser.add_argument_group("selection")
         selection.add_argument("--label", action="append", default=[], help="must have this label (repeatable)")
@@ -88,19 +91,18 @@ class Command(BaseCommand):
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
-        study = None
         if options["study"]:
-            from studies.models import Study
-
-            study = Study.objects.filter(slug=options["study"]).first()
-            if study is None:
-                raise CommandError(f"No study {options['study']!r}.")
+            try:
+                destinations.studies().check(options["study"])
+            except LookupError as error:
+                raise CommandError(str(error)) from None
         return ImportOptions(
             format=options["format"],
             repository=_owner_name(options["repo"]) if options["repo"] else None,
             selection=selection,
             strict=options["strict"],
-            study=study,
+            study=options["study"] or "",
+            share=options["share"],
         )
 
     def _import_from_github(self, github: str, import_options: ImportOptions, options, bar) -> ImportRun:

@@ -2,7 +2,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from studies.exports import LONG_COLUMNS, csv_lines, json_lines, long_rows, wide_columns, wide_rows
+from annotator.csv_writer import csv_lines
+from studies.access import StudyAccess
+from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Study
 
 
@@ -26,12 +28,13 @@ class Command(BaseCommand):
         found = Study.objects.filter(slug=study).first()
         if found is None:
             raise CommandError(f"No study {study!r}.")
+        access = StudyAccess.everything(found)  # the shell reads what an admin may
         if layout == "long":
-            columns, rows = LONG_COLUMNS, long_rows(found)
+            columns, rows = LONG_COLUMNS, long_rows(access)
         else:
             columns, rows = (
                 wide_columns(found, with_annotators=with_annotators),
-                wide_rows(found, with_annotators=with_annotators),
+                wide_rows(access, with_annotators=with_annotators),
             )
         lines = json_lines(columns, rows) if format == "json" else csv_lines(columns, rows, excel=excel)
         if output is None:

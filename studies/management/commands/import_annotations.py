@@ -18,8 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--create-users", action="store_true", help="unknown annotators become inactive accounts")
         parser.add_argument("--create-choices", action="store_true", help="unknown values become new choices")
         parser.add_argument("--dry-run", action="store_true", help="check everything, write nothing")
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="change submitted answers and decided issues too (versioned and in the history)",
+        )
 
-    def handle(self, *args, file: Path, study, create_users, create_choices, dry_run, **options):
+    def handle(self, *args, file: Path, study, create_users, create_choices, dry_run, replace, **options):
         found = Study.objects.filter(slug=study).first()
         if found is None:
             raise CommandError(f"No study {study!r}.")
@@ -31,7 +36,12 @@ class Command(BaseCommand):
             raise CommandError(f"{file} is not UTF-8 text: {error}") from None
         try:
             result = import_annotations(
-                found, text, create_users=create_users, create_choices=create_choices, dry_run=dry_run
+                found,
+                text,
+                create_users=create_users,
+                create_choices=create_choices,
+                dry_run=dry_run,
+                replace=replace,
             )
         except AnnotationImportError as error:
             for problem in error.errors:

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from agreement import views
+
+app_name = "agreement"
+urlpatterns = [
+    path("studies/<slug:slug>/agreement/", views.agreement, name="report"),
+]

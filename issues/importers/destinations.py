@@ -1,0 +1,31 @@
+"""Where an import may also put its issues: a study. The studies app says how (studies/apps.py registers it), so
+that issues/ depends on no app built on top of it."""
+
+from typing import Protocol
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class StudyDestination(Protocol):
+    def choices(self, user) -> list[tuple[str, str]]:
+        """(slug, name) of the studies the user may import into."""
+
+    def check(self, slug: str) -> None:
+        """LookupError, saying so, if there is no such study."""
+
+    def add(self, slug: str, issue_ids: list[int]) -> None:
+        """Add the issues (ids) to the study."""
+
+
+_registered: StudyDestination | None = None
+
+
+def register(destination: StudyDestination) -> None:
+    global _registered
+    _registered = destination
+
+
+def studies() -> StudyDestination:
+    if _registered is None:
+        raise ImproperlyConfigured("No app registered a study destination for imports (studies/apps.py does).")
+    return _registered

@@ -1,0 +1,221 @@
+"""Who may see and do what in a study: the one place every page, download, report and command asks.
+
+A `StudyAccess` is built once per request from the user and the study (their
+roles read once). It answers every question about the person: may they see
+the study, manage it, oversee it, read its agreement, reconcile an issue;
+which issues' values are revealed to them; which assignments' values are
+hidden from them; which imported issues they may add.
+
+The reveal rule (`reveals`) is written once, as a function of the issue's
+stage, whether the viewer oversees the study, whether they label the issue,
+and the study's *reveal after decision*. The QuerySet filter that selects
+revealed issues (`StudyIssue.objects.revealed_to(access)`) is derived from
+that function, so the single-issue answer and the database's cannot drift
+apart. Everyone always sees their own values.
+"""
+
+import hashlib
+from functools import cached_property
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from issues.models import Issue
+from studies.models import Assignment, IssueStage, Membership, Stage, Study, StudyIssue
+
+OVERSEEING_ROLES = {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}
+
+
+def reveals(stage: str, *, oversees: bool, labels_it: bool, reveal_after_decision: bool) -> bool:
+    """Whether a viewer sees everyone's values, notes, votes, comments and final values on an issue.
+
+    - Decided: every member.
+    - Screening and labelling are blind for whoever labels the issue, whatever their role. Owners and
+      adjudicators who do not label it watch the work: they never judge it blind.
+    - Screening discussion: owners and adjudicators (every vote is in), never annotators.
+    - Reconciliation: owners and adjudicators; annotators too, unless the study reveals only after the decision.
+    """
+    if stage == IssueStage.DECIDED:
+        return True
+    if oversees:
+        return not labels_it or stage in (IssueStage.DISCUSSION, IssueStage.RECONCILIATION)
+    return stage == IssueStage.RECONCILIATION and not reveal_after_decision
+
+
+class StudyAccess:
+    """One person's rights in one study."""
+
+    def __init__(self, study: Study, user, roles=None):
+        self.study, self.user = study, user
+        if roles is None:
+            roles = Membership.objects.filter(study=study, user=user).values_list("role", flat=True)
+        self.roles = frozenset(roles)
+        self._labels: dict[int, bool] = {}
+
+    @classmethod
+    def everything(cls, study: Study) -> "StudyAccess":
+        """What a command run from the shell may read: the whole study, as an admin would."""
+        return cls(study, _Shell(), roles=())
+
+    # --- The study ---
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.is_staff
+
+    @property
+    def may_see(self) -> bool:
+        return self.is_admin or bool(self.roles)
+
+    @property
+    def may_manage(self) -> bool:
+        """Members, assignments, issues, codebook, settings, re-opening decisions: owners and admins."""
+        return self.is_admin or Membership.Role.OWNER in self.roles
+
+    @property
+    def oversees(self) -> bool:
+        """The whole study's work (activity, exports, agreement): owners, adjudicators and admins."""
+        return self.is_admin or bool(self.roles & OVERSEEING_ROLES)
+
+    @property
+    def may_see_agreement(self) -> bool:
+        return self.oversees or (Membership.Role.ANNOTATOR in self.roles and self.study.annotators_see_agreement)
+
+    @property
+    def may_export(self) -> bool:
+        return self.oversees
+
+    @property
+    def may_download_history(self) -> bool:
+        return self.may_manage
+
+    # --- One issue ---
+
+    def get_study_issue(self, owner: str, repo: str, number: int) -> StudyIssue:
+        """The issue in this study, with its issue (without the verbatim payload, never shown); 404 otherwise."""
+        study_issue = get_object_or_404(
+            StudyIssue.objects.select_related("issue__repository").defer("issue__payload"),
+            study=self.study,
+            issue__repository__owner=owner,
+            issue__repository__name=repo,
+            issue__number=number,
+        )
+        study_issue.study = self.study  # at hand already
+        return study_issue
+
+    def labels(self, study_issue: StudyIssue) -> bool:
+        """Whether the viewer has an assignment (screening or labelling) on the issue."""
+        if study_issue.issue_id not in self._labels:
+            self._labels[study_issue.issue_id] = Assignment.objects.filter(
+                study_id=self.study.pk, issue_id=study_issue.issue_id, annotator_id=self.user.pk
+            ).exists()
+        return self._labels[study_issue.issue_id]
+
+    def is_revealed(self, study_issue: StudyIssue) -> bool:
+        return self.reveals(study_issue.stage, labels_it=self.labels(study_issue))
+
+    def reveals(self, stage: str, *, labels_it: bool) -> bool:
+        return reveals(
+            stage, oversees=self.oversees, labels_it=labels_it, reveal_after_decision=self.study.reveal_after_decision
+        )
+
+    def why_hidden(self, study_issue: StudyIssue) -> str:
+        """What a member who may not compare the issue yet is told."""
+        when = "once it is decided" if self.study.reveal_after_decision and not self.oversees else "in reconciliation"
+        if self.oversees:
+            when = "once every annotator has submitted, since you label it"
+        return f"Everyone's values on this issue are shown {when}; it is in {study_issue.get_stage_display()}."
+
+    def may_reconcile(self, study_issue: StudyIssue) -> bool:
+        """Set final values and decide: adjudicators, owners and admins; the issue's own annotators too when the
+        study lets annotators reconcile together."""
+        if self.oversees:
+            return True
+        return (
+            self.study.annotators_reconcile
+            and Assignment.objects.filter(
+                study_id=self.study.pk, issue_id=study_issue.issue_id, annotator_id=self.user.pk, stage=Stage.LABELLING
+            ).exists()
+        )
+
+    # --- Many issues at once: filters for querysets, no query per row ---
+
+    def revealed_filter(self) -> Q:
+        """A StudyIssue filter: the issues whose values the viewer sees (the reveal rule, stage by stage)."""
+        labels_it = Exists(
+            Assignment.objects.filter(
+                study_id=OuterRef("study_id"), issue_id=OuterRef("issue_id"), annotator_id=self.user.pk
+            )
+        )
+        revealed = Q(pk__in=[])
+        for stage in IssueStage.values:
+            if_labels, if_not = self.reveals(stage, labels_it=True), self.reveals(stage, labels_it=False)
+            if if_labels and if_not:
+                revealed |= Q(stage=stage)
+            elif if_labels:
+                revealed |= Q(stage=stage) & labels_it
+            elif if_not:
+                revealed |= Q(stage=stage) & ~labels_it
+        return revealed
+
+    def revealed_issues(self) -> QuerySet:
+        return StudyIssue.objects.revealed_to(self)
+
+    @cached_property
+    def hidden_study_issue_ids(self) -> frozenset[int]:
+        """StudyIssue ids whose others' values the viewer may not see yet."""
+        return frozenset(
+            StudyIssue.objects.filter(study=self.study).exclude(self.revealed_filter()).values_list("pk", flat=True)
+        )
+
+    def hidden_assignments(self) -> QuerySet:
+        """Other people's assignments on issues not revealed to the viewer: their values are not shown."""
+        hidden = StudyIssue.objects.filter(study=self.study).exclude(self.revealed_filter())
+        return Assignment.objects.filter(study=self.study, issue_id__in=hidden.values("issue_id")).exclude(
+            annotator_id=self.user.pk
+        )
+
+    @cached_property
+    def hidden_assignment_ids(self) -> frozenset[int]:
+        return frozenset(self.hidden_assignments().values_list("pk", flat=True))
+
+    def intervals_key(self) -> str:
+        """What the agreement intervals the viewer sees depend on beyond the URL's filters: the issues hidden from
+        them (a decision can reveal issues without changing any annotation)."""
+        if not self.hidden_study_issue_ids:
+            return ""
+        digest = hashlib.sha256(",".join(map(str, sorted(self.hidden_study_issue_ids))).encode()).hexdigest()
+        return f"&hidden={digest[:16]}"  # agreement/intervals.py recognises it
+
+    # --- Imported issues ---
+
+    def reachable_issues(self) -> QuerySet:
+        """Imported issues the viewer may add to the study (and read before adding them): admins every one;
+        owners those already in this study and those an admin shared (every issue, if the instance shares all
+        imports)."""
+        if self.is_admin or settings.SHARE_ALL_IMPORTS:
+            return Issue.objects.all()
+        if not self.may_manage:
+            return Issue.objects.none()
+        in_study = StudyIssue.objects.filter(study=self.study, issue=OuterRef("pk"))
+        return Issue.objects.filter(Q(shared=True) | Q(Exists(in_study)))
+
+
+class _Shell:
+    """The user of a management command: an admin who labels nothing."""
+
+    pk = None
+    is_staff = True
+    username = ""
+
+
+def get_access(user, slug: str, *, require: str = "may_see") -> StudyAccess:
+    """The user's access to the study; 404 if they may not see it or lack `require` (a StudyAccess property), so
+    that nobody learns a study exists from a page they may not open."""
+    study = get_object_or_404(Study.objects.visible_to(user), slug=slug)
+    access = StudyAccess(study, user)
+    if not getattr(access, require):
+        raise Http404
+    return access

@@ -1,0 +1,62 @@
+"""No silent overwrite: the versions of annotations, final values and issue stages, checked in one place.
+
+Each versioned row carries a `version` that the database raises on every update
+that changes what it records (`version_trigger`, on the models): so every path
+that writes them — the pages, uploads, commands, the admin, raw SQL — bumps it,
+and none can forget. Every path that writes on behalf of a page passes the
+version that page showed to `check_version`, which refuses a write based on an
+older one (`StaleVersion`; the views answer HTTP 409, in one decorator:
+studies/views/conflicts.py). A missing or malformed version from a form is
+`BadVersion` (HTTP 400), never a crash.
+"""
+
+from collections.abc import Callable
+
+import pgtrigger
+
+
+class StaleVersion(Exception):
+    """The form was based on a version that someone has changed since; `current` is the row as it is now."""
+
+    def __init__(self, current, message: str):
+        super().__init__(message)
+        self.current = current
+
+    @property
+    def version(self) -> int:
+        return self.current.version if self.current is not None else 0
+
+
+class BadVersion(ValueError):
+    """A form sent no version, or one that is not a whole number."""
+
+
+def version_trigger(*fields: str) -> pgtrigger.Trigger:
+    """Raise the row's version whenever one of `fields` changes, whoever changes it."""
+    return pgtrigger.Trigger(
+        name="bump_version",
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update,
+        condition=pgtrigger.AnyChange(*fields),
+        func="NEW.version := OLD.version + 1; RETURN NEW;",
+    )
+
+
+def check_version(current, given: int | None, changed: Callable[[], str]) -> None:
+    """Refuse a write based on version `given` when the row (None: there is none yet, version 0) is at another.
+
+    `given` None: the caller writes on no page's behalf (an upload, a command) and checks nothing here.
+    `changed()` says what changed, for the person whose write is refused.
+    """
+    if given is not None and given != (current.version if current is not None else 0):
+        raise StaleVersion(current, changed())
+
+
+def posted_version(data) -> int:
+    """The version a form was showing (0: no value yet); BadVersion if it is missing or not a whole number."""
+    text = data.get("version")
+    if text is None:
+        raise BadVersion("The form sent no version. Reload the page and try again.")
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise BadVersion(f"The form's version {text[:20]!r} is not a whole number. Reload the page and try again.")
+    return int(text)
