@@ -10,8 +10,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from issues.github import comment_fields, issue_fields, issue_of_comment, repository_of
-
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data/github-issues/tensorflow-sample"
+from tests.conftest import SHARED
+from tests.importing import SAMPLES
 
 
 def generate(path: Path, count: int = 200, *options: str) -> list[dict]:
@@ -33,12 +33,6 @@ def dump_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def issues(dump_file) -> list[dict]:
     return [json.loads(line) for line in dump_file.read_text(encoding="utf-8").splitlines()]
-
-
-def real_samples() -> list[dict]:
-    paths = sorted(SAMPLES.glob("issue_*.json"))
-    assert len(paths) == 20
-    return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
 
 
 def test_every_line_is_an_issue_of_the_default_repository(issues):
@@ -90,8 +84,8 @@ def test_the_mix_looks_like_a_real_tracker(issues):
     assert {"type:bug", "type:feature", "type:support", "comp:keras", "comp:xla", "stale", "deepflow 2.15"} <= labels
 
 
-def test_the_key_sets_cover_those_of_real_github_issues(issues):
-    samples = real_samples()
+def assert_key_sets_cover(issues: list[dict], samples: list[dict]) -> None:
+    """Every synthetic issue has every key (of the issue, its user, labels and reactions) that the samples have."""
     issue_keys = set().union(*(sample.keys() for sample in samples))
     user_keys = set().union(*(sample["user"].keys() for sample in samples))
     label_keys = set().union(*(label.keys() for sample in samples for label in sample["labels"]))
@@ -106,6 +100,21 @@ def test_the_key_sets_cover_those_of_real_github_issues(issues):
         )
         for assignee in obj["assignees"]:
             assert assignee.keys() >= user_keys
+
+
+def test_the_key_sets_cover_those_of_the_sample_issues(issues):
+    samples = [json.loads(path.read_text(encoding="utf-8")) for path in SAMPLES]
+
+    # Pull requests have two keys more (draft, pull_request), and so do the synthetic ones.
+    assert_key_sets_cover(issues, [sample for sample in samples if "pull_request" not in sample])
+
+
+@pytest.mark.shared
+def test_the_key_sets_cover_those_of_the_real_tensorflow_issues_in_shared(issues):
+    paths = sorted((SHARED / "data/github-issues/tensorflow-sample").glob("issue_*.json"))
+    assert len(paths) == 20
+
+    assert_key_sets_cover(issues, [json.loads(path.read_text(encoding="utf-8")) for path in paths])
 
 
 def test_lines_average_about_eight_kilobytes(dump_file):
