@@ -101,9 +101,8 @@ def main() -> None:
         print(f"Setting up: {args.issues:,} issues, {args.labelled:,} labelled by 3 annotators …", flush=True)
         subprocess.run([*manage, "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run(
-            [*manage, "generate_dump", str(args.issues), "-o", str(dump)],
+            [sys.executable, "-m", "bench.generate_dump", str(args.issues), "-o", str(dump)],
             cwd=ROOT,
-            env=env,
             check=True,
             capture_output=True,
         )

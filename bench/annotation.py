@@ -199,9 +199,8 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
         print(f"Setting up: {args.issues:,} issues …", flush=True)
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         subprocess.run(
-            [sys.executable, "manage.py", "generate_dump", str(args.issues), "-o", str(dump)],
+            [sys.executable, "-m", "bench.generate_dump", str(args.issues), "-o", str(dump)],
             cwd=ROOT,
-            env=env,
             check=True,
             capture_output=True,
         )

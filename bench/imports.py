@@ -1,6 +1,6 @@
 """Import speed and memory at 10,000 and 100,000 issues, against a plain COPY.
 
-For each size: generate a REST-format JSON Lines dump (`generate_dump`),
+For each size: generate a REST-format JSON Lines dump (`bench.generate_dump`),
 import it into a fresh database with `manage.py import_issues` (wall time and
 peak RSS of that process), import it again unchanged, then time a plain
 PostgreSQL `COPY` of the same rows into a scratch table with the issues
@@ -95,7 +95,7 @@ def bench_size(count: int, workdir: Path, admin: str) -> dict:
     dump = workdir / f"issues-{count}.jsonl"
     print(f"[{count:,} issues] generating the dump …", end=" ", flush=True)
     subprocess.run(
-        [sys.executable, "manage.py", "generate_dump", str(count), "-o", str(dump)],
+        [sys.executable, "-m", "bench.generate_dump", str(count), "-o", str(dump)],
         cwd=ROOT,
         check=True,
         capture_output=True,

@@ -24,8 +24,34 @@ from tests.studying import IMPACT, team
 # that tests make around it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# What the suite needs is in tests/data/. Tests marked `shared` cross-check against the project's reference
+# material in ../shared when it sits beside the checkout; a plain clone has none, and they skip.
+DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("shared") and not SHARED.is_dir():
+        pytest.skip(f"cross-check against ../shared: there is no {SHARED}")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say how many cross-checks against ../shared ran, and how many were skipped because it is absent."""
+    outcomes: dict[str, str] = {}
+    for category in ("passed", "failed", "error", "skipped", "xfailed", "xpassed"):
+        for report in terminalreporter.stats.get(category, ()):
+            if "shared" in getattr(report, "keywords", {}):
+                outcomes.setdefault(report.nodeid, category)
+    if not outcomes:
+        return
+    skipped = sum(outcome == "skipped" for outcome in outcomes.values())
+    failed = sum(outcome in ("failed", "error") for outcome in outcomes.values())
+    summary = f"{len(outcomes) - skipped} ran ({failed} failed), {skipped} skipped"
+    if not SHARED.is_dir():
+        summary += f" because ../shared is absent (no {SHARED})"
+    terminalreporter.write_sep("=", "cross-checks against ../shared")
+    terminalreporter.write_line(summary)
 
 
 @pytest.fixture(scope="session", autouse=True)

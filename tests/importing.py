@@ -7,9 +7,11 @@ from pathlib import Path
 from issues.importers.run import ImportOptions, ImportService
 from issues.importers.selection import Selection
 from issues.models import ImportRun
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
-SAMPLES = sorted((SHARED / "data/github-issues/tensorflow-sample").glob("issue_*.json"))
+# Issue objects of the fictional deepflow/deepflow, one per file as the REST API returns them, and the
+# comments of the first one in a file of their own (tests/data/README.md).
+SAMPLES = sorted((DATA / "github-issues/deepflow").glob("issue_*.json"))
 
 
 def sample(index: int = 0) -> dict:

@@ -12,13 +12,14 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from django.core.management import call_command
 from django.test import Client
 
+from bench.generate_dump import main as generate_dump
 from tests.test_import_behaviour import database_url_for_subprocess
 from tests.test_serve import free_port
 
@@ -46,10 +47,9 @@ def run_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def write_dump(path: Path, issues: int, *, seed: int) -> Path:
-    """A JSON Lines dump of synthetic issues (about two comments each), as `generate_dump` writes it."""
-    call_command(
-        "generate_dump", issues, "-o", str(path), "--comments", "2", "--seed", str(seed), stdout=io.StringIO()
-    )
+    """A JSON Lines dump of synthetic issues (about two comments each), as `bench.generate_dump` writes it."""
+    with redirect_stdout(io.StringIO()):
+        generate_dump([str(issues), "-o", str(path), "--comments", "2", "--seed", str(seed)])
     return path
 
 

@@ -8,29 +8,54 @@ from django.core.exceptions import ValidationError
 
 from studies.codebook import CodebookError, codebook_copy, codebook_export, codebook_load, preset
 from studies.models import CodebookField, Stage
-from tests.conftest import SHARED
+from tests.conftest import DATA, SHARED
 from tests.factories import ChoiceFactory, CodebookFieldFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
-CODEBOOK = (SHARED / "codebooks/silent-bugs.md").read_text(encoding="utf-8")
+# The study's codebook: field keys and category names, transcribed with their source.
+CODEBOOK = json.loads((DATA / "silent-bugs-codebook.json").read_text(encoding="utf-8"))
 
 
 def test_the_preset_has_the_studys_fields_and_values(study):
     codebook_load(study, preset("silent-bugs"))
 
     fields = {field.key: field for field in study.fields.prefetch_related("choices")}
-    # The stable keys the codebook names, in its order.
-    keys = re.search(r"uses these stable field keys.*?:\n(.*?)\. Choice", CODEBOOK, re.S)[1]
-    assert list(fields) == re.findall(r"`(\w+)`", keys)
-    scenarios = [choice.value for choice in fields["scenario"].choices.all()]
-    assert scenarios == re.findall(r"^\| (Wrong [\w/ ]+|Performance degradation) \|", CODEBOOK, re.M)
-    components = re.search(r"up to 2 values, 14 observed\n(.*?)\(Counts", CODEBOOK, re.S)[1]
-    assert [c.value for c in fields["component"].choices.all()] == re.findall(r"(\w+) \(\d+\)", components)
-    assert fields["component"].max_choices == 2
-    assert [c.value for c in fields["impact"].choices.all()] == ["1", "2", "3", "4"]
-    assert fields["silent_bug"].stage == Stage.SCREENING and fields["silent_bug"].kind == "vote"
-    assert fields["root_cause"].allow_other  # "plus Other with free text"
+    values = {key: [choice.value for choice in field.choices.all()] for key, field in fields.items()}
+    assert list(fields) == CODEBOOK["field_keys"]  # in the codebook's order
+    kinds = {key: CODEBOOK[key]["kind"] for key in CODEBOOK["field_keys"] if key in CODEBOOK}
+    assert {key: fields[key].kind for key in kinds} == kinds
+    assert fields["silent_bug"].stage == Stage.SCREENING == CODEBOOK["silent_bug"]["stage"]
+    assert values["scenario"] == list(CODEBOOK["scenario"]["counts_among_77_bugs"])
+    assert values["component"] == list(CODEBOOK["component"]["counts_over_component_1_and_2"])
+    assert fields["component"].max_choices == CODEBOOK["component"]["max_choices"]
+    assert values["impact"] == list(CODEBOOK["impact"]["final_level_among_70_rated_bugs"])
+    for key in ("root_cause", "reproduced", "rejection_reason"):
+        assert values[key] == CODEBOOK[key]["values"], key
+        assert fields[key].allow_other == CODEBOOK[key].get("other_with_free_text", False), key
     assert all(field.definition for field in fields.values())
+
+
+@pytest.mark.shared
+def test_the_transcribed_codebook_agrees_with_the_studys_codebook_in_shared():
+    text = (SHARED / "codebooks/silent-bugs.md").read_text(encoding="utf-8")
+
+    keys = re.search(r"uses these stable field keys.*?:\n(.*?)\. Choice", text, re.S)[1]
+    assert re.findall(r"`(\w+)`", keys) == CODEBOOK["field_keys"]
+    scenarios = re.findall(r"^\| (Wrong [\w/ ]+|Performance degradation) \|.*\| (\d+) \|$", text, re.M)
+    assert [(name, int(count)) for name, count in scenarios] == list(
+        CODEBOOK["scenario"]["counts_among_77_bugs"].items()
+    )
+    components = re.search(r"up to 2 values, 14 observed\n(.*?)\(Counts", text, re.S)[1]
+    assert [(name, int(count)) for name, count in re.findall(r"(\w+) \((\d+)\)", components)] == list(
+        CODEBOOK["component"]["counts_over_component_1_and_2"].items()
+    )
+    impact = re.search(r"final level over the 70 rated bugs: (.*)\.", text)[1]
+    assert [(level, int(count)) for level, count in re.findall(r"(\d): (\d+)", impact)] == list(
+        CODEBOOK["impact"]["final_level_among_70_rated_bugs"].items()
+    )
+    root_causes = re.search(r"### Root cause.*?\n(.*?); plus \"Other\"", text, re.S)[1]
+    assert re.split(r",\s+", root_causes.strip()) == CODEBOOK["root_cause"]["values"]
+    assert "reproduced: yes / no / not sure" in text
 
 
 def test_without_screening_the_vote_is_left_out(study):

@@ -1,7 +1,7 @@
 """Agreement coefficients: published worked examples, independent libraries, and small hand-checked cases."""
 
 import json
-from pathlib import Path
+from decimal import Decimal
 
 import krippendorff
 import numpy as np
@@ -32,9 +32,10 @@ from agreement.coefficients import (
     percent_agreement,
     scott_pi,
 )
+from tests.conftest import DATA, SHARED
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "agreement-reference" / "examples.json"
-EXAMPLES = json.loads(REFERENCE.read_text())["examples"]
+# Published worked examples, each with its source, transcribed into the project (tests/data/README.md).
+EXAMPLES = json.loads((DATA / "agreement-examples.json").read_text(encoding="utf-8"))["examples"]
 
 # No deadline: the first examples pay for imports and timing varies on shared machines.
 PROPERTY = settings(max_examples=200, deadline=None)
@@ -113,6 +114,24 @@ COMPUTED = {
 def test_published_example(example, key):
     value = COMPUTED[key](example, example_ratings(example), example_scale(example))
     assert value == pytest.approx(example["computed"][key], abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("example", "key"),
+    [pytest.param(example, key, id=f"{example['id']}:{key}") for example in EXAMPLES for key in example["published"]],
+)
+def test_published_example_at_the_precision_its_source_printed(example, key):
+    published = Decimal(str(example["published"][key]))
+    value = COMPUTED[key](example, example_ratings(example), example_scale(example))
+    # 0.743 printed means [0.7425, 0.7435]: half a unit of the last printed digit either way.
+    assert abs(Decimal(value) - published) <= Decimal(5).scaleb(published.as_tuple().exponent - 1)
+
+
+@pytest.mark.shared
+def test_the_transcribed_examples_are_those_of_the_reference_in_shared():
+    reference = json.loads((SHARED / "agreement-reference" / "examples.json").read_text(encoding="utf-8"))
+
+    assert reference["examples"] == EXAMPLES
 
 
 def test_cohen_kappa_reports_the_units_compared():

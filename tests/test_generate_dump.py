@@ -1,22 +1,28 @@
-"""`generate_dump`: synthetic GitHub issue dumps (no database involved)."""
+"""`python -m bench.generate_dump`: synthetic GitHub issue dumps (no Django, no database)."""
 
 import gzip
 import json
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
 
+from bench.generate_dump import main
 from issues.github import comment_fields, issue_fields, issue_of_comment, repository_of
+from tests.conftest import SHARED
+from tests.importing import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "data/github-issues/tensorflow-sample"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def generate(path: Path, count: int = 200, *options: str) -> list[dict]:
     stdout, stderr = StringIO(), StringIO()
-    call_command("generate_dump", str(count), "-o", str(path), *options, stdout=stdout, stderr=stderr)
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        main([str(count), "-o", str(path), *options])
     assert "Wrote" in stdout.getvalue()
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8") as lines:
@@ -33,12 +39,6 @@ def dump_file(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def issues(dump_file) -> list[dict]:
     return [json.loads(line) for line in dump_file.read_text(encoding="utf-8").splitlines()]
-
-
-def real_samples() -> list[dict]:
-    paths = sorted(SAMPLES.glob("issue_*.json"))
-    assert len(paths) == 20
-    return [json.loads(path.read_text(encoding="utf-8")) for path in paths]
 
 
 def test_every_line_is_an_issue_of_the_default_repository(issues):
@@ -90,8 +90,8 @@ def test_the_mix_looks_like_a_real_tracker(issues):
     assert {"type:bug", "type:feature", "type:support", "comp:keras", "comp:xla", "stale", "deepflow 2.15"} <= labels
 
 
-def test_the_key_sets_cover_those_of_real_github_issues(issues):
-    samples = real_samples()
+def assert_key_sets_cover(issues: list[dict], samples: list[dict]) -> None:
+    """Every synthetic issue has every key (of the issue, its user, labels and reactions) that the samples have."""
     issue_keys = set().union(*(sample.keys() for sample in samples))
     user_keys = set().union(*(sample["user"].keys() for sample in samples))
     label_keys = set().union(*(label.keys() for sample in samples for label in sample["labels"]))
@@ -106,6 +106,21 @@ def test_the_key_sets_cover_those_of_real_github_issues(issues):
         )
         for assignee in obj["assignees"]:
             assert assignee.keys() >= user_keys
+
+
+def test_the_key_sets_cover_those_of_the_sample_issues(issues):
+    samples = [json.loads(path.read_text(encoding="utf-8")) for path in SAMPLES]
+
+    # Pull requests have two keys more (draft, pull_request), and so do the synthetic ones.
+    assert_key_sets_cover(issues, [sample for sample in samples if "pull_request" not in sample])
+
+
+@pytest.mark.shared
+def test_the_key_sets_cover_those_of_the_real_tensorflow_issues_in_shared(issues):
+    paths = sorted((SHARED / "data/github-issues/tensorflow-sample").glob("issue_*.json"))
+    assert len(paths) == 20
+
+    assert_key_sets_cover(issues, [json.loads(path.read_text(encoding="utf-8")) for path in paths])
 
 
 def test_lines_average_about_eight_kilobytes(dump_file):
@@ -157,23 +172,60 @@ def test_another_repository(tmp_path):
     assert all(obj["html_url"].startswith("https://github.com/acme/rocket/") for obj in issues)
 
 
-def test_it_prints_plain_progress_lines_when_not_on_a_terminal(tmp_path, monkeypatch):
-    monkeypatch.setattr("issues.management.commands.generate_dump.PLAIN_PROGRESS_EVERY", 0.0)
-    stdout, stderr = StringIO(), StringIO()
+def test_it_prints_plain_progress_lines_when_not_on_a_terminal(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("bench.generate_dump.PLAIN_PROGRESS_EVERY", 0.0)
 
-    call_command("generate_dump", "3", "-o", str(tmp_path / "x.jsonl"), stdout=stdout, stderr=stderr)
+    main(["3", "-o", str(tmp_path / "x.jsonl")])
 
-    assert "3/3 issues" in stderr.getvalue()
-    assert "\r" not in stderr.getvalue()  # no progress bar
-    assert "Wrote 3 issues and 0 comments" in stdout.getvalue()
+    out, err = capsys.readouterr()
+    assert "3/3 issues" in err
+    assert "\r" not in err  # no progress bar
+    assert "Wrote 3 issues and 0 comments" in out
 
 
 @pytest.mark.parametrize(
-    "arguments", [["-1"], ["5", "--comments", "-2"], ["5", "--repo", "not a repo"]], ids=["count", "comments", "repo"]
+    ("arguments", "message"),
+    [
+        (["-1"], "N must not be negative."),
+        (["5", "--comments", "-2"], "--comments must not be negative."),
+        (["5", "--repo", "not a repo"], "--repo must look like owner/name, not 'not a repo'."),
+    ],
+    ids=["count", "comments", "repo"],
 )
-def test_it_rejects_bad_arguments(tmp_path, arguments):
-    with pytest.raises(CommandError):
-        call_command(
-            "generate_dump", *arguments, "-o", str(tmp_path / "x.jsonl"), stdout=StringIO(), stderr=StringIO()
-        )
+def test_it_rejects_bad_arguments(tmp_path, capsys, arguments, message):
+    with pytest.raises(SystemExit) as exit:
+        main([*arguments, "-o", str(tmp_path / "x.jsonl")])
+
+    assert exit.value.code == 2
+    assert f"error: {message}" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_it_says_why_it_cannot_write(tmp_path):
+    with pytest.raises(SystemExit, match=r"^Cannot write .*no-such-folder/x.jsonl: .*No such file or directory"):
+        main(["3", "-o", str(tmp_path / "no-such-folder" / "x.jsonl")])
+
+
+def test_it_runs_as_a_script(tmp_path):
+    script = tmp_path / "script.jsonl"
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.generate_dump", "20", "-o", str(script), "--seed", "3"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Wrote 20 issues and 0 comments to {script}: ")
+    generate(tmp_path / "in-process.jsonl", 20, "--seed", "3")
+    assert script.read_bytes() == (tmp_path / "in-process.jsonl").read_bytes()
+
+
+def test_it_does_not_import_django():
+    code = "import sys, bench.generate_dump; print(sorted({name.split('.')[0] for name in sys.modules}))"
+
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+
+    assert "'django'" not in done.stdout and "'tqdm'" in done.stdout

@@ -8,11 +8,12 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from issues.importers.github_api import GitHubAPIError, GitHubClient, fetch_issues, wait_with_countdown
-from tests.conftest import SHARED
+from tests.conftest import DATA, SHARED
 from tests.fake_github import fake_github  # noqa: F401
 
-RECORDING = SHARED / "data/github-api-recordings/paginate-issues.json"
-OWNER, REPO = "octokit-fixture-org", "paginate-issues"
+# deepflow/deepflow's open issues, 3 a page: 4 pages with Link and rate-limit headers (tests/data/README.md).
+RECORDING = DATA / "github-api/paginate-issues.json"
+OWNER, REPO = "deepflow", "deepflow"
 NOW = 1_700_000_000.0
 
 
@@ -54,17 +55,17 @@ def client(fake_github, fake_time, waits):  # noqa: F811
         yield client
 
 
-def recorded_numbers() -> list[int]:
-    return [issue["number"] for exchange in json.loads(RECORDING.read_text()) for issue in exchange["response"]]
+def recorded_numbers(recording=RECORDING) -> list[int]:
+    return [issue["number"] for exchange in json.loads(recording.read_text()) for issue in exchange["response"]]
 
 
-def recorded_paths() -> list[str]:
-    return [exchange["path"] for exchange in json.loads(RECORDING.read_text())]
+def recorded_paths(recording=RECORDING) -> list[str]:
+    return [exchange["path"] for exchange in json.loads(recording.read_text())]
 
 
-def fetch_recorded(client, **kwargs):
+def fetch_recorded(client, owner=OWNER, repo=REPO, **kwargs):
     # The recording asked for GitHub's default state, so no `state` parameter is sent.
-    return fetch_issues(client, OWNER, REPO, state="open", per_page=3, with_comments=False, **kwargs)
+    return fetch_issues(client, owner, repo, state="open", per_page=3, with_comments=False, **kwargs)
 
 
 def issue(number: int, comments: int = 0) -> dict:
@@ -79,7 +80,8 @@ def test_it_yields_every_issue_of_every_recorded_page_in_order(client, fake_gith
 
     issues = list(fetch_recorded(client))
 
-    assert [issue["number"] for issue in issues] == recorded_numbers() == list(range(13, 0, -1))
+    newest_first = [20488, 20471, 20466, 20452, 20431, 20419, 20417, 20390, 20388, 20361, 20344]
+    assert [issue["number"] for issue in issues] == recorded_numbers() == newest_first
 
 
 def test_it_follows_the_next_links_and_makes_no_other_request(client, fake_github):  # noqa: F811
@@ -88,7 +90,7 @@ def test_it_follows_the_next_links_and_makes_no_other_request(client, fake_githu
     list(fetch_recorded(client))
 
     assert [request.path for request in fake_github.requests] == recorded_paths()
-    assert len(fake_github.requests) == 5
+    assert len(fake_github.requests) == 4
 
 
 def test_it_sends_the_token_and_the_api_version_with_every_request(client, fake_github):  # noqa: F811
@@ -119,29 +121,38 @@ def test_it_reports_each_next_page_url_once_the_page_is_done(client, fake_github
     for issue_ in fetch_recorded(client, on_page=lambda url: events.append(("page", url))):
         events.append(("issue", issue_["number"]))
 
-    page = f"{fake_github.base_url}/repositories/1000/issues?per_page=3&page="
+    page = f"{fake_github.base_url}/repositories/48213904/issues?per_page=3&page="
     assert events == [
-        *[("issue", n) for n in (13, 12, 11)],
+        *[("issue", n) for n in (20488, 20471, 20466)],
         ("page", page + "2"),
-        *[("issue", n) for n in (10, 9, 8)],
+        *[("issue", n) for n in (20452, 20431, 20419)],
         ("page", page + "3"),
-        *[("issue", n) for n in (7, 6, 5)],
+        *[("issue", n) for n in (20417, 20390, 20388)],
         ("page", page + "4"),
-        *[("issue", n) for n in (4, 3, 2)],
-        ("page", page + "5"),
-        ("issue", 1),
+        *[("issue", n) for n in (20361, 20344)],
         ("page", None),
     ]
 
 
 def test_it_resumes_from_a_saved_next_page_url(client, fake_github):  # noqa: F811
     fake_github.load_recording(RECORDING)
-    third_page = f"{fake_github.base_url}/repositories/1000/issues?per_page=3&page=3"
+    third_page = f"{fake_github.base_url}/repositories/48213904/issues?per_page=3&page=3"
 
     issues = list(fetch_recorded(client, start_url=third_page))
 
     assert [issue["number"] for issue in issues] == recorded_numbers()[6:]
-    assert fake_github.requests[0].path == "/repositories/1000/issues?per_page=3&page=3"
+    assert fake_github.requests[0].path == "/repositories/48213904/issues?per_page=3&page=3"
+
+
+@pytest.mark.shared
+def test_it_follows_octokits_recorded_pagination_in_shared(client, fake_github):  # noqa: F811
+    recording = SHARED / "data/github-api-recordings/paginate-issues.json"
+    fake_github.load_recording(recording)
+
+    issues = list(fetch_recorded(client, "octokit-fixture-org", "paginate-issues"))
+
+    assert [issue["number"] for issue in issues] == recorded_numbers(recording) == list(range(13, 0, -1))
+    assert [request.path for request in fake_github.requests] == recorded_paths(recording)
 
 
 def test_it_asks_for_all_states_the_labels_and_since_100_per_page(client, fake_github):  # noqa: F811

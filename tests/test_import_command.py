@@ -7,12 +7,12 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from issues.models import ImportRun, Issue
-from tests.conftest import SHARED
+from tests.conftest import DATA
 from tests.fake_github import fake_github, key  # noqa: F401
 from tests.importing import rest_comment, rest_issue, write_jsonl
 
 pytestmark = pytest.mark.django_db
-RECORDING = SHARED / "data/github-api-recordings/paginate-issues.json"
+RECORDING = DATA / "github-api/paginate-issues.json"
 
 
 def run_command(*args) -> tuple[str, str]:
@@ -78,21 +78,21 @@ def test_it_names_an_unknown_study(tmp_path):
 def test_it_imports_live_from_github_following_the_pages(fake_github, monkeypatch):  # noqa: F811
     fake_github.load_recording(RECORDING)
     # The recording asked for open issues, 3 a page; the command asks for all of them, 100 a page.
-    recorded = key("GET", "/repos/octokit-fixture-org/paginate-issues/issues?per_page=3")
-    ours = key("GET", "/repos/octokit-fixture-org/paginate-issues/issues?state=all&per_page=100")
+    recorded = key("GET", "/repos/deepflow/deepflow/issues?per_page=3")
+    ours = key("GET", "/repos/deepflow/deepflow/issues?state=all&per_page=100")
     fake_github.responses[ours] = fake_github.responses[recorded]
     monkeypatch.setenv("GITHUB_TOKEN", "0000000000000000000000000000000000000001")
 
-    out, _ = run_command(
-        "--github", "octokit-fixture-org/paginate-issues", "--api-url", fake_github.base_url, "--no-comments"
-    )
+    out, _ = run_command("--github", "deepflow/deepflow", "--api-url", fake_github.base_url, "--no-comments")
 
-    assert Issue.objects.filter(repository__name="paginate-issues").count() == 13
-    assert "created" in out and "13" in out
+    # 11 recorded over 4 pages, one of them a pull request.
+    assert Issue.objects.filter(repository__name="deepflow").count() == 10
+    assert re.search(r"created +10\n", out) and re.search(r"skipped: pull request +1\n", out)
     assert all(
         request.headers["Authorization"] == "Bearer 0000000000000000000000000000000000000001"
         for request in fake_github.requests
     )
+    assert len(fake_github.requests) == 4
 
 
 def test_an_interrupted_github_import_resumes_where_it_stopped(fake_github):  # noqa: F811

@@ -7,6 +7,7 @@ import zipfile
 import pytest
 
 from issues.models import Issue, IssueComment
+from tests.conftest import SHARED
 from tests.importing import (
     SAMPLES,
     import_paths,
@@ -26,16 +27,37 @@ def numbers(repository: str = "octo/widgets") -> list[int]:
     return list(Issue.objects.filter(repository__owner=owner, repository__name=name).values_list("number", flat=True))
 
 
-def test_it_imports_the_real_rest_samples_one_object_per_file_verbatim():
+def test_it_imports_rest_objects_one_per_file_verbatim_with_their_comments_in_a_file_of_their_own():
     run = import_paths(SAMPLES[0].parent)
 
-    assert run.counts["created"] == 20
+    assert run.counts["created"] == 11
+    assert run.counts["skipped: pull request"] == 1
     assert "failed" not in run.counts
     issue = Issue.objects.get(number=sample(0)["number"])
-    assert issue.repository.full_name == "tensorflow/tensorflow"
+    assert issue.repository.full_name == "deepflow/deepflow"
     assert issue.payload == sample(0)  # nothing from the dump is lost
     assert "\r\n" in issue.body
     assert "comp:keras" in issue.labels
+    assert list(issue.comments.order_by("created_at").values_list("author_login", flat=True)) == [
+        "pnovak",
+        "mirela-d",
+        "pnovak",
+        "deepflow-butler",
+    ]
+
+
+@pytest.mark.shared
+def test_it_imports_the_real_tensorflow_samples_in_shared_verbatim():
+    samples = SHARED / "data/github-issues/tensorflow-sample"
+
+    run = import_paths(samples)
+
+    assert run.counts["created"] == 20
+    assert "failed" not in run.counts
+    real = json.loads((samples / "issue_1.json").read_text(encoding="utf-8"))
+    issue = Issue.objects.get(repository__owner="tensorflow", number=real["number"])
+    assert issue.payload == real
+    assert "\r\n" in issue.body
 
 
 def test_it_reads_a_json_array(tmp_path):
@@ -48,12 +70,13 @@ def test_it_reads_a_json_array(tmp_path):
 def test_it_reads_a_zip_of_json_files(tmp_path):
     archive = tmp_path / "dump.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
-        for path in SAMPLES[:5]:
-            zipped.write(path, f"tensorflow/{path.name}")
+        for path in SAMPLES[0].parent.iterdir():
+            zipped.write(path, f"deepflow/{path.name}")
 
     run = import_paths(archive)
 
-    assert run.counts["created"] == 5
+    assert run.counts["created"] == 11
+    assert IssueComment.objects.filter(issue__number=sample(0)["number"]).count() == 4
 
 
 def test_it_reads_paginated_output_back_to_back_and_ignores_the_overlap(tmp_path):

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.cache import cache
 
+from bench.synthetic import synthetic_issues
 from issues import markdown
 from issues.markdown import in_app_issue_links, render_markdown, render_markdown_cached
-from issues.synthetic import synthetic_issues
 
 REPO = "deepflow/deepflow"
 

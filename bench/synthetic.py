@@ -1,11 +1,12 @@
-"""Synthetic GitHub issue dumps: realistic REST API issue objects for import benchmarks and demos.
+"""Synthetic GitHub issue dumps: realistic REST API issue objects for import benchmarks and tests.
 
 `synthetic_issues()` yields issue objects of a fictional deep-learning framework ("DeepFlow", imported as
-`df`) with the full key set and nesting of GitHub's REST API (see the real TensorFlow samples under
-shared/data/github-issues/), optionally with their comments as `comment_data` (python-github-backup's layout).
-Pure Python and deterministic for a seed: text is assembled from fragments with one `random.Random`.
+`df`) with the full key set and nesting of GitHub's REST API (tests/test_generate_dump.py checks them against
+the sample issues in tests/data/github-issues/), optionally with their comments as `comment_data`
+(python-github-backup's layout). Pure Python and deterministic for a seed: text is assembled from fragments
+with one `random.Random`. `python -m bench.generate_dump` writes them to a file.
 
-Size calibration (measured: seed 0, default options, compact UTF-8 JSON as the command writes it):
+Size calibration (measured: seed 0, default options, compact UTF-8 JSON as generate_dump writes it):
 100,000 issues come to 782,861,216 bytes, 7,829 bytes per line on average (2,000 issues: 7.5-8.3 KB
 depending on the seed). The median body is 1.9 KB; 2% of bodies are null, 1.5% are 20-60 KB logs, and one
 issue in every block of 2,000 carries a 300 KB-1 MB log. Bodies are about 40% of a line; the user objects
