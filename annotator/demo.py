@@ -81,7 +81,7 @@ def _import_issues(fixtures: Path, study: Study, admin) -> None:
     """The demo issues go in the way every dump does, as the admin's first import."""
     paths = [fixtures / "issues.json", fixtures / "comments.json"]
     run = ImportRun.objects.create(source=ImportRun.Source.COMMAND, created_by=admin, files=file_descriptions(paths))
-    run = ImportService(run, ImportOptions(study=study)).import_files(paths)
+    run = ImportService(run, ImportOptions(study=study.slug)).import_files(paths)
     if run.status != ImportRun.Status.DONE or run.counts.get("failed"):
         problems = "; ".join(str(problem) for problem in run.problems.all()[:5])
         raise RuntimeError(f"The demo fixtures did not import: {run.error or problems}")

@@ -52,7 +52,7 @@ class StudyAccess:
         if roles is None:
             roles = Membership.objects.filter(study=study, user=user).values_list("role", flat=True)
         self.roles = frozenset(roles)
-        self._labels: dict[int, bool] = {}
+        self._own: dict[int, list[Assignment]] = {}
 
     @classmethod
     def everything(cls, study: Study) -> "StudyAccess":
@@ -67,6 +67,7 @@ class StudyAccess:
 
     @property
     def may_see(self) -> bool:
+        """Admins and members; `Study.objects.visible_to(user)` is the same rule for lists of studies."""
         return self.is_admin or bool(self.roles)
 
     @property
@@ -105,13 +106,28 @@ class StudyAccess:
         study_issue.study = self.study  # at hand already
         return study_issue
 
+    def own_assignments(self, study_issue: StudyIssue) -> list[Assignment]:
+        """The viewer's assignments on the issue (screening, labelling), read once."""
+        if study_issue.issue_id not in self._own:
+            mine = list(
+                Assignment.objects.filter(study=self.study, issue_id=study_issue.issue_id, annotator_id=self.user.pk)
+            )
+            for assignment in mine:
+                assignment.study, assignment.issue = self.study, study_issue.issue  # at hand: no queries for them
+            self._own[study_issue.issue_id] = mine
+        return self._own[study_issue.issue_id]
+
+    def own_assignment(self, study_issue: StudyIssue) -> Assignment | None:
+        """The assignment the viewer works on: the unfinished one first, then the labelling one."""
+        mine = sorted(
+            self.own_assignments(study_issue),
+            key=lambda a: (a.status == Assignment.Status.SUBMITTED, a.stage != Stage.LABELLING),
+        )
+        return mine[0] if mine else None
+
     def labels(self, study_issue: StudyIssue) -> bool:
         """Whether the viewer has an assignment (screening or labelling) on the issue."""
-        if study_issue.issue_id not in self._labels:
-            self._labels[study_issue.issue_id] = Assignment.objects.filter(
-                study_id=self.study.pk, issue_id=study_issue.issue_id, annotator_id=self.user.pk
-            ).exists()
-        return self._labels[study_issue.issue_id]
+        return bool(self.own_assignments(study_issue))
 
     def is_revealed(self, study_issue: StudyIssue) -> bool:
         return self.reveals(study_issue.stage, labels_it=self.labels(study_issue))
@@ -133,12 +149,28 @@ class StudyAccess:
         study lets annotators reconcile together."""
         if self.oversees:
             return True
+        mine = self.own_assignments(study_issue)
+        return self.study.annotators_reconcile and any(a.stage == Stage.LABELLING for a in mine)
+
+    def may_label(self, study_issue: StudyIssue) -> bool:
+        """Whether the viewer's answers on the issue may still change: theirs, at the issue's stage, not submitted."""
+        assignment = self.own_assignment(study_issue)
         return (
-            self.study.annotators_reconcile
-            and Assignment.objects.filter(
-                study_id=self.study.pk, issue_id=study_issue.issue_id, annotator_id=self.user.pk, stage=Stage.LABELLING
-            ).exists()
+            assignment is not None
+            and assignment.stage == study_issue.stage
+            and assignment.status != Assignment.Status.SUBMITTED
         )
+
+    def may_set_final_values(self, study_issue: StudyIssue) -> bool:
+        return study_issue.stage == IssueStage.RECONCILIATION and self.may_reconcile(study_issue)
+
+    def may_decide(self, study_issue: StudyIssue) -> bool:
+        """Include or exclude (or, in the screening discussion, accept into labelling)."""
+        stages = (IssueStage.DISCUSSION, IssueStage.RECONCILIATION)
+        return study_issue.stage in stages and self.may_reconcile(study_issue)
+
+    def may_reopen(self, study_issue: StudyIssue) -> bool:
+        return study_issue.stage == IssueStage.DECIDED and self.may_manage
 
     # --- Many issues at once: filters for querysets, no query per row ---
 
@@ -209,6 +241,11 @@ class _Shell:
     pk = None
     is_staff = True
     username = ""
+
+
+def may_create_studies(user) -> bool:
+    """Admins create studies, and become their first owner."""
+    return user.is_staff
 
 
 def get_access(user, slug: str, *, require: str = "may_see") -> StudyAccess:

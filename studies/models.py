@@ -261,18 +261,7 @@ class StudyIssue(models.Model):
             models.UniqueConstraint(fields=["study", "issue"], name="unique_study_issue"),
         ]
         indexes = [models.Index(fields=["study", "stage"], name="study_issue_stage")]
-        triggers = [
-            version_trigger(
-                "stage",
-                "screening_note",
-                "decision",
-                "reason",
-                "duplicate_of",
-                "decision_note",
-                "decided_by",
-                "decided_at",
-            )
-        ]
+        triggers = [version_trigger()]
 
     def __str__(self) -> str:
         return f"{self.issue} in {self.study}"
@@ -516,7 +505,7 @@ class Annotation(models.Model):
     class Meta:
         ordering = ["assignment", "field__position"]
         constraints = [models.UniqueConstraint(fields=["assignment", "field"], name="unique_annotation")]
-        triggers = [version_trigger("value", "uncertain", "note")]
+        triggers = [version_trigger()]
 
     def __str__(self) -> str:
         return f"{self.field.key} = {self.value!r} ({self.assignment})"
@@ -567,7 +556,7 @@ class FinalValue(models.Model):
     class Meta:
         ordering = ["study_issue", "field__position"]
         constraints = [models.UniqueConstraint(fields=["study_issue", "field"], name="unique_final_value")]
-        triggers = [version_trigger("value", "rationale", "set_by")]
+        triggers = [version_trigger()]
 
     def __str__(self) -> str:
         return f"{self.field.key} = {self.value!r} (final, {self.study_issue})"

@@ -1,9 +1,10 @@
 """No silent overwrite: the versions of annotations, final values and issue stages, checked in one place.
 
 Each versioned row carries a `version` that the database raises on every update
-that changes what it records (`version_trigger`, on the models): so every path
-that writes them — the pages, uploads, commands, the admin, raw SQL — bumps it,
-and none can forget. Every path that writes on behalf of a page passes the
+(`version_trigger`, on the models): so every path that writes them — the pages,
+uploads, commands, the admin, raw SQL — bumps it, and none can forget. (Paths
+that would write a row unchanged, such as an upload of the same values, skip
+the write.) Every path that writes on behalf of a page passes the
 version that page showed to `check_version`, which refuses a write based on an
 older one (`StaleVersion`; the views answer HTTP 409, in one decorator:
 studies/views/conflicts.py). A missing or malformed version from a form is
@@ -31,13 +32,12 @@ class BadVersion(ValueError):
     """A form sent no version, or one that is not a whole number."""
 
 
-def version_trigger(*fields: str) -> pgtrigger.Trigger:
-    """Raise the row's version whenever one of `fields` changes, whoever changes it."""
+def version_trigger() -> pgtrigger.Trigger:
+    """Raise the row's version on every update, whoever makes it: each acknowledged save is a version of its own."""
     return pgtrigger.Trigger(
         name="bump_version",
         when=pgtrigger.Before,
         operation=pgtrigger.Update,
-        condition=pgtrigger.AnyChange(*fields),
         func="NEW.version := OLD.version + 1; RETURN NEW;",
     )
 

@@ -253,6 +253,13 @@ def decide(
     return study_issue
 
 
+def record_decision(study_issue: StudyIssue, **decision) -> StudyIssue:
+    """The adjudicator's word, whatever the issue waits for: a split screening vote, or its final values."""
+    if study_issue.stage == IssueStage.DISCUSSION:
+        return screening_resolve(study_issue, **decision)
+    return decide(study_issue, **decision)
+
+
 def _decide_exclusion(study_issue: StudyIssue, *, reason: str, duplicate_of, note: str, user, **more) -> None:
     if reason not in Reason.values or reason == Reason.SCREENED_OUT:
         raise ValidationError("Choose why the issue is excluded.")
@@ -295,6 +302,9 @@ def same_value(a, b) -> bool:
 
 
 def missing_final_values(study_issue: StudyIssue) -> list[CodebookField]:
+    """The required fields without a final value yet, while the issue is in reconciliation."""
+    if study_issue.stage != IssueStage.RECONCILIATION:
+        return []
     answered = set(
         FinalValue.objects.filter(study_issue=study_issue, value__isnull=False).values_list("field_id", flat=True)
     )

@@ -21,6 +21,7 @@ def repository():
         repository=repository, number=4, labels=["comp:keras", "type:bug"], state="closed", is_pull_request=True
     )
     IssueFactory(number=5, labels=["comp:keras", "type:bug"], state="closed")  # another repository
+    repository.issues.update(shared=True)  # an admin shared the import with every study
     return repository
 
 

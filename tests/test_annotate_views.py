@@ -1,5 +1,7 @@
 """The annotation page: who may see it, saving one field at a time, submitting, and blindness."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -36,7 +38,14 @@ def page_url(study, issue, name="studies:annotate", *extra):
 
 
 def save(client, study, issue, key, **data):
+    """As the page sends it: with the version of the field it shows (unless the test says which)."""
+    if "version" not in data:
+        data["version"] = shown_version(client.get(page_url(study, issue)).text, key)
     return client.post(page_url(study, issue, "studies:save_field", key), data, headers={"HX-Request": "true"})
+
+
+def shown_version(html: str, key: str) -> str:
+    return re.search(rf'id="version-{key}" value="(\d+)"', html)[1]
 
 
 def test_it_shows_the_issue_and_the_codebook_to_the_annotator(client, setup):
@@ -59,7 +68,7 @@ def test_it_is_404_for_non_members_and_issues_outside_the_study(client, setup):
     study, issue, _, _ = setup
     client.force_login(UserFactory())
     assert client.get(page_url(study, issue)).status_code == 404
-    assert save(client, study, issue, "scenario", value="Wrong shape").status_code == 404
+    assert save(client, study, issue, "scenario", value="Wrong shape", version="0").status_code == 404
 
     member = MembershipFactory(study=study).user
     client.force_login(member)
@@ -134,10 +143,39 @@ def test_without_javascript_saving_returns_to_the_page(client, setup):
     study, issue, mine, _ = setup
     client.force_login(mine.annotator)
 
-    response = client.post(page_url(study, issue, "studies:save_field", "impact"), {"value": "3"})
+    response = client.post(page_url(study, issue, "studies:save_field", "impact"), {"value": "3", "version": "0"})
 
     assert response.status_code == 302 and response["Location"].endswith("#field-impact")
     assert Annotation.objects.get(field__key="impact").value == 3
+
+
+def test_without_javascript_a_refused_save_comes_back_as_typed_with_the_reason(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    typed = {"value": "not a url\nhttps://gist.github.com/x", "note": "from the thread", "uncertain": "on"}
+
+    response = client.post(page_url(study, issue, "studies:save_field", "gist_urls"), {**typed, "version": "0"})
+
+    assert response.status_code == 422
+    form = re.search(r'<form id="field-gist_urls".*?</form>', response.text, re.S)[0]
+    assert "Enter a valid URL (http or https) in" in form
+    assert "not a url\nhttps://gist.github.com/x</textarea>" in form
+    assert 'value="from the thread"' in form and "data-uncertain checked" in form
+    assert not Annotation.objects.exists()
+
+
+@pytest.mark.parametrize("version", [None, "", "abc", "-1", "1e3", "99999999999999999999"])
+def test_a_save_without_a_whole_number_version_is_a_bad_request(client, setup, version):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    data = {"value": "3"} if version is None else {"value": "3", "version": version}
+
+    response = client.post(
+        page_url(study, issue, "studies:save_field", "impact"), data, headers={"HX-Request": "true"}
+    )
+
+    assert response.status_code == 400 and "version" in response.text
+    assert not Annotation.objects.exists()
 
 
 def test_submit_needs_every_required_field_then_moves_on(client, setup):

@@ -9,12 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from issues.models import Issue
 from studies.annotation import annotation_save, assignment_submit
 from studies.annotation_import import AnnotationImportError, import_annotations
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Choice, FinalValue, IssueStage, StudyIssue, StudyIssueEvent
 from studies.workflow import final_value_save
-from tests.factories import IssueFactory, MembershipFactory, StudyFactory, UserFactory
+from tests.factories import IssueFactory, MembershipFactory, StudyFactory, StudyIssueFactory, UserFactory
 from tests.studying import label
 
 pytestmark = pytest.mark.django_db
@@ -184,6 +185,7 @@ def test_the_command_reports_errors_and_fails(target, tmp_path):
 
 def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
     study, issue, _ = target
+    Issue.objects.filter(pk=issue.pk).update(shared=True)  # an admin shared the import with every study
     owner = MembershipFactory(study=study, role="owner").user
     text = csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,", f"tf/tf#{issue.number},bob,impact,4,,,,,")
     url = reverse("studies:annotations_upload", args=[study.slug])
@@ -199,3 +201,23 @@ def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
     assert "2 annotations and 0 final values imported" in imported.text
     assert "line 2: &#x27;x/y#1&#x27; is not an imported issue" in refused.text
     assert Annotation.objects.count() == 2
+
+
+def test_an_owners_upload_cannot_reach_issues_imported_for_another_study(client, target):
+    """Finding 6 of issue 12: uploads accepted any imported issue. An issue that is neither shared nor in the
+    owner's study is answered exactly like one that does not exist, and nothing is written."""
+    study, issue, _ = target
+    theirs = StudyIssueFactory(issue=issue).study  # imported for another study only
+    owner = MembershipFactory(study=study, role="owner").user
+    client.force_login(owner)
+    url = reverse("studies:annotations_upload", args=[study.slug])
+
+    refused = client.post(
+        url,
+        {"csv": SimpleUploadedFile("a.csv", csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,").encode())},
+        follow=True,
+    )
+
+    assert f"line 2: &#x27;tf/tf#{issue.number}&#x27; is not an imported issue" in refused.text
+    assert not Annotation.objects.exists() and not study.study_issues.exists()
+    assert list(theirs.study_issues.values_list("issue", flat=True)) == [issue.pk]

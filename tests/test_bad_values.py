@@ -117,9 +117,10 @@ SAVE_CASES = [
 
 
 def save(client, study, issue, key, data):
+    """As the page sends it: a first answer, at version 0."""
     repository = issue.repository
     url = reverse("studies:save_field", args=[study.slug, repository.owner, repository.name, issue.number, key])
-    return client.post(url, data, headers={"HX-Request": "true"})
+    return client.post(url, {"version": "0", **data}, headers={"HX-Request": "true"})
 
 
 @pytest.mark.parametrize(("key", "data", "message"), [case[1:] for case in SAVE_CASES], ids=[c[0] for c in SAVE_CASES])

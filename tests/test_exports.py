@@ -69,7 +69,18 @@ def test_formulas_in_untrusted_text_are_neutralised(decided):
 
     title = next(row["title"] for row in rows if row["number"] == str(pending.issue.number))
     assert title == '\'=HYPERLINK("http://evil")'
-    assert [safe_cell(text) for text in ("+1", "-2", "@cmd", "plain", None)] == ["'+1", "'-2", "'@cmd", "plain", ""]
+    formulas = ["=cmd|' /C calc'!A0", "+1+1", "-1+1", "@SUM(1,1)", "\t=1", "\r=1", '=HYPERLINK("x")', "-2-"]
+    assert [safe_cell(text) for text in formulas] == ["'" + text for text in formulas]
+    # A plain number is no formula, negative numbers and kappas below zero included: it stays a number.
+    assert [safe_cell(value) for value in ("-0.25", "+3", "1e-05", -2, 0.5, "plain", None)] == [
+        "-0.25",
+        "+3",
+        "1e-05",
+        "-2",
+        "0.5",
+        "plain",
+        "",
+    ]
 
 
 def test_json_and_excel_variants_to_a_file(decided, tmp_path):

@@ -165,7 +165,7 @@ def test_it_adds_the_imported_issues_to_a_study(tmp_path, study):
     dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(2)])
     import_paths(dump)  # already there: unchanged issues are added too
 
-    import_paths(dump, study=study)
+    import_paths(dump, study=study.slug)
 
     assert sorted(study.issues.values_list("number", flat=True)) == [1, 2]
 

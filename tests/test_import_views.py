@@ -199,7 +199,7 @@ def test_it_queues_the_run_with_its_options_for_the_worker(admin_client, tmp_pat
         state="open",
         labels="type:bug, comp:core",
         repository="octo/widgets",
-        study=study.pk,
+        study=study.slug,
         since="2024-01-01",
         sample="5",
         seed="7",
@@ -228,7 +228,7 @@ def test_it_queues_the_run_with_its_options_for_the_worker(admin_client, tmp_pat
 def test_the_task_imports_the_queued_files_with_their_options_and_deletes_them(admin_client, tmp_path, upload_dir):
     study = StudyFactory()
     dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1, state="open"), rest_issue(2, state="closed")])
-    upload(admin_client, dump, state="open", study=study.pk)
+    upload(admin_client, dump, state="open", study=study.slug)
     args = DBTaskResult.objects.get().args_kwargs["args"]
 
     run_import.call(*args)

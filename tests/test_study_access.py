@@ -64,17 +64,18 @@ def test_an_annotator_never_sees_another_annotators_values_anywhere(client, pair
         headers={"HX-Request": "true"},
     )
     client.force_login(alice)
-    save("root_cause", value="__other__", other=SECRETS[0], note=SECRETS[1])
-    save("impact", value="4", uncertain="on")
-    save("gist_urls", value=f"https://gist.github.com/alice/{SECRETS[2]}")
+    save("root_cause", value="__other__", other=SECRETS[0], note=SECRETS[1], version="0")
+    save("impact", value="4", uncertain="on", version="0")
+    save("gist_urls", value=f"https://gist.github.com/alice/{SECRETS[2]}", version="0")
     client.force_login(bruno)
-    save("impact", value="1")
+    save("impact", value="1", version="0")
 
     urls_ = every_study_url(study, issue)
     listing = urls_["issues"]
     responses = {name: client.get(url) for name, url in urls_.items()}
     responses |= {
-        "save (htmx fragment)": save("impact", value="2"),
+        "save (htmx fragment)": save("impact", value="2", version="1"),
+        "save based on an old version (htmx fragment)": save("impact", value="3", version="0"),
         "list filtered on alice's value": client.get(listing, {"field": "impact", "value": "4"}),
         "list filtered on uncertainty": client.get(listing, {"uncertain": "on"}),
         "next, followed": client.get(urls_["next"], follow=True),

@@ -21,20 +21,11 @@ from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
 from studies.annotation import annotation_save, assignment_submit, stage_fields
-from studies.models import Annotation, Assignment, CodebookField, Stage, Study, StudyIssue
+from studies.models import Annotation, Assignment, CodebookField, Study, StudyIssue
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
 
 OTHER = "__other__"
-
-
-def own_assignment(study: Study, issue: Issue, user) -> Assignment | None:
-    """The user's assignment for the issue: the unfinished one first, then the latest stage."""
-    assignments = list(Assignment.objects.filter(study=study, issue=issue, annotator=user))
-    for assignment in assignments:
-        assignment.study, assignment.issue = study, issue  # already at hand: no queries to fetch them again
-    assignments.sort(key=lambda a: (a.status == Assignment.Status.SUBMITTED, a.stage != Stage.LABELLING))
-    return assignments[0] if assignments else None
 
 
 def queue(study: Study, user):
@@ -51,15 +42,14 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
 
 def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, refused: dict | None = None) -> dict:
     """The annotation page; `refused`: the state of a field whose save was refused, shown as it was typed."""
-    assignment = own_assignment(access.study, study_issue.issue, request.user)
-    open_ = assignment is not None and study_issue.stage == assignment.stage
-    readonly = not open_ or (assignment and assignment.status == Assignment.Status.SUBMITTED)
-    fields = _field_states(assignment, readonly=readonly) if assignment else []
+    assignment = access.own_assignment(study_issue)
+    fields = _field_states(assignment, readonly=not access.may_label(study_issue)) if assignment else []
     if refused:
         fields = [refused if state["key"] == refused["key"] else state for state in fields]
     return {
         **issue_pane(request, access, study_issue),
         "assignment": assignment,
+        "may_label": access.may_label(study_issue),
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
         **_neighbours(access.study, request.user, assignment),
@@ -99,7 +89,7 @@ def _own_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
     """The access, the issue, the user's assignment on it and the field; 404 if it is not theirs to label."""
     access = get_access(request.user, slug)
     study_issue = access.get_study_issue(owner, repo, number)
-    assignment = own_assignment(access.study, study_issue.issue, request.user)
+    assignment = access.own_assignment(study_issue)
     if assignment is None:
         raise Http404("Not assigned to you.")
     field = get_object_or_404(
@@ -137,7 +127,7 @@ def _save_state(request: HttpRequest, state: dict, status: int = 200) -> HttpRes
 @answers_conflicts(_save_conflict)
 def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
     access, study_issue, field = _own_field(request, slug, owner, repo, number, key)
-    assignment = own_assignment(access.study, study_issue.issue, request.user)
+    assignment = access.own_assignment(study_issue)
     try:
         annotation = annotation_save(
             assignment=assignment,
@@ -158,8 +148,9 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
 def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
     access = get_access(request.user, slug)
     study = access.study
-    issue = access.get_study_issue(owner, repo, number).issue
-    assignment = own_assignment(study, issue, request.user)
+    study_issue = access.get_study_issue(owner, repo, number)
+    issue = study_issue.issue
+    assignment = access.own_assignment(study_issue)
     if assignment is None:
         raise Http404("Not assigned to you.")
     try:

@@ -14,7 +14,7 @@ def issue_history_page(request: HttpRequest, slug: str, owner: str, repo: str, n
     access = get_access(request.user, slug)
     study_issue = access.get_study_issue(owner, repo, number)
     context = {
-        **issue_pane(request, access, study_issue.issue),
+        **issue_pane(request, access, study_issue),
         "study_issue": study_issue,
         "changes": issue_history(study_issue, access),
     }

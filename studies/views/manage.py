@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from studies.access import get_access
+from studies.access import get_access, may_create_studies
 from studies.annotation_import import AnnotationImportError, import_annotations
 from studies.assignment import (
     AssignmentError,
@@ -58,7 +58,7 @@ class StudySettingsForm(forms.ModelForm):
 
 @require_http_methods(["GET", "POST"])
 def study_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_staff:
+    if not may_create_studies(request.user):
         raise Http404
     form = StudyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -18,18 +18,17 @@ from issues.models import Issue
 from studies.access import StudyAccess, get_access
 from studies.assignment import ISSUE_REFERENCE
 from studies.discussion import comment_post
-from studies.models import Annotation, Assignment, CodebookField, FinalValue, IssueStage, Stage, StudyIssue
+from studies.models import Annotation, Assignment, CodebookField, FinalValue, Stage, StudyIssue
 from studies.versions import posted_version
 from studies.views.annotate import OTHER, issue_pane, issue_url, posted_value
 from studies.views.conflicts import answers_conflicts
 from studies.workflow import (
-    decide,
     display_value,
     final_value_save,
     missing_final_values,
+    record_decision,
     reopen,
     same_value,
-    screening_resolve,
     screening_votes,
 )
 
@@ -104,10 +103,7 @@ def decision(request: HttpRequest, slug: str, owner: str, repo: str, number: int
             "duplicate_of": _duplicate_of(study_issue, request.POST.get("duplicate_of", "")),
             "version": posted_version(request.POST),
         }
-        if study_issue.stage == IssueStage.DISCUSSION:
-            screening_resolve(study_issue, **arguments)
-        else:
-            decide(study_issue, **arguments)
+        record_decision(study_issue, **arguments)
     except ValidationError as exception:
         context = _context(request, access, study_issue, posted=request.POST)
         context["decision_error"] = " ".join(exception.messages)
@@ -176,7 +172,9 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
     ]
     return {
         **issue_pane(request, access, study_issue),
-        "may_act": access.may_reconcile(study_issue) and study_issue.stage != IssueStage.DECIDED,
+        "may_set_final_values": access.may_set_final_values(study_issue),
+        "may_decide": access.may_decide(study_issue),
+        "may_reopen": access.may_reopen(study_issue),
         "votes": screening_votes(study_issue) if study_issue.study.screening else [],
         "rows": shown,
         "counts": {
@@ -186,7 +184,7 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
         },
         "only": only,
         "filters": FILTERS,
-        "missing": missing_final_values(study_issue) if study_issue.stage == IssueStage.RECONCILIATION else [],
+        "missing": missing_final_values(study_issue),
         "reasons": [(value, label) for value, label in study_issue.Reason.choices if value != "screened_out"],
         "discussion": study_issue.comments.select_related("author"),
         "posted": posted or {},
@@ -222,7 +220,9 @@ def _comparison(study_issue) -> list[dict]:
                 "final_display": display_value(final.value) if final else "",
                 "proposed": proposed,
                 "selected": _selected_values(proposed),
+                "other": "",
                 "text": _text(proposed),
+                "rationale": final.rationale if final else "",
             }
         )
     return rows
