@@ -171,16 +171,17 @@ def open_codes(access: StudyAccess) -> list[OpenCode]:
     """Every "Other…" text in the study's annotations, with how often and where it was used; without the codes
     of others on issues still blind to the viewer (studies/access.py)."""
     found: dict[tuple[int, str], OpenCode] = {}
+    fields = {field.pk: field for field in access.study.fields.prefetch_related("choices")}  # shown with each code
     annotations = (
         Annotation.objects.filter(field__study=access.study, field__allow_other=True, value__isnull=False)
         .exclude(assignment__in=access.hidden_assignments())
-        .select_related("field", "assignment__issue__repository")
+        .select_related("assignment__issue__repository")
         .order_by("field__position", "id")
     )
     for annotation in annotations:
         assignment = annotation.assignment
         for text in _other_texts(annotation.value):
-            code = found.setdefault((annotation.field_id, text), OpenCode(annotation.field, text, 0, []))
+            code = found.setdefault((annotation.field_id, text), OpenCode(fields[annotation.field_id], text, 0, []))
             code.count += 1
             issue = assignment.issue
             code.issues.append(f"{issue.repository.full_name}#{issue.number}")
