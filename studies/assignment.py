@@ -20,7 +20,12 @@ ISSUE_REFERENCE = re.compile(
 
 
 class AssignmentError(ValueError):
-    pass
+    """An assignment that is refused; `field` names the argument at fault (`username`) when there is one, so that a
+    page shows the message next to it."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass
@@ -42,10 +47,11 @@ def assign_balanced(study: Study, *, per_issue: int, stage: str, seed: int = 0) 
     """Give each issue `per_issue` annotators, evening out everyone's load; the seed makes it reproducible."""
     annotators = annotators_of(study)
     if per_issue < 1:
-        raise AssignmentError("Each issue needs at least one annotator.")
+        raise AssignmentError("Each issue needs at least one annotator.", field="per_issue")
     if len(annotators) < per_issue:
         raise AssignmentError(
-            f"{per_issue} annotators per issue, but the study has {len(annotators)} annotator(s); add members first."
+            f"{per_issue} annotators per issue, but the study has {len(annotators)} annotator(s); add members first.",
+            field="per_issue",
         )
     existing = Assignment.objects.filter(study=study, stage=stage)
     taken: dict[int, set[int]] = {}  # issue id -> the annotators it already has
@@ -114,7 +120,7 @@ def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> Assignmen
 def _annotator(study: Study, username: str):
     annotator = next((user for user in annotators_of(study) if user.username == username), None)
     if annotator is None:
-        raise AssignmentError(f"{username!r} is not an annotator of the study.")
+        raise AssignmentError(f"{username!r} is not an annotator of the study.", field="username")
     return annotator
 
 
@@ -133,7 +139,7 @@ def assignment_add(study: Study, issue, *, username: str, stage: str) -> Assignm
     annotator = _annotator(study, username)
     assignment, created = Assignment.objects.get_or_create(study=study, issue=issue, annotator=annotator, stage=stage)
     if not created:
-        raise AssignmentError(f"{username} already has this issue.")
+        raise AssignmentError(f"{username} already has this issue.", field="username")
     return assignment
 
 
@@ -146,7 +152,7 @@ def assignment_move(assignment: Assignment, *, username: str) -> Assignment:
         study=locked.study_id, issue=locked.issue_id, annotator=annotator, stage=locked.stage
     ).exists()
     if taken:
-        raise AssignmentError(f"{username} already has this issue.")
+        raise AssignmentError(f"{username} already has this issue.", field="username")
     locked.annotator = annotator
     locked.save(update_fields=["annotator"])
     return locked

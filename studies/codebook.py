@@ -26,7 +26,12 @@ TEXT_ATTRIBUTES = {"key", "label", "definition", "kind", "stage", "examples"}
 
 
 class CodebookError(ValueError):
-    """A codebook file that cannot be loaded; the message says what and where."""
+    """A codebook change that is refused; the message says what and where, `field` names the attribute at fault
+    (`key`, `max_choices`, …) when there is one, so that a page shows the message next to it."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 def presets() -> list[str]:
@@ -140,7 +145,8 @@ def _save(instance, where: str) -> None:
         instance.full_clean(exclude=["study", "field"])
     except ValidationError as error:
         messages = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in error.message_dict.items())
-        raise CodebookError(f"{where}: {messages}") from None
+        at_fault = next(iter(error.message_dict)) if len(error.message_dict) == 1 else None
+        raise CodebookError(f"{where}: {messages}", field=at_fault) from None
     # PostgreSQL refuses NUL in text; full_clean does not look for it.
     fields = instance._meta.concrete_fields
     with_nul = [field.name for field in fields if "\x00" in str(getattr(instance, field.attname))]
@@ -218,7 +224,7 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
     if field.kind not in {CodebookField.Kind.SINGLE, CodebookField.Kind.MULTIPLE}:
         raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {field.label}.")
     if not field.choices.filter(value=target).exists():
-        raise CodebookError(f"{target!r} is not a choice of {field.label}.")
+        raise CodebookError(f"{target!r} is not a choice of {field.label}.", field="target")
     if source_is_choice and source == target:
         raise CodebookError("A choice cannot be merged into itself.")
     changed = _rewrite(field, source if source_is_choice else {"other": source}, target)
@@ -272,7 +278,7 @@ CHOICE_EDITABLE = ("label", "definition", "examples", "position")
 def field_add(study: Study, data: dict, *, user=None) -> CodebookField:
     """A new field (key, label, kind, stage, …), after the others."""
     if study.fields.filter(key=data.get("key")).exists():
-        raise CodebookError(f"There is a field “{data['key']}” already.")
+        raise CodebookError(f"There is a field “{data['key']}” already.", field="key")
     position = max(study.fields.values_list("position", flat=True), default=-1) + 1
     field = CodebookField(study=study, position=position, **data)
     _save(field, f"field {field.key!r}")
@@ -307,9 +313,9 @@ def choice_add(field: CodebookField, data: dict, *, user=None) -> Choice:
         raise CodebookError(f"{field.label} is a {field.get_kind_display()} field: it has no choices.")
     value = str(data.get("value", "")).strip()
     if field.kind == CodebookField.Kind.ORDINAL and not _is_level(value):
-        raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…")
+        raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…", field="value")
     if field.choices.filter(value=value).exists():
-        raise CodebookError(f"{field.label} has a choice “{value}” already.")
+        raise CodebookError(f"{field.label} has a choice “{value}” already.", field="value")
     position = max(field.choices.values_list("position", flat=True), default=-1) + 1
     choice = Choice(field=field, position=position, **{**data, "value": value})
     choice.label = choice.label or value
@@ -351,12 +357,14 @@ def _check_recorded_values(field: CodebookField) -> None:
         if over:
             raise CodebookError(
                 f"{over} annotation{'s' if over != 1 else ''} of {field.label} hold more than {field.max_choices} "
-                "values; the maximum stays until they are changed."
+                "values; the maximum stays until they are changed.",
+                field="max_choices",
             )
     if not field.allow_other and (others := sum(1 for value in values if _other_texts(value))):
         raise CodebookError(
             f"{others} annotation{'s' if others != 1 else ''} of {field.label} use “Other…”; promote or merge "
-            "those codes first."
+            "those codes first.",
+            field="allow_other",
         )
 
 

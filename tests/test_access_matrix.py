@@ -7,7 +7,7 @@ it, so every request meets the same world.
 Outcomes: login (sent to the login page), admin-login (sent to the admin's),
 404 (as for a study that does not exist: a non-member cannot learn it exists),
 403 (a member, told why not), 405 (wrong method), 200, 302 (done, then
-redirected), 301 (moved for good).
+redirected), 301 (moved for good), 422 (the form again, saying what is wrong).
 """
 
 import pytest
@@ -92,7 +92,7 @@ EXPECTED = {
     ),
     "studies:create": (
         ("login", "404", "404", "404", "404", "404", "200"),  # admins create studies
-        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "422"),  # the form again, with what is missing
     ),
     "studies:notifications": (
         ("login", "200", "200", "200", "200", "200", "200"),  # one's own
@@ -196,7 +196,6 @@ EXPECTED = {
         (
             "studies:settings",
             "studies:member_add",
-            "studies:member_remove",
             "studies:assign",
             "studies:unassign",
             "studies:annotations_upload",
@@ -204,14 +203,19 @@ EXPECTED = {
             "studies:codebook_load",
             "studies:field_new",
             "studies:field_edit",
-            "studies:field_remove",
             "studies:choice_new",
             "studies:choice_edit",
-            "studies:choice_remove",
         ),
         (
             ("login", "405", "405", "405", "405", "405", "405"),
-            ("login", "404", "404", "404", "404", "302", "302"),  # back to the page, with a message
+            ("login", "404", "404", "404", "404", "422", "422"),  # the page again, the form saying what is missing
+        ),
+    ),
+    **dict.fromkeys(
+        ("studies:member_remove", "studies:field_remove", "studies:choice_remove"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "302", "302"),  # nothing to type: back to the page, with a message
         ),
     ),
     **dict.fromkeys(

@@ -5,23 +5,23 @@ from django.urls import reverse
 
 from issues.search import index_stale_issues
 from tests.factories import IssueFactory, MembershipFactory, RepositoryFactory, StudyIssueFactory
+from tests.pages import FormPage
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def repository():
+    """Issues an admin imported and shared with the owners of studies (studies/access.py)."""
     repository = RepositoryFactory(owner="tensorflow", name="tensorflow")
+    bug = ["comp:keras", "type:bug"]
+    IssueFactory(repository=repository, number=1, labels=bug, state="closed", title="Fit is silent", shared=True)
     IssueFactory(
-        repository=repository, number=1, labels=["comp:keras", "type:bug"], state="closed", title="Fit is silent"
+        repository=repository, number=2, labels=["comp:keras"], state="closed", title="Summary lies", shared=True
     )
-    IssueFactory(repository=repository, number=2, labels=["comp:keras"], state="closed", title="Summary lies")
-    IssueFactory(repository=repository, number=3, labels=["comp:keras", "type:bug"], state="open", title="Open one")
-    IssueFactory(
-        repository=repository, number=4, labels=["comp:keras", "type:bug"], state="closed", is_pull_request=True
-    )
-    IssueFactory(number=5, labels=["comp:keras", "type:bug"], state="closed")  # another repository
-    repository.issues.update(shared=True)  # an admin shared the import with every study
+    IssueFactory(repository=repository, number=3, labels=bug, state="open", title="Open one", shared=True)
+    IssueFactory(repository=repository, number=4, labels=bug, state="closed", is_pull_request=True, shared=True)
+    IssueFactory(number=5, labels=bug, state="closed", shared=True)  # another repository
     return repository
 
 
@@ -57,6 +57,23 @@ def test_it_finds_issues_by_text(client, study, owner, repository):
     client.post(url(study) + f"?repository={repository.pk}&state=all&q=summary")
 
     assert list(study.issues.values_list("number", flat=True)) == [2]
+
+
+def test_wrong_filters_add_nothing_and_are_shown_at_the_field(client, study, owner, repository):
+    client.force_login(owner)
+
+    response = client.post(url(study) + f"?repository={repository.pk}&state=open&since=yesterday&q=summary")
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("id_since") == ["Enter a valid date."]
+    assert [page.value(f"id_{name}") for name in ("repository", "state", "since", "q")] == [
+        str(repository.pk),
+        "open",
+        "yesterday",
+        "summary",
+    ]
+    assert not study.issues.exists()
 
 
 def test_only_owners_and_admins_may_add(client, study, repository):

@@ -16,6 +16,7 @@ from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Choice, FinalValue, IssueStage, StudyIssue, StudyIssueEvent
 from studies.workflow import final_value_save
 from tests.factories import IssueFactory, MembershipFactory, StudyFactory, StudyIssueFactory, UserFactory
+from tests.pages import FormPage
 from tests.studying import label
 
 pytestmark = pytest.mark.django_db
@@ -185,7 +186,7 @@ def test_the_command_reports_errors_and_fails(target, tmp_path):
 
 def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
     study, issue, _ = target
-    Issue.objects.filter(pk=issue.pk).update(shared=True)  # an admin shared the import with every study
+    Issue.objects.filter(pk=issue.pk).update(shared=True)  # an admin shared it: the owner may reach it
     owner = MembershipFactory(study=study, role="owner").user
     text = csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,", f"tf/tf#{issue.number},bob,impact,4,,,,,")
     url = reverse("studies:annotations_upload", args=[study.slug])
@@ -195,11 +196,17 @@ def test_an_owner_uploads_a_file_checked_first_then_imported(client, target):
     assert "The file is fine (dry run: nothing was written)." in checked.text and not Annotation.objects.exists()
     imported = client.post(url, {"csv": SimpleUploadedFile("a.csv", text.encode())}, follow=True)
     refused = client.post(
-        url, {"csv": SimpleUploadedFile("b.csv", csv_of("x/y#1,ann,impact,3,,,,,").encode())}, follow=True
+        url, {"csv": SimpleUploadedFile("b.csv", csv_of("x/y#1,ann,impact,3,,,,,").encode()), "replace": "on"}
     )
 
+    page = FormPage(refused.text)
     assert "2 annotations and 0 final values imported" in imported.text
-    assert "line 2: &#x27;x/y#1&#x27; is not an imported issue" in refused.text
+    assert refused.status_code == 422
+    assert page.errors_at("upload-csv") == [
+        "Nothing was imported: 1 error.",
+        "line 2: 'x/y#1' is not an imported issue (a GitHub URL or owner/name#N)",
+    ]
+    assert page.checked("upload-replace") and not page.checked("upload-dry_run")
     assert Annotation.objects.count() == 2
 
 

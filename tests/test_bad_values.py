@@ -15,7 +15,6 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -31,6 +30,7 @@ from tests.factories import (
     StudyIssueFactory,
 )
 from tests.importing import import_paths, problems, rest_issue, write_json, write_jsonl
+from tests.pages import FormPage
 from tests.studying import label, page
 
 pytestmark = pytest.mark.django_db
@@ -273,7 +273,8 @@ def test_the_import_page_refuses_a_file_that_is_not_utf8(client, setup):
         {"csv": SimpleUploadedFile("annotations.csv", invalid_utf8(setup))},
     )
 
-    shown = [str(message) for message in get_messages(response.wsgi_request)]
+    shown = FormPage(response.text).errors_at("upload-csv")
+    assert response.status_code == 422
     assert len(shown) == 1 and shown[0].startswith("The file is not UTF-8 text: 'utf-8' codec can't decode byte 0xe9")
     assert database_state(study) == before
 
@@ -365,11 +366,13 @@ CODEBOOK_CASES = [
 
 
 def load_codebook(client, study, content: bytes):
+    """The errors the codebook page shows at its file input after the upload."""
     response = client.post(
         reverse("studies:codebook_load", args=[study.slug]),
         {"codebook": SimpleUploadedFile("codebook.json", content, content_type="application/json")},
     )
-    return [str(message) for message in get_messages(response.wsgi_request)]
+    assert response.status_code == 422
+    return FormPage(response.text).errors_at("load-codebook")
 
 
 @pytest.mark.parametrize(("change", "message"), [c[1:] for c in CODEBOOK_CASES], ids=[c[0] for c in CODEBOOK_CASES])

@@ -1,6 +1,9 @@
 """Editing a codebook in the browser after annotation has started: labels are free, recorded values stay valid."""
 
+import json
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.urls import reverse
@@ -9,7 +12,8 @@ from issues.models import Issue
 from studies.annotation import annotation_save
 from studies.codebook import CodebookError, codebook_export, codebook_load, preset
 from studies.models import Annotation, Choice, CodebookChange, FinalValue, Stage, Study
-from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.factories import AssignmentFactory, CodebookFieldFactory, MembershipFactory, StudyFactory, StudyIssueFactory
+from tests.pages import FormPage
 
 pytestmark = pytest.mark.django_db
 
@@ -122,17 +126,38 @@ def test_the_maximum_cannot_drop_below_what_was_recorded(client, started):
 
     response = client.post(
         url(study, "field_edit", "component"),
-        {
-            "label": component.label,
-            "max_choices": 1,
-            "position": component.position,
-        },
-        follow=True,
+        {"label": "Part", "max_choices": 1, "position": component.position},
     )
 
-    assert "1 annotation of Component hold more than 1 values" in response.text
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("field-component-max_choices") == [
+        "1 annotation of Part hold more than 1 values; the maximum stays until they are changed."
+    ]
+    assert (page.value("field-component-label"), page.value("field-component-max_choices")) == ("Part", "1")
+    assert not page.checked("field-component-allow_other")  # as sent: unticked
     component.refresh_from_db()
-    assert component.max_choices == 2
+    assert (component.label, component.max_choices) == ("Component", 2)
+
+
+def test_other_stays_on_while_codes_use_it_and_the_page_says_so_at_the_box(client, started):
+    study, owner, _, _, fields = started
+    root_cause = fields["root_cause"]
+    client.force_login(owner)
+
+    response = client.post(
+        url(study, "field_edit", "root_cause"),
+        {"label": "Cause", "definition": "Why.", "required": "on", "position": root_cause.position},
+    )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("field-root_cause-allow_other") == [
+        "1 annotation of Cause use “Other…”; promote or merge those codes first."
+    ]
+    assert (page.value("field-root_cause-label"), page.value("field-root_cause-definition")) == ("Cause", "Why.")
+    assert page.checked("field-root_cause-required")
+    assert study.fields.get(key="root_cause").allow_other
 
 
 def test_other_cannot_be_turned_off_while_codes_use_it(started):
@@ -166,19 +191,123 @@ def test_an_owner_adds_a_field_and_its_choices(client, started):
 
     client.post(url(study, "field_new"), {"key": "api", "label": "API", "kind": "single", "stage": "labelling"})
     client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit", "label": "fit"})
-    duplicate = client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit"}, follow=True)
-    bad_level = client.post(url(study, "choice_new", "impact"), {"value": "high"}, follow=True)
-    bad_key = client.post(
-        url(study, "field_new"), {"key": "API!", "label": "x", "kind": "text", "stage": "labelling"}, follow=True
-    )
+    duplicate = client.post(url(study, "choice_new", "api"), {"value": "tf.keras.Model.fit", "label": "Fit again"})
+    bad_level = client.post(url(study, "choice_new", "impact"), {"value": "high", "definition": "Very bad."})
 
     api = study.fields.get(key="api")
     assert api.position == study.fields.count() - 1  # after the others
     assert list(api.choices.values_list("value", "label")) == [("tf.keras.Model.fit", "fit")]
-    assert "API has a choice “tf.keras.Model.fit” already." in duplicate.text
-    assert "The levels of an ordinal scale are numbers" in bad_level.text
-    assert "Use lower-case letters, digits and _" in bad_key.text
-    assert not study.fields.filter(key="API!").exists()
+    assert duplicate.status_code == bad_level.status_code == 422
+    page = FormPage(duplicate.text)
+    assert page.errors_at("new-choice-api-value") == ["API has a choice “tf.keras.Model.fit” already."]
+    assert (page.value("new-choice-api-value"), page.value("new-choice-api-label")) == (
+        "tf.keras.Model.fit",
+        "Fit again",
+    )
+    page = FormPage(bad_level.text)
+    assert page.errors_at("new-choice-impact-value") == ["The levels of an ordinal scale are numbers 1, 2, 3…"]
+    assert (page.value("new-choice-impact-value"), page.value("new-choice-impact-definition")) == ("high", "Very bad.")
+    assert not study.fields.get(key="impact").choices.filter(value="high").exists()
+
+
+def test_a_refused_new_field_keeps_what_was_typed(client, started):
+    study, owner, *_ = started
+    client.force_login(owner)
+    typed = {
+        "key": "API!",
+        "label": "API",
+        "kind": "multiple",
+        "stage": "labelling",
+        "definition": "Which *API* breaks.",
+        "required": "on",
+        "max_choices": "2",
+    }
+
+    response = client.post(url(study, "field_new"), typed)
+    taken = client.post(url(study, "field_new"), {**typed, "key": "impact"})
+
+    page = FormPage(response.text)
+    assert response.status_code == taken.status_code == 422
+    assert page.errors_at("new-field-key") == ["Use lower-case letters, digits and _, starting with a letter."]
+    assert {name: page.value(f"new-field-{name}") for name in typed if name != "required"} == {
+        name: value for name, value in typed.items() if name != "required"
+    }
+    assert page.checked("new-field-required") and not page.checked("new-field-allow_other")
+    assert FormPage(taken.text).errors_at("new-field-key") == ["There is a field “impact” already."]
+    assert not study.fields.filter(label="API").exists()
+
+
+def test_an_over_long_choice_label_is_refused_and_kept(client, started, django_assert_max_num_queries):
+    study, owner, _, _, fields = started
+    shape = fields["scenario"].choices.get(value="Wrong shape")
+    client.force_login(owner)
+
+    with django_assert_max_num_queries(15):  # a form for every field and choice, none with a query of its own
+        response = client.post(
+            url(study, "choice_edit", "scenario", shape.pk),
+            {"label": "x" * 201, "definition": "The output has the wrong shape.", "examples": "", "position": 0},
+        )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at(f"choice-{shape.pk}-label") == ["Ensure this value has at most 200 characters (it has 201)."]
+    assert page.value(f"choice-{shape.pk}-label") == "x" * 201
+    assert page.value(f"choice-{shape.pk}-definition") == "The output has the wrong shape."
+    assert '<details class="edit" open><summary>Edit “Wrong shape”</summary>' in response.text
+    assert Choice.objects.get(pk=shape.pk).label == "Wrong shape"
+
+
+def test_a_codebook_file_that_cannot_load_is_refused_at_the_file_input(client, started):
+    study, owner, *_ = started
+    codebook = codebook_export(study)
+    next(field for field in codebook["fields"] if field["key"] == "impact")["kind"] = "text"
+    client.force_login(owner)
+
+    response = client.post(
+        url(study, "codebook_load"), {"codebook": SimpleUploadedFile("c.json", json.dumps(codebook).encode())}
+    )
+
+    assert response.status_code == 422
+    assert FormPage(response.text).errors_at("load-codebook") == [
+        "field 3 (impact): its kind cannot change from ordinal to text"
+    ]
+
+
+def test_copying_a_codebook_that_does_not_fit_is_refused_at_the_field(client, started):
+    study, owner, *_ = started
+    other = StudyFactory()
+    MembershipFactory(study=other, user=owner, role="owner")
+    CodebookFieldFactory(study=other, key="impact", label="Impact", kind="text")
+    client.force_login(owner)
+
+    response = client.post(url(other, "codebook_copy"), {"source": study.slug})
+    unknown = client.post(url(other, "codebook_copy"), {"source": StudyFactory().slug})
+
+    page = FormPage(response.text)
+    assert response.status_code == 422 and unknown.status_code == 404
+    assert page.errors_at("copy-source") == ["field 3 (impact): its kind cannot change from text to ordinal"]
+    assert page.value("copy-source") == study.slug
+    assert list(other.fields.values_list("key", flat=True)) == ["impact"]
+
+
+def test_a_refused_promotion_or_merge_says_why_in_its_row(client, started):
+    study, owner, *_ = started
+    client.force_login(owner)
+
+    promoted = client.post(url(study, "codebook_promote"), {"field": "root_cause", "text": "Type confusion"})
+    merged = client.post(
+        url(study, "codebook_merge"),
+        {"field": "component", "source": "Model", "target": "Nope", "source_is_choice": "1"},
+    )
+
+    nothing = client.post(url(study, "codebook_promote"), {"field": "root_cause"})  # from no row of the page
+
+    assert promoted.status_code == merged.status_code == nothing.status_code == 422
+    assert "Root cause has a choice &#x27;Type confusion&#x27; already; merge into it instead." in promoted.text
+    assert "&#x27;Nope&#x27; is not a choice of Component." in merged.text
+    required = '<p class="error" role="alert">This field is required.</p>'
+    assert nothing.text.index("<h1>Codebook</h1>") < nothing.text.index(required) < nothing.text.index("<section")
+    assert not CodebookChange.objects.exists()
 
 
 def test_annotators_read_the_codebook_but_cannot_edit_it(client, started):

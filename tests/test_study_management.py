@@ -9,7 +9,8 @@ from studies.annotation import annotation_save
 from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Membership, Stage, Study
-from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
+from tests.factories import AssignmentFactory, IssueFactory, MembershipFactory, StudyIssueFactory, UserFactory
+from tests.pages import FormPage
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,34 @@ def test_an_admin_creates_a_study_with_the_preset_and_owns_it(client, admin_user
     assert response["Location"] == reverse("studies:manage", args=["tf-silent"])
     assert study.fields.count() == 11 and study.annotators_per_issue == 3
     assert Membership.objects.filter(study=study, user=admin_user, role="owner").exists()
+
+
+def test_a_refused_new_study_keeps_what_was_typed(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("studies:create"),
+        {
+            "name": "TF silent bugs",
+            "slug": "tf silent!",
+            "guidelines": "Read **twice**.",
+            "annotators_per_issue": 3,
+            "preset": "silent-bugs",
+        },
+    )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert "valid “slug”" in page.errors_at("id_slug")[0]
+    assert [page.value(f"id_{name}") for name in ("name", "slug", "guidelines", "annotators_per_issue", "preset")] == [
+        "TF silent bugs",
+        "tf silent!",
+        "Read **twice**.",
+        "3",
+        "silent-bugs",
+    ]
+    assert not page.checked("id_screening")
+    assert not Study.objects.exists()
 
 
 def test_researchers_cannot_create_studies(client, researcher):
@@ -63,6 +92,23 @@ def test_an_owner_adds_and_removes_members(client, owned):
     client.post(reverse("studies:member_remove", args=[study.slug, membership.pk]))
 
     assert not Membership.objects.filter(study=study, user=newcomer).exists()
+
+
+def test_an_unknown_username_is_refused_at_the_field_and_kept(client, owned, django_assert_max_num_queries):
+    study, owner, _ = owned
+    client.force_login(owner)
+
+    with django_assert_max_num_queries(12):
+        response = client.post(
+            reverse("studies:member_add", args=[study.slug]), {"username": "chne", "role": "adjudicator"}
+        )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("member-username") == ["There is no user “chne”."]
+    assert (page.value("member-username"), page.value("member-role")) == ("chne", "adjudicator")
+    assert page.value("settings-name") == study.name  # the other forms of the page, fresh
+    assert not Membership.objects.filter(role="adjudicator").exists()
 
 
 def test_an_annotator_who_started_keeps_the_role(client, owned):
@@ -103,12 +149,69 @@ def test_an_owner_assigns_from_a_csv_and_sees_what_is_wrong(client, owned):
     )
     bad = client.post(
         reverse("studies:assign", args=[study.slug]),
-        {"stage": "labelling", "csv": SimpleUploadedFile("a.csv", b"issue,annotator\nnope,x\n")},
-        follow=True,
+        {"stage": "screening", "by": "csv", "csv": SimpleUploadedFile("a.csv", b"issue,annotator\nnope,x\n")},
     )
 
+    page = FormPage(bad.text)
     assert list(Assignment.objects.values_list("issue_id", "annotator_id")) == [(issue.pk, annotators[1].pk)]
-    assert "is not an issue" in bad.text
+    assert bad.status_code == 422
+    assert page.errors_at("assign-csv-csv") == [
+        "Nothing was assigned:",
+        "line 2: 'nope' is not an issue (a GitHub URL or owner/name#N)",
+    ]
+    assert page.value("assign-csv-stage") == "screening"
+
+
+def test_more_annotators_per_issue_than_the_study_has_is_refused_at_the_field(client, owned):
+    study, owner, _ = owned
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("studies:assign", args=[study.slug]), {"stage": "screening", "per_issue": 3, "seed": 42}
+    )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("assign-per_issue") == [
+        "3 annotators per issue, but the study has 2 annotator(s); add members first."
+    ]
+    assert [page.value(f"assign-{name}") for name in ("stage", "per_issue", "seed")] == ["screening", "3", "42"]
+    assert not Assignment.objects.exists()
+
+
+def test_taking_back_names_the_annotator(client, owned):
+    study, owner, _ = owned
+    client.force_login(owner)
+
+    response = client.post(reverse("studies:unassign", args=[study.slug]), {"username": ""})
+
+    assert response.status_code == 422
+    assert '<p class="error" role="alert">This field is required.</p>' in response.text
+
+
+def test_an_annotations_file_with_many_errors_shows_the_first_50_at_the_file_input(client, owned):
+    study, owner, _ = owned
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    issue = IssueFactory(shared=True)
+    reference = f"{issue.repository.full_name}#{issue.number}"
+    rows = [f"{reference},nobody{n},impact,3" for n in range(60)]
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("studies:annotations_upload", args=[study.slug]),
+        {
+            "csv": SimpleUploadedFile("a.csv", "\n".join(["issue,annotator,field,value", *rows]).encode()),
+            "create_choices": "on",
+        },
+    )
+
+    page = FormPage(response.text)
+    errors = page.errors_at("upload-csv")
+    assert response.status_code == 422
+    assert errors[0] == "Nothing was imported: 60 errors."
+    assert errors[1] == "line 2: no user 'nobody0' (--create-users makes an inactive account)"
+    assert len(errors) == 1 + 50 + 1 and errors[-1] == "… and 10 more (the command lists them all)."
+    assert page.checked("upload-create_choices") and not page.checked("upload-dry_run")
 
 
 def test_annotators_and_strangers_get_404_on_management(client, owned):
@@ -162,7 +265,10 @@ def test_an_owner_adds_an_annotator_and_takes_an_unstarted_assignment_back(clien
     change(client, study, issue, username=bruno.username, stage="labelling")
     change(client, study, issue, assignment=Assignment.objects.get(annotator=alice).pk)
 
-    assert f"{alice.username} already has this issue." in again.text
+    page = FormPage(again.text)
+    assert again.status_code == 422
+    assert page.errors_at("assign-one-username") == [f"{alice.username} already has this issue."]
+    assert (page.value("assign-one-username"), page.value("assign-one-stage")) == (alice.username, "labelling")
     assert list(Assignment.objects.values_list("annotator", "stage")) == [(bruno.pk, "labelling")]
 
 
@@ -175,6 +281,7 @@ def test_a_started_assignment_stays_with_its_annotator(client, owned):
     moved = change(client, study, issue, assignment=started.pk, username=bruno.username)
     removed = change(client, study, issue, assignment=started.pk)
 
+    assert moved.status_code == removed.status_code == 422
     assert f"{alice.username} has started this issue" in moved.text and "has started this issue" in removed.text
     assert list(Assignment.objects.values_list("annotator", "status")) == [(alice.pk, "in_progress")]
     assert "started: stays with" in client.get(assignments_url(study, issue)).text
@@ -185,9 +292,15 @@ def test_only_annotators_of_the_study_can_be_given_an_issue(client, owned):
     issue = study.issues.first()
     client.force_login(owner)
 
-    response = change(client, study, issue, username=UserFactory().username, stage="labelling")
+    stranger = UserFactory()
 
-    assert "is not an annotator of the study" in response.text and not Assignment.objects.exists()
+    response = change(client, study, issue, username=stranger.username, stage="screening")
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("assign-one-username") == [f"'{stranger.username}' is not an annotator of the study."]
+    assert page.value("assign-one-stage") == "screening"
+    assert not Assignment.objects.exists()
 
 
 def test_an_annotator_whose_issue_was_moved_can_no_longer_save_to_it(owned):
@@ -248,3 +361,33 @@ def test_an_owner_sets_how_the_study_runs(client, owned):
     assert refused.status_code == 404
     assert (study.screening_accept_votes, study.screening_discuss_votes, study.reveal_after_decision) == (3, 2, True)
     assert not study.annotators_reconcile
+
+
+def test_settings_that_contradict_each_other_are_refused_at_the_field(client, owned):
+    study, owner, _ = owned
+    client.force_login(owner)
+
+    response = client.post(
+        reverse("studies:settings", args=[study.slug]),
+        {
+            "name": "Renamed",
+            "description": "",
+            "guidelines": "",
+            "annotators_per_issue": 3,
+            "screening_discuss_votes": 2,
+            "reveal_after_decision": "on",
+            "annotators_reconcile": "on",
+        },
+    )
+
+    page = FormPage(response.text)
+    assert response.status_code == 422
+    assert page.errors_at("settings-annotators_reconcile") == [
+        "Annotators who reconcile together see each other's values in reconciliation: they cannot also wait for "
+        "the decision."
+    ]
+    assert (page.value("settings-name"), page.value("settings-screening_discuss_votes")) == ("Renamed", "2")
+    assert page.checked("settings-reveal_after_decision") and page.checked("settings-annotators_reconcile")
+    assert f"<h1>Manage {study.name}</h1>" in response.text  # the study as it is saved
+    study.refresh_from_db()
+    assert study.name != "Renamed" and not study.reveal_after_decision and not study.annotators_reconcile

@@ -1,18 +1,20 @@
-"""The codebook page: every member reads it; owners consolidate open codes, export, import and copy it."""
+"""The codebook page: every member reads it; owners edit it, consolidate open codes, export, import and copy it.
 
-import json
+The forms are in studies/forms.py, the rules in studies/codebook.py. A change that is refused shows the page
+again (422) with the form that failed, open, its errors at its inputs and what was typed still in them.
+"""
 
-from django import forms
+from collections.abc import Callable
+
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.forms import BaseForm
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from studies.access import get_access
+from studies.access import StudyAccess, get_access
 from studies.codebook import (
-    CHOICE_EDITABLE,
-    FIELD_EDITABLE,
     CodebookError,
     choice_add,
     choice_delete,
@@ -27,49 +29,109 @@ from studies.codebook import (
     field_update,
     open_codes,
 )
-from studies.models import Choice, CodebookField, Stage, Study
+from studies.forms import (
+    ChoiceForm,
+    CodebookCopyForm,
+    CodebookLoadForm,
+    CodeMergeForm,
+    CodePromoteForm,
+    FieldForm,
+    NewChoiceForm,
+    NewFieldForm,
+    failed_or,
+    refuse,
+)
+from studies.models import Choice, CodebookField
 
-MAX_CODEBOOK_BYTES = 1024 * 1024
+REFUSED = 422  # Unprocessable Content: the page again, with the form that failed
+
+
+def _codebook_page(request: HttpRequest, access: StudyAccess, failed: BaseForm | None = None) -> HttpResponse:
+    """The codebook; for owners with a form for every field, choice and open code, and `failed` in its place."""
+    study = access.study
+    fields = list(study.fields.prefetch_related("choices"))
+    context = {"study": study, "access": access, "fields": fields}
+    if access.may_manage:
+        sent_from = getattr(failed, "about", None)  # the open code or choice a promotion or merge was sent from
+        codes = open_codes(access)
+        for code in codes:
+            code.form = failed if sent_from == (code.field.key, code.text, False) else None
+        for field in fields:
+            field.edit_form = failed_or(FieldForm(instance=field), failed)
+            field.new_choice_form = failed_or(NewChoiceForm(field=field), failed)
+            for choice in field.choices.all():
+                choice.edit_form = failed_or(ChoiceForm(instance=choice), failed)
+                choice.merge_form = failed if sent_from == (field.key, choice.value, True) else None
+        rows = [code.form for code in codes] + [
+            choice.merge_form for field in fields for choice in field.choices.all()
+        ]
+        context |= {
+            # Sent from no row of the page as it is now (one changed meanwhile): its errors go at the top.
+            "unplaced_form": failed if sent_from and failed not in rows else None,
+            "codes": codes,
+            "changes": study.codebook_changes.select_related("field", "user")[:20],
+            "new_field_form": failed_or(NewFieldForm(), failed),
+            "load_form": failed_or(CodebookLoadForm(), failed),
+            "copy_form": failed_or(CodebookCopyForm(user=request.user, study=study), failed),
+        }
+    return render(request, "studies/codebook.html", context, status=REFUSED if failed else 200)
+
+
+def _act(
+    request: HttpRequest,
+    access: StudyAccess,
+    form: BaseForm,
+    action: Callable[[dict], str],
+    *,
+    anchor: str = "",
+    field: str | None = None,
+) -> HttpResponse:
+    """If the form is valid, `action(cleaned_data)` makes the change and says what it did: back to the codebook
+    (at `anchor`) with that message. Refused by the form or by the rules (a CodebookError, shown at `field`, or
+    at the field it names): the page again, with the form saying why."""
+    if form.is_valid():
+        try:
+            done = action(form.cleaned_data)
+        except CodebookError as error:
+            refuse(form, error, field)
+        else:
+            messages.success(request, done)
+            return redirect(reverse("studies:codebook", args=[access.study.slug]) + (f"#{anchor}" if anchor else ""))
+    return _codebook_page(request, access, form)
 
 
 @require_GET
 def codebook(request: HttpRequest, slug: str) -> HttpResponse:
-    access = get_access(request.user, slug)
-    study = access.study
-    context = {"study": study, "access": access, "fields": study.fields.prefetch_related("choices")}
-    if access.may_manage:
-        context["codes"] = open_codes(access)
-        context["changes"] = study.codebook_changes.select_related("field", "user")[:20]
-        context["other_studies"] = Study.objects.visible_to(request.user).exclude(pk=study.pk)
-        context["kinds"], context["stages"] = CodebookField.Kind.choices, Stage.choices
-    return render(request, "studies/codebook.html", context)
+    return _codebook_page(request, get_access(request.user, slug))
 
 
 @require_POST
 def promote(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
-    return _act(
-        request,
-        study,
-        lambda: code_promote(field, request.POST.get("text", ""), user=request.user),
-        f"“{request.POST.get('text')}” is now a choice of {field.label}.",
-    )
+    form = CodePromoteForm(request.POST, study=access.study)
+    if form.has_error("field"):
+        raise Http404  # no such field in this study
+
+    def promote_it(data: dict) -> str:
+        code_promote(data["field"], data["text"], user=request.user)
+        return f"“{data['text']}” is now a choice of {data['field'].label}."
+
+    return _act(request, access, form, promote_it)
 
 
 @require_POST
 def merge(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    field = get_object_or_404(CodebookField, study=study, key=request.POST.get("field"))
-    source, target = request.POST.get("source", ""), request.POST.get("target", "")
-    is_choice = request.POST.get("source_is_choice") == "1"
+    form = CodeMergeForm(request.POST, study=access.study)
+    if form.has_error("field"):
+        raise Http404  # no such field in this study
 
-    def merge_it():
-        code_merge(field, source, target, user=request.user, source_is_choice=is_choice)
+    def merge_it(data: dict) -> str:
+        field, source, target = data["field"], data["source"], data["target"]
+        code_merge(field, source, target, user=request.user, source_is_choice=data["source_is_choice"])
+        return f"“{source}” merged into “{target}” ({field.label})."
 
-    return _act(request, study, merge_it, f"“{source}” merged into “{target}” ({field.label}).")
+    return _act(request, access, form, merge_it)
 
 
 @require_GET
@@ -84,154 +146,108 @@ def export(request: HttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def load(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    upload = request.FILES.get("codebook")
-    if upload is None or upload.size > MAX_CODEBOOK_BYTES:
-        messages.error(request, "Choose a codebook JSON file (at most 1 MB).")
-        return redirect("studies:codebook", slug=study.slug)
-    try:
-        data = json.loads(upload.read().decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        messages.error(request, f"Not a JSON file: {error}")
-        return redirect("studies:codebook", slug=study.slug)
-    return _act(request, study, lambda: codebook_load(study, data), "Codebook loaded.")
+
+    def load_it(data: dict) -> str:
+        codebook_load(access.study, data["codebook"])
+        return "Codebook loaded."
+
+    return _act(request, access, CodebookLoadForm(request.POST, request.FILES), load_it, field="codebook")
 
 
 @require_POST
 def copy(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    source = get_object_or_404(Study.objects.visible_to(request.user), slug=request.POST.get("source"))
-    return _act(request, study, lambda: codebook_copy(source, study), f"Codebook of {source.name} copied.")
+    form = CodebookCopyForm(request.POST, user=request.user, study=access.study)
+    if form.has_error("source"):
+        raise Http404  # no study of that name that they may see
+
+    def copy_it(data: dict) -> str:
+        codebook_copy(data["source"], access.study)
+        return f"Codebook of {data['source'].name} copied."
+
+    return _act(request, access, form, copy_it, field="source")
 
 
 # --- Editing fields and choices ---
 
 
-class FieldForm(forms.ModelForm):
-    class Meta:
-        model = CodebookField
-        fields = FIELD_EDITABLE
-
-
-class NewFieldForm(forms.ModelForm):
-    class Meta:
-        model = CodebookField
-        fields = ("key", "label", "kind", "stage", "definition", "required", "max_choices", "allow_other")
-
-
-class ChoiceForm(forms.ModelForm):
-    class Meta:
-        model = Choice
-        fields = CHOICE_EDITABLE
-
-
-class NewChoiceForm(forms.ModelForm):
-    label = forms.CharField(max_length=200, required=False)  # the value, when left empty
-
-    class Meta:
-        model = Choice
-        fields = ("value", "label", "definition", "examples")
-
-
 @require_POST
 def field_new(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    form = NewFieldForm(request.POST, instance=CodebookField(study=study))
-    return _act(
-        request,
-        study,
-        lambda: field_add(study, _cleaned(form), user=request.user),
-        f"Field “{request.POST.get('label')}” added.",
-        anchor=f"def-{request.POST.get('key')}",
-    )
+
+    def add_it(data: dict) -> str:
+        return f"Field “{field_add(access.study, data, user=request.user).label}” added."
+
+    form = NewFieldForm(request.POST)
+    return _act(request, access, form, add_it, anchor=f"def-{form.data.get('key')}")
 
 
 @require_POST
 def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    field = get_object_or_404(CodebookField, study=study, key=key)
-    form = FieldForm(request.POST, instance=field)
-    return _act(
-        request,
-        study,
-        lambda: field_update(field, _cleaned(form), user=request.user),
-        f"{field.label} saved.",
-        anchor=f"def-{key}",
-    )
+    field = get_object_or_404(CodebookField, study=access.study, key=key)
+
+    def save_it(data: dict) -> str:
+        field_update(field, data, user=request.user)
+        return f"{data['label']} saved."
+
+    return _act(request, access, FieldForm(request.POST, instance=field), save_it, anchor=f"def-{key}")
 
 
 @require_POST
 def field_remove(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    field = get_object_or_404(CodebookField, study=study, key=key)
-    return _act(request, study, lambda: field_delete(field, user=request.user), f"{field.label} deleted.")
+    field = get_object_or_404(CodebookField, study=access.study, key=key)
+    return _remove(request, access, lambda: field_delete(field, user=request.user), f"{field.label} deleted.")
 
 
 @require_POST
 def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    field = get_object_or_404(CodebookField, study=study, key=key)
-    form = NewChoiceForm(request.POST, instance=Choice(field=field))
-    return _act(
-        request,
-        study,
-        lambda: choice_add(field, _cleaned(form), user=request.user),
-        f"Choice added to {field.label}.",
-        anchor=f"def-{key}",
-    )
+    field = get_object_or_404(CodebookField, study=access.study, key=key)
+
+    def add_it(data: dict) -> str:
+        choice_add(field, data, user=request.user)
+        return f"Choice added to {field.label}."
+
+    return _act(request, access, NewChoiceForm(request.POST, field=field), add_it, anchor=f"def-{key}")
 
 
 @require_POST
 def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
-    form = ChoiceForm(request.POST, instance=choice)
-    return _act(
-        request,
-        study,
-        lambda: choice_update(choice, _cleaned(form), user=request.user),
-        f"Choice “{choice.value}” saved.",
-        anchor=f"def-{key}",
-    )
+    choice = get_object_or_404(_choices(access), field__key=key, pk=pk)
+
+    def save_it(data: dict) -> str:
+        choice_update(choice, data, user=request.user)
+        return f"Choice “{choice.value}” saved."
+
+    return _act(request, access, ChoiceForm(request.POST, instance=choice), save_it, anchor=f"def-{key}")
 
 
 @require_POST
 def choice_remove(request: HttpRequest, slug: str, key: str, pk: int) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    study = access.study
-    choice = get_object_or_404(Choice.objects.select_related("field"), field__study=study, field__key=key, pk=pk)
-    return _act(
+    choice = get_object_or_404(_choices(access), field__key=key, pk=pk)
+    return _remove(
         request,
-        study,
+        access,
         lambda: choice_delete(choice, user=request.user),
         f"Choice “{choice.label}” deleted.",
         anchor=f"def-{key}",
     )
 
 
-def _cleaned(form: forms.ModelForm) -> dict:
-    """The form's data, or a CodebookError saying what is wrong with it."""
-    if not form.is_valid():
-        raise CodebookError(
-            " ".join(
-                f"{form.fields[name].label if name in form.fields else 'This'}: {' '.join(errors)}"
-                for name, errors in form.errors.items()
-            )
-        )
-    return form.cleaned_data
+def _choices(access: StudyAccess):
+    return Choice.objects.select_related("field").filter(field__study=access.study)
 
 
-def _act(request: HttpRequest, study: Study, action, success: str, anchor: str = "") -> HttpResponse:
+def _remove(request: HttpRequest, access: StudyAccess, action, success: str, anchor: str = "") -> HttpResponse:
+    """Nothing is typed to delete: a refusal (a field with answers, a choice in use) is a message on the page."""
     try:
         action()
     except CodebookError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, success)
-    return redirect(reverse("studies:codebook", args=[study.slug]) + (f"#{anchor}" if anchor else ""))
+    return redirect(reverse("studies:codebook", args=[access.study.slug]) + (f"#{anchor}" if anchor else ""))
