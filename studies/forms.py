@@ -93,7 +93,7 @@ class StudySettingsForm(PageForm, forms.ModelForm):
         """A study's one check constraint (reconciling together reveals in reconciliation) names no field, and
         Django would show its message above the form: it goes next to the second of the two settings instead."""
         try:
-            self.instance.validate_constraints(exclude=self._get_validation_exclusions())
+            self.instance.validate_constraints()  # both settings are on this form
         except ValidationError as error:
             self.add_error("annotators_reconcile", error.messages)
 

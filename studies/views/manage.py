@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from studies import members
 from studies.access import StudyAccess, get_access, may_create_studies
 from studies.annotation_import import AnnotationImportError, Result, import_annotations
 from studies.assignment import (
@@ -116,26 +117,12 @@ def member_remove(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Nothing is typed here: a refusal is a message on the Manage page."""
     access = get_access(request.user, slug, require="may_manage")
     study = access.study
-    membership = get_object_or_404(Membership, study=study, pk=pk)
-    if (
-        membership.role == Membership.Role.ANNOTATOR
-        and Assignment.objects.filter(study=study, annotator=membership.user)
-        .exclude(status=Assignment.Status.ASSIGNED)
-        .exists()
-    ):
-        messages.error(
-            request, f"{membership.user.username} has started labelling; their work stays, and so does the role."
-        )
-    elif (
-        membership.role == Membership.Role.OWNER and study.memberships.filter(role=Membership.Role.OWNER).count() == 1
-    ):
-        messages.error(request, "A study keeps at least one owner.")
+    membership = get_object_or_404(Membership.objects.select_related("user"), study=study, pk=pk)
+    try:
+        members.member_remove(membership)
+    except members.MembershipError as error:
+        messages.error(request, str(error))
     else:
-        if membership.role == Membership.Role.ANNOTATOR:
-            Assignment.objects.filter(
-                study=study, annotator=membership.user, status=Assignment.Status.ASSIGNED
-            ).delete()
-        membership.delete()
         messages.success(request, f"{membership.user.username} is no longer {membership.role}.")
     return redirect("studies:manage", slug=study.slug)
 
