@@ -11,9 +11,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from annotator.htmx import render_page
 from issues.forms import ImportForm
 from issues.importers.run import write_problems_csv
 from issues.models import ImportRun
@@ -38,7 +38,6 @@ def staff_only(view):
 
 @staff_only
 @require_http_methods(["GET", "POST"])
-@vary_on_headers("HX-Request")  # the history alone, or the whole page
 # Django's documented pattern for a custom upload handler: the CSRF check would read the body before the
 # handler is in place, so the check moves to _create (@csrf_protect); tests prove a POST without a token fails.
 @csrf_exempt
@@ -51,19 +50,16 @@ def import_list(request: HttpRequest) -> HttpResponse:
         finally:
             if not uploads.kept:  # a form error, a CSRF failure, an exception
                 uploads.discard()
-    if request.htmx:
-        return render(request, "issues/imports.html#import-history", {"page": _history_page(request)})
-    form = ImportForm(user=request.user)
-    return render(request, "issues/imports.html", {"form": form, "page": _history_page(request)})
+    context = {"form": ImportForm(user=request.user), "page": _history_page(request)}
+    return render_page(request, "issues/imports.html", context, partial="import-history")
 
 
 @csrf_protect
 def _create(request: HttpRequest, uploads: ImportUploadHandler) -> HttpResponse:
     form = ImportForm(request.POST, request.FILES, user=request.user, upload_errors=uploads.errors)
     if not form.is_valid():
-        if request.htmx:
-            return render(request, "issues/imports.html#import-form", {"form": form})
-        return render(request, "issues/imports.html", {"form": form, "page": _history_page(request)})
+        context = {"form": form, "page": _history_page(request)}
+        return render_page(request, "issues/imports.html", context, partial="import-form", status=422)
     files, options = form.cleaned_data["files"], form.import_options().as_dict()
     # The service stores the options when the run starts; a queued run shows them already.
     run = ImportRun.objects.create(

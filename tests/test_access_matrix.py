@@ -71,7 +71,7 @@ EXPECTED = {
     # Imports: admins only; to everyone else they do not exist.
     "issues:import_list": (
         ("login", "404", "404", "404", "404", "404", "200"),
-        ("login", "404", "404", "404", "404", "404", "200"),  # the form again: no file chosen
+        ("login", "404", "404", "404", "404", "404", "422"),  # the form again: no file chosen
     ),
     "issues:import_detail": (
         ("login", "404", "404", "404", "404", "404", "200"),

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.htmx import render_page
 from issues.models import Issue
 from studies.access import StudyAccess, get_access
 from studies.assignment import ISSUE_REFERENCE
@@ -46,10 +47,8 @@ def _final_refused(request: HttpRequest, access, study_issue, field, status: int
     row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
     row = {**row, **_typed(field, request.POST)}
     context = {**_context(request, access, study_issue), "row": row, "refused_key": field.key, **refusal}
-    if request.htmx:
-        return render(request, "studies/reconcile.html#field-row", context, status=status)
     context["rows"] = [row if each["field"].pk == field.pk else each for each in context["rows"]]
-    return render(request, "studies/reconcile.html", context, status=status)
+    return render_page(request, "studies/reconcile.html", context, partial="field-row", status=status)
 
 
 def _final_conflict(request: HttpRequest, stale, slug, owner, repo, number, key) -> HttpResponse:
@@ -78,7 +77,8 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
     if not request.htmx:
         return redirect(_url(study_issue) + f"#final-{key}")
     row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
-    return render(request, "studies/reconcile.html#field-row", {**_context(request, access, study_issue), "row": row})
+    context = {**_context(request, access, study_issue), "row": row}
+    return render_page(request, "studies/reconcile.html", context, partial="field-row")
 
 
 def _decision_conflict(request: HttpRequest, stale, slug, owner, repo, number) -> HttpResponse:
