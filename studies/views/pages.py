@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotator.csv_writer import csv_lines
 from annotator.htmx import render_page
-from studies.access import StudyAccess, get_access
+from studies.access import StudyAccess, get_access, may_create_studies
 from studies.discussion import mark_read
 from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Membership, Study
@@ -26,7 +26,7 @@ def study_list(request: HttpRequest) -> HttpResponse:
         roles.setdefault(study_id, []).append(role)
     for study in studies:
         study.my_roles = sorted(roles.get(study.pk, []))
-    return render(request, "studies/list.html", {"studies": studies})
+    return render(request, "studies/list.html", {"studies": studies, "may_create": may_create_studies(request.user)})
 
 
 @require_GET
