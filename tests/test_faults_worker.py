@@ -12,8 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from issues.importers.run import IMPORT_LOCK
 from issues.models import ImportRun, Issue
-from tests.processes import environment, manage, stop, wait_for, write_dump
-from tests.test_import_views import upload
+from tests.helpers import environment, manage, stop, upload, wait_for, write_dump
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,22 +10,21 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from issues.models import ImportRun, Issue, IssueComment
 from studies.models import StudyIssue
-from tests.importing import import_paths, problems, rest_comment, rest_issue, write_json, write_jsonl
+from tests.helpers import (
+    database_url_for_subprocess,
+    import_paths,
+    problems,
+    rest_comment,
+    rest_issue,
+    write_json,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def database_url_for_subprocess() -> str:
-    """For a subprocess to work on the test database."""
-    settings = connection.settings_dict
-    host = settings["HOST"] or settings["OPTIONS"].get("host", "")
-    port = settings["PORT"] or settings["OPTIONS"].get("port", 5432)
-    return f"postgresql://{settings['USER']}:{settings['PASSWORD'] or ''}@/{settings['NAME']}?host={host}&port={port}"
 
 
 def snapshot():

@@ -3,7 +3,6 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,9 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.test_embedded_postgres import postmaster_running
+from tests.helpers import free_port, postmaster_running
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:

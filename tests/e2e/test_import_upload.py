@@ -10,10 +10,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from issues.models import ImportRun, Issue
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AdminFactory
-from tests.importing import rest_issue, write_jsonl
-from tests.test_import_behaviour import database_url_for_subprocess
+from tests.helpers import csp_violations, database_url_for_subprocess, log_in, rest_issue, write_jsonl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ROOT = Path(__file__).resolve().parents[2]
