@@ -11,6 +11,7 @@ import io
 import json
 import os
 import secrets
+import select
 import signal
 import socket
 import subprocess
@@ -52,17 +53,23 @@ DATA = Path(__file__).resolve().parent / "data"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
-# --- Waiting for a condition ---
+# --- Waiting: for a condition, never for a fixed time ---
 
 
-def wait_for(condition, *, timeout: float, every: float = 0.02, what: str = "the condition"):
+def wait_until(condition, *, timeout: float = 120, what: str, every: float = 0.05):
+    """Call `condition` every `every` seconds until it returns something true, and return that.
+
+    The deadline is generous on purpose: a test waits for what takes a second or two, and only a broken one
+    ever waits that long, so a loaded machine costs no false failure. Past it, fail saying what never happened.
+    """
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while True:
         value = condition()
         if value:
             return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:g} s")
         time.sleep(every)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 # --- Studies: a team, labelling an issue, the URLs of an issue ---
@@ -316,12 +323,13 @@ def manage(*args: str, env: dict[str, str], **popen) -> subprocess.Popen:
 
 
 def run_command(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    # A deadline against a hung command, not a speed limit: migrating a fresh database on a loaded machine is slow.
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
 
 
-def stop(process: subprocess.Popen, *, timeout: float = 20) -> None:
+def stop(process: subprocess.Popen, *, timeout: float = 60) -> None:
     """Stop as a supervisor would (SIGTERM), and kill what does not stop."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -330,6 +338,45 @@ def stop(process: subprocess.Popen, *, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class Output:
+    """What a process writes to its stdout pipe, read as it comes: waiting for a line can time out even when the
+    process goes silent, which a blocking readline() cannot. No thread reads the pipe, so closing it never waits."""
+
+    def __init__(self, process: subprocess.Popen):
+        self._fd = process.stdout.fileno()
+        self._data = b""
+        self.ended = False
+
+    def _read_some(self) -> None:
+        if not self.ended and select.select([self._fd], [], [], 0.05)[0]:
+            chunk = os.read(self._fd, 65536)
+            self._data += chunk
+            self.ended = not chunk
+
+    @property
+    def text(self) -> str:
+        return self._data.decode(errors="replace")
+
+    def wait_for(self, marker: str, *, timeout: float = 120) -> str:
+        """The output up to now, once it holds `marker`; fails if it ends or the deadline passes first."""
+
+        def seen() -> bool:
+            self._read_some()
+            assert marker in self.text or not self.ended, f"the output ended without {marker!r}"
+            return marker in self.text
+
+        try:
+            wait_until(seen, timeout=timeout, every=0, what=f"{marker!r} in the output")
+        except AssertionError as error:
+            raise AssertionError(f"{error}; the output was:\n{self.text}") from None
+        return self.text
+
+    def rest(self, *, timeout: float = 60) -> str:
+        """All of it, once the pipe is closed: the process and every child that shared the pipe have ended."""
+        wait_until(lambda: self._read_some() or self.ended, timeout=timeout, every=0, what="the end of the output")
+        return self.text
 
 
 def postmaster_running(pgdata: Path) -> bool:
@@ -348,7 +395,7 @@ def postmaster_running(pgdata: Path) -> bool:
 
 def at_once(calls) -> list:
     """Run the calls in threads of their own, released together; their results, in order."""
-    start = threading.Barrier(len(calls), timeout=60)
+    start = threading.Barrier(len(calls), timeout=120)  # a deadline for the threads to start, not a speed limit
 
     def run(call):
         start.wait()
@@ -388,12 +435,12 @@ class Gunicorn:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        wait_for(self._answers, timeout=30, every=0.1, what="gunicorn answering")
+        wait_until(self._answers, timeout=120, every=0.1, what="gunicorn answering")
 
     def _answers(self) -> bool:
         assert self.process.poll() is None, "gunicorn stopped"
         try:
-            with urllib.request.urlopen(self.url + "/accounts/login/", timeout=2):
+            with urllib.request.urlopen(self.url + "/accounts/login/", timeout=10):
                 return True
         except OSError:
             return False
@@ -494,7 +541,8 @@ class Browser:
         request.add_header("Cookie", "; ".join(f"{name}={value}" for name, value in self.cookies.items()))
         started = time.monotonic()
         try:
-            response = _opener.open(request, timeout=30)
+            # As long as gunicorn lets a request run (--timeout 60): only a hung request ever gets there.
+            response = _opener.open(request, timeout=60)
         except urllib.error.HTTPError as error:
             response = error
         with response:

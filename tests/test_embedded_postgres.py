@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from annotator.embedded_postgres import DATABASE_NAME
-from tests.helpers import postmaster_running
+from tests.helpers import Output, postmaster_running
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -36,7 +36,7 @@ def a_user_until_stdin_closes(data_dir: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout.readline().strip() == "up"
+    Output(process).wait_for("up\n", timeout=300)  # initdb on first use, on a loaded machine: a deadline, not a limit
     return process
 
 
