@@ -18,16 +18,12 @@ from tests.factories import (
     StudyIssueFactory,
     UserFactory,
 )
-from tests.studying import IMPACT, team
+from tests.helpers import IMPACT, SHARED, team
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # that tests make around it are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# What the suite needs is in tests/data/. Tests marked `shared` cross-check against the project's reference
-# material in ../shared when it sits beside the checkout; a plain clone has none, and they skip.
-DATA = Path(__file__).resolve().parent / "data"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -106,7 +102,7 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def labelled(study):
-    """An issue in labelling for two annotators, with an adjudicator and an owner (label it: tests/studying.py)."""
+    """An issue in labelling for two annotators, with an adjudicator and an owner (label it: tests/helpers.py)."""
     codebook_load(study, preset("silent-bugs"), screening=False)
     adjudicator, owner, annotators = team(study, annotators=2)
     study_issue = StudyIssueFactory(study=study)
@@ -119,7 +115,7 @@ def labelled(study):
 
 @pytest.fixture
 def study_with_ratings(study):
-    """Three annotators' submitted impact levels (tests/studying.py IMPACT) and one shared scenario."""
+    """Three annotators' submitted impact levels (tests/helpers.py IMPACT) and one shared scenario."""
     codebook_load(study, preset("silent-bugs"), screening=False)
     people = [
         MembershipFactory(study=study, role="annotator", user__username=name).user for name in ("ann", "bob", "cyd")

@@ -19,7 +19,7 @@ from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.test import Client
-from django.urls import URLResolver, get_resolver, reverse
+from django.urls import reverse
 
 from issues.tasks import run_import
 from studies.annotation import annotation_save
@@ -35,6 +35,7 @@ from tests.factories import (
     StudyIssueFactory,
     UserFactory,
 )
+from tests.helpers import all_patterns, concrete_urls
 
 pytestmark = pytest.mark.django_db
 
@@ -267,18 +268,6 @@ ADMIN_POST_EXCEPTIONS = {
 }
 
 
-def all_patterns(resolver=None, prefix="", namespace=""):
-    """(route, key) of every URL pattern, includes followed; the key is the name, or the route if it has none."""
-    resolver = resolver or get_resolver()
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from all_patterns(entry, prefix + str(entry.pattern), inner)
-        else:
-            route = prefix + str(entry.pattern)
-            yield route, f"{namespace}{entry.name}" if entry.name else route
-
-
 @pytest.fixture
 def world(client):
     """One study with every role in it, an admin, and an outsider; every kind of object the admin site lists."""
@@ -300,40 +289,6 @@ def world(client):
     client.post(reverse("login"), {"username": people["outsider"].username, "password": "wrong"})  # login records
     AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.1", locked_out=False)  # not kept here
     return {"study": study, "study_issue": study_issue, "people": people, "run": run}
-
-
-def concrete_urls(world) -> dict[str, str]:
-    """A real URL for every key of EXPECTED, on objects of the world."""
-    study, issue = world["study"], world["study_issue"].issue
-    repository = issue.repository
-    on_issue = [study.slug, repository.owner, repository.name, issue.number]
-    impact = study.fields.get(key="impact")
-    member = study.memberships.filter(role="annotator").first()
-    arguments = {
-        "studies:member_remove": [study.slug, member.pk],
-        "studies:field_edit": [study.slug, "impact"],
-        "studies:field_remove": [study.slug, "impact"],
-        "studies:choice_new": [study.slug, "impact"],
-        "studies:choice_edit": [study.slug, "impact", impact.choices.first().pk],
-        "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
-        "studies:save_field": [*on_issue, "impact"],
-        "studies:final_value": [*on_issue, "impact"],
-        **{f"issues:{name}": [world["run"].pk] for name in ("import_detail", "import_progress", "import_errors")},
-    }
-    urls = {}
-    for route, key in all_patterns():
-        if key in EXPECTED:
-            if key == route:
-                urls[key] = "/" + route
-            elif key in arguments:
-                urls[key] = reverse(key, args=arguments[key])
-            elif "<int:number>" in route:
-                urls[key] = reverse(key, args=on_issue)
-            elif "<slug:slug>" in route:
-                urls[key] = reverse(key, args=[study.slug])
-            else:
-                urls[key] = reverse(key)
-    return urls
 
 
 def admin_urls(world) -> dict[str, str]:

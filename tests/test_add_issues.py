@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from issues.search import index_stale_issues
 from tests.factories import IssueFactory, MembershipFactory, RepositoryFactory, StudyIssueFactory
-from tests.pages import FormPage
+from tests.helpers import FormPage
 
 pytestmark = pytest.mark.django_db
 

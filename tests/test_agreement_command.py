@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from agreement import coefficients
-from tests.studying import IMPACT
+from tests.helpers import IMPACT
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,7 @@ from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Choice, FinalValue, IssueStage, StudyIssue, StudyIssueEvent
 from studies.workflow import final_value_save
 from tests.factories import IssueFactory, MembershipFactory, StudyFactory, StudyIssueFactory, UserFactory
-from tests.pages import FormPage
-from tests.studying import label
+from tests.helpers import FormPage, label
 
 pytestmark = pytest.mark.django_db
 

@@ -29,9 +29,7 @@ from tests.factories import (
     MembershipFactory,
     StudyIssueFactory,
 )
-from tests.importing import import_paths, problems, rest_issue, write_json, write_jsonl
-from tests.pages import FormPage
-from tests.studying import label, page
+from tests.helpers import FormPage, import_paths, label, page, problems, rest_issue, write_json, write_jsonl
 
 pytestmark = pytest.mark.django_db
 

@@ -25,7 +25,7 @@ from tests.factories import (
     StudyIssueFactory,
     UserFactory,
 )
-from tests.studying import page
+from tests.helpers import page
 
 pytestmark = pytest.mark.django_db
 

@@ -34,7 +34,7 @@ from studies.models import (
     StudyIssue,
 )
 from tests.factories import AdminFactory, IssueFactory, StudyFactory, UserFactory
-from tests.test_access_matrix import all_patterns
+from tests.helpers import all_patterns
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 
 from studies.codebook import CodebookError, codebook_copy, codebook_export, codebook_load, preset
 from studies.models import CodebookField, Stage
-from tests.conftest import DATA, SHARED
 from tests.factories import ChoiceFactory, CodebookFieldFactory, StudyFactory
+from tests.helpers import DATA, SHARED
 
 pytestmark = pytest.mark.django_db
 # The study's codebook: field keys and category names, transcribed with their source.

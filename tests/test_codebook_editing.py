@@ -13,7 +13,7 @@ from studies.annotation import annotation_save
 from studies.codebook import CodebookError, codebook_export, codebook_load, preset
 from studies.models import Annotation, Choice, CodebookChange, FinalValue, Stage, Study
 from tests.factories import AssignmentFactory, CodebookFieldFactory, MembershipFactory, StudyFactory, StudyIssueFactory
-from tests.pages import FormPage
+from tests.helpers import FormPage
 
 pytestmark = pytest.mark.django_db
 

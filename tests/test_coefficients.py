@@ -32,7 +32,7 @@ from agreement.coefficients import (
     percent_agreement,
     scott_pi,
 )
-from tests.conftest import DATA, SHARED
+from tests.helpers import DATA, SHARED
 
 # Published worked examples, each with its source, transcribed into the project (tests/data/README.md).
 EXAMPLES = json.loads((DATA / "agreement-examples.json").read_text(encoding="utf-8"))["examples"]

@@ -5,8 +5,7 @@ import pytest
 from studies.codebook import codebook_load, preset
 from studies.models import IssueStage, Stage, StudyIssue, StudyIssueEvent
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.processes import Browser, at_once
-from tests.studying import label, page
+from tests.helpers import Browser, at_once, label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

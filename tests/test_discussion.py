@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from studies.models import Notification
 from tests.factories import UserFactory
-from tests.studying import label, page
+from tests.helpers import label, page
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 
 from annotator.embedded_postgres import DATABASE_NAME
+from tests.helpers import Output, postmaster_running
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,7 +36,7 @@ def a_user_until_stdin_closes(data_dir: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         text=True,
     )
-    assert process.stdout.readline().strip() == "up"
+    Output(process).wait_for("up\n", timeout=300)  # initdb on first use, on a loaded machine: a deadline, not a limit
     return process
 
 
@@ -48,20 +49,6 @@ def run_command(*args: str, data_dir: Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=120,
     )
-
-
-def postmaster_running(pgdata: Path) -> bool:
-    pid_file = pgdata / "postmaster.pid"
-    if not pid_file.exists():
-        return False
-    pid = int(pid_file.read_text().split()[0])
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A stopped postmaster can linger as a zombie in a container without init.
-    status = Path(f"/proc/{pid}/status")
-    return status.exists() and "zombie" not in status.read_text()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.urls import reverse
 from annotator.csv_writer import safe_cell
 from studies.workflow import decide, final_value_save
 from tests.factories import IssueFactory, MembershipFactory, StudyIssueFactory
-from tests.studying import label
+from tests.helpers import label
 
 pytestmark = pytest.mark.django_db
 

@@ -27,8 +27,7 @@ from studies.models import (
 )
 from studies.workflow import final_value_save
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.processes import Browser, Gunicorn, at_once, environment
-from tests.studying import label, page
+from tests.helpers import Browser, Gunicorn, at_once, environment, label, page
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,7 +81,7 @@ def test_tabs_saving_and_submitting_at_once_lose_no_acknowledged_save(server, st
     save_url, submit_url = page(study_issue, "studies:save_field", "impact"), page(study_issue, "studies:submit")
 
     users = [annotator for annotator in annotators for _ in range(TABS)]
-    all_at_once = threading.Barrier(len(users), timeout=60)
+    all_at_once = threading.Barrier(len(users), timeout=120)  # a deadline for the slowest tab, not a speed limit
 
     def tab(browser: Browser, seed: int):
         """Saves the impact level again and again, submits when every tab does, and goes on trying to save."""
@@ -142,7 +141,7 @@ def test_adjudicators_setting_final_values_and_deciding_at_once_get_one_decision
     final_url, decision_url = page(study_issue, "studies:final_value", "impact"), page(study_issue, "studies:decision")
 
     users = [adjudicator, owner] * TABS
-    all_at_once = threading.Barrier(len(users), timeout=60)
+    all_at_once = threading.Barrier(len(users), timeout=120)  # a deadline for the slowest tab, not a speed limit
 
     def tab(browser: Browser, seed: int):
         """Sets the final impact again and again, decides (include) when every tab does, and goes on trying."""

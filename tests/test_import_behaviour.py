@@ -1,31 +1,27 @@
 """Importing is idempotent, updates without losing research data, selects, and fails whole in strict mode."""
 
 import json
-import os
 import signal
 import subprocess
-import sys
-import time
 from datetime import date
-from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from issues.models import ImportRun, Issue, IssueComment
 from studies.models import StudyIssue
-from tests.importing import import_paths, problems, rest_comment, rest_issue, write_json, write_jsonl
+from tests.helpers import (
+    environment,
+    import_paths,
+    manage,
+    problems,
+    rest_comment,
+    rest_issue,
+    wait_until,
+    write_json,
+    write_jsonl,
+)
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def database_url_for_subprocess() -> str:
-    """For a subprocess to work on the test database."""
-    settings = connection.settings_dict
-    host = settings["HOST"] or settings["OPTIONS"].get("host", "")
-    port = settings["PORT"] or settings["OPTIONS"].get("port", 5432)
-    return f"postgresql://{settings['USER']}:{settings['PASSWORD'] or ''}@/{settings['NAME']}?host={host}&port={port}"
 
 
 def snapshot():
@@ -217,20 +213,12 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(tmp_path)
         for n in range(1, 20_001)
     ]
     dump = write_jsonl(tmp_path / "big.jsonl", issues)
-    env = {**os.environ, "DATABASE_URL": database_url_for_subprocess()}
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "import_issues", str(dump)],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = manage("import_issues", str(dump), env=environment(), **quiet)
     try:
-        deadline = time.monotonic() + 60
-        while Issue.objects.count() < 2000 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        process.send_signal(signal.SIGKILL)
+        wait_until(lambda: Issue.objects.count() >= 2000, what="the import storing 2,000 of the 20,000 issues")
     finally:
+        process.send_signal(signal.SIGKILL)
         process.wait()
     stored = Issue.objects.count()
 

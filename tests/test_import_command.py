@@ -7,9 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from issues.models import ImportRun, Issue
-from tests.conftest import DATA
 from tests.fake_github import fake_github, key  # noqa: F401
-from tests.importing import rest_comment, rest_issue, write_jsonl
+from tests.helpers import DATA, rest_comment, rest_issue, write_jsonl
 
 pytestmark = pytest.mark.django_db
 RECORDING = DATA / "github-api/paginate-issues.json"

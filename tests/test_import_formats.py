@@ -7,9 +7,9 @@ import zipfile
 import pytest
 
 from issues.models import Issue, IssueComment
-from tests.conftest import SHARED
-from tests.importing import (
+from tests.helpers import (
     SAMPLES,
+    SHARED,
     import_paths,
     problems,
     rest_comment,

@@ -18,7 +18,7 @@ from issues.models import ImportProblem, ImportRun, Issue
 from issues.tasks import run_import
 from studies.models import StudyIssue
 from tests.factories import AdminFactory, ImportRunFactory, StudyFactory
-from tests.importing import rest_issue, write_jsonl
+from tests.helpers import rest_issue, upload, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -49,17 +49,6 @@ def left_in(directory: Path) -> list[Path]:
 
 def nonzero(counts: dict) -> dict:
     return {name: value for name, value in counts.items() if value}
-
-
-def upload(client: Client, *paths: Path, htmx: bool = False, **fields):
-    handles = [path.open("rb") for path in paths]
-    try:
-        data = {"files": handles, "state": "all", **fields}
-        headers = {"HX-Request": "true"} if htmx else {}
-        return client.post(reverse("issues:import_list"), data, headers=headers)
-    finally:
-        for handle in handles:
-            handle.close()
 
 
 # --- imports/ (history and upload form) ---

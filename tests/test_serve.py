@@ -3,38 +3,17 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
 
-from tests.test_embedded_postgres import postmaster_running
+from tests.helpers import Output, free_port, postmaster_running
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen += line
-        if marker in line:
-            return seen
-    raise AssertionError(f"never saw {marker!r}; output was:\n{seen}")
 
 
 def ctrl_c(process: subprocess.Popen) -> None:
@@ -65,29 +44,32 @@ def test_it_serves_the_demo_and_stopping_it_stops_everything(tmp_path, stop):
         text=True,
         start_new_session=True,  # its own process group, as in a terminal
     ) as server:
+        output = Output(server)
         try:
-            banner = read_until(server, "Press Ctrl-C", timeout=120)
+            # Migrating a fresh database and loading the demo come first: a minute on a loaded machine.
+            banner = output.wait_for("Press Ctrl-C", timeout=300)
             assert f"annotator is running at http://127.0.0.1:{port}/" in banner
             assert "alice" in banner and "annotate-demo" in banner
             children = psutil.Process(server.pid).children(recursive=True)
             assert len(children) >= 3  # gunicorn master and workers, the task worker
 
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/") as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=60) as response:
                 login_page = response.read().decode()
             assert "Demo accounts" in login_page
             stylesheet = re.search(r'href="(/static/css/app\.[0-9a-f]{12}\.css)"', login_page)[1]
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet}") as response:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{stylesheet}", timeout=60) as response:
                 assert response.status == 200
                 assert "immutable" in response.headers["Cache-Control"]
 
             stop(server)
-            server.wait(timeout=60)
-            output = server.stdout.read()
+            # Deadlines against a hang, not speed limits: serve gives its children time to finish their work.
+            server.wait(timeout=120)
+            said = output.rest(timeout=60)
         finally:
             if server.poll() is None:
                 os.killpg(server.pid, signal.SIGKILL)
 
-    assert server.returncode == 0, output
-    assert "Stopped." in output
+    assert server.returncode == 0, said
+    assert "Stopped." in said
     assert not any(child.is_running() and child.status() != psutil.STATUS_ZOMBIE for child in children)
     assert not postmaster_running(tmp_path / "data" / "postgres")

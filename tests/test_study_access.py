@@ -11,7 +11,7 @@ from django.urls import reverse
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, Stage
 from tests.factories import AssignmentFactory, ImportRunFactory, MembershipFactory, StudyIssueFactory, UserFactory
-from tests.test_access_matrix import concrete_urls
+from tests.helpers import concrete_urls
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Membership, Stage, Study
 from tests.factories import AssignmentFactory, IssueFactory, MembershipFactory, StudyIssueFactory, UserFactory
-from tests.pages import FormPage
+from tests.helpers import FormPage
 
 pytestmark = pytest.mark.django_db
 

@@ -45,7 +45,7 @@ from studies.models import (
 from studies.transfer import EVENTS, export_study, import_study
 from studies.workflow import decide, final_value_save, screening_resolve
 from tests.factories import AdminFactory, IssueCommentFactory, IssueFactory, MembershipFactory, StudyFactory
-from tests.studying import label, team
+from tests.helpers import label, team
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()

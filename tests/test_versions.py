@@ -9,7 +9,7 @@ from django.urls import reverse
 from studies.annotation import annotation_save
 from studies.models import Annotation, FinalValue, IssueStage, StudyIssue
 from studies.workflow import decide, final_value_save
-from tests.studying import label, page
+from tests.helpers import label, page
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from studies.models import Assignment, FinalValue, IssueStage, Stage, StudyIssue
 from studies.versions import StaleVersion
 from studies.workflow import decide, final_value_save, reopen, screening_resolve
 from tests.factories import AssignmentFactory, IssueFactory, StudyIssueFactory
-from tests.studying import label, page, team
+from tests.helpers import label, page, team
 
 pytestmark = pytest.mark.django_db
 

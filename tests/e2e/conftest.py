@@ -1,33 +1,18 @@
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
-from tests.factories import TEST_PASSWORD
+from tests.helpers import RECORD_CSP_VIOLATIONS
 
 pytestmark = pytest.mark.e2e
 
-# Injected before any page script: records every CSP violation the page reports.
-RECORD_CSP_VIOLATIONS = """
-window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  window.__cspViolations.push(event.violatedDirective + " blocked " + (event.blockedURI || "inline"));
-});
-"""
+# How long the browser may take to show what a test waits for, actions and expect() alike (expect's own default
+# is 5 s): generous, as a page can take seconds on a loaded machine; only a failing test ever waits that long.
+BROWSER_DEADLINE_MS = 30_000
+expect.set_options(timeout=BROWSER_DEADLINE_MS)
 
 
 @pytest.fixture
 def page(page: Page) -> Page:
     page.add_init_script(RECORD_CSP_VIOLATIONS)
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_DEADLINE_MS)
     return page
-
-
-def log_in(page: Page, live_server, user) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{live_server.url}/")
-
-
-def csp_violations(page: Page) -> list[str]:
-    return page.evaluate("window.__cspViolations")

@@ -6,8 +6,8 @@ from playwright.sync_api import Page, expect
 
 from studies.codebook import codebook_load, preset
 from studies.models import Stage
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AssignmentFactory, IssueCommentFactory, IssueFactory, MembershipFactory, StudyIssueFactory
+from tests.helpers import csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -2,9 +2,8 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page
 
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AdminFactory, ImportRunFactory, IssueCommentFactory, StudyIssueFactory
-from tests.test_csp import app_pages, with_annotation_work
+from tests.helpers import app_pages, csp_violations, log_in, with_annotation_work
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -19,8 +19,8 @@ from studies.discussion import comment_post
 from studies.models import CodebookField, Membership, Stage, StudyIssue
 from studies.workflow import decide, final_value_save
 from tests import hostile
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AdminFactory, AssignmentFactory, MembershipFactory, StudyFactory
+from tests.helpers import csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -1,28 +1,22 @@
 """An admin uploads a dump in Chromium; the real task worker imports it while the page follows."""
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from issues.models import ImportRun, Issue
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import AdminFactory
-from tests.importing import rest_issue, write_jsonl
-from tests.test_import_behaviour import database_url_for_subprocess
+from tests.helpers import csp_violations, environment, log_in, manage, rest_issue, stop, wait_until, write_jsonl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-ROOT = Path(__file__).resolve().parents[2]
-WORKER = [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
 
 
 @pytest.fixture
 def start_task_worker(transactional_db, settings, tmp_path):
-    """Starts `manage.py db_worker` on the test database when called; stops it after the test.
+    """Starts `manage.py db_worker` on the test database when called; stops it after the test, and shows its log
+    when the test fails.
 
     Depending on transactional_db, it is stopped before the database is flushed.
     """
@@ -31,23 +25,17 @@ def start_task_worker(transactional_db, settings, tmp_path):
     log_path = tmp_path / "worker.log"
 
     def start() -> None:
-        env = {
-            **os.environ,
-            "DATABASE_URL": database_url_for_subprocess(),
-            "SECRET_KEY": settings.SECRET_KEY,
-            "ANNOTATOR_DATA_DIR": str(tmp_path),  # its IMPORT_UPLOAD_DIR is ours
-        }
+        # Its IMPORT_UPLOAD_DIR is ours.
+        env = environment(SECRET_KEY=settings.SECRET_KEY, ANNOTATOR_DATA_DIR=str(tmp_path))
         with log_path.open("wb") as log:
-            processes.append(subprocess.Popen(WORKER, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+            worker = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
+            processes.append(manage(*worker, env=env, stdout=log, stderr=subprocess.STDOUT))
 
     yield start
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+    if log_path.exists():
+        print(f"The task worker's log:\n{log_path.read_text()}")  # shown by pytest when the test fails
 
 
 def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
@@ -72,7 +60,15 @@ def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
     page.evaluate("window.__sameDocument = true")
     start_task_worker()
 
-    expect(page.get_by_role("row", name="created 300")).to_be_visible(timeout=60_000)
+    # The worker starts (Django, a database connection), takes the task and imports: seconds, or a minute or more
+    # on a loaded machine. Wait on the run itself, with a generous deadline; then the page, which polls every second.
+    finished = wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
+    assert finished.status == "done", finished.error
+    expect(page.get_by_role("row", name="created 300")).to_be_visible(timeout=30_000)
     expect(bar).to_have_attribute("value", "100")
     expect(page.get_by_role("heading", name="Result done")).to_be_visible()
     assert page.evaluate("window.__sameDocument") is True, "htmx swapped the result in; no reload"

@@ -1,8 +1,8 @@
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import MembershipFactory, RepositoryFactory, StudyFactory, StudyIssueFactory, UserFactory
+from tests.helpers import csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from studies.models import Membership
-from tests.e2e.conftest import csp_violations, log_in
 from tests.factories import MembershipFactory, UserFactory
+from tests.helpers import csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
