@@ -15,8 +15,8 @@ from playwright.sync_api import Browser, Page, expect
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Stage
-from tests.e2e.conftest import RECORD_CSP_VIOLATIONS, csp_violations, log_in
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.helpers import RECORD_CSP_VIOLATIONS, csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -53,7 +53,8 @@ window.__hostileCheck = () => {
   return problems;
 };
 """
-RESPONSIVE_SECONDS = 2.0
+# A page a payload froze never answers; 10 s leaves room for a loaded 2-core machine and still catches it.
+RESPONSIVE_SECONDS = 10.0
 COMMENT_CHARS = 19_000  # a discussion comment takes at most 20,000
 
 
