@@ -227,3 +227,23 @@ def test_an_owners_upload_cannot_reach_issues_imported_for_another_study(client,
     assert f"line 2: &#x27;tf/tf#{issue.number}&#x27; is not an imported issue" in refused.text
     assert not Annotation.objects.exists() and not study.study_issues.exists()
     assert list(theirs.study_issues.values_list("issue", flat=True)) == [issue.pk]
+
+
+def test_the_command_changes_a_submitted_answer_only_with_replace(target, tmp_path):
+    study, issue, (ann, _) = target
+    ref = f"tf/tf#{issue.number}"
+    first = tmp_path / "first.csv"
+    first.write_text(csv_of(f"{ref},ann,impact,3,,,,,", f"{ref},bob,impact,3,,,,,"), encoding="utf-8")
+    call_command("import_annotations", str(first), "--study", study.slug, stdout=io.StringIO())
+    change = tmp_path / "change.csv"
+    change.write_text(csv_of(f"{ref},ann,impact,1,,,,,"), encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="Nothing was imported: 1 error."):
+        call_command("import_annotations", str(change), "--study", study.slug, stderr=err)
+    before = Annotation.objects.get(assignment__annotator=ann, field__key="impact")
+    call_command("import_annotations", str(change), "--study", study.slug, "--replace", stdout=io.StringIO())
+    after = Annotation.objects.get(pk=before.pk)
+
+    assert f"ann has submitted {ref}; their impact stays '3'" in err.getvalue()
+    assert (before.value, after.value, after.version) == (3, 1, before.version + 1)
