@@ -1,7 +1,10 @@
 """One factory per model; tests build exactly the data they need."""
 
+from functools import cache
+
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from issues.models import ImportRun, Issue, IssueComment, Repository
@@ -10,20 +13,21 @@ from studies.models import Assignment, Choice, CodebookField, Membership, Stage,
 TEST_PASSWORD = "correct horse battery staple"
 
 
+@cache
+def test_password_hash() -> str:
+    """The test password hashed once: the real hasher (PBKDF2, a third of a second a hash here), so that logging in
+    works in every process, but not once per user of every test."""
+    return make_password(TEST_PASSWORD)
+
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ["username"]
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"researcher{n}")
     email = factory.LazyAttribute(lambda user: f"{user.username}@example.org")
-    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
-
-    @factory.post_generation
-    def save_password(user, create, extracted, **kwargs):
-        if create:
-            user.save()
+    password = factory.LazyFunction(test_password_hash)
 
 
 class AdminFactory(UserFactory):
