@@ -89,20 +89,20 @@ class Client:
         self.opener.open(urllib.request.Request(f"{base}/accounts/login/", data.encode(), headers={"Referer": base}))
         self.csrf = next(cookie.value for cookie in self.jar if cookie.name == "csrftoken")
 
-    def timed(self, url: str, data: dict | None = None, headers: dict | None = None) -> tuple[float, int]:
-        """Milliseconds and HTTP status (0: no answer)."""
+    def timed(self, url: str, data: dict | None = None, headers: dict | None = None) -> tuple[float, int, str]:
+        """Milliseconds, HTTP status (0: no answer) and the page."""
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         request = urllib.request.Request(self.base + url, body, headers={"Referer": self.base, **(headers or {})})
-        started = time.perf_counter()
+        started, text = time.perf_counter(), ""
         try:
             with self.opener.open(request, timeout=30) as response:
-                response.read()
+                text = response.read().decode("utf-8", errors="replace")
                 status = response.status
         except urllib.error.HTTPError as error:
             status = error.code
         except OSError:
             status = 0
-        return (time.perf_counter() - started) * 1000, status
+        return (time.perf_counter() - started) * 1000, status, text
 
 
 def run_client(base: str, number: int, issues: list, largest, seconds: float, requests: list, started: float) -> None:
@@ -113,9 +113,9 @@ def run_client(base: str, number: int, issues: list, largest, seconds: float, re
     words = ["model", "shape", "optimizer", "gradient", "saved", "layer", "accuracy", "memory"]
     deadline = time.monotonic() + seconds
 
-    def act(kind: str, url: str, data=None, headers=None) -> None:
+    def act(kind: str, url: str, data=None, headers=None) -> str:
         at = time.monotonic() - started
-        ms, status = client.timed(url, data, headers)
+        ms, status, text = client.timed(url, data, headers)
         # list.append is atomic: the clients share one list.
         requests.append(
             {
@@ -128,15 +128,17 @@ def run_client(base: str, number: int, issues: list, largest, seconds: float, re
             }
         )
         time.sleep(rng.uniform(*THINK))
+        return text
 
     while time.monotonic() < deadline:
         owner, name, number_, _ = largest if rng.random() < 0.1 else rng.choice(issues)
         page = f"/studies/{SLUG}/{owner}/{name}/issues/{number_}/"
-        act("page", page)
+        shown = re.search(r'id="version-impact" value="(\d+)"', act("page", page))
         act(
             "save",
             page + "fields/impact/",
-            {"value": str(rng.randint(1, 4)), "note": "bench"},
+            # As the page sends it: with the version it shows (another tab of the same user may be newer: a 409).
+            {"value": str(rng.randint(1, 4)), "note": "bench", "version": shown[1] if shown else "0"},
             {"X-CSRFToken": client.csrf, "HX-Request": "true"},
         )
         query = urllib.parse.urlencode({"status": "in_progress", "q": rng.choice(words)})
@@ -250,8 +252,9 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
         warmer = Client(base, "a1")
         for owner, name, number, _ in [largest, *issues[:10]]:
             page = f"/studies/{SLUG}/{owner}/{name}/issues/{number}/"
-            warmer.timed(page)
-            warmer.timed(page + "fields/impact/", {"value": "1"}, {"X-CSRFToken": warmer.csrf, "HX-Request": "true"})
+            shown = re.search(r'id="version-impact" value="(\d+)"', warmer.timed(page)[2])
+            data = {"value": "1", "version": shown[1] if shown else "0"}
+            warmer.timed(page + "fields/impact/", data, {"X-CSRFToken": warmer.csrf, "HX-Request": "true"})
             warmer.timed(f"/studies/{SLUG}/issues/?status=in_progress&q=model")
         requests, memory, stop = [], [], threading.Event()
         started = time.monotonic()
