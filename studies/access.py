@@ -49,10 +49,14 @@ class StudyAccess:
 
     def __init__(self, study: Study, user, roles=None):
         self.study, self.user = study, user
-        if roles is None:
-            roles = Membership.objects.filter(study=study, user=user).values_list("role", flat=True)
-        self.roles = frozenset(roles)
+        if roles is not None:
+            self.roles = frozenset(roles)
         self._own: dict[int, list[Assignment]] = {}
+
+    @cached_property
+    def roles(self) -> frozenset[str]:
+        """Read once, when a rule first needs them (saving one's own answer needs none)."""
+        return frozenset(Membership.objects.filter(study=self.study, user=self.user).values_list("role", flat=True))
 
     @classmethod
     def everything(cls, study: Study) -> "StudyAccess":
@@ -248,11 +252,11 @@ def may_create_studies(user) -> bool:
     return user.is_staff
 
 
-def get_access(user, slug: str, *, require: str = "may_see") -> StudyAccess:
-    """The user's access to the study; 404 if they may not see it or lack `require` (a StudyAccess property), so
-    that nobody learns a study exists from a page they may not open."""
+def get_access(user, slug: str, *, require: str | None = None) -> StudyAccess:
+    """The user's access to the study; 404 if they may not see it (the lookup is `may_see`, as a query) or lack
+    `require` (a StudyAccess property), so that nobody learns a study exists from a page they may not open."""
     study = get_object_or_404(Study.objects.visible_to(user), slug=slug)
     access = StudyAccess(study, user)
-    if not getattr(access, require):
+    if require is not None and not getattr(access, require):
         raise Http404
     return access

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
-from studies.versions import check_version
+from studies.versions import check_version, save_versioned
 from studies.workflow import after_submit, display_value
 
 
@@ -42,9 +42,7 @@ def annotation_save(
             assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note
         )
     else:
-        annotation.value, annotation.uncertain, annotation.note = cleaned, uncertain, note
-        annotation.save(update_fields=["value", "uncertain", "note", "updated_at"])
-        annotation.refresh_from_db(fields=["version"])
+        save_versioned(annotation, value=cleaned, uncertain=uncertain, note=note, updated_at=timezone.now())
     if assignment.status == Assignment.Status.ASSIGNED:
         assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
         assignment.save(update_fields=["status", "started_at"])

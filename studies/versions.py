@@ -7,7 +7,8 @@ that would write a row unchanged, such as an upload of the same values, skip
 the write.) Every path that writes on behalf of a page passes the
 version that page showed to `check_version`, which refuses a write based on an
 older one (`StaleVersion`; the views answer HTTP 409, in one decorator:
-studies/views/conflicts.py). A missing or malformed version from a form is
+studies/views/conflicts.py), and writes with `save_versioned`, which writes only
+if nobody wrote in between. A missing or malformed version from a form is
 `BadVersion` (HTTP 400), never a crash.
 """
 
@@ -50,6 +51,18 @@ def check_version(current, given: int | None, changed: Callable[[], str]) -> Non
     """
     if given is not None and given != (current.version if current is not None else 0):
         raise StaleVersion(current, changed())
+
+
+def save_versioned(instance, **changes) -> None:
+    """Write `changes` to the row if it is still at the version `instance` was read at, in one UPDATE; the database
+    raises the version, and so does `instance`. StaleVersion if a writer that checked nothing (an upload, the
+    admin) got there in between."""
+    model = type(instance)
+    if not model.objects.filter(pk=instance.pk, version=instance.version).update(**changes):
+        raise StaleVersion(model.objects.get(pk=instance.pk), "Changed meanwhile. Reload to see the change.")
+    for name, value in changes.items():
+        setattr(instance, name, value)
+    instance.version += 1
 
 
 def posted_version(data) -> int:

@@ -27,7 +27,7 @@ from studies.models import (
     StudyIssue,
     checked_text,
 )
-from studies.versions import check_version
+from studies.versions import check_version, save_versioned
 
 Reason = StudyIssue.Reason
 
@@ -51,10 +51,7 @@ def check_issue_version(study_issue: StudyIssue, version: int | None) -> None:
 
 def _bump(study_issue: StudyIssue, **changes) -> None:
     """Change the stage or decision; the database raises the version (studies/versions.py)."""
-    for name, value in changes.items():
-        setattr(study_issue, name, value)
-    study_issue.save(update_fields=list(changes))
-    study_issue.refresh_from_db(fields=["version"])
+    save_versioned(study_issue, **changes)
 
 
 # --- After each submission ---
@@ -211,9 +208,7 @@ def final_value_save(
         return FinalValue.objects.create(
             study_issue=study_issue, field=field, value=cleaned, rationale=rationale.strip(), set_by=user
         )
-    final.value, final.rationale, final.set_by = cleaned, rationale.strip(), user
-    final.save(update_fields=["value", "rationale", "set_by", "updated_at"])
-    final.refresh_from_db(fields=["version"])
+    save_versioned(final, value=cleaned, rationale=rationale.strip(), set_by=user, updated_at=timezone.now())
     return final
 
 
