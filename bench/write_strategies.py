@@ -16,24 +16,10 @@ from django.db import transaction
 
 from issues.importers.formats import ByteProgress, read_file
 from issues.importers.records import IssueRecord
-from issues.importers.writer import IssueWriter
+from issues.importers.writer import ISSUE_COLUMNS, IssueWriter
 from issues.models import Issue, Repository
 
-FIELDS = [
-    "title",
-    "body",
-    "author_login",
-    "state",
-    "state_reason",
-    "labels",
-    "created_at",
-    "updated_at",
-    "closed_at",
-    "html_url",
-    "is_pull_request",
-    "payload",
-    "import_hash",
-]
+FIELDS = [column for column in ISSUE_COLUMNS if column not in ("repository_id", "number")]  # what an update sets
 
 
 def with_copy(records: list[IssueRecord]) -> None:

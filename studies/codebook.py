@@ -203,15 +203,7 @@ def code_promote(field: CodebookField, text: str, *, user=None) -> Choice:
     choice = Choice(field=field, value=text, label=text, position=position)
     _save(choice, f"{field.label}, choice {text!r}")
     changed = _rewrite(field, {"other": text}, text)
-    CodebookChange.objects.create(
-        study=field.study,
-        field=field,
-        user=user,
-        action=CodebookChange.Action.PROMOTE,
-        source=text,
-        target=text,
-        annotations_changed=changed,
-    )
+    _record(field, CodebookChange.Action.PROMOTE, user, source=text, target=text, changed=changed)
     return choice
 
 
@@ -230,15 +222,7 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
     changed = _rewrite(field, source if source_is_choice else {"other": source}, target)
     if source_is_choice:
         field.choices.filter(value=source).delete()
-    CodebookChange.objects.create(
-        study=field.study,
-        field=field,
-        user=user,
-        action=CodebookChange.Action.MERGE,
-        source=source,
-        target=target,
-        annotations_changed=changed,
-    )
+    _record(field, CodebookChange.Action.MERGE, user, source=source, target=target, changed=changed)
     return changed
 
 
@@ -368,7 +352,13 @@ def _check_recorded_values(field: CodebookField) -> None:
         )
 
 
-def _record(field: CodebookField, action: str, user, *, source: str = "", target: str = "") -> None:
+def _record(field: CodebookField, action: str, user, *, source: str = "", target: str = "", changed: int = 0) -> None:
     CodebookChange.objects.create(
-        study=field.study, field=field, user=user, action=action, source=source[:200], target=target[:200]
+        study=field.study,
+        field=field,
+        user=user,
+        action=action,
+        source=source[:200],
+        target=target[:200],
+        annotations_changed=changed,
     )

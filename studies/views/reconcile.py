@@ -44,9 +44,9 @@ def reconcile(request: HttpRequest, slug: str, owner: str, repo: str, number: in
 
 def _final_refused(request: HttpRequest, access, study_issue, field, status: int, **refusal) -> HttpResponse:
     """The field's row again as the adjudicator left it (choices, text, rationale), with why it was refused."""
-    row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
-    row = {**row, **_typed(field, request.POST)}
-    context = {**_context(request, access, study_issue), "row": row, "refused_key": field.key, **refusal}
+    rows = _comparison(study_issue)
+    row = {**next(row for row in rows if row["field"].pk == field.pk), **_typed(field, request.POST)}
+    context = {**_context(request, access, study_issue, rows=rows), "row": row, "refused_key": field.key, **refusal}
     context["rows"] = [row if each["field"].pk == field.pk else each for each in context["rows"]]
     return render_page(request, "studies/reconcile.html", context, partial="field-row", status=status)
 
@@ -76,8 +76,9 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
         return _final_refused(request, access, study_issue, field, 422, field_error=" ".join(exception.messages))
     if not request.htmx:
         return redirect(_url(study_issue) + f"#final-{key}")
-    row = next(row for row in _comparison(study_issue) if row["field"].pk == field.pk)
-    context = {**_context(request, access, study_issue), "row": row}
+    rows = _comparison(study_issue)
+    row = next(row for row in rows if row["field"].pk == field.pk)
+    context = {**_context(request, access, study_issue, rows=rows), "row": row}
     return render_page(request, "studies/reconcile.html", context, partial="field-row")
 
 
@@ -162,9 +163,10 @@ def _labelling_field(access: StudyAccess, key: str) -> CodebookField:
     )
 
 
-def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, posted=None) -> dict:
+def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, posted=None, rows=None) -> dict:
+    """The page's context; `rows`: the comparison, when the caller has it already."""
     only = request.GET.get("only", "")
-    rows = _comparison(study_issue)
+    rows = _comparison(study_issue) if rows is None else rows
     shown = [
         row
         for row in rows

@@ -10,13 +10,12 @@ annotator's open tab then meets a conflict instead of silently winning.
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Stage
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.helpers import RECORD_CSP_VIOLATIONS, csp_violations, log_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -24,25 +23,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def issue_url(study_issue, name="studies:annotate") -> str:
     repository = study_issue.issue.repository
     return reverse(name, args=[study_issue.study.slug, repository.owner, repository.name, study_issue.issue.number])
-
-
-@pytest.fixture
-def open_as(browser: Browser, live_server):
-    opened = []
-
-    def open_page(user) -> Page:
-        context = browser.new_context()
-        context.add_init_script(RECORD_CSP_VIOLATIONS)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        log_in(page, live_server, user)
-        opened.append(page)
-        return page
-
-    yield open_page
-    assert [violation for page in opened for violation in csp_violations(page)] == []
-    for page in opened:
-        page.context.close()
 
 
 @pytest.fixture

@@ -8,13 +8,13 @@ and the history of it all; the reveal rule checked for each role on the way.
 
 import pytest
 from django.urls import reverse
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, IssueStage, Stage, StudyIssue
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
-from tests.helpers import RECORD_CSP_VIOLATIONS, csp_violations, label, log_in
+from tests.helpers import label
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -28,27 +28,7 @@ def stage(study_issue) -> str:
     return StudyIssue.objects.get(pk=study_issue.pk).stage
 
 
-@pytest.fixture
-def people(browser: Browser, live_server):
-    """One logged-in page per person (separate cookies), all recording CSP violations."""
-    opened = []
-
-    def open_as(user) -> Page:
-        context = browser.new_context()
-        context.add_init_script(RECORD_CSP_VIOLATIONS)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        log_in(page, live_server, user)
-        opened.append(page)
-        return page
-
-    yield open_as
-    assert [violation for page in opened for violation in csp_violations(page)] == []
-    for page in opened:
-        page.context.close()
-
-
-def test_an_issue_from_screening_to_decision_and_back(people, live_server, study):
+def test_an_issue_from_screening_to_decision_and_back(open_as, live_server, study):
     study.screening, study.screening_accept_votes, study.screening_discuss_votes = True, 3, 2
     study.save()
     codebook_load(study, preset("silent-bugs"), screening=True)
@@ -60,7 +40,7 @@ def test_an_issue_from_screening_to_decision_and_back(people, live_server, study
         for annotator in annotators:
             AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.SCREENING)
     base = live_server.url
-    pages = [people(annotator) for annotator in annotators]
+    pages = [open_as(annotator) for annotator in annotators]
 
     # Screening: two vote include, one exclude, each with the keyboard; the split goes to discussion.
     for page, key in zip(pages, ("1", "1", "2"), strict=True):
@@ -73,7 +53,7 @@ def test_an_issue_from_screening_to_decision_and_back(people, live_server, study
     pages[0].goto(base + url(bug, "studies:reconcile"))
     expect(pages[0].get_by_role("heading", name="Not allowed")).to_be_visible()  # annotators: not in discussion
 
-    judge = people(adjudicator)
+    judge = open_as(adjudicator)
     judge.goto(base + url(bug, "studies:reconcile"))
     expect(judge.locator(".votes tbody tr")).to_have_count(3)
     judge.get_by_label("accept into labelling").check()
@@ -144,7 +124,7 @@ def test_an_issue_from_screening_to_decision_and_back(people, live_server, study
     expect(judge.locator("#decision")).to_contain_text(f"duplicate of another issue of {original}")
 
     # The owner re-opens it; the exclusion stays in the history.
-    boss = people(owner)
+    boss = open_as(owner)
     boss.goto(base + url(duplicate, "studies:reconcile"))
     boss.get_by_role("button", name="Re-open").click()
     expect(boss.locator(".messages")).to_contain_text("the previous decision stays in the history")
