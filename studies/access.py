@@ -142,10 +142,13 @@ class StudyAccess:
         )
 
     def why_hidden(self, study_issue: StudyIssue) -> str:
-        """What a member who may not compare the issue yet is told."""
-        when = "once it is decided" if self.study.reveal_after_decision and not self.oversees else "in reconciliation"
+        """What a member who may not compare the issue yet is told (the reveal rule, in words)."""
         if self.oversees:
-            when = "once every annotator has submitted, since you label it"
+            when = "to you once it reaches the screening discussion or reconciliation, since you label it too"
+        elif self.study.reveal_after_decision:
+            when = "once it is decided"
+        else:
+            when = "in reconciliation"
         return f"Everyone's values on this issue are shown {when}; it is in {study_issue.get_stage_display()}."
 
     def may_reconcile(self, study_issue: StudyIssue) -> bool:
