@@ -104,7 +104,8 @@ class StudySettingsForm(PageForm, forms.ModelForm):
 class MemberAddForm(PageForm, forms.Form):
     ids = "member"
     username = forms.CharField(max_length=150)
-    role = forms.ChoiceField(choices=Membership.Role.choices)
+    # Most people added label; making someone an owner by leaving the default would give away the study.
+    role = forms.ChoiceField(choices=Membership.Role.choices, initial=Membership.Role.ANNOTATOR)
 
     def clean_username(self) -> str:
         username = self.cleaned_data["username"]

@@ -50,7 +50,9 @@ class StudyQuerySet(models.QuerySet):
         """Admins see every study; researchers only those they are members of."""
         if user.is_staff:
             return self.all()
-        return self.filter(memberships__user=user).distinct()
+        # A subquery, not a join: a join on memberships would leave only the user's own rows for annotations
+        # that count members.
+        return self.filter(models.Exists(Membership.objects.filter(study=models.OuterRef("pk"), user=user)))
 
 
 @tracked()

@@ -91,3 +91,18 @@ def test_lists_and_downloads_take_as_many_queries_for_three_times_the_issues(cli
         counts.append({url.replace(study.slug, "…"): queries(client, url) for url in shown})
 
     assert counts[0] == counts[1]
+
+
+def test_the_home_page_takes_as_many_queries_for_three_times_the_studies(client):
+    """The study cards count issues and members in the query that lists them."""
+    researcher = UserFactory()
+    client.force_login(researcher)
+    counts = []
+    for more in (2, 4):
+        for _ in range(more):
+            study = StudyFactory()
+            MembershipFactory(study=study, user=researcher)
+            MembershipFactory.create_batch(2, study=study)
+        counts.append(queries(client, reverse("studies:list")))
+
+    assert counts[0] == counts[1] <= 6

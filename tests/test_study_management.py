@@ -94,6 +94,15 @@ def test_an_owner_adds_and_removes_members(client, owned):
     assert not Membership.objects.filter(study=study, user=newcomer).exists()
 
 
+def test_the_role_of_a_new_member_is_annotator_unless_chosen(client, owned):
+    study, owner, _ = owned
+    client.force_login(owner)
+
+    page = FormPage(client.get(reverse("studies:manage", args=[study.slug])).text)
+
+    assert page.value("member-role") == "annotator"
+
+
 def test_an_unknown_username_is_refused_at_the_field_and_kept(client, owned, django_assert_max_num_queries):
     study, owner, _ = owned
     client.force_login(owner)

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -39,6 +41,20 @@ def test_it_shows_the_researchers_roles_and_counts(client, study):
     assert "3 issues" in response.text
     assert "1 member" in response.text
     assert "you are annotator, owner" in response.text
+
+
+def test_it_counts_every_member_of_each_study_for_a_researcher(client, member, study):
+    other = StudyFactory()
+    MembershipFactory.create_batch(2, study=study)
+    MembershipFactory(study=other, user=member, role=Membership.Role.OWNER)
+    MembershipFactory.create_batch(3, study=other)
+    client.force_login(member)
+
+    response = client.get(reverse("studies:list"))
+
+    assert "3 members" in response.text
+    assert "4 members" in response.text
+    assert not re.search(r"\b1 member\b", response.text)
 
 
 def test_it_redirects_anonymous_users_to_login(client, study):
