@@ -8,8 +8,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.templatetags.static import static
+from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 from django.views import defaults
 from django.views.decorators.http import require_GET
+
+from studies.people import set_password_tokens
 
 from .demo import DEMO_PASSWORD, demo_logins
 
@@ -24,6 +28,25 @@ class LoginView(auth_views.LoginView):
         if settings.DEMO_MODE:
             context.update(demo_logins=demo_logins(), demo_password=DEMO_PASSWORD)
         return context
+
+
+@method_decorator(login_not_required, name="dispatch")  # as Django's: the person has no password yet
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """Where a link from the People page leads: Django's reset confirmation, with our token (studies/people.py)."""
+
+    token_generator = set_password_tokens
+    template_name = "registration/password_set_form.html"
+    success_url = reverse_lazy("password_set_done")
+
+    def dispatch(self, *args, **kwargs):
+        # Django's view answers a link that does not work before it looks at the method: PUT and the like first.
+        if self.request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(*args, **kwargs)
+        return super().dispatch(*args, **kwargs)
+
+
+class SetPasswordDoneView(auth_views.PasswordResetCompleteView):
+    template_name = "registration/password_set_done.html"
 
 
 @login_not_required

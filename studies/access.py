@@ -255,6 +255,11 @@ def may_create_studies(user) -> bool:
     return user.is_staff
 
 
+def may_manage_people(user) -> bool:
+    """Admins create accounts, switch them off and on, and hand out links to set a password."""
+    return user.is_staff
+
+
 def get_access(user, slug: str, *, require: str | None = None) -> StudyAccess:
     """The user's access to the study; 404 if they may not see it (the lookup is `may_see`, as a query) or lack
     `require` (a StudyAccess property), so that nobody learns a study exists from a page they may not open."""

@@ -404,3 +404,26 @@ class AddIssuesForm(forms.Form):
         if data["q"]:
             issues = search(issues, data["q"])
         return issues
+
+
+# --- People (admins only) ---
+
+
+class PersonForm(forms.ModelForm):
+    """A new researcher's account; they choose their password through the link shown once it is created."""
+
+    class Meta:
+        model = get_user_model()
+        fields = ["username", "first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email"].help_text = "Optional: the app sends no mail; it is for you to reach them."
+
+    def clean_username(self) -> str:
+        """Usernames differing only in case are one person to a reader, and a trap at the login form."""
+        username = self.cleaned_data["username"]
+        taken = get_user_model().objects.filter(username__iexact=username).first()
+        if taken is not None:
+            raise ValidationError("The username “%(taken)s” is taken already.", params={"taken": taken.username})
+        return username

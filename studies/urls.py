@@ -1,12 +1,17 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, reconcile
+from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, reconcile
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
 urlpatterns = [
     path("", pages.study_list, name="list"),
     path("studies/new/", manage.study_create, name="create"),
+    path("people/", people.people_list, name="people"),
+    path("people/new/", people.person_create, name="person_create"),
+    path("people/<int:pk>/", people.person_detail, name="person"),
+    path("people/<int:pk>/active/", people.person_active, name="person_active"),
+    path("people/<int:pk>/password/", people.person_password, name="person_password"),
     path("studies/<slug:slug>/", pages.study_detail, name="detail"),
     path("studies/<slug:slug>/manage/", manage.manage, name="manage"),
     path("studies/<slug:slug>/manage/settings/", manage.settings, name="settings"),

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
@@ -135,7 +136,12 @@ def concrete_urls(world) -> dict[str, str]:
     on_issue = [study.slug, repository.owner, repository.name, issue.number]
     impact = study.fields.get(key="impact")
     member = study.memberships.filter(role="annotator").first()
+    person = (
+        get_user_model().objects.filter(memberships__isnull=True, is_staff=False).order_by("pk").first() or member.user
+    )
     arguments = {
+        "password_set": ["MQ", "no-such-token"],  # a link that does not work: the page says so
+        **{f"studies:{name}": [person.pk] for name in ("person", "person_active", "person_password")},
         "studies:member_remove": [study.slug, member.pk],
         "studies:field_edit": [study.slug, "impact"],
         "studies:field_remove": [study.slug, "impact"],
@@ -184,6 +190,9 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:codebook", args=[study.slug]),
         reverse("studies:manage", args=[study.slug]),
         reverse("studies:create"),
+        reverse("studies:people"),
+        reverse("studies:person_create"),
+        reverse("studies:person", args=[get_user_model().objects.order_by("pk").first().pk]),
         reverse("issues:import_list"),
         reverse("issues:import_detail", args=[import_run.pk]),
         reverse("password_change"),

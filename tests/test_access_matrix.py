@@ -61,6 +61,16 @@ EXPECTED = {
         ("login", "200", "200", "200", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
+    # The link an admin hands out to set a password (People): anyone may open it; this one does not work, and
+    # the page says so.
+    "password_set": (
+        ("200", "200", "200", "200", "200", "200", "200"),
+        ("200", "200", "200", "200", "200", "200", "200"),
+    ),
+    "password_set_done": (
+        ("200", "200", "200", "200", "200", "200", "200"),
+        ("405", "405", "405", "405", "405", "405", "405"),
+    ),
     "healthz": (
         ("200", "200", "200", "200", "200", "200", "200"),
         ("405", "405", "405", "405", "405", "405", "405"),
@@ -94,6 +104,26 @@ EXPECTED = {
     "studies:create": (
         ("login", "404", "404", "404", "404", "404", "200"),  # admins create studies
         ("login", "404", "404", "404", "404", "404", "422"),  # the form again, with what is missing
+    ),
+    # People: admins only; to everyone else they do not exist.
+    "studies:people": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "studies:person_create": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "422"),  # the form again, with what is missing
+    ),
+    "studies:person": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    **dict.fromkeys(
+        ("studies:person_active", "studies:person_password"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "404", "302"),  # nothing to type: back to the page, with a message
+        ),
     ),
     "studies:notifications": (
         ("login", "200", "200", "200", "200", "200", "200"),  # one's own
