@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from agreement import coefficients
 from agreement.intervals import REPLICATES, intervals_for
+from agreement.latex import latex_table
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
 from studies.access import get_access
@@ -50,9 +51,9 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
         return response
     if request.GET.get("format") == "csv":
         return _csv(study, report)
-    if request.GET.get("format") == "latex":
-        return _latex(study, report)
     intervals = intervals_for(access, _filters_key(request), restrictions)
+    if request.GET.get("format") == "latex":
+        return _latex(study, report, intervals)
     rows = [
         _field_row(study, each, report["fields"][key], (intervals or {}).get(key, {})) for key, each in ratings.items()
     ]
@@ -246,62 +247,12 @@ def _csv(study, report: dict) -> HttpResponse:
     return response
 
 
-LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-LATEX_COLUMNS = [
-    ("percent_agreement", r"\% agr."),
-    ("pairwise_agreement", "Pairwise"),
-    ("fleiss_kappa", r"Fleiss' $\kappa$"),
-    ("krippendorff_alpha", r"$\alpha$"),
-    ("gwet_ac1", "AC1"),
-]
-
-
-def _latex(study, report: dict) -> HttpResponse:
-    """A booktabs table of the report, for the paper; undefined values as -- with their reasons below."""
+def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:
     labels = dict(study.fields.values_list("key", "label"))
-    lines = [
-        f"% Inter-annotator agreement, {_tex(study.name)}; exported by annotator on {timezone.localdate():%Y-%m-%d}.",
-        "% Needs \\usepackage{booktabs}.",
-        r"\begin{table}[t]",
-        r"\centering",
-        r"\caption{Inter-annotator agreement.}",
-        r"\begin{tabular}{l" + "r" * (3 + len(LATEX_COLUMNS)) + "}",
-        r"\toprule",
-        " & ".join(["Field", "Level", "Items", "Ann."] + [title for _, title in LATEX_COLUMNS]) + r" \\",
-        r"\midrule",
-    ]
-    notes = []
-    for key, numbers in report["fields"].items():
-        if not numbers["items"]:
-            continue  # nobody rated it twice: not a row of a paper's table
-        cells = [_tex(labels[key]), numbers["level"], str(numbers["items"]), str(numbers["annotators"])]
-        for name, title in LATEX_COLUMNS:
-            cells.append(f"{numbers[name]:.3f}" if numbers[name] is not None else "--")
-            if numbers[name] is None:
-                notes.append(f"{_tex(labels[key])}, {title}: {_tex(numbers['undefined'].get(name, ''))}")
-        lines.append(" & ".join(cells) + r" \\")
-    lines += [r"\bottomrule", r"\end{tabular}"]
-    if notes:
-        lines.append(r"\par\smallskip\footnotesize Undefined (--): " + "; ".join(notes) + ".")
-    lines.append(r"\end{table}")
-    response = HttpResponse("\n".join(lines) + "\n", content_type="application/x-tex; charset=utf-8")
+    table = latex_table(study.name, labels, report, intervals, timezone.localdate())
+    response = HttpResponse(table, content_type="application/x-tex; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.tex"'
     return response
-
-
-def _tex(text: str) -> str:
-    return "".join(LATEX_SPECIAL.get(character, character) for character in str(text))
 
 
 def _number(value) -> str:
