@@ -12,9 +12,12 @@ from django.db import transaction
 
 from issues.importers.run import ImportOptions, ImportService, file_descriptions
 from issues.models import ImportRun, Issue
-from studies.assignment import assign_balanced
+from studies.annotation import annotation_save, assignment_submit
+from studies.assignment import assign_balanced, assignment_add
 from studies.codebook import codebook_load, preset
-from studies.models import Membership, Study
+from studies.discussion import comment_post
+from studies.models import Assignment, Membership, Stage, Study, StudyIssue
+from studies.workflow import decide, final_value_save
 
 FIXTURES = settings.BASE_DIR / "fixtures" / "demo"
 DEMO_PASSWORD = "annotate-demo"
@@ -27,6 +30,20 @@ DEMO_ACCOUNTS = [
     ("bruno", False, [Membership.Role.ANNOTATOR], "researcher, annotator"),
     ("chen", False, [Membership.Role.ANNOTATOR, Membership.Role.ADJUDICATOR], "researcher, annotator and adjudicator"),
 ]
+
+# Work already done, so that the Agreement and Reconciliation pages have something to show: issues every screener
+# voted in and bruno and chen labelled. Issue number: (bruno's labels, chen's labels, where it ends up).
+LABELLED = {
+    1043: ({"scenario": "Wrong shape", "component": ["Layers"], "impact": "3"}, None, "decided"),
+    3274: (
+        {"scenario": "Wrong shape", "component": ["Layers", "Engine"], "impact": "3"},
+        {"scenario": "Wrong calculation", "component": ["Layers"], "impact": "2"},
+        "reconciliation",
+    ),
+    2617: ({"scenario": "Wrong calculation", "component": ["Metrics"], "impact": "2"}, None, "reconciliation"),
+    1302: ({"scenario": "Wrong save/reload", "component": ["Saving"], "impact": "4"}, None, "reconciliation"),
+}
+LABELLERS = ("bruno", "chen")
 
 
 class DemoNotAllowed(Exception):
@@ -74,7 +91,40 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
     # Every annotator screens every issue, as the paper's three reviewers did; re-running fills gaps only.
     annotators = study.memberships.filter(role=Membership.Role.ANNOTATOR).count()
     assign_balanced(study, per_issue=annotators, stage=study.first_stage, seed=0)
+    if not Assignment.objects.filter(study=study, status=Assignment.Status.SUBMITTED).exists():
+        _demo_work(study, users)
     return study
+
+
+def _demo_work(study: Study, users: dict) -> None:
+    """Screen, label, reconcile and decide a few issues through the workflow the pages use, so that the demo keeps
+    the app's rules (what moves an issue on, what is set when it reaches reconciliation)."""
+    fields = {field.key: field for field in study.fields.all()}
+    owner = users["alice"]
+    for number, (bruno, chen, end) in LABELLED.items():
+        study_issue = StudyIssue.objects.select_related("issue").get(study=study, issue__number=number)
+        for username in LABELLERS:  # labelled by two of the three screeners
+            assignment_add(study, study_issue.issue, username=username, stage=Stage.LABELLING)
+        for assignment in Assignment.objects.filter(study=study, issue=study_issue.issue, stage=Stage.SCREENING):
+            annotation_save(assignment=assignment, field=fields["silent_bug"], value={"vote": True, "comment": ""})
+            assignment_submit(assignment=assignment)
+        for username, labels in zip(LABELLERS, (bruno, chen or bruno), strict=True):
+            assignment = Assignment.objects.get(
+                study=study, issue=study_issue.issue, annotator=users[username], stage=Stage.LABELLING
+            )
+            for key, value in labels.items():
+                annotation_save(assignment=assignment, field=fields[key], value=value)
+            assignment_submit(assignment=assignment)
+        if chen:  # they differ: a question for the discussion under the comparison
+            comment_post(
+                study_issue,
+                author=owner,
+                body="@bruno @chen you differ on the scenario and the impact: a wrong result, or a wrong shape?",
+            )
+        if end == "decided":
+            for key, value in bruno.items():
+                final_value_save(study_issue, fields[key], value=value, rationale="", user=owner)
+            decide(study_issue, include=True, user=owner, note="Both annotators agree; a silent shape bug.")
 
 
 def _import_issues(fixtures: Path, study: Study, admin) -> None:

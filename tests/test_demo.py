@@ -3,11 +3,13 @@ import json
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
-from annotator.demo import DEMO_PASSWORD, DEMO_STUDY_SLUG, FIXTURES, DemoNotAllowed, demo_load
+from annotator.demo import DEMO_PASSWORD, DEMO_STUDY_SLUG, FIXTURES, LABELLED, DemoNotAllowed, demo_load
 from issues.models import Issue, IssueComment
-from studies.models import Assignment, CodebookField, Membership, Study
+from studies.models import Annotation, Assignment, CodebookField, DiscussionComment, FinalValue, Membership, Study
 from tests.factories import IssueFactory
+from tests.helpers import page
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +53,43 @@ def test_the_demo_study_is_ready_to_screen_with_the_silent_bugs_codebook(demo_mo
     assert "silent_bug" in set(study.fields.values_list("key", flat=True)) and study.screening
     screening = Assignment.objects.filter(study=study, stage="screening")
     assert screening.count() == 3 * study.issues.count()  # the three annotators vote on every issue
-    assert set(study.study_issues.values_list("stage", flat=True)) == {"screening"}
+    still_to_screen = study.study_issues.filter(stage="screening").count()
+    assert still_to_screen == study.issues.count() - len(LABELLED) >= 20
+    assert not screening.filter(issue__study_issues__stage="screening").exclude(status="assigned").exists()
+
+
+def test_a_few_issues_are_labelled_by_two_annotators_one_disagreement_in_reconciliation_one_decided(demo_mode):
+    demo_load()
+
+    study = Study.objects.get(slug=DEMO_STUDY_SLUG)
+    stages = dict(study.study_issues.filter(issue__number__in=LABELLED).values_list("issue__number", "stage"))
+    assert sorted(stages.values()) == ["decided", "reconciliation", "reconciliation", "reconciliation"]
+    labelling = Assignment.objects.filter(study=study, stage="labelling")
+    assert sorted(labelling.values_list("annotator__username", flat=True)) == ["bruno"] * len(LABELLED) + ["chen"] * len(LABELLED)
+    assert set(labelling.values_list("status", flat=True)) == {"submitted"}
+    decided = study.study_issues.get(stage="decided")
+    assert decided.decision == "include" and decided.decided_by.username == "alice"
+    finals = dict(FinalValue.objects.filter(study_issue=decided).values_list("field__key", "value"))
+    assert finals == {"scenario": "Wrong shape", "component": ["Layers"], "impact": 3}
+    split = study.study_issues.get(issue__number=3274)
+    values = Annotation.objects.filter(assignment__issue_id=split.issue_id, field__key="impact")
+    assert split.stage == "reconciliation" and len(set(values.values_list("value", flat=True))) == 2
+    assert split.comments.get().body.startswith("@bruno @chen")
+
+
+def test_a_newcomer_finds_numbers_on_the_agreement_page_and_work_to_reconcile(demo_mode, client):
+    demo_load()
+    study = Study.objects.get(slug=DEMO_STUDY_SLUG)
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    agreement = client.get(reverse("agreement:report", args=[study.slug]))
+    issues = client.get(reverse("studies:issues", args=[study.slug]), {"status": "reconciliation"})
+    split = study.study_issues.select_related("issue__repository").get(issue__number=3274)
+    reconcile = client.get(page(split))
+
+    assert "4 items, 2 annotators, 8 ratings" in agreement.text
+    assert issues.text.count('href="/studies/deepflow-silent-bugs/deepflow/deepflow/issues/') >= 3
+    assert reconcile.status_code == 200 and "Wrong calculation" in reconcile.text and "Wrong shape" in reconcile.text
 
 
 def test_loading_twice_changes_nothing(demo_mode):
@@ -62,6 +100,10 @@ def test_loading_twice_changes_nothing(demo_mode):
         Membership.objects.count(),
         Assignment.objects.count(),
         CodebookField.objects.count(),
+        Annotation.objects.count(),
+        FinalValue.objects.count(),
+        DiscussionComment.objects.count(),
+        sorted(Study.objects.get().study_issues.values_list("stage", "version")),
     )
 
     demo_load()
@@ -72,6 +114,10 @@ def test_loading_twice_changes_nothing(demo_mode):
         Membership.objects.count(),
         Assignment.objects.count(),
         CodebookField.objects.count(),
+        Annotation.objects.count(),
+        FinalValue.objects.count(),
+        DiscussionComment.objects.count(),
+        sorted(Study.objects.get().study_issues.values_list("stage", "version")),
     ) == counts
 
 
