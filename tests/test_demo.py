@@ -65,7 +65,9 @@ def test_a_few_issues_are_labelled_by_two_annotators_one_disagreement_in_reconci
     stages = dict(study.study_issues.filter(issue__number__in=LABELLED).values_list("issue__number", "stage"))
     assert sorted(stages.values()) == ["decided", "reconciliation", "reconciliation", "reconciliation"]
     labelling = Assignment.objects.filter(study=study, stage="labelling")
-    assert sorted(labelling.values_list("annotator__username", flat=True)) == ["bruno"] * len(LABELLED) + ["chen"] * len(LABELLED)
+    assert sorted(labelling.values_list("annotator__username", flat=True)) == ["bruno"] * len(LABELLED) + [
+        "chen"
+    ] * len(LABELLED)
     assert set(labelling.values_list("status", flat=True)) == {"submitted"}
     decided = study.study_issues.get(stage="decided")
     assert decided.decision == "include" and decided.decided_by.username == "alice"
