@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
+from studies.forms import PersonForm
 from studies.people import SetPasswordTokens
 from tests.factories import TEST_PASSWORD, MembershipFactory, StudyFactory, UserFactory
 from tests.helpers import FormPage
@@ -128,6 +129,22 @@ def test_a_taken_username_is_refused_at_the_field_with_what_was_typed(client, ad
         "dana@example.org",
     )
     assert User.objects.filter(username__iexact="dana").count() == 1
+
+
+def test_a_username_taken_while_the_form_was_checked_is_refused_at_the_field(client, admin_user, monkeypatch):
+    def taken_meanwhile(form):
+        UserFactory(username=form.cleaned_data["username"])
+        return form.cleaned_data["username"]
+
+    monkeypatch.setattr(PersonForm, "clean_username", taken_meanwhile)
+    monkeypatch.setattr(PersonForm, "validate_unique", lambda form: None)
+    client.force_login(admin_user)
+
+    response = client.post(reverse("studies:person_create"), {"username": "dana"})
+
+    assert response.status_code == 422
+    assert FormPage(response.text).errors_at("id_username") == ["The username “dana” is taken already."]
+    assert User.objects.filter(username="dana").count() == 1
 
 
 def test_a_username_with_spaces_is_refused_and_nothing_is_written(client, admin_user):

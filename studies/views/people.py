@@ -7,6 +7,8 @@ so that a reload does not post again); a new one can be made at any time, and ma
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -45,10 +47,14 @@ def person_create(request: HttpRequest) -> HttpResponse:
     _admin_only(request)
     form = PersonForm(request.POST) if request.method == "POST" else PersonForm()
     if form.is_bound and form.is_valid():
-        person = people.person_create(**form.cleaned_data)
-        _show_link_once(request, person, people.set_password_path(person))
-        messages.success(request, f"Account {person.username} created.")
-        return redirect("studies:person", pk=person.pk)
+        try:
+            person = people.person_create(**form.cleaned_data)
+        except (IntegrityError, ValidationError):  # another admin took the username since the form was checked
+            form.add_error("username", f"The username “{form.cleaned_data['username']}” is taken already.")
+        else:
+            _show_link_once(request, person, people.set_password_path(person))
+            messages.success(request, f"Account {person.username} created.")
+            return redirect("studies:person", pk=person.pk)
     return render(request, "studies/person_create.html", {"form": form}, status=REFUSED if form.is_bound else 200)
 
 
