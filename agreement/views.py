@@ -1,6 +1,5 @@
 """The agreement report of a study, in the page and as downloads (the JSON is the command's contract)."""
 
-import csv
 from datetime import datetime, time
 from itertools import combinations
 from urllib.parse import urlencode
@@ -15,6 +14,7 @@ from agreement.intervals import REPLICATES, intervals_for
 from agreement.latex import latex_table
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
+from annotator.csv_writer import write_csv
 from studies.access import get_access
 from studies.models import CodebookField, Membership, Stage
 
@@ -229,22 +229,23 @@ def _day(text: str, *, end: bool = False) -> datetime | None:
 def _csv(study, report: dict) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.csv"'
-    writer = csv.writer(response)
-    writer.writerow(["field", "level", "items", "annotators", "ratings", "coefficient", "value", "n", "undefined"])
+    columns = ["field", "level", "items", "annotators", "ratings", "coefficient", "value", "n", "undefined"]
+    write_csv(response, columns, _csv_rows(report))
+    return response
+
+
+def _csv_rows(report: dict):
     for key, numbers in report["fields"].items():
         common = [key, numbers["level"], numbers["items"], numbers["annotators"], numbers["ratings"]]
         for name, _, _ in COEFFICIENTS:
-            writer.writerow(
-                [*common, name, _number(numbers[name]), numbers["items"], numbers["undefined"].get(name, "")]
-            )
+            yield [*common, name, _number(numbers[name]), numbers["items"], numbers["undefined"].get(name, "")]
         for pair, entry in numbers["cohen_kappa"].items():
             for variant in ("kappa", "linear", "quadratic"):
                 if variant in entry:
                     reason = numbers["undefined"].get(
                         f"cohen_kappa {pair}" + ("" if variant == "kappa" else f" {variant}"), ""
                     )
-                    writer.writerow([*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason])
-    return response
+                    yield [*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason]
 
 
 def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:

@@ -52,3 +52,16 @@ def test_app_code_is_left_to_the_formatter():
     ]
 
     assert skipped == []
+
+
+def test_every_csv_the_app_writes_goes_through_the_formula_safe_writer():
+    """A csv.writer of its own would let an issue title or a username such as "=HYPERLINK(…)" run in a spreadsheet."""
+    own_writers = [
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in sources(app)
+        if path != ROOT / "annotator" / "csv_writer.py"
+        and any(name in path.read_text(encoding="utf-8") for name in ("csv.writer(", "csv.DictWriter("))
+    ]
+
+    assert own_writers == []
