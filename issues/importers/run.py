@@ -21,7 +21,7 @@ from django.utils import timezone
 from annotator.csv_writer import write_csv
 from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
-from issues.importers.records import CommentRecord, IssueRecord, Problem
+from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
 from issues.models import ImportProblem, ImportRun, Issue
@@ -30,6 +30,22 @@ from issues.search import refresh_search_index
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates
 IMPORT_LOCK = 0x1550E5  # one import at a time: pg_advisory_lock key
+
+
+# The importers' hints name the command's options; the Imports page names its own controls instead.
+PAGE_HINTS = {
+    FORMAT_HINT: "choose its format in the Format option",
+    REPOSITORY_HINT: "give the Repository option, owner/name",
+    "import without --strict": "import with Strict unticked",
+}
+
+
+def hints_for(source: str, text: str) -> str:
+    """A reason or an error as a run of this source shows it: an upload's page never speaks of flags."""
+    if source == ImportRun.Source.UPLOAD:
+        for command, page in PAGE_HINTS.items():
+            text = text.replace(command, page)
+    return text
 
 
 class StrictModeFailure(Exception):
@@ -183,7 +199,7 @@ class ImportService:
             refresh_search_index.enqueue()  # the new and changed issues become searchable in the background
             render_study_issues.enqueue()  # and those in studies ready to be shown
         except StrictModeFailure as error:
-            run.status, run.error = ImportRun.Status.FAILED, str(error)
+            run.status, run.error = ImportRun.Status.FAILED, hints_for(run.source, str(error))
         except Exception as error:
             run.status, run.error = ImportRun.Status.FAILED, f"{type(error).__name__}: {error}"
             raise
@@ -300,7 +316,12 @@ class ImportService:
         if not source:
             source, location = location, ""
         self._problems.append(
-            ImportProblem(run=self.run, source=source[:500], location=location[:100], reason=problem.reason)
+            ImportProblem(
+                run=self.run,
+                source=source[:500],
+                location=location[:100],
+                reason=hints_for(self.run.source, problem.reason),
+            )
         )
         if len(self._problems) >= 500:
             self._save_problems()

@@ -81,3 +81,31 @@ def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
     expect(page.get_by_role("link", name=f"Import {run.pk}")).to_be_visible()
     expect(page.get_by_role("cell", name="deepflow-issues.jsonl")).to_be_visible()
     assert csp_violations(page) == []
+
+
+def test_an_admin_uploads_a_folder_with_a_stray_file_and_the_page_names_it(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    admin = AdminFactory()
+    dump = write_jsonl(tmp_path / "issues.jsonl", [rest_issue(number) for number in (1, 2)])
+    stray = tmp_path / "stray.txt"
+    stray.write_bytes(b"#!")  # a 2-byte file that was in the folder
+    log_in(page, live_server, admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+
+    page.get_by_label("Dump files").set_input_files([dump, stray])
+    page.get_by_role("button", name="Import", exact=True).click()
+    start_task_worker()
+
+    wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
+    problem = page.get_by_role("row", name=re.compile(r"^stray\.txt the whole file"))
+    expect(problem).to_be_visible(timeout=30_000)
+    expect(problem).to_contain_text("choose its format in the Format option")
+    expect(page.locator("main")).not_to_contain_text("--format")
+    expect(page.get_by_role("row", name="created 2")).to_be_visible()
+    assert Issue.objects.count() == 2
+    assert csp_violations(page) == []
