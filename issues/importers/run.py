@@ -180,9 +180,9 @@ class ImportService:
         return self._run(lambda: self._import(records), bytes_total=0)
 
     def fetch_comments(self, issues: list[Issue], fetch: Callable[[Issue], list[dict]]) -> ImportRun:
-        """For issues of `Issue.objects.missing_comments()`, store the comments `fetch(issue)` returns (REST comment objects from GitHub) for each issue, as an
-        import stores comments: merged on their GitHub id, so fetching again duplicates none. The progress is
-        counted in issues (bytes_total, bytes_read)."""
+        """For issues of `Issue.objects.missing_comments()`, store the comments `fetch(issue)` returns (REST
+        comment objects from GitHub) as an import stores comments: merged on their GitHub id, so fetching again
+        duplicates none. The progress is counted in issues (bytes_total, bytes_read)."""
 
         def work() -> None:
             counted = {}

@@ -1,41 +1,15 @@
 """An admin uploads a dump in Chromium; the real task worker imports it while the page follows."""
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from issues.models import ImportRun, Issue
 from tests.factories import AdminFactory
-from tests.helpers import csp_violations, environment, log_in, manage, rest_issue, stop, wait_until, write_jsonl
+from tests.helpers import csp_violations, log_in, rest_issue, wait_until, write_jsonl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def start_task_worker(transactional_db, settings, tmp_path):
-    """Starts `manage.py db_worker` on the test database when called; stops it after the test, and shows its log
-    when the test fails.
-
-    Depending on transactional_db, it is stopped before the database is flushed.
-    """
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
-    processes = []
-    log_path = tmp_path / "worker.log"
-
-    def start() -> None:
-        # Its IMPORT_UPLOAD_DIR is ours.
-        env = environment(SECRET_KEY=settings.SECRET_KEY, ANNOTATOR_DATA_DIR=str(tmp_path))
-        with log_path.open("wb") as log:
-            worker = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
-            processes.append(manage(*worker, env=env, stdout=log, stderr=subprocess.STDOUT))
-
-    yield start
-    for process in processes:
-        stop(process)
-    if log_path.exists():
-        print(f"The task worker's log:\n{log_path.read_text()}")  # shown by pytest when the test fails
 
 
 def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(

@@ -203,14 +203,16 @@ class ProgressBar:
         if self.interactive:
             if self.bar is None:
                 total = run.bytes_total or None
-                self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, unit_divisor=1024, file=self.stream)
+                divisor = 1024 if self.unit == "B" else 1000
+                self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, unit_divisor=divisor, file=self.stream)
             self.bar.total = run.bytes_total or None
             self.bar.update((run.bytes_read if run.bytes_total else run.records_read) - self.bar.n)
             self.bar.set_postfix_str(f"{run.records_read:,} records, {_rate(run)} records/s", refresh=False)
             self.bar.refresh()
         elif time.monotonic() - self._last_line >= PLAIN_PROGRESS_EVERY or run.is_finished:
             self._last_line = time.monotonic()
-            done = f"{run.percent_done}% of {run.bytes_total / 1e6:,.0f} MB, " if run.bytes_total else ""
+            total = f"{run.bytes_total / 1e6:,.0f} MB" if self.unit == "B" else f"{run.bytes_total:,} {self.unit}"
+            done = f"{run.percent_done}% of {total}, " if run.bytes_total else ""
             print(f"import {run.pk}: {done}{run.records_read:,} records ({_rate(run)}/s)", file=self.stream)
 
     def close(self) -> None:
