@@ -432,6 +432,18 @@ ATTRIBUTE_RE = re.compile(r'([^\s"/=>]+)(?:="([^"]*)")?')
 EMPTY_CLASS_RE = re.compile(r'(<[a-z][a-z0-9]*(?:\s+[^\s"/=>]+(?:="[^"]*")?)*?)\s+class=""')
 
 
+# Any tag of nh3's output (or a tag cut off at the end of a cut text); a block's edges are a space in its text.
+ANY_TAG_RE = re.compile(r'<(?P<end>/?)(?P<name>[a-z][a-z0-9]*)(?:\s+[^\s"/=>]+(?:="[^"]*")?)*\s*/?>|<[^>]*\Z')
+BLOCKS = {"p", "div", "br", "hr", "li", "ul", "ol", "pre", "blockquote", "table", "tr", "td", "th", "dd", "dt"}
+BLOCKS |= {f"h{level}" for level in range(1, 7)}
+
+
+def text_of(sanitised: str) -> str:
+    """The text of sanitised HTML as a reader sees it: no tags, no entities, no Markdown syntax (for snippets)."""
+    text = ANY_TAG_RE.sub(lambda m: " " if m["name"] in BLOCKS else "", sanitised)
+    return " ".join(html.unescape(text).split())
+
+
 def defer_images(sanitised: str) -> str:
     """Replaces each image of sanitised HTML by a link to it, removes inputs that are not checkboxes, and
     empty class attributes."""
