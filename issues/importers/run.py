@@ -192,8 +192,6 @@ class ImportService:
                 if issue.pk in counted and counted[issue.pk] < issue.github_comment_count:
                     issue.payload["comments"] = counted[issue.pk]
                     issue.save(update_fields=["payload"])
-            # The issues' search documents lack the new comments: stale, they are indexed again.
-            IssueSearch.objects.filter(issue_id__in=counted).update(import_hash="")
             self._count_missing_comments()
 
         return self._run(work, bytes_total=len(issues))
@@ -208,6 +206,9 @@ class ImportService:
                     raise
                 yield Problem(f"{where}, the issue", str(error))
             else:
+                # Its search document lacks these comments: stale, it is indexed again after this run or, should
+                # this one stop, after the next.
+                IssueSearch.objects.filter(issue_id=issue.pk).update(import_hash="")
                 for index, obj in enumerate(comments, 1):
                     yield records.rest_comment(obj, f"{where}, comment {index}")
                 counted[issue.pk] = len(comments)
