@@ -158,6 +158,10 @@ IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per
 # Every imported issue may be added to any study by its owners (a team that trusts itself); otherwise an admin
 # shares imports (the Imports page, `import_issues --share`, or the admin), studies/access.py.
 SHARE_ALL_IMPORTS = env_bool("ANNOTATOR_SHARE_ALL_IMPORTS")
+# For the Imports page's "Fetch missing comments" (the task worker asks GitHub): a token lifts the API's limit
+# from 60 requests an hour to 5,000; GITHUB_API_URL is https://HOST/api/v3 for GitHub Enterprise.
+GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
+GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -7,10 +7,10 @@ static/css/markdown.css styles it inside an element of class "markdown-body" (th
 
 Images are never loaded by our pages: the reporter's image host would learn who reads the issue, and our CSP
 allows images from 'self' only. Every image becomes a plain link to it,
-`<a class="md-image" href="SRC">🖼 image: ALT (click to open)</a>`, which the reader may follow to see the
+`<a class="md-image" href="SRC">image: ALT (click to open)</a>`, which the reader may follow to see the
 image in a page of its own; no script is involved. An image inside a link becomes the label
-`<span class="md-image">🖼 image: ALT</span>` (the link around it is the thing to click). An image whose URL
-is not http(s) is dropped.
+`<span class="md-image">image: ALT</span>` (the link around it is the thing to click); markdown.css puts a
+picture icon (static/img/image.svg) before either. An image whose URL is not http(s) is dropped.
 
 `#123` and `owner/name#123` link to the issue on GitHub or, for the body's own repository, to the page that
 `issue_url(123)` returns when it returns one (an issue of the current study).
@@ -53,7 +53,7 @@ from pymdownx.superfences import highlight_validator
 
 # Part of every cache key: bump it when a change here changes the HTML of bodies already rendered.
 # Library upgrades change the key by themselves.
-RENDERER_VERSION = "1"
+RENDERER_VERSION = "2"  # 2: images lost the 🖼 glyph, which many fonts lack, for markdown.css's icon
 CACHE_TIMEOUT = 60 * 60 * 24 * 7
 VERSIONS = [RENDERER_VERSION] + [version(name) for name in ("markdown", "pymdown-extensions", "nh3", "pygments")]
 
@@ -432,6 +432,18 @@ ATTRIBUTE_RE = re.compile(r'([^\s"/=>]+)(?:="([^"]*)")?')
 EMPTY_CLASS_RE = re.compile(r'(<[a-z][a-z0-9]*(?:\s+[^\s"/=>]+(?:="[^"]*")?)*?)\s+class=""')
 
 
+# Any tag of nh3's output (or a tag cut off at the end of a cut text); a block's edges are a space in its text.
+ANY_TAG_RE = re.compile(r'<(?P<end>/?)(?P<name>[a-z][a-z0-9]*)(?:\s+[^\s"/=>]+(?:="[^"]*")?)*\s*/?>|<[^>]*\Z')
+BLOCKS = {"p", "div", "br", "hr", "li", "ul", "ol", "pre", "blockquote", "table", "tr", "td", "th", "dd", "dt"}
+BLOCKS |= {f"h{level}" for level in range(1, 7)}
+
+
+def text_of(sanitised: str) -> str:
+    """The text of sanitised HTML as a reader sees it: no tags, no entities, no Markdown syntax (for snippets)."""
+    text = ANY_TAG_RE.sub(lambda m: " " if m["name"] in BLOCKS else "", sanitised)
+    return " ".join(html.unescape(text).split())
+
+
 def defer_images(sanitised: str) -> str:
     """Replaces each image of sanitised HTML by a link to it, removes inputs that are not checkboxes, and
     empty class attributes."""
@@ -454,10 +466,10 @@ def defer_images(sanitised: str) -> str:
             return ""
         description = attributes.get("alt") or urlsplit(src).path.rsplit("/", 1)[-1] or "no description"
         if inside_link:
-            return f'<span class="md-image">🖼 image: {html.escape(description)}</span>'
+            return f'<span class="md-image">image: {html.escape(description)}</span>'
         return (
             f'<a class="md-image" href="{html.escape(src)}" rel="{LINK_REL}">'
-            f"🖼 image: {html.escape(description)} (click to open)</a>"
+            f"image: {html.escape(description)} (click to open)</a>"
         )
 
     return EMPTY_CLASS_RE.sub(r"\1", TAG_RE.sub(replace, sanitised))

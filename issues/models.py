@@ -9,6 +9,9 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 
@@ -35,6 +38,34 @@ class IssueQuerySet(models.QuerySet):
     def without_texts(self) -> "IssueQuerySet":
         """For lists: leaves out the body, its HTML and the verbatim payload, each as large as a log."""
         return self.defer("body", "body_html", "payload")
+
+    def with_github_comment_count(self) -> "IssueQuerySet":
+        """Annotated with `github_comment_count`: how many comments GitHub counted when the issue was exported,
+        0 when its record does not say (the payload itself stays deferred)."""
+        return self.annotate(
+            # "comments" is a count in REST objects, a list of bodies in the "datasets" layout.
+            github_comment_count=RawSQL(
+                "CASE WHEN jsonb_typeof(issues_issue.payload -> 'comments') = 'number' "
+                "THEN (issues_issue.payload ->> 'comments')::numeric::integer ELSE 0 END",
+                [],
+            )
+        )
+
+    def missing_comments(self) -> "IssueQuerySet":
+        """Issues GitHub counts more comments on than are stored: a dump that held only the count (REST issue
+        files do) left them out. Annotated with `github_comment_count` and `stored_comment_count`."""
+        stored = (
+            IssueComment.objects.filter(issue=OuterRef("pk"))
+            .order_by()
+            .values("issue")
+            .annotate(count=Count("*"))
+            .values("count")
+        )
+        return (
+            self.with_github_comment_count()
+            .annotate(stored_comment_count=Coalesce(Subquery(stored), 0))
+            .filter(github_comment_count__gt=F("stored_comment_count"))
+        )
 
 
 class Issue(models.Model):

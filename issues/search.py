@@ -12,8 +12,10 @@ import re
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
 from django.db.models import QuerySet
+from django.db.models.functions import Left
 from django.tasks import task
 
+from issues.markdown import render_markdown, text_of
 from issues.models import Issue
 
 CONFIG = "english"
@@ -60,7 +62,7 @@ def search(issues: QuerySet[Issue], text: str) -> QuerySet[Issue]:
     return issues.filter(search__document=SearchQuery(text, config=CONFIG, search_type="websearch"))
 
 
-# ts_headline parses all the text it gets: the start of each body is enough for a snippet.
+# ts_headline parses all the text it gets: the start of each body (and of its HTML) is enough for a snippet.
 SNIPPET_SOURCE = 20_000
 
 # Marks around matches that cannot occur in text: the snippet is escaped, then they become <mark>.
@@ -68,18 +70,33 @@ _START, _STOP = "\x02", "\x03"
 
 
 def snippets(issue_ids: list[int], text: str) -> dict[int, str]:
-    """For each issue, a short extract of its body with the matches highlighted, as safe HTML."""
+    """For each issue, a short extract of its body as plain text (the rendered HTML's text: no Markdown syntax)
+    with the matches highlighted, as safe HTML."""
     if not issue_ids:
         return {}
+    issues = (
+        Issue.objects.filter(pk__in=issue_ids)
+        .select_related("repository")
+        .annotate(start_html=Left("body_html", SNIPPET_SOURCE), start=Left("body", SNIPPET_SOURCE))
+        .only("repository__owner", "repository__name")
+    )
+    # The marks are taken out of the text first: a body holding them would mark text of its own choosing.
+    texts = {issue.pk: _body_text(issue).translate({ord(_START): None, ord(_STOP): None}) for issue in issues}
     options = f"MaxFragments=2, MaxWords=18, MinWords=6, FragmentDelimiter=' … ', StartSel={_START}, StopSel={_STOP}"
     with connection.cursor() as cursor:
         cursor.execute(
-            # The marks are taken out of the body first: a body holding them would mark text of its own choosing.
-            "SELECT id, ts_headline(%s, translate(left(body, %s), %s, ''), websearch_to_tsquery(%s, %s), %s) "
-            "FROM issues_issue WHERE id = ANY(%s)",
-            [CONFIG, SNIPPET_SOURCE, _START + _STOP, CONFIG, text, options, issue_ids],
+            "SELECT id, ts_headline(%s, body, websearch_to_tsquery(%s, %s), %s) "
+            "FROM unnest(%s::bigint[], %s::text[]) AS issue (id, body)",
+            [CONFIG, CONFIG, text, options, list(texts), list(texts.values())],
         )
         return {issue_id: _marked(headline) for issue_id, headline in cursor.fetchall()}
+
+
+def _body_text(issue: Issue) -> str:
+    """The text of the body's stored HTML; of its beginning rendered now, if it was never rendered."""
+    if issue.start_html:
+        return text_of(issue.start_html)
+    return text_of(render_markdown(issue.start, repository=issue.repository.full_name))
 
 
 def _marked(headline: str) -> str:

@@ -10,13 +10,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from annotator.htmx import render_page
 from issues.forms import ImportForm
-from issues.importers.run import write_problems_csv
+from issues.importers.missing_comments import issues_missing_comments
+from issues.importers.run import MISSING_COMMENTS, ImportOptions, write_problems_csv
 from issues.models import ImportRun
+from issues.tasks import fetch_comments as fetch_comments_task
 from issues.tasks import run_import
 from issues.uploads import ImportUploadHandler
 
@@ -82,6 +84,23 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @staff_only
+@require_POST
+def fetch_comments(request: HttpRequest, pk: int) -> HttpResponse:
+    """Fetch from GitHub, in the task worker, the comments the run's dumps counted but did not hold: of its
+    study's issues if it had a study, else of every issue that misses some."""
+    run = get_object_or_404(ImportRun, pk=pk)
+    options = ImportOptions(study=run.options.get("study", ""), fetch_comments=True)
+    fetching = ImportRun.objects.create(
+        source=ImportRun.Source.GITHUB,
+        created_by=request.user,
+        files=[{"name": "comments missing from dumps"}],
+        options=options.as_dict(),
+    )
+    fetch_comments_task.enqueue(fetching.pk, options.study)
+    return redirect(fetching)
+
+
+@staff_only
 @require_GET
 def import_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """Polled every second while the run is going; the finished state has no polling trigger."""
@@ -118,6 +137,9 @@ def _progress(run: ImportRun) -> dict:
         if not run.is_finished and 0 < fraction < 1:
             context["eta"] = duration(elapsed * (1 - fraction) / fraction)
     if run.is_finished:
+        if run.counts.get(MISSING_COMMENTS):
+            # Still missing now (a later fetch may have got them): what the button would fetch.
+            context["missing_comments"] = issues_missing_comments(run.options.get("study", "")).count()
         context["counts"] = run.result_rows()
         context["problems"] = list(run.problems.all()[:PROBLEMS_SHOWN])
         context["problems_shown"] = PROBLEMS_SHOWN
@@ -154,6 +176,8 @@ def option_items(options: dict) -> list[tuple[str, str]]:
         items.append(("shared", "with every study"))
     if options.get("strict"):
         items.append(("strict", "yes"))
+    if options.get("fetch_comments"):
+        items.append(("comments", "fetched from GitHub for the issues whose dumps left them out"))
     return items
 
 

@@ -370,7 +370,7 @@ class AddIssuesForm(forms.Form):
 
     repository = forms.ModelChoiceField(queryset=Repository.objects.none())
     labels = forms.CharField(required=False, help_text="Comma-separated; every one must be on the issue.")
-    state = forms.ChoiceField(choices=[("all", "all"), ("open", "open"), ("closed", "closed")], initial="closed")
+    state = forms.ChoiceField(choices=[("all", "all"), ("open", "open"), ("closed", "closed")], initial="all")
     since = forms.DateField(
         required=False, label="Created on or after", widget=forms.DateInput(attrs={"type": "date"})
     )

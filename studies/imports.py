@@ -1,6 +1,8 @@
 """Imports that also add their issues to a study (issues/importers/destinations.py asks this)."""
 
-from studies.models import Study
+from django.db.models import QuerySet
+
+from studies.models import Study, StudyIssue
 
 
 class ImportIntoStudy:
@@ -13,3 +15,6 @@ class ImportIntoStudy:
 
     def add(self, slug: str, issue_ids: list[int]) -> None:
         Study.objects.get(slug=slug).add_issues(issue_ids)
+
+    def issue_ids(self, slug: str) -> QuerySet:
+        return StudyIssue.objects.filter(study__slug=slug).values_list("issue_id", flat=True)

@@ -150,7 +150,10 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
-        **{f"issues:{name}": [world["run"].pk] for name in ("import_detail", "import_progress", "import_errors")},
+        **{
+            f"issues:{name}": [world["run"].pk]
+            for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")
+        },
     }
     urls = {}
     for route, key in all_patterns():

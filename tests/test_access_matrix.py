@@ -96,6 +96,10 @@ EXPECTED = {
         ("login", "404", "404", "404", "404", "404", "200"),
         ("login", "404", "404", "404", "404", "404", "405"),
     ),
+    "issues:fetch_comments": (
+        ("login", "404", "404", "404", "404", "404", "405"),
+        ("login", "404", "404", "404", "404", "404", "302"),  # queued for the task worker, then its run's page
+    ),
     # Outside a study.
     "studies:list": (
         ("login", "200", "200", "200", "200", "200", "200"),

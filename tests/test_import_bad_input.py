@@ -2,6 +2,7 @@
 
 import gzip
 import json
+import zipfile
 
 import pytest
 
@@ -74,6 +75,32 @@ def test_it_rejects_a_file_that_is_not_a_dump(tmp_path, content, reason):
 
     assert run.counts["failed"] == 1
     assert reason in problems(run)[0]
+
+
+def test_it_names_a_stray_file_in_a_folder(tmp_path):
+    (tmp_path / "dumps").mkdir()
+    write_jsonl(tmp_path / "dumps" / "issues.jsonl", [rest_issue(1)])
+    (tmp_path / "dumps" / "stray.txt").write_bytes(b"#!")
+
+    run = import_paths(tmp_path / "dumps")
+
+    assert run.counts["created"] == 1
+    assert problems(run) == [
+        "stray.txt, the whole file: not a JSON dump of objects or arrays, nor a CSV file with a header "
+        "(use --format to say which it is)"
+    ]
+
+
+def test_it_names_a_stray_member_of_a_zip_with_its_path(tmp_path):
+    with zipfile.ZipFile(tmp_path / "dumps.zip", "w") as archive:
+        archive.writestr("2024/issues.json", json.dumps([rest_issue(1)]))
+        archive.writestr("2024/notes/stray.txt", "#!")
+
+    run = import_paths(tmp_path / "dumps.zip")
+
+    assert run.counts["created"] == 1
+    [problem] = problems(run)
+    assert problem.startswith("dumps.zip:2024/notes/stray.txt, the whole file: not a JSON dump")
 
 
 def test_it_names_each_item_of_the_wrong_type(tmp_path):

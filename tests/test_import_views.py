@@ -166,6 +166,18 @@ def test_it_imports_an_uploaded_json_lines_file(admin_client, admin_user, immedi
     assert left_in(upload_dir) == [], "the task deletes the uploaded files"
 
 
+def test_its_page_names_a_stray_file_and_the_option_on_the_page_that_reads_it(admin_client, immediate_tasks, tmp_path):
+    dump = write_jsonl(tmp_path / "issues.jsonl", [rest_issue(1)])
+    stray = tmp_path / "stray.txt"
+    stray.write_bytes(b"#!")
+
+    page = admin_client.get(upload(admin_client, dump, stray).url)
+
+    assert "<td>stray.txt</td>" in page.text
+    assert "choose its format in the Format option" in page.text
+    assert "--format" not in page.text
+
+
 def test_it_imports_a_gz_upload_and_several_files_at_once(admin_client, immediate_tasks, tmp_path):
     gz = write_jsonl(tmp_path / "a.jsonl.gz", [rest_issue(1), rest_issue(2)], compress=True)
     plain = write_jsonl(tmp_path / "b.jsonl", [rest_issue(3)])

@@ -162,3 +162,22 @@ def test_the_list_takes_a_constant_number_of_queries(client, listed, django_asse
 
     with django_assert_max_num_queries(10):
         client.get(reverse("studies:issues", args=[study.slug]), {"q": "issue", "status": "unassigned"})
+
+
+def test_snippets_are_the_bodys_text_without_markdown_syntax(client, listed):
+    study, alice, _, issues = listed
+    issues[3].body = (
+        "**Silently** wrong: the `fit` call reinitialises the weights.\n\n"
+        "```python\nmodel.fit(x, y)  # weights reset here\n```\n\n"
+        "See [the docs](https://example.com/docs) and ~~old~~ notes."
+    )
+    issues[3].save()
+    index_stale_issues()
+    client.force_login(alice)
+
+    response = client.get(reverse("studies:issues", args=[study.slug]), {"q": "weights"})
+
+    snippet = response.context["page"].object_list[0].snippet
+    assert "<mark>weights</mark>" in snippet
+    assert "Silently wrong: the fit call reinitialises the <mark>weights</mark>" in snippet
+    assert not any(syntax in snippet for syntax in ("```", "**", "`", "](", "~~", "&lt;"))

@@ -163,25 +163,25 @@ def test_it_turns_images_into_links_to_them():
     assert "<img" not in html
     assert (
         '<a class="md-image" href="https://example.com/chart.png" rel="noopener noreferrer nofollow">'
-        "🖼 image: a chart (click to open)</a>"
+        "image: a chart (click to open)</a>"
     ) in html
     assert '<a class="md-image" href="https://example.com/b.png"' in html
 
 
 def test_it_names_an_image_without_alt_text_by_its_file():
-    assert "🖼 image: shot.png (click to open)" in render("![](https://example.com/x/shot.png)")
+    assert ">image: shot.png (click to open)" in render("![](https://example.com/x/shot.png)")
 
 
 def test_it_escapes_the_alt_text_of_images():
     html = render('<img src="https://example.com/b.png" alt=\'"><script>alert(1)</script>\'>')
-    assert "🖼 image: &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; (click to open)" in html
+    assert ">image: &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt; (click to open)" in html
 
 
 def test_it_shows_an_image_inside_a_link_as_text():
     html = render("[![build](https://ci.example.com/badge.svg)](https://ci.example.com)")
     assert html == (
         '<p><a href="https://ci.example.com" rel="noopener noreferrer nofollow">'
-        '<span class="md-image">🖼 image: build</span></a></p>'
+        '<span class="md-image">image: build</span></a></p>'
     )
 
 
@@ -440,7 +440,7 @@ def test_it_links_one_rendering_to_the_pages_of_each_study(empty_cache):
 
 def test_it_includes_the_renderer_version_in_the_key():
     key = markdown.cache_key("text", REPO)
-    with mock.patch.object(markdown, "VERSIONS", ["2", *markdown.VERSIONS[1:]]):
+    with mock.patch.object(markdown, "VERSIONS", ["another", *markdown.VERSIONS[1:]]):
         assert markdown.cache_key("text", REPO) != key
 
 

@@ -1,12 +1,13 @@
 """Bodies and comments rendered once and stored: shared by every server process, never stale."""
 
+import hashlib
 from unittest import mock
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from issues import rendering
+from issues import markdown, rendering
 from issues.markdown import render_markdown
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, render_stale_bodies, render_study_issues, stored_html
@@ -102,3 +103,21 @@ def test_the_annotation_page_shows_stored_html_without_rendering_again(client, s
 
     assert renders.call_count == 0
     assert f'href="https://github.com/{issue.repository.full_name}/issues/1"' in response.text
+
+
+def test_html_stored_by_the_first_renderer_is_rendered_again_without_the_image_glyph():
+    """Renderer 1 wrote images as "🖼 image: …"; the glyph is missing from many fonts (static/img/image.svg now)."""
+    issue = IssueFactory(body="![chart](https://example.com/chart.png)")
+    old_key = hashlib.sha256()
+    for part in ["1", *markdown.VERSIONS[1:], issue.repository.full_name]:
+        old_key.update(part.encode() + b"\0")
+    old_key.update(issue.body.encode())
+    Issue.objects.filter(pk=issue.pk).update(
+        body_html='<p><a class="md-image" href="https://example.com/chart.png">🖼 image: chart (click to open)</a></p>',
+        body_html_key=old_key.hexdigest(),
+    )
+
+    body_html, _ = stored_html(Issue.objects.get(pk=issue.pk), [])
+
+    assert "🖼" not in body_html and ">image: chart (click to open)</a>" in body_html
+    assert "🖼" not in Issue.objects.get(pk=issue.pk).body_html

@@ -4,6 +4,7 @@ that issues/ depends on no app built on top of it."""
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 
 
 class StudyDestination(Protocol):
@@ -15,6 +16,9 @@ class StudyDestination(Protocol):
 
     def add(self, slug: str, issue_ids: list[int]) -> None:
         """Add the issues (ids) to the study."""
+
+    def issue_ids(self, slug: str) -> QuerySet:
+        """The ids of the study's issues, as a values_list() QuerySet (for a subquery)."""
 
 
 _registered: StudyDestination | None = None

@@ -32,7 +32,7 @@ from typing import IO, Any
 import ijson
 
 from issues.importers import records
-from issues.importers.records import CommentRecord, IssueRecord, Problem
+from issues.importers.records import FORMAT_HINT, CommentRecord, IssueRecord, Problem
 
 FORMATS = {
     "rest": "GitHub REST API issue objects (JSON or JSON Lines)",
@@ -141,7 +141,7 @@ def _read_stream(stream: IO[bytes], name: str, *, format, repository) -> Iterato
         head = _peek(stream)
         layout = _layout(name, head, format)
         if layout is None:
-            yield Problem("the whole file", _unknown_layout(head))
+            yield Problem(f"{name}, the whole file", _unknown_layout(head))
             return
         kind = {"comments": "comment", "gh": "gh", "gharchive": "event"}.get(format)
         read = {"json": _read_json, "jsonl": _read_json_lines, "csv": _read_csv}[layout]
@@ -191,7 +191,7 @@ def _layout(name: str, head: bytes, format: str | None) -> str | None:
 def _unknown_layout(head: bytes) -> str:
     if not head.strip():
         return "the file is empty"
-    return "not a JSON dump of objects or arrays, nor a CSV file with a header (use --format to say which it is)"
+    return f"not a JSON dump of objects or arrays, nor a CSV file with a header ({FORMAT_HINT})"
 
 
 # --- JSON: objects, arrays, pages back to back, nested pages ---

@@ -28,6 +28,10 @@ LINK = re.compile(r'<([^>]*)>\s*;\s*rel="([^"]*)"')
 class GitHubAPIError(Exception):
     """GitHub refused a request, or kept failing; the message says what happened and what to check."""
 
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # GitHub's refusal (404: no such issue any more), None when it kept failing
+
 
 class GitHubClient:
     """GET requests to GitHub's REST API that wait out rate limits and retry transient failures.
@@ -115,7 +119,8 @@ class GitHubClient:
                     problem, delay = self.rate_limit_wait(response, attempt)
                     reason = problem
                 else:
-                    raise GitHubAPIError(refusal(response.status, message, url, "Authorization" in self.headers))
+                    refused = refusal(response.status, message, url, "Authorization" in self.headers)
+                    raise GitHubAPIError(refused, status=response.status)
             if attempt == self.max_retries:
                 raise GitHubAPIError(f"GitHub request failed {attempt + 1} times: GET {url}; last error: {problem}")
             self.wait(delay, reason)

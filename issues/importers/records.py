@@ -20,6 +20,9 @@ from issues.github import InvalidIssueObject
 MAX_LOGIN = 100
 MAX_URL = 500
 STATE_REASONS = {"completed", "not_planned", "reopened", "duplicate"}
+# The option that fixes a problem, as the command names it; the Imports page words it for its own form (run.py).
+REPOSITORY_HINT = "use --repo owner/name"
+FORMAT_HINT = "use --format to say which it is"
 WEB_URL = re.compile(r"https?://[^\s\x00-\x1f]+\Z", re.IGNORECASE)
 
 _GITHUB_ISSUE_URL = re.compile(
@@ -217,7 +220,7 @@ def cli_issue(obj: Any, where: str, *, repository: tuple[str, str] | None = None
         url = obj.get("url") or ""
         repository = _repository_from_url(url) or repository
         if repository is None:
-            raise InvalidIssueObject(f"issue {number}: no url to tell its repository (use --repo owner/name)")
+            raise InvalidIssueObject(f"issue {number}: no url to tell its repository ({REPOSITORY_HINT})")
         closed_at = _time(obj.get("closedAt"), "closedAt")
         fields = {
             "number": number,
@@ -274,7 +277,7 @@ def csv_issue(row: dict[str, str], where: str, *, repository: tuple[str, str] | 
                 except ValueError as error:
                     raise InvalidIssueObject(str(error)) from None
             if repository is None:
-                raise InvalidIssueObject("no url/html_url column and no repository column (or --repo)")
+                raise InvalidIssueObject(f"no url/html_url column and no repository column ({REPOSITORY_HINT})")
             number = _positive_int((row.get("number") or "").strip(), "number")
         closed_at = _time(row.get("closed_at"), "closed_at")
         labels = row.get("labels") or ""
@@ -363,7 +366,7 @@ def _repository(obj: dict, fallback: tuple[str, str] | None) -> tuple[str, str]:
             return fallback
         raise InvalidIssueObject(
             f"issue {obj.get('number', '?')}: neither repository_url nor html_url tells its repository "
-            "(use --repo owner/name)"
+            f"({REPOSITORY_HINT})"
         ) from None
 
 

@@ -21,15 +21,34 @@ from django.utils import timezone
 from annotator.csv_writer import write_csv
 from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
-from issues.importers.records import CommentRecord, IssueRecord, Problem
+from issues.importers.github_api import GitHubAPIError
+from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
-from issues.models import ImportProblem, ImportRun, Issue
+from issues.models import ImportProblem, ImportRun, Issue, IssueSearch
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
 
 PROGRESS_EVERY = 0.5  # seconds between progress updates
+# The count, in a run's results, of issues whose comments GitHub counted but the run did not store.
+MISSING_COMMENTS = "issues with comments on GitHub not imported"
 IMPORT_LOCK = 0x1550E5  # one import at a time: pg_advisory_lock key
+
+
+# The importers' hints name the command's options; the Imports page names its own controls instead.
+PAGE_HINTS = {
+    FORMAT_HINT: "choose its format in the Format option",
+    REPOSITORY_HINT: "give the Repository option, owner/name",
+    "import without --strict": "import with Strict unticked",
+}
+
+
+def hints_for(source: str, text: str) -> str:
+    """A reason or an error as a run of this source shows it: an upload's page never speaks of flags."""
+    if source == ImportRun.Source.UPLOAD:
+        for command, page in PAGE_HINTS.items():
+            text = text.replace(command, page)
+    return text
 
 
 class StrictModeFailure(Exception):
@@ -44,6 +63,7 @@ class ImportOptions:
     strict: bool = False
     study: str = ""  # the slug of a study to add the imported issues to (issues/importers/destinations.py)
     share: bool = False  # every study's owners may add the imported issues to their study
+    fetch_comments: bool = False  # a run that fetches the comments dumps left out (of the study's issues, if any)
 
     @classmethod
     def from_dict(cls, options: dict) -> "ImportOptions":
@@ -69,6 +89,7 @@ class ImportOptions:
             strict=options.get("strict", False),
             study=study,
             share=options.get("share", False),
+            fetch_comments=options.get("fetch_comments", False),
         )
 
     def as_dict(self) -> dict:
@@ -83,6 +104,8 @@ class ImportOptions:
             options["study"] = self.study
         if self.share:
             options["share"] = True
+        if self.fetch_comments:
+            options["fetch_comments"] = True
         return options
 
 
@@ -136,6 +159,8 @@ class ImportService:
         self._bytes = None
         self._bytes_before = 0
         self._writer: IssueWriter | None = None
+        # Every issue the run wrote or found unchanged: which of them miss comments is counted at the end.
+        self._issue_ids: set[int] = set()
 
     # --- entry points ---
 
@@ -153,6 +178,42 @@ class ImportService:
     def import_records(self, records: Iterable[Record]) -> ImportRun:
         """Records from elsewhere (the GitHub API): one pass, no strict pre-check, no sampling."""
         return self._run(lambda: self._import(records), bytes_total=0)
+
+    def fetch_comments(self, issues: list[Issue], fetch: Callable[[Issue], list[dict]]) -> ImportRun:
+        """For issues of `Issue.objects.missing_comments()`, store the comments `fetch(issue)` returns (REST
+        comment objects from GitHub) as an import stores comments: merged on their GitHub id, so fetching again
+        duplicates none. The progress is counted in issues (bytes_total, bytes_read)."""
+
+        def work() -> None:
+            counted = {}
+            self._import(self._fetched(issues, fetch, counted))
+            for issue in issues:
+                # GitHub now holds fewer than it once counted (some were deleted): the issue misses none.
+                if issue.pk in counted and counted[issue.pk] < issue.github_comment_count:
+                    issue.payload["comments"] = counted[issue.pk]
+                    issue.save(update_fields=["payload"])
+            self._count_missing_comments()
+
+        return self._run(work, bytes_total=len(issues))
+
+    def _fetched(self, issues: list[Issue], fetch, counted: dict[int, int]) -> Iterable[Record]:
+        for issue in issues:
+            where = f"{issue.repository.full_name}#{issue.number}"
+            try:
+                comments = fetch(issue)
+            except GitHubAPIError as error:
+                if error.status not in {404, 410}:  # the issue alone is gone; anything else stops the run
+                    raise
+                yield Problem(f"{where}, the issue", str(error))
+            else:
+                # Its search document lacks these comments: stale, it is indexed again after this run or, should
+                # this one stop, after the next.
+                IssueSearch.objects.filter(issue_id=issue.pk).update(import_hash="")
+                for index, obj in enumerate(comments, 1):
+                    yield records.rest_comment(obj, f"{where}, comment {index}")
+                counted[issue.pk] = len(comments)
+            self._issue_ids.add(issue.pk)
+            self.run.bytes_read += 1
 
     # --- the run ---
 
@@ -183,7 +244,7 @@ class ImportService:
             refresh_search_index.enqueue()  # the new and changed issues become searchable in the background
             render_study_issues.enqueue()  # and those in studies ready to be shown
         except StrictModeFailure as error:
-            run.status, run.error = ImportRun.Status.FAILED, str(error)
+            run.status, run.error = ImportRun.Status.FAILED, hints_for(run.source, str(error))
         except Exception as error:
             run.status, run.error = ImportRun.Status.FAILED, f"{type(error).__name__}: {error}"
             raise
@@ -260,6 +321,19 @@ class ImportService:
                 writer.flush()
             raise
         writer.finish()
+        if not self.options.fetch_comments:
+            self._count_missing_comments()
+
+    def _count_missing_comments(self) -> None:
+        """How many of the run's issues have comments on GitHub that are not stored (their dump held only the
+        count): the run says so, and the Imports page offers to fetch them."""
+        ids = sorted(self._issue_ids)
+        missing = sum(
+            Issue.objects.filter(pk__in=ids[start : start + 10_000]).missing_comments().count()
+            for start in range(0, len(ids), 10_000)
+        )
+        if missing:
+            self.counts[MISSING_COMMENTS] = missing
 
     def flush(self) -> None:
         """Write every record read so far (before saving a place to resume from)."""
@@ -287,6 +361,7 @@ class ImportService:
 
     def _after_batch(self, issue_ids: list[int]) -> None:
         """Share the batch's issues, and add them to a study, as the options say."""
+        self._issue_ids.update(issue_ids)
         if self.options.share and issue_ids:
             Issue.objects.filter(pk__in=issue_ids, shared=False).update(shared=True)
         if self.options.study and issue_ids:
@@ -300,7 +375,12 @@ class ImportService:
         if not source:
             source, location = location, ""
         self._problems.append(
-            ImportProblem(run=self.run, source=source[:500], location=location[:100], reason=problem.reason)
+            ImportProblem(
+                run=self.run,
+                source=source[:500],
+                location=location[:100],
+                reason=hints_for(self.run.source, problem.reason),
+            )
         )
         if len(self._problems) >= 500:
             self._save_problems()

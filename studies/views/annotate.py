@@ -63,6 +63,8 @@ def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssu
     comments = list(
         IssueComment.objects.filter(issue=issue).defer("payload").order_by("created_at", "github_id", "id")
     )
+    # The payload stays deferred (it can be as large as a log): only GitHub's count is read from it.
+    on_github = Issue.objects.filter(pk=issue.pk).with_github_comment_count().values_list("github_comment_count")
     repository = issue.repository.full_name
     body_html, comments_html = stored_html(issue, comments)
     full = bool(request.GET.get("full")) and len(issue.body) > BODY_SHOWN
@@ -82,6 +84,8 @@ def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssu
             (comment, in_app_issue_links(html, repository, linked))
             for comment, html in zip(comments, comments_html, strict=True)
         ],
+        # Comments GitHub counted that the dump did not hold (REST issue files hold only the count).
+        "comments_missing": max(0, on_github.get()[0] - len(comments)),
     }
 
 

@@ -1,7 +1,9 @@
+import subprocess
+
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.helpers import RECORD_CSP_VIOLATIONS, csp_violations, log_in
+from tests.helpers import RECORD_CSP_VIOLATIONS, csp_violations, environment, log_in, manage, stop
 
 pytestmark = pytest.mark.e2e
 
@@ -37,3 +39,29 @@ def open_as(browser: Browser, live_server):
     assert [violation for page in opened for violation in csp_violations(page)] == []
     for page in opened:
         page.context.close()
+
+
+@pytest.fixture
+def start_task_worker(transactional_db, settings, tmp_path):
+    """Starts `manage.py db_worker` on the test database when called (`start(VAR=value)`: with more environment
+    variables); stops it after the test, and shows its log
+    when the test fails.
+
+    Depending on transactional_db, it is stopped before the database is flushed.
+    """
+    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
+    processes = []
+    log_path = tmp_path / "worker.log"
+
+    def start(**more_env: str) -> None:
+        # Its IMPORT_UPLOAD_DIR is ours.
+        env = environment(SECRET_KEY=settings.SECRET_KEY, ANNOTATOR_DATA_DIR=str(tmp_path), **more_env)
+        with log_path.open("wb") as log:
+            worker = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
+            processes.append(manage(*worker, env=env, stdout=log, stderr=subprocess.STDOUT))
+
+    yield start
+    for process in processes:
+        stop(process)
+    if log_path.exists():
+        print(f"The task worker's log:\n{log_path.read_text()}")  # shown by pytest when the test fails

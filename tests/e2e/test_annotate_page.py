@@ -81,3 +81,20 @@ def test_the_layout_holds_from_laptop_to_wide_monitor(page: Page, live_server, s
     assert code_scroll[0] > code_scroll[1], "the long line scrolls inside its block"
     assert issue_box["x"] + issue_box["width"] <= codebook_box["x"] + 1, "issue and codebook side by side"
     assert codebook_box["x"] + codebook_box["width"] <= width
+
+
+def test_an_image_is_shown_as_a_link_with_an_icon_every_browser_can_draw(page: Page, live_server, study):
+    """The 🖼 glyph it had is missing from common fonts (a box on many machines): the icon is an SVG of ours."""
+    icons = []
+    page.on("response", lambda response: icons.append(response.status) if "/img/image.svg" in response.url else None)
+    open_issue(page, live_server, study, "It looks like this:\n\n![the loss curve](https://example.com/loss.png)")
+
+    image = page.locator("#issue-body a.md-image")
+    expect(image).to_have_text("image: the loss curve (click to open)")
+    expect(image).to_have_attribute("href", "https://example.com/loss.png")
+    assert "\U0001f5bc" not in page.content()
+    icon = image.evaluate("link => { const s = getComputedStyle(link, '::before'); return [s.maskImage, s.width]; }")
+    assert "/static/img/image.svg" in icon[0] and icon[1] != "0px"
+    page.wait_for_load_state("networkidle")
+    assert icons == [200]
+    assert csp_violations(page) == []

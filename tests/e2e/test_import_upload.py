@@ -1,41 +1,15 @@
 """An admin uploads a dump in Chromium; the real task worker imports it while the page follows."""
 
 import re
-import subprocess
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from issues.models import ImportRun, Issue
 from tests.factories import AdminFactory
-from tests.helpers import csp_violations, environment, log_in, manage, rest_issue, stop, wait_until, write_jsonl
+from tests.helpers import csp_violations, log_in, rest_issue, wait_until, write_jsonl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def start_task_worker(transactional_db, settings, tmp_path):
-    """Starts `manage.py db_worker` on the test database when called; stops it after the test, and shows its log
-    when the test fails.
-
-    Depending on transactional_db, it is stopped before the database is flushed.
-    """
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "uploads"
-    processes = []
-    log_path = tmp_path / "worker.log"
-
-    def start() -> None:
-        # Its IMPORT_UPLOAD_DIR is ours.
-        env = environment(SECRET_KEY=settings.SECRET_KEY, ANNOTATOR_DATA_DIR=str(tmp_path))
-        with log_path.open("wb") as log:
-            worker = ["db_worker", "--no-reload", "--no-startup-delay", "--interval", "0.2"]
-            processes.append(manage(*worker, env=env, stdout=log, stderr=subprocess.STDOUT))
-
-    yield start
-    for process in processes:
-        stop(process)
-    if log_path.exists():
-        print(f"The task worker's log:\n{log_path.read_text()}")  # shown by pytest when the test fails
 
 
 def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
@@ -80,4 +54,32 @@ def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
     page.get_by_role("link", name="Imports").first.click()
     expect(page.get_by_role("link", name=f"Import {run.pk}")).to_be_visible()
     expect(page.get_by_role("cell", name="deepflow-issues.jsonl")).to_be_visible()
+    assert csp_violations(page) == []
+
+
+def test_an_admin_uploads_a_folder_with_a_stray_file_and_the_page_names_it(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    admin = AdminFactory()
+    dump = write_jsonl(tmp_path / "issues.jsonl", [rest_issue(number) for number in (1, 2)])
+    stray = tmp_path / "stray.txt"
+    stray.write_bytes(b"#!")  # a 2-byte file that was in the folder
+    log_in(page, live_server, admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+
+    page.get_by_label("Dump files").set_input_files([dump, stray])
+    page.get_by_role("button", name="Import", exact=True).click()
+    start_task_worker()
+
+    wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
+    problem = page.get_by_role("row", name=re.compile(r"^stray\.txt the whole file"))
+    expect(problem).to_be_visible(timeout=30_000)
+    expect(problem).to_contain_text("choose its format in the Format option")
+    expect(page.locator("main")).not_to_contain_text("--format")
+    expect(page.get_by_role("row", name="created 2")).to_be_visible()
+    assert Issue.objects.count() == 2
     assert csp_violations(page) == []

@@ -11,7 +11,9 @@ from issues.github import parse_repository
 from issues.importers import destinations, github_api
 from issues.importers.formats import FORMATS
 from issues.importers.github_api import GitHubAPIError, GitHubClient
+from issues.importers.missing_comments import fetch_missing_comments
 from issues.importers.run import (
+    MISSING_COMMENTS,
     ImportOptions,
     ImportService,
     file_descriptions,
@@ -57,13 +59,20 @@ class Command(BaseCommand):
         live.add_argument("--token-env", default="GITHUB_TOKEN", metavar="VAR", help="variable holding the token")
         live.add_argument("--api-url", default="https://api.github.com", help="API root (GitHub Enterprise)")
         live.add_argument("--no-comments", action="store_true", help="do not fetch comments")
+        live.add_argument(
+            "--fetch-comments",
+            action="store_true",
+            help="fetch the comments that dumps counted but did not hold (of the --study's issues, if given)",
+        )
 
-    def handle(self, *args, paths, github, **options):
-        if bool(paths) == bool(github):
-            raise CommandError("Give either dump files (PATH …) or --github OWNER/REPO.")
+    def handle(self, *args, paths, github, fetch_comments, **options):
+        if bool(paths) + bool(github) + fetch_comments != 1:
+            raise CommandError("Give either dump files (PATH …), --github OWNER/REPO or --fetch-comments.")
         import_options = self._import_options(options)
         bar = ProgressBar(self.stderr._out, unit="B" if paths else "issues")
-        if paths:
+        if fetch_comments:
+            run = self._fetch_comments(import_options.study, options, bar)
+        elif paths:
             missing = [str(path) for path in paths if not path.exists()]
             if missing:
                 raise CommandError(f"No such file or directory: {', '.join(missing)}")
@@ -140,6 +149,15 @@ class Command(BaseCommand):
         except GitHubAPIError as error:
             raise CommandError(f"{error}\nRun the same command again to resume where it stopped.") from None
 
+    def _fetch_comments(self, study: str, options, bar) -> ImportRun:
+        run = ImportRun.objects.create(source=ImportRun.Source.GITHUB, files=[{"name": "comments missing from dumps"}])
+        token = os.environ.get(options["token_env"]) or None
+        client = GitHubClient(base_url=options["api_url"], token=token, on_wait=self._countdown, sleep=lambda _: None)
+        try:
+            return fetch_missing_comments(run, client, study=study, on_progress=bar.update)
+        except GitHubAPIError as error:
+            raise CommandError(f"{error}\nRun the same command again to fetch the rest.") from None
+
     def _countdown(self, seconds: float, reason: str) -> None:
         github_api.wait_with_countdown(seconds, reason, stream=self.stderr._out)
 
@@ -156,6 +174,11 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {problem}")
             if counts.get("failed", 0) > len(problems):
                 self.stdout.write(f"  … and {counts['failed'] - len(problems):,} more (--errors FILE.csv lists all)")
+        if counts.get(MISSING_COMMENTS):
+            self.stdout.write(
+                f"\n{counts[MISSING_COMMENTS]:,} issues have comments on GitHub that were not imported; "
+                "`import_issues --fetch-comments` fetches them."
+            )
         if errors_csv:
             with errors_csv.open("w", newline="", encoding="utf-8") as file:
                 write_problems_csv(run, file)
@@ -180,14 +203,16 @@ class ProgressBar:
         if self.interactive:
             if self.bar is None:
                 total = run.bytes_total or None
-                self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, unit_divisor=1024, file=self.stream)
+                divisor = 1024 if self.unit == "B" else 1000
+                self.bar = tqdm(total=total, unit=self.unit, unit_scale=True, unit_divisor=divisor, file=self.stream)
             self.bar.total = run.bytes_total or None
             self.bar.update((run.bytes_read if run.bytes_total else run.records_read) - self.bar.n)
             self.bar.set_postfix_str(f"{run.records_read:,} records, {_rate(run)} records/s", refresh=False)
             self.bar.refresh()
         elif time.monotonic() - self._last_line >= PLAIN_PROGRESS_EVERY or run.is_finished:
             self._last_line = time.monotonic()
-            done = f"{run.percent_done}% of {run.bytes_total / 1e6:,.0f} MB, " if run.bytes_total else ""
+            total = f"{run.bytes_total / 1e6:,.0f} MB" if self.unit == "B" else f"{run.bytes_total:,} {self.unit}"
+            done = f"{run.percent_done}% of {total}, " if run.bytes_total else ""
             print(f"import {run.pk}: {done}{run.records_read:,} records ({_rate(run)}/s)", file=self.stream)
 
     def close(self) -> None:
