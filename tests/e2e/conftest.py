@@ -23,15 +23,16 @@ def page(page: Page) -> Page:
 @pytest.fixture
 def open_as(browser: Browser, live_server):
     """`open_as(user)`: a page logged in as that person, with cookies of its own (several people at once), recording
-    CSP violations; the test fails if any page saw one."""
+    CSP violations; the test fails if any page saw one. `open_as(None)`: such a page, logged in as nobody yet."""
     opened = []
 
     def open_page(user) -> Page:
-        context = browser.new_context()
+        context = browser.new_context(accept_downloads=True)
         context.add_init_script(RECORD_CSP_VIOLATIONS)
         page = context.new_page()
         page.set_default_timeout(BROWSER_DEADLINE_MS)
-        log_in(page, live_server, user)
+        if user is not None:
+            log_in(page, live_server, user)
         opened.append(page)
         return page
 
