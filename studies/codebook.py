@@ -83,7 +83,7 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             position += 1
             field.position = position
         elif item.get("kind", field.kind) != field.kind:
-            raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {item['kind']}")
+            _widen(field, item["kind"], where)
         elif item.get("stage", field.stage) != field.stage and field.annotations.exists():
             raise CodebookError(f"{where}: it has answers in the {field.stage} stage; its stage cannot change")
         for name in FIELD_ATTRIBUTES:
@@ -96,6 +96,27 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             _load_choices(field, item.get("choices", []), where)
         elif item.get("choices"):
             raise CodebookError(f"{where}: a {field.get_kind_display()} field has no choices")
+
+
+# Kind changes that every recorded value survives: a version or a list becomes free text (the silent-bugs preset's
+# version and link fields became free text to take the paper's own values, "seems to be fixed in 2.2.0-rc0").
+WIDENINGS = {
+    (CodebookField.Kind.VERSION, CodebookField.Kind.TEXT),
+    (CodebookField.Kind.URLS, CodebookField.Kind.TEXT),
+    (CodebookField.Kind.COMMITS, CodebookField.Kind.TEXT),
+}
+
+
+def _widen(field: CodebookField, kind: str, where: str) -> None:
+    """Change the field's kind to one that takes every value it holds; a list becomes its items on one line."""
+    if (field.kind, kind) not in WIDENINGS:
+        raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {kind}")
+    for model in (Annotation, FinalValue):
+        rows = [row for row in model.objects.select_for_update().filter(field=field) if isinstance(row.value, list)]
+        for row in rows:
+            row.value = " ".join(row.value)  # one line: the text box shows no line breaks
+        model.objects.bulk_update(rows, ["value"])
+    field.kind = kind
 
 
 def codebook_copy(source: Study, target: Study) -> None:
