@@ -30,9 +30,12 @@ def unquoted(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
-def csv_lines(columns: list[str], rows: Iterable[Iterable], *, excel: bool = False) -> Iterator[str]:
-    """The CSV a line at a time (for streaming responses); `excel` starts it with a UTF-8 BOM."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
+def csv_lines(
+    columns: list[str], rows: Iterable[Iterable], *, excel: bool = False, delimiter: str = ","
+) -> Iterator[str]:
+    """The CSV a line at a time (for streaming responses); `excel` starts it with a UTF-8 BOM; `delimiter` is the
+    separator (a `;` for the European Excel, as an export profile may choose)."""
+    writer = csv.writer(_Line(), lineterminator="\r\n", delimiter=delimiter)
     if excel:
         yield BOM
     yield writer.writerow([safe_cell(column) for column in columns])

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from studies.access import StudyAccess
+from studies.export_profiles import ProfileError, profile_dict, profile_save
 from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
 FORMAT = "annotator-codebook"
@@ -47,6 +48,7 @@ def preset(name: str) -> dict:
 
 def codebook_export(study: Study) -> dict:
     fields = study.fields.prefetch_related("choices")
+    profiles = [profile_dict(profile) for profile in study.export_profiles.all()]
     return {
         "format": FORMAT,
         "version": 1,
@@ -59,6 +61,7 @@ def codebook_export(study: Study) -> dict:
             }
             for field in fields
         ],
+        **({"export_profiles": profiles} if profiles else {}),
     }
 
 
@@ -96,6 +99,23 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             _load_choices(field, item.get("choices", []), where)
         elif item.get("choices"):
             raise CodebookError(f"{where}: a {field.get_kind_display()} field has no choices")
+    _load_profiles(study, data.get("export_profiles", []))
+
+
+def _load_profiles(study: Study, items) -> None:
+    """Add the export profiles of a codebook, and update those of the same name (studies/export_profiles.py)."""
+    if not isinstance(items, list):
+        raise CodebookError('"export_profiles" must be a list.')
+    existing = {profile.name: profile for profile in study.export_profiles.all()}
+    for index, item in enumerate(items, 1):
+        name = item.get("name") if isinstance(item, dict) else None
+        where = f"export profile {index} ({name or '?'})"
+        if not isinstance(item, dict):
+            raise CodebookError(f"{where}: not an object")
+        try:
+            profile_save(study, item, profile=existing.get(name))
+        except ProfileError as error:
+            raise CodebookError(f"{where}: {error}") from None
 
 
 # Kind changes that every recorded value survives: a version or a list becomes free text (the silent-bugs preset's

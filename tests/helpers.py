@@ -135,6 +135,7 @@ def concrete_urls(world) -> dict[str, str]:
     on_issue = [study.slug, repository.owner, repository.name, issue.number]
     impact = study.fields.get(key="impact")
     member = study.memberships.filter(role="annotator").first()
+    profile = study.export_profiles.first()
     arguments = {
         "studies:member_remove": [study.slug, member.pk],
         "studies:field_edit": [study.slug, "impact"],
@@ -144,6 +145,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{f"issues:{name}": [world["run"].pk] for name in ("import_detail", "import_progress", "import_errors")},
     }
     urls = {}
