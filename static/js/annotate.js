@@ -67,7 +67,9 @@
       saved.set(form, sending.get(event.detail.xhr));
     } else {
       saved.set(form, null);
-      if (status === 409) sent.delete(form); // "overwrite it with mine" sends the same values again
+      // Only a refusal (422) is the answer to these values; after a conflict ("overwrite it with mine"), a lost
+      // connection or a server error, the same values may go again.
+      if (status !== 422) sent.delete(form);
     }
   });
 
@@ -76,6 +78,11 @@
   // values go along, so that the server checks the same (studies/views/annotate.py: submit).
   const submitWhenSaved = (form) => {
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    // A value not sent yet (one the server's refusal of an earlier Submit showed again) is saved first.
+    for (const field of fields()) {
+      const now = snapshot(field);
+      if (saved.get(field) !== now && sent.get(field) !== now) htmx.trigger(field, "change");
+    }
     const started = Date.now();
     const check = () => {
       if (document.querySelector(".htmx-request") && Date.now() - started < 5000) {

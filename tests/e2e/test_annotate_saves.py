@@ -114,3 +114,32 @@ def test_the_papers_values_are_taken_and_a_refused_one_stops_submit(open_as, liv
     assert values["fixed_version"] == FIXED_VERSION
     assert values["gist_urls"] == "https://github.com/tensorflow/tensorflow/issues/32320 => not replicated"
     assert values["fixing_commits"] == ["5adacc88077ef82f6c4a7f9bb65f9ed89f9d8947"]
+
+
+def test_a_save_lost_on_the_way_goes_again_on_submit(open_as, live_server, assignment):
+    page = open_page(open_as, live_server, assignment)
+    page.keyboard.press("1")  # scenario
+    page.locator("#component-1").click()
+    page.locator("#impact-2").click()
+    expect(page.locator("#field-impact .save-state")).to_have_text("Saved")
+    lost = []
+
+    def drop_once(route):
+        if not lost:
+            lost.append(route.request.url)
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/fields/fixed_version/", drop_once)
+    page.locator("#fixed_version-value").fill("seems to be fixed in 2.2.0-rc0")
+    page.locator("#fixed_version-value").blur()
+    page.wait_for_timeout(1_000)
+    assert lost and not Annotation.objects.filter(field__key="fixed_version").exists()
+
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator(".messages")).to_contain_text("submitted")
+
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.SUBMITTED
+    assert Annotation.objects.get(field__key="fixed_version").value == "seems to be fixed in 2.2.0-rc0"
