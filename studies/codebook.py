@@ -15,7 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from studies.access import StudyAccess
-from studies.export_profiles import ProfileError, profile_dict, profile_save
+from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
 from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
 FORMAT = "annotator-codebook"
@@ -329,6 +329,12 @@ def field_update(field: CodebookField, changes: dict, *, user=None) -> None:
 def field_delete(field: CodebookField, *, user=None) -> None:
     if count := field.annotations.count():
         raise CodebookError(f"{field.label} has {count} answer{'s' if count != 1 else ''}; it stays.")
+    if using := profiles_using(field):
+        names = ", ".join(f"“{name}”" for name in using)
+        plural = "s" if len(using) > 1 else ""
+        raise CodebookError(
+            f"{field.label} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
+        )
     field.delete()
 
 

@@ -70,6 +70,15 @@ def profile_dict(profile: ExportProfile) -> dict:
     return {"name": profile.name, "columns": profile.columns, **{name: getattr(profile, name) for name in SETTINGS}}
 
 
+def profiles_using(field: CodebookField) -> list[str]:
+    """The names of the study's profiles with a column of the field (which therefore stays)."""
+    return [
+        profile.name
+        for profile in field.study.export_profiles.all()
+        if any(_final(column["value"])[0] == field.key for column in profile.columns)
+    ]
+
+
 def checked_columns(study: Study, columns) -> list[dict]:
     """The columns, each {"value", "header"}, checked against the study's codebook; ProfileError naming the column."""
     if not isinstance(columns, list) or not columns:
@@ -141,9 +150,17 @@ def profile_rows(access: StudyAccess, profile: ExportProfile) -> Iterator[list[s
 # --- helpers ---
 
 
+def _final(source: str) -> tuple[str | None, str]:
+    """The key of the field a column draws on (None for the other SOURCES), and which of its values ("": all)."""
+    if not source.startswith(FINAL):
+        return None, ""
+    key, _, nth = source.removeprefix(FINAL).partition(":")
+    return key, nth
+
+
 def _cell(source: str, study_issue: StudyIssue, running: int, finals: dict, fields: dict, joiner: str):
-    if source.startswith(FINAL):
-        key, _, nth = source.removeprefix(FINAL).partition(":")
+    key, nth = _final(source)
+    if key is not None:
         field = fields[key]
         value = finals.get((study_issue.pk, field.pk))
         if nth:
@@ -173,7 +190,7 @@ def _check_source(value: str, fields: dict[str, CodebookField], where: str) -> N
             f"or {FINAL}<field key>, or {FINAL}<key>:<n> for the n-th value of a multiple-choice field.",
             field="columns",
         )
-    key, _, nth = value.removeprefix(FINAL).partition(":")
+    key, nth = _final(value)
     field = fields.get(key)
     if field is None:
         raise ProfileError(

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Stage
 from tests.factories import (
@@ -223,6 +224,22 @@ def test_a_submit_carrying_a_value_the_server_has_not_saved_is_refused_and_keeps
 
     accepted = client.post(page_url(study, issue, "studies:submit"), {"page-scenario": page["page-scenario"]})
     assert accepted.status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.SUBMITTED
+
+
+def test_a_submit_takes_the_pages_choices_in_any_order(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    fields = {field.key: field for field in study.fields.all()}
+    for key, value in (("scenario", "Wrong shape"), ("component", ["Optimizer", "Engine"]), ("impact", "3")):
+        annotation_save(assignment=mine, field=fields[key], value=value)  # as an import lists them
+
+    submitted = client.post(
+        page_url(study, issue, "studies:submit"), {"page-component": "value=Engine&value=Optimizer&other=&note="}
+    )
+
+    assert submitted.status_code == 302
     mine.refresh_from_db()
     assert mine.status == Assignment.Status.SUBMITTED
 

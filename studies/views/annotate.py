@@ -24,6 +24,7 @@ from studies.annotation import annotation_save, assignment_submit, stage_fields
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
+from studies.workflow import same_value
 
 OTHER = "__other__"
 
@@ -285,7 +286,8 @@ def _unsaved(assignment: Assignment, data) -> dict[str, dict]:
             reason = " ".join(exception.messages)
         else:
             held = (annotation.value, annotation.uncertain, annotation.note) if annotation else (None, False, "")
-            if (value, typed.get("uncertain") == "on", note) == held:
+            # Lists in any order: an imported answer may list its choices otherwise than the form does.
+            if same_value(value, held[0]) and (typed.get("uncertain") == "on", note) == held[1:]:
                 continue
             reason = "the save has not reached the server."
         unsaved[field.key] = {
