@@ -424,7 +424,9 @@ class ExportProfileForm(PageForm, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         help_text="One column a line: what it holds = its header, e.g. <code>final:component:1 = Component 1</code>.",
     )
-    separator = forms.CharField(required=False, strip=False, max_length=5, initial=",")
+    separator = forms.CharField(
+        required=False, strip=False, max_length=5, initial=",", help_text="One character; <code>tab</code> for a tab."
+    )
     empty = forms.CharField(required=False, strip=False, label="Empty cells say", max_length=40)
     joiner = forms.CharField(required=False, strip=False, label="Values of a list joined by", initial=", ")
     included_only = forms.BooleanField(required=False, label="only the issues decided as included")
@@ -434,8 +436,17 @@ class ExportProfileForm(PageForm, forms.Form):
     def __init__(self, *args, profile: ExportProfile | None = None, **kwargs):
         self.ids = f"profile-{profile.pk}" if profile else "profile-new"
         if profile is not None and not args:
-            kwargs["initial"] = {**profile_dict(profile), "columns": columns_text(profile.columns)}
+            kwargs["initial"] = {
+                **profile_dict(profile),
+                "columns": columns_text(profile.columns),
+                "separator": "tab" if profile.separator == "\t" else profile.separator,
+            }
         super().__init__(*args, **kwargs)
+
+    def clean_separator(self) -> str:
+        # A tab cannot be typed into a text box: Tab moves on to the next one.
+        separator = self.cleaned_data["separator"]
+        return "\t" if separator.strip().lower() == "tab" else separator
 
     def clean_columns(self) -> list[dict]:
         return columns_from_text(self.cleaned_data["columns"])

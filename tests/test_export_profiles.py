@@ -159,7 +159,7 @@ def test_an_owner_adds_a_profile_and_a_mistake_comes_back_as_typed(client, paper
     typed = {
         "name": "journal",
         "columns": "number = GitHub number\nfinal:scenario = Scenario\nfinal:componnet:1 = First component",
-        "separator": "\t",
+        "separator": "tab",
         "empty": "NA",
         "joiner": " | ",
         "order": "issue",
@@ -189,6 +189,14 @@ def test_an_owner_adds_a_profile_and_a_mistake_comes_back_as_typed(client, paper
     assert (profile.separator, profile.empty, profile.joiner, profile.included_only) == ("\t", "NA", " | ", False)
     detail = client.get(reverse("studies:detail", args=[paper_study.slug])).text
     assert f'href="{reverse("studies:export", args=[paper_study.slug])}?profile=journal"' in detail
+
+
+def test_the_profiles_page_takes_a_constant_number_of_queries(client, paper_study, django_assert_max_num_queries):
+    client.force_login(MembershipFactory(study=paper_study, role="owner").user)
+    for number in range(5):
+        profile_save(paper_study, {"name": f"journal {number}", "columns": [{"value": "final:component:1"}]})
+    with django_assert_max_num_queries(12):
+        assert client.get(profiles_url(paper_study)).status_code == 200
 
 
 def test_an_owner_edits_and_deletes_a_profile(client, paper_study):

@@ -27,7 +27,7 @@ def test_an_owner_makes_a_profile_and_downloads_it(open_as, live_server, study, 
     page.locator("#profile-new-name").fill("journal")
     columns = page.locator("#profile-new-columns")
     columns.fill("number = Issue\nfinal:scenario = Scenario\nfinal:component:3 = Third component")
-    page.locator("#profile-new-separator").fill("\t")
+    page.locator("#profile-new-separator").fill("tab")
     page.locator("#profile-new-empty").fill("NA")
     page.get_by_role("button", name="Add the profile").click()
 
