@@ -11,7 +11,7 @@ from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFact
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-# Row 43 of the paper's data.csv (tests/data/silent-bugs-data.csv): a fixed version of 187 characters.
+# Row 43 of the paper's data.csv (tests/data/silent-bugs-data.csv): a fixed version of 198 characters.
 FIXED_VERSION = (
     "Fix is not accessible. Nightly seems to fix it. A gist of the resolved problem is accessible: "
     "https://colab.research.google.com/gist/jvishnuvardhan/7e5689d9d23203acd54f266b8e88a35d/untitled765.ipynb"
