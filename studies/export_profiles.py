@@ -30,7 +30,8 @@ SOURCES = {
     "duplicate_of": "the issue it duplicates",
 }
 FINAL = "final:"
-SETTINGS = ("separator", "empty", "joiner", "included_only", "bom", "order")
+SETTINGS = ("separator", "empty", "joiner", "included_only", "bom", "order", "line_end")
+LINE_ENDS = {ExportProfile.LineEnd.CRLF: "\r\n", ExportProfile.LineEnd.LF: "\n"}
 MAX_HEADER = 200
 
 
@@ -117,7 +118,10 @@ def columns_from_text(text: str) -> list[dict]:
 def profile_lines(access: StudyAccess, profile: ExportProfile) -> Iterator[str]:
     """The profile's CSV, a line at a time."""
     headers = [column["header"] for column in profile.columns]
-    return csv_lines(headers, profile_rows(access, profile), excel=profile.bom, delimiter=profile.separator)
+    rows = profile_rows(access, profile)
+    return csv_lines(
+        headers, rows, excel=profile.bom, delimiter=profile.separator, lineterminator=LINE_ENDS[profile.line_end]
+    )
 
 
 def profile_rows(access: StudyAccess, profile: ExportProfile) -> Iterator[list[str]]:
@@ -226,10 +230,11 @@ def _check_settings(profile: ExportProfile) -> None:
         _text(value, what, most, name)
     if name := next((name for name in ("included_only", "bom") if not isinstance(getattr(profile, name), bool)), None):
         raise ProfileError(f"{name} is true or false, not {getattr(profile, name)!r}.", field=name)
-    if profile.order not in ExportProfile.Order.values:
-        raise ProfileError(
-            f"The order is one of {', '.join(ExportProfile.Order.values)}, not {profile.order!r}.", field="order"
-        )
+    for name, choices in (("order", ExportProfile.Order), ("line_end", ExportProfile.LineEnd)):
+        if getattr(profile, name) not in choices.values:
+            raise ProfileError(
+                f"{name} is one of {', '.join(choices.values)}, not {getattr(profile, name)!r}.", field=name
+            )
 
 
 def _text(text: str, what: str, most: int, field: str) -> str:

@@ -432,6 +432,7 @@ class ExportProfileForm(PageForm, forms.Form):
     included_only = forms.BooleanField(required=False, label="only the issues decided as included")
     bom = forms.BooleanField(required=False, label="with a byte order mark (Excel reads the file as UTF-8)")
     order = forms.ChoiceField(choices=ExportProfile.Order.choices, label="Rows")
+    line_end = forms.ChoiceField(choices=ExportProfile.LineEnd.choices, label="Lines end with")
 
     def __init__(self, *args, profile: ExportProfile | None = None, **kwargs):
         self.ids = f"profile-{profile.pk}" if profile else "profile-new"

@@ -571,6 +571,10 @@ class ExportProfile(models.Model):
         ISSUE = "issue", "by repository and issue number"
         ADDED = "added", "in the order the issues were added to the study"
 
+    class LineEnd(models.TextChoices):
+        CRLF = "crlf", "CR LF (RFC 4180, Windows)"
+        LF = "lf", "LF (Unix, pandas on Linux)"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_profiles")
     name = models.CharField(max_length=100)
     # [{"value": "final:component:1", "header": "Final Component 1"}, …]: what each column holds, in order.
@@ -581,6 +585,7 @@ class ExportProfile(models.Model):
     included_only = models.BooleanField(default=False, help_text="Only the issues decided as included.")
     bom = models.BooleanField(default=False, help_text="Begin with a UTF-8 byte order mark (for Excel).")
     order = models.CharField(max_length=10, choices=Order, default=Order.ISSUE)
+    line_end = models.CharField(max_length=4, choices=LineEnd, default=LineEnd.CRLF)
 
     class Meta:
         ordering = ["study", "name"]
