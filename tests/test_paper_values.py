@@ -5,6 +5,7 @@ import csv
 from pathlib import Path
 
 import pytest
+from django.urls import reverse
 
 from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
@@ -77,3 +78,18 @@ def test_a_kind_change_that_would_lose_values_stays_refused(study):
     next(item for item in changed["fields"] if item["key"] == "fixed_version")["kind"] = CodebookField.Kind.VERSION
     with pytest.raises(ValueError, match="field 9 \\(fixed_version\\): its kind cannot change from text to version"):
         codebook_load(study, changed, screening=False)
+
+
+def test_an_owner_loads_the_preset_again_from_the_codebook_page(client, study):
+    earlier = preset("silent-bugs")
+    for item in earlier["fields"]:
+        item["kind"] = {"fixed_version": "version"}.get(item["key"], item["kind"])
+    del earlier["export_profiles"]
+    codebook_load(study, earlier)
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+
+    loaded = client.post(reverse("studies:codebook_load_preset", args=[study.slug]), {"preset": "silent-bugs"})
+
+    assert loaded.status_code == 302
+    assert study.fields.get(key="fixed_version").kind == "text"
+    assert list(study.export_profiles.values_list("name", flat=True)) == ["paper"]
