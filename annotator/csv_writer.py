@@ -30,9 +30,18 @@ def unquoted(cell: str) -> str:
     return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
 
 
-def csv_lines(columns: list[str], rows: Iterable[Iterable], *, excel: bool = False) -> Iterator[str]:
-    """The CSV a line at a time (for streaming responses); `excel` starts it with a UTF-8 BOM."""
-    writer = csv.writer(_Line(), lineterminator="\r\n")
+def csv_lines(
+    columns: list[str],
+    rows: Iterable[Iterable],
+    *,
+    excel: bool = False,
+    delimiter: str = ",",
+    lineterminator: str = "\r\n",
+) -> Iterator[str]:
+    """The CSV a line at a time (for streaming responses); `excel` starts it with a UTF-8 BOM. An export profile
+    may choose another separator (a `;` for the European Excel) and line end (LF, as a dataset published from
+    pandas on Linux has it)."""
+    writer = csv.writer(_Line(), lineterminator=lineterminator, delimiter=delimiter)
     if excel:
         yield BOM
     yield writer.writerow([safe_cell(column) for column in columns])

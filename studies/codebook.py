@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 
 from studies.access import StudyAccess
+from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
 from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
 FORMAT = "annotator-codebook"
@@ -47,6 +48,7 @@ def preset(name: str) -> dict:
 
 def codebook_export(study: Study) -> dict:
     fields = study.fields.prefetch_related("choices")
+    profiles = [profile_dict(profile) for profile in study.export_profiles.all()]
     return {
         "format": FORMAT,
         "version": 1,
@@ -59,6 +61,7 @@ def codebook_export(study: Study) -> dict:
             }
             for field in fields
         ],
+        **({"export_profiles": profiles} if profiles else {}),
     }
 
 
@@ -83,7 +86,7 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             position += 1
             field.position = position
         elif item.get("kind", field.kind) != field.kind:
-            raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {item['kind']}")
+            _widen(field, item["kind"], where)
         elif item.get("stage", field.stage) != field.stage and field.annotations.exists():
             raise CodebookError(f"{where}: it has answers in the {field.stage} stage; its stage cannot change")
         for name in FIELD_ATTRIBUTES:
@@ -96,6 +99,44 @@ def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
             _load_choices(field, item.get("choices", []), where)
         elif item.get("choices"):
             raise CodebookError(f"{where}: a {field.get_kind_display()} field has no choices")
+    _load_profiles(study, data.get("export_profiles", []))
+
+
+def _load_profiles(study: Study, items) -> None:
+    """Add the export profiles of a codebook, and update those of the same name (studies/export_profiles.py)."""
+    if not isinstance(items, list):
+        raise CodebookError('"export_profiles" must be a list.')
+    existing = {profile.name: profile for profile in study.export_profiles.all()}
+    for index, item in enumerate(items, 1):
+        name = item.get("name") if isinstance(item, dict) else None
+        where = f"export profile {index} ({name or '?'})"
+        if not isinstance(item, dict):
+            raise CodebookError(f"{where}: not an object")
+        try:
+            profile_save(study, item, profile=existing.get(name))
+        except ProfileError as error:
+            raise CodebookError(f"{where}: {error}") from None
+
+
+# Kind changes that every recorded value survives: a version or a list becomes free text (the silent-bugs preset's
+# version and link fields became free text to take the paper's own values, "seems to be fixed in 2.2.0-rc0").
+WIDENINGS = {
+    (CodebookField.Kind.VERSION, CodebookField.Kind.TEXT),
+    (CodebookField.Kind.URLS, CodebookField.Kind.TEXT),
+    (CodebookField.Kind.COMMITS, CodebookField.Kind.TEXT),
+}
+
+
+def _widen(field: CodebookField, kind: str, where: str) -> None:
+    """Change the field's kind to one that takes every value it holds; a list becomes its items on one line."""
+    if (field.kind, kind) not in WIDENINGS:
+        raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {kind}")
+    for model in (Annotation, FinalValue):
+        rows = [row for row in model.objects.select_for_update().filter(field=field) if isinstance(row.value, list)]
+        for row in rows:
+            row.value = " ".join(row.value)  # one line: the text box shows no line breaks
+        model.objects.bulk_update(rows, ["value"])
+    field.kind = kind
 
 
 def codebook_copy(source: Study, target: Study) -> None:
@@ -288,6 +329,12 @@ def field_update(field: CodebookField, changes: dict, *, user=None) -> None:
 def field_delete(field: CodebookField, *, user=None) -> None:
     if count := field.annotations.count():
         raise CodebookError(f"{field.label} has {count} answer{'s' if count != 1 else ''}; it stays.")
+    if using := profiles_using(field):
+        names = ", ".join(f"“{name}”" for name in using)
+        plural = "s" if len(using) > 1 else ""
+        raise CodebookError(
+            f"{field.label} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
+        )
     field.delete()
 
 

@@ -57,7 +57,7 @@ def wide_rows(access: StudyAccess, *, with_annotators: bool = False) -> Iterator
     )
     for chunk in batched(study_issues.iterator(chunk_size=CHUNK), CHUNK):
         shown = [study_issue for study_issue in chunk if study_issue.pk not in hidden]
-        finals = _finals(shown)
+        finals = final_values(shown)
         labels = _labels(study, shown) if with_annotators else {}
         for study_issue in chunk:
             issue = study_issue.issue
@@ -75,7 +75,7 @@ def wide_rows(access: StudyAccess, *, with_annotators: bool = False) -> Iterator
             for field in fields:
                 row += _cells(field, finals.get((study_issue.pk, field.pk)))
                 for username in annotators:
-                    row.append(_text(labels.get((issue.pk, field.pk, username))))
+                    row.append(cell_text(labels.get((issue.pk, field.pk, username))))
             yield row
 
 
@@ -135,7 +135,7 @@ def _long_values(field: CodebookField, value) -> list[tuple[str, str]]:
     if isinstance(value, dict) and "vote" in value:
         return [("yes" if value["vote"] else "no", value.get("comment", ""))]
     items = value if isinstance(value, list) else [value]
-    return [(_text(item), "") for item in items]
+    return [(cell_text(item), "") for item in items]
 
 
 def json_lines(columns: list[str], rows: Iterable[list]) -> Iterator[str]:
@@ -173,16 +173,17 @@ def _cells(field: CodebookField, value) -> list[str]:
     if field.kind == CodebookField.Kind.MULTIPLE:
         values = value if isinstance(value, list) else []
         count = len(_field_columns(field))
-        return [_text(item) for item in values[:count]] + [""] * (count - len(values[:count]))
-    return [_text(value)]
+        return [cell_text(item) for item in values[:count]] + [""] * (count - len(values[:count]))
+    return [cell_text(value)]
 
 
-def _text(value) -> str:
-    """A stored value as a cell: choices and levels as they are, lists one a line, Other as its text."""
+def cell_text(value, *, joiner: str = "\n") -> str:
+    """A stored value as a cell: choices and levels as they are, lists one a line (or joined by `joiner`), Other
+    as its text."""
     if value is None:
         return ""
     if isinstance(value, list):
-        return "\n".join(_text(item) for item in value)
+        return joiner.join(cell_text(item) for item in value)
     if isinstance(value, dict):
         if "other" in value:
             return OTHER_PREFIX + value["other"]
@@ -191,7 +192,7 @@ def _text(value) -> str:
     return str(value)
 
 
-def _finals(chunk: list[StudyIssue]) -> dict[tuple[int, int], object]:
+def final_values(chunk: list[StudyIssue]) -> dict[tuple[int, int], object]:
     rows = FinalValue.objects.filter(study_issue__in=chunk).values_list("study_issue_id", "field_id", "value")
     return {(study_issue, field): value for study_issue, field, value in rows}
 

@@ -20,7 +20,8 @@ from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
 from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, presets
-from studies.models import Choice, CodebookField, Membership, Stage, Study
+from studies.export_profiles import columns_from_text, columns_text, profile_dict
+from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ANNOTATIONS_BYTES = 20 * 1024 * 1024
@@ -235,6 +236,11 @@ class CodebookLoadForm(PageForm, forms.Form):
             raise ValidationError(f"Not a JSON file: {error}") from None
 
 
+class CodebookPresetForm(PageForm, forms.Form):
+    ids = "preset"
+    preset = forms.ChoiceField(choices=[(name, name) for name in presets()], label="Preset")
+
+
 class CodebookCopyForm(PageForm, forms.Form):
     ids = "copy"
     source = forms.ModelChoiceField(
@@ -427,3 +433,45 @@ class PersonForm(forms.ModelForm):
         if taken is not None:
             raise ValidationError("The username “%(taken)s” is taken already.", params={"taken": taken.username})
         return username
+
+
+# --- Export profiles ---
+
+
+class ExportProfileForm(PageForm, forms.Form):
+    """A profile's settings; its columns one a line, `what it holds = header` (studies/export_profiles.py checks
+    them all and says which line is wrong)."""
+
+    name = forms.CharField(required=False, max_length=100)
+    columns = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        help_text="One column a line: what it holds = its header, e.g. <code>final:component:1 = Component 1</code>.",
+    )
+    separator = forms.CharField(
+        required=False, strip=False, max_length=5, initial=",", help_text="One character; <code>tab</code> for a tab."
+    )
+    empty = forms.CharField(required=False, strip=False, label="Empty cells say", max_length=40)
+    joiner = forms.CharField(required=False, strip=False, label="Values of a list joined by", initial=", ")
+    included_only = forms.BooleanField(required=False, label="only the issues decided as included")
+    bom = forms.BooleanField(required=False, label="with a byte order mark (Excel reads the file as UTF-8)")
+    order = forms.ChoiceField(choices=ExportProfile.Order.choices, label="Rows")
+    line_end = forms.ChoiceField(choices=ExportProfile.LineEnd.choices, label="Lines end with")
+
+    def __init__(self, *args, profile: ExportProfile | None = None, **kwargs):
+        self.ids = f"profile-{profile.pk}" if profile else "profile-new"
+        if profile is not None and not args:
+            kwargs["initial"] = {
+                **profile_dict(profile),
+                "columns": columns_text(profile.columns),
+                "separator": "tab" if profile.separator == "\t" else profile.separator,
+            }
+        super().__init__(*args, **kwargs)
+
+    def clean_separator(self) -> str:
+        # A tab cannot be typed into a text box: Tab moves on to the next one.
+        separator = self.cleaned_data["separator"]
+        return "\t" if separator.strip().lower() == "tab" else separator
+
+    def clean_columns(self) -> list[dict]:
+        return columns_from_text(self.cleaned_data["columns"])

@@ -564,6 +564,39 @@ class FinalValue(models.Model):
         return f"{self.field.key} = {self.value!r} (final, {self.study_issue})"
 
 
+class ExportProfile(models.Model):
+    """A saved layout of the labelled dataset as a journal or a paper wants it: which columns in which order under
+    which headers, the separator, what an empty cell says, how a list joins, which issues. The rules and the rows
+    are in studies/export_profiles.py."""
+
+    class Order(models.TextChoices):
+        ISSUE = "issue", "by repository and issue number"
+        ADDED = "added", "in the order the issues were added to the study"
+
+    class LineEnd(models.TextChoices):
+        CRLF = "crlf", "CR LF (RFC 4180, Windows)"
+        LF = "lf", "LF (Unix, pandas on Linux)"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="export_profiles")
+    name = models.CharField(max_length=100)
+    # [{"value": "final:component:1", "header": "Final Component 1"}, …]: what each column holds, in order.
+    columns = models.JSONField(default=list)
+    separator = models.CharField(max_length=1, default=",")
+    empty = models.CharField(max_length=20, blank=True, help_text="What an empty cell says (e.g. None).")
+    joiner = models.CharField(max_length=10, default=", ", help_text="Between the values of a list in one cell.")
+    included_only = models.BooleanField(default=False, help_text="Only the issues decided as included.")
+    bom = models.BooleanField(default=False, help_text="Begin with a UTF-8 byte order mark (for Excel).")
+    order = models.CharField(max_length=10, choices=Order, default=Order.ISSUE)
+    line_end = models.CharField(max_length=4, choices=LineEnd, default=LineEnd.CRLF)
+
+    class Meta:
+        ordering = ["study", "name"]
+        constraints = [models.UniqueConstraint(fields=["study", "name"], name="unique_export_profile_name")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.study})"
+
+
 @tracked()
 class DiscussionComment(models.Model):
     """A comment in the discussion of an issue's votes or values (Markdown; @name notifies that member)."""

@@ -56,6 +56,7 @@ from studies.models import (
     CodebookFieldEvent,
     DiscussionComment,
     DiscussionCommentEvent,
+    ExportProfile,
     FinalValue,
     FinalValueEvent,
     Membership,
@@ -92,6 +93,7 @@ MODELS = [
     Issue,
     CodebookField,
     Choice,
+    ExportProfile,
     StudyIssue,
     Membership,
     Assignment,
@@ -177,6 +179,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
     return {
         CodebookField: study.fields.all(),
         Choice: Choice.objects.filter(field__study=study),
+        ExportProfile: study.export_profiles.all(),
         StudyIssue: study.study_issues.all(),
         Membership: study.memberships.all(),
         Assignment: study.assignments.all(),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, reconcile
+from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, profiles, reconcile
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -26,6 +26,10 @@ urlpatterns = [
     path("studies/<slug:slug>/activity/", history.activity, name="activity"),
     path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
     path("studies/<slug:slug>/labels/", pages.export, name="export"),
+    path("studies/<slug:slug>/export-profiles/", profiles.profiles, name="profiles"),
+    path("studies/<slug:slug>/export-profiles/new/", profiles.profile_new, name="profile_new"),
+    path("studies/<slug:slug>/export-profiles/<int:pk>/", profiles.profile_edit, name="profile_edit"),
+    path("studies/<slug:slug>/export-profiles/<int:pk>/delete/", profiles.profile_delete, name="profile_delete"),
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications_read"),
     path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),
@@ -33,6 +37,7 @@ urlpatterns = [
     path("studies/<slug:slug>/codebook/merge/", codebook.merge, name="codebook_merge"),
     path("studies/<slug:slug>/codebook/export.json", codebook.export, name="codebook_export"),
     path("studies/<slug:slug>/codebook/load/", codebook.load, name="codebook_load"),
+    path("studies/<slug:slug>/codebook/load-preset/", codebook.load_preset, name="codebook_load_preset"),
     path("studies/<slug:slug>/codebook/copy/", codebook.copy, name="codebook_copy"),
     path("studies/<slug:slug>/codebook/add-field/", codebook.field_new, name="field_new"),
     path("studies/<slug:slug>/codebook/fields/<str:key>/", codebook.field_edit, name="field_edit"),

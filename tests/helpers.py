@@ -139,6 +139,7 @@ def concrete_urls(world) -> dict[str, str]:
     person = (
         get_user_model().objects.filter(memberships__isnull=True, is_staff=False).order_by("pk").first() or member.user
     )
+    profile = study.export_profiles.first()
     arguments = {
         "password_set": ["MQ", "no-such-token"],  # a link that does not work: the page says so
         **{f"studies:{name}": [person.pk] for name in ("person", "person_active", "person_password")},
@@ -150,6 +151,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
             f"issues:{name}": [world["run"].pk]
             for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")

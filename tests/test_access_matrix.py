@@ -206,6 +206,10 @@ EXPECTED = {
         ("login", "404", "404", "404", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
+    "studies:profiles": (  # managing export profiles: owners; the downloads are studies:export's
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
     "agreement:report": (
         ("login", "404", "404", "404", "200", "200", "200"),  # annotators too, if the owner allows it
         ("login", "405", "405", "405", "405", "405", "405"),
@@ -236,6 +240,9 @@ EXPECTED = {
             "studies:annotations_upload",
             "studies:issue_assignment_change",
             "studies:codebook_load",
+            "studies:codebook_load_preset",
+            "studies:profile_new",
+            "studies:profile_edit",
             "studies:field_new",
             "studies:field_edit",
             "studies:choice_new",
@@ -247,7 +254,7 @@ EXPECTED = {
         ),
     ),
     **dict.fromkeys(
-        ("studies:member_remove", "studies:field_remove", "studies:choice_remove"),
+        ("studies:member_remove", "studies:field_remove", "studies:choice_remove", "studies:profile_delete"),
         (
             ("login", "405", "405", "405", "405", "405", "405"),
             ("login", "404", "404", "404", "404", "302", "302"),  # nothing to type: back to the page, with a message
@@ -459,6 +466,8 @@ def test_ids_from_another_study_reach_nothing(client, world):
         "studies:field_edit": [study.slug, "only_theirs"],
         "studies:field_remove": [study.slug, "only_theirs"],
         "studies:choice_new": [study.slug, "only_theirs"],
+        "studies:profile_edit": [study.slug, theirs.export_profiles.get().pk],
+        "studies:profile_delete": [study.slug, theirs.export_profiles.get().pk],
         **dict.fromkeys(("annotate", "reconcile", "issue_history", "issue_assignments"), on_their_issue),
         **dict.fromkeys(("submit", "decision", "reopen", "discussion_comment"), on_their_issue),
         **dict.fromkeys(("issue_assignment_change",), on_their_issue),
@@ -483,4 +492,5 @@ def snapshot(study) -> dict:
         "choices": sorted(Choice.objects.filter(field__study=study).values_list("pk", "label")),
         "assignments": sorted(study.assignments.values_list("pk", "annotator_id", "status")),
         "stages": sorted(study.study_issues.values_list("pk", "stage")),
+        "profiles": sorted(study.export_profiles.values_list("pk", "name", "columns")),
     }

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Stage
 from tests.factories import (
@@ -152,14 +153,14 @@ def test_without_javascript_saving_returns_to_the_page(client, setup):
 def test_without_javascript_a_refused_save_comes_back_as_typed_with_the_reason(client, setup):
     study, issue, mine, _ = setup
     client.force_login(mine.annotator)
-    typed = {"value": "not a url\nhttps://gist.github.com/x", "note": "from the thread", "uncertain": "on"}
+    typed = {"value": "not-a-sha\nabc1234", "note": "from the thread", "uncertain": "on"}
 
-    response = client.post(page_url(study, issue, "studies:save_field", "gist_urls"), {**typed, "version": "0"})
+    response = client.post(page_url(study, issue, "studies:save_field", "fixing_commits"), {**typed, "version": "0"})
 
     assert response.status_code == 422
-    form = re.search(r'<form id="field-gist_urls".*?</form>', response.text, re.S)[0]
-    assert "Enter a valid URL (http or https) in" in form
-    assert "not a url\nhttps://gist.github.com/x</textarea>" in form
+    form = re.search(r'<form id="field-fixing_commits".*?</form>', response.text, re.S)[0]
+    assert "Not a commit SHA (7 to 40 hex digits): not-a-sha." in form
+    assert "not-a-sha\nabc1234</textarea>" in form
     assert 'value="from the thread"' in form and "data-uncertain checked" in form
     assert not Annotation.objects.exists()
 
@@ -193,6 +194,54 @@ def test_submit_needs_every_required_field_then_moves_on(client, setup):
     assert mine.status == Assignment.Status.SUBMITTED
     assert accepted["Location"] == reverse("studies:next", args=[study.slug])
     assert "can no longer be changed" in save(client, study, issue, "impact", value="4").text
+
+
+def test_a_submit_carrying_a_value_the_server_has_not_saved_is_refused_and_keeps_it(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    save(client, study, issue, "scenario", value="Wrong parameter setting")
+    save(client, study, issue, "component", value=["Optimizer"])
+    save(client, study, issue, "impact", value="3")
+    # The page's values as it sends them on Submit: a refused commit and a fixed version whose save never arrived.
+    page = {
+        "page-scenario": "value=Wrong+parameter+setting&note=",
+        "page-impact": "value=3&note=",
+        "page-fixing_commits": "value=see+the+PR&note=",
+        "page-fixed_version": "value=2.4&note=from+the+thread",
+    }
+
+    refused = client.post(page_url(study, issue, "studies:submit"), page)
+
+    assert refused.status_code == 422
+    assert "Not submitted: Fixed version, Fixing commit(s) hold a value that is not saved." in refused.text
+    commits = re.search(r'<form id="field-fixing_commits".*?</form>', refused.text, re.S)[0]
+    assert "Not saved: Not a commit SHA (7 to 40 hex digits): see, the, pr." in commits
+    assert "see the PR</textarea>" in commits
+    fixed = re.search(r'<form id="field-fixed_version".*?</form>', refused.text, re.S)[0]
+    assert 'value="2.4"' in fixed and 'value="from the thread"' in fixed
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.IN_PROGRESS
+
+    accepted = client.post(page_url(study, issue, "studies:submit"), {"page-scenario": page["page-scenario"]})
+    assert accepted.status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.SUBMITTED
+
+
+def test_a_submit_takes_the_pages_choices_in_any_order(client, setup):
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    fields = {field.key: field for field in study.fields.all()}
+    for key, value in (("scenario", "Wrong shape"), ("component", ["Optimizer", "Engine"]), ("impact", "3")):
+        annotation_save(assignment=mine, field=fields[key], value=value)  # as an import lists them
+
+    submitted = client.post(
+        page_url(study, issue, "studies:submit"), {"page-component": "value=Engine&value=Optimizer&other=&note="}
+    )
+
+    assert submitted.status_code == 302
+    mine.refresh_from_db()
+    assert mine.status == Assignment.Status.SUBMITTED
 
 
 def test_next_issue_opens_the_first_unfinished_assignment(client, setup):

@@ -36,10 +36,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def setup(study):
-    """The silent-bugs codebook plus a free-text and a vote field; one issue assigned to "ann", not started."""
+    """The silent-bugs codebook plus a free-text, a vote, a URL list and a version field; one issue assigned to
+    "ann", not started."""
     codebook_load(study, preset("silent-bugs"), screening=False)
     CodebookFieldFactory(study=study, key="summary", label="Summary", kind=CodebookField.Kind.TEXT)
     CodebookFieldFactory(study=study, key="works", label="Works as documented", kind=CodebookField.Kind.VOTE)
+    CodebookFieldFactory(study=study, key="links", label="Reproduction links", kind=CodebookField.Kind.URLS)
+    CodebookFieldFactory(study=study, key="found_in", label="Found in", kind=CodebookField.Kind.VERSION)
     issue = IssueFactory(repository__owner="tf", repository__name="tf")
     StudyIssueFactory(study=study, issue=issue)
     annotator = MembershipFactory(study=study, role="annotator", user__username="ann").user
@@ -91,10 +94,10 @@ SAVE_CASES = [
     ),
     ("text, a NUL", "summary", {"value": "wrong\x00loss"}, "Summary contains a NUL character"),
     ("text, too long", "summary", {"value": "x" * 10_001}, "Summary is at most 10,000 characters, not 10,001."),
-    ("version, a NUL", "buggy_version", {"value": "2.1\x00"}, "Buggy version(s) contains a NUL character"),
+    ("version, a NUL", "found_in", {"value": "2.1\x00"}, "Found in contains a NUL character"),
     (
         "urls, not http",
-        "gist_urls",
+        "links",
         {"value": "https://gist.github.com/a/1\njavascript:alert(1)"},
         "Enter a valid URL (http or https) in Reproduction links: 'javascript:alert(1)'",
     ),
@@ -191,13 +194,13 @@ IMPORT_CASES = [
     ),
     (
         "version, too long",
-        ["buggy_version," + "9" * 101 + ",,,,,"],
-        "line 3: buggy_version: Buggy version(s) is at most 100 characters, not 101.",
+        ["found_in," + "9" * 101 + ",,,,,"],
+        "line 3: found_in: Found in is at most 100 characters, not 101.",
     ),
     (
         "urls, not http",
-        ["gist_urls,ftp://example.org/x,,,,,"],
-        "line 3: gist_urls: Enter a valid URL (http or https) in Reproduction links: 'ftp://example.org/x'",
+        ["links,ftp://example.org/x,,,,,"],
+        "line 3: links: Enter a valid URL (http or https) in Reproduction links: 'ftp://example.org/x'",
     ),
     (
         "commits, not hex",

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from studies.access import StudyAccess
 from studies.codebook import codebook_load, preset
+from studies.export_profiles import profile_save
 from studies.models import (
     Annotation,
     Assignment,
@@ -57,6 +58,7 @@ DOWNLOADS = {
         "?with_annotators=1",
         "?with_annotators=1&format=json&excel=1",
     ],
+    "studies:export#profiles": ["?profile=paper", "?profile=everything"],
     "agreement:report": ["", "?format=json", "?format=csv", "?format=latex"],
     "studies:issues": ["", "?status=reconciliation", "?status=decided&q=layer", "?uncertain=1"],
     "studies:reconcile": ["", "?only=disagreements", "?only=uncertain"],
@@ -78,6 +80,9 @@ class World:
             annotators_see_agreement=rng.random() < 0.7,
         )
         codebook_load(study, preset("silent-bugs"))
+        # Besides the preset's "paper" profile (included issues only): one with every issue and every field.
+        columns = [{"value": "title"}] + [{"value": f"final:{field.key}"} for field in study.fields.all()]
+        profile_save(study, {"name": "everything", "columns": columns})
         self.fields = {field.key: field for field in study.fields.all()}
         self.people = []
         for index, roles in enumerate(rng.sample(ROLE_SETS, len(ROLE_SETS))):
@@ -180,7 +185,7 @@ class World:
             urls += [self.url(key, target, route=route) for target in targets]
         for key, queries in DOWNLOADS.items():
             targets = self.study_issues if key == "studies:reconcile" else [None]
-            urls += [self.url(key, target) + query for target in targets for query in queries]
+            urls += [self.url(key.partition("#")[0], target) + query for target in targets for query in queries]
         return urls + [reverse("studies:notifications"), "/"]
 
     def url(self, key: str, study_issue=None, *, route: str = "") -> str:
@@ -192,6 +197,8 @@ class World:
             args.append("impact")
         if "choices/<int:pk>" in route:
             args.append(self.fields["impact"].choices.first().pk)
+        elif "export-profiles/<int:pk>" in route:
+            args.append(self.study.export_profiles.first().pk)
         elif "<int:pk>" in route:
             args.append(self.study.memberships.first().pk)
         return reverse(key, args=args)

@@ -179,10 +179,10 @@ def test_a_field_with_answers_stays_and_one_without_can_go(client, started):
     client.force_login(owner)
 
     kept = client.post(url(study, "field_remove", "impact"), follow=True)
-    client.post(url(study, "field_remove", "fixed_version"))
+    client.post(url(study, "field_remove", "reproduced"))
 
     assert "Impact has 1 answer; it stays." in kept.text
-    assert study.fields.filter(key="impact").exists() and not study.fields.filter(key="fixed_version").exists()
+    assert study.fields.filter(key="impact").exists() and not study.fields.filter(key="reproduced").exists()
 
 
 def test_an_owner_adds_a_field_and_its_choices(client, started):

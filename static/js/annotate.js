@@ -21,16 +21,94 @@
     if (link) window.location.assign(link.href);
   };
 
-  // Submitting waits for the saves in flight (a note typed a moment ago) so that nothing is lost.
+  // What a field's form holds, as the save would send it (without its version and CSRF token).
+  const snapshot = (form) =>
+    new URLSearchParams(
+      [...new FormData(form)].filter(([name]) => name !== "version" && name !== "csrfmiddlewaretoken"),
+    ).toString();
+
+  // Per field: what the server holds (null: unknown, as after a refused save or a conflict) and what was sent last;
+  // per request: what it sends.
+  const saved = new Map();
+  const sent = new Map();
+  const sending = new WeakMap();
+  const fields = () => [...document.querySelectorAll("form[data-field]:not(:has(fieldset[disabled]))")];
+  const fieldForm = (event) => {
+    const form = event.detail.elt;
+    return form.matches && form.matches("form[data-field]") ? form : null;
+  };
+
+  document.addEventListener("DOMContentLoaded", () => {
+    for (const form of fields()) saved.set(form, form.matches("[data-unsaved]") ? null : snapshot(form));
+  });
+
+  // One save per change: a key press on a choice fires both change and keyup, and leaving a text box after its
+  // delayed save fires change; a save of what was sent last is dropped. (A save queued behind one in flight asks
+  // again when its turn comes, so it compares with what had been sent by then.)
+  document.addEventListener("htmx:confirm", (event) => {
+    const form = fieldForm(event);
+    if (form && sent.get(form) === snapshot(form) && event.detail.triggeringEvent?.type !== "submit") {
+      event.preventDefault();
+    }
+  });
+
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    const form = fieldForm(event);
+    if (!form) return;
+    sent.set(form, snapshot(form));
+    sending.set(event.detail.xhr, sent.get(form));
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = fieldForm(event);
+    if (!form) return;
+    const status = event.detail.xhr.status;
+    if (status >= 200 && status < 300) {
+      saved.set(form, sending.get(event.detail.xhr));
+    } else {
+      saved.set(form, null);
+      // Only a refusal (422) is the answer to these values; after a conflict ("overwrite it with mine"), a lost
+      // connection or a server error, the same values may go again.
+      if (status !== 422) sent.delete(form);
+    }
+  });
+
+  // Submitting waits for the saves in flight (a note typed a moment ago) so that nothing is lost; it is refused
+  // while a field holds a value the server has not saved (one it refused, say), naming the field. The page's
+  // values go along, so that the server checks the same (studies/views/annotate.py: submit).
   const submitWhenSaved = (form) => {
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    // A value not sent yet (one the server's refusal of an earlier Submit showed again) is saved first.
+    for (const field of fields()) {
+      const now = snapshot(field);
+      if (saved.get(field) !== now && sent.get(field) !== now) htmx.trigger(field, "change");
+    }
     const started = Date.now();
     const check = () => {
       if (document.querySelector(".htmx-request") && Date.now() - started < 5000) {
         window.setTimeout(check, 50);
-      } else {
-        form.submit();
+        return;
       }
+      delete form.dataset.saved;
+      const unsaved = fields().filter((field) => saved.get(field) !== snapshot(field));
+      const alert = form.querySelector("[data-unsaved-alert]");
+      if (unsaved.length) {
+        const names = unsaved.map((field) => field.querySelector("legend").firstChild.textContent.trim());
+        alert.textContent = `Not submitted: ${names.join(", ")} ${unsaved.length === 1 ? "holds" : "hold"} a value that is not saved. Correct or clear it, then submit.`;
+        alert.hidden = false;
+        focusField(unsaved[0]);
+        unsaved[0].scrollIntoView({ block: "center" });
+        return;
+      }
+      alert.hidden = true;
+      for (const field of fields()) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = `page-${field.dataset.field}`;
+        input.value = snapshot(field);
+        form.append(input);
+      }
+      form.submit();
     };
     window.setTimeout(check, 50);
   };
@@ -54,9 +132,8 @@
   // Ready to type: the first field without an answer, else the first field.
   document.addEventListener("DOMContentLoaded", () => {
     if (window.location.hash) return;
-    const fields = [...document.querySelectorAll("form[data-field]:not(:has(fieldset[disabled]))")];
-    const open = fields.find((form) => !form.querySelector(".choices input:checked:not([value=''])"));
-    focusField(open || fields[0]);
+    const open = fields().find((form) => !form.querySelector(".choices input:checked:not([value=''])"));
+    focusField(open || fields()[0]);
   });
 
   // Number keys pick the choice of that number; with Shift, of that number plus ten (⇧0 is 10, ⇧4 is 14).

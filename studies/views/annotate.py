@@ -10,7 +10,7 @@ import re
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,9 +21,10 @@ from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
 from studies.annotation import annotation_save, assignment_submit, stage_fields
-from studies.models import Annotation, Assignment, CodebookField, Study, StudyIssue
+from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
+from studies.workflow import same_value
 
 OTHER = "__other__"
 
@@ -41,11 +42,11 @@ def annotate(request: HttpRequest, slug: str, owner: str, repo: str, number: int
 
 
 def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, refused: dict | None = None) -> dict:
-    """The annotation page; `refused`: the state of a field whose save was refused, shown as it was typed."""
+    """The annotation page; `refused`: {key: state} of fields whose values were refused, shown as they were typed."""
     assignment = access.own_assignment(study_issue)
     fields = _field_states(assignment, readonly=not access.may_label(study_issue)) if assignment else []
-    if refused:
-        fields = [refused if state["key"] == refused["key"] else state for state in fields]
+    refused = refused or {}
+    fields = [refused.get(state["key"], state) for state in fields]
     return {
         **issue_pane(request, access, study_issue),
         "assignment": assignment,
@@ -111,7 +112,8 @@ def _save_refused(request: HttpRequest, access, study_issue, field, status: int,
     typed = {**_posted_state(field, request.POST), **state}
     if "version" not in state:
         typed["version"] = request.POST.get("version", "")
-    return render(request, "studies/annotate.html", _page(request, access, study_issue, refused=typed), status=status)
+    page = _page(request, access, study_issue, refused={field.key: typed})
+    return render(request, "studies/annotate.html", page, status=status)
 
 
 def _save_conflict(request: HttpRequest, stale, slug, owner, repo, number, key) -> HttpResponse:
@@ -157,6 +159,11 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
     assignment = access.own_assignment(study_issue)
     if assignment is None:
         raise Http404("Not assigned to you.")
+    if unsaved := _unsaved(assignment, request.POST):
+        # The page comes back with what was typed, so that nothing is lost, and the reason under each field.
+        page = _page(request, access, study_issue, refused=unsaved)
+        page["unsaved"] = [state["field"].label for state in unsaved.values()]
+        return render(request, "studies/annotate.html", page, status=422)
     try:
         assignment_submit(assignment=assignment)
     except ValidationError as exception:
@@ -260,6 +267,42 @@ def _posted_state(field: CodebookField, data) -> dict:
         "readonly": False,
         "answered": bool(posted or data.get("vote")),
     }
+
+
+def _unsaved(assignment: Assignment, data) -> dict[str, dict]:
+    """The fields whose values on the page differ from what is saved, as {key: the field as typed, with why}.
+
+    The submit carries each field's values as the page holds them (`page-<key>`, as its save would post them; the
+    page's JS adds them): the server compares them with what is stored rather than trusting the browser's word
+    that everything was saved, so a refused or lost save cannot be dropped silently by a submit.
+    """
+    stored = {annotation.field_id: annotation for annotation in Annotation.objects.filter(assignment=assignment)}
+    unsaved = {}
+    for field in stage_fields(assignment):
+        if (page := data.get(f"page-{field.key}")) is None:
+            continue
+        typed = QueryDict(page)
+        annotation = stored.get(field.pk)
+        try:
+            value = field.clean_value(posted_value(field, typed))
+            note = checked_text(typed.get("note", ""), f"The note on {field.label}", MAX_TEXT)
+        except ValidationError as exception:
+            reason = " ".join(exception.messages)
+        else:
+            held = (annotation.value, annotation.uncertain, annotation.note) if annotation else (None, False, "")
+            # Lists in any order: an imported answer may list its choices otherwise than the form does.
+            if same_value(value, held[0]) and (typed.get("uncertain") == "on", note) == held[1:]:
+                continue
+            reason = "the save has not reached the server."
+        unsaved[field.key] = {
+            **_posted_state(field, typed),
+            "version": annotation.version if annotation else 0,
+            "saved": False,
+            "conflict": "",
+            "unsaved": True,
+            "error": f"Not saved: {reason}",
+        }
+    return unsaved
 
 
 def _selected(choice_value: str, selected: set) -> bool:

@@ -28,11 +28,13 @@ from studies.codebook import (
     field_delete,
     field_update,
     open_codes,
+    preset,
 )
 from studies.forms import (
     ChoiceForm,
     CodebookCopyForm,
     CodebookLoadForm,
+    CodebookPresetForm,
     CodeMergeForm,
     CodePromoteForm,
     FieldForm,
@@ -72,6 +74,7 @@ def _codebook_page(request: HttpRequest, access: StudyAccess, failed: BaseForm |
             "changes": study.codebook_changes.select_related("field", "user")[:20],
             "new_field_form": failed_or(NewFieldForm(), failed),
             "load_form": failed_or(CodebookLoadForm(), failed),
+            "preset_form": failed_or(CodebookPresetForm(), failed),
             "copy_form": failed_or(CodebookCopyForm(user=request.user, study=study), failed),
         }
     return render(request, "studies/codebook.html", context, status=REFUSED if failed else 200)
@@ -152,6 +155,19 @@ def load(request: HttpRequest, slug: str) -> HttpResponse:
         return "Codebook loaded."
 
     return _act(request, access, CodebookLoadForm(request.POST, request.FILES), load_it, field="codebook")
+
+
+@require_POST
+def load_preset(request: HttpRequest, slug: str) -> HttpResponse:
+    """A preset again: a study made from it gets what changed since (new fields, choices, export profiles, a
+    version field that became free text)."""
+    access = get_access(request.user, slug, require="may_manage")
+
+    def load_it(data: dict) -> str:
+        codebook_load(access.study, preset(data["preset"]), screening=access.study.screening)
+        return f"The {data['preset']} preset loaded."
+
+    return _act(request, access, CodebookPresetForm(request.POST), load_it, field="preset")
 
 
 @require_POST

@@ -1,13 +1,15 @@
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator.csv_writer import csv_lines
 from annotator.htmx import render_page
 from studies.access import StudyAccess, get_access, may_create_studies
 from studies.discussion import mark_read
+from studies.export_profiles import profile_lines
 from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Membership, Study
 
@@ -46,6 +48,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         context["annotators"], context["stages"] = study.stage_table(per_annotator=access.oversees)
         if access.oversees:
             context["team_progress"] = study.progress()
+            context["profiles"] = study.export_profiles.all()
     return render_page(request, "studies/detail.html", context, partial="issue-list")
 
 
@@ -79,6 +82,11 @@ def export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     adjudicators, without the values still blind to them."""
     access = get_access(request.user, slug, require="may_export")
     study = access.study
+    if "profile" in request.GET:
+        profile = get_object_or_404(study.export_profiles, name=request.GET["profile"])
+        response = StreamingHttpResponse(profile_lines(access, profile), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{study.slug}-{slugify(profile.name)}.csv"'
+        return response
     as_json = request.GET.get("format") == "json"
     if request.GET.get("layout") == "long":  # the import_annotations format
         columns, rows = LONG_COLUMNS, long_rows(access)
