@@ -298,6 +298,8 @@ def history(keys: dict, changes) -> list[tuple]:
 def test_a_study_moves_to_an_instance_without_it_its_people_or_its_issues(tmp_path):
     study = build_study()
     before = everything(study)
+    sources = sorted(FinalValue.objects.values_list("field__key", "source", "agreed_by"))
+    assert {source for _, source, _ in sources} == {"agreed", "adjudicated"}
     usernames = sorted(User.objects.values_list("username", flat=True))
     file = tmp_path / "study.json.gz"
     call_command("export_study", "tf-silent", "-o", str(file), stdout=io.StringIO())
@@ -312,6 +314,7 @@ def test_a_study_moves_to_an_instance_without_it_its_people_or_its_issues(tmp_pa
     after = everything(Study.objects.get(slug="tf-silent"))
     for part in before:
         assert after[part] == before[part], part
+    assert sorted(FinalValue.objects.values_list("field__key", "source", "agreed_by")) == sources  # who agreed too
     assert {"dora", "root"} <= set(usernames) and sorted(User.objects.values_list("username", flat=True)) == usernames
     assert not any(user.has_usable_password() for user in User.objects.all())
     assert f"{len(usernames)} new accounts, without a password" in out.getvalue()

@@ -101,7 +101,11 @@ def test_it_refuses_an_empty_choice_and_clears_a_value_only_when_asked(open_as, 
 @pytest.mark.parametrize(
     "key, fill, stored",
     [
-        ("component", lambda row: row.get_by_label("Layers").check(), ["Model", "Engine", "Layers"]),
+        (
+            "component",
+            lambda row: (row.get_by_label("Model", exact=True).uncheck(), row.get_by_label("Layers").check()),
+            ["Engine", "Layers"],
+        ),
         (
             "root_cause",
             lambda row: (row.get_by_label("Other:").check(), row.get_by_label("Root cause: other").fill("a race")),
@@ -171,9 +175,13 @@ def test_agreed_values_are_final_at_once_and_the_issue_can_be_included(open_as, 
 
     judge.goto(live_server.url + url(study_issue, "studies:issue_history"))
     history = judge.locator(".changes")
-    expect(history).to_contain_text(f"Scenario: Wrong shape — agreed by {names}")
-    expect(history).to_contain_text("Impact: 2 — wrong information")
-    expect(history).not_to_contain_text("field_id")
+    agreed = history.locator("li", has_text="created final value Scenario").first
+    expect(agreed).to_contain_text("value: Wrong shape")
+    expect(agreed).to_contain_text(f"agreed by: {names}")
+    adjudicated = history.locator("li", has_text="created final value Impact").first
+    expect(adjudicated).to_contain_text("value: 2 — wrong information")
+    expect(adjudicated).to_contain_text(f"set by: {adjudicator.username}")
+    expect(history).not_to_contain_text("_id")
 
 
 def test_a_refused_decision_is_an_error_in_view_that_keeps_the_note(open_as, live_server, in_reconciliation):
