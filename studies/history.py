@@ -52,6 +52,7 @@ ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
 HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
+EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.
 USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id"}
 # Columns whose name reads badly as it is.
@@ -319,10 +320,10 @@ def _change(event, names: _Names, without: set[str]) -> Change:
     context = event.pgh_context or {}
     if event.pgh_label == "update":
         fields = [(name, before, after) for name, (before, after) in (event.pgh_diff or {}).items()]
-    elif event.pgh_label == "insert":
-        fields = [(name, None, value) for name, value in event.pgh_data.items()]
+    elif event.pgh_label == "insert":  # what was empty from the start says nothing
+        fields = [(name, None, value) for name, value in event.pgh_data.items() if value not in EMPTY]
     else:
-        fields = [(name, value, None) for name, value in event.pgh_data.items()]
+        fields = [(name, value, None) for name, value in event.pgh_data.items() if value not in EMPTY]
     shown = [field for field in fields if field[0] not in HIDDEN | PLACE | without]
     return Change(
         at=event.pgh_created_at,
