@@ -251,7 +251,7 @@ def _comparison(study_issue) -> list[dict]:
 
 
 def _final_display(final: FinalValue, field: CodebookField) -> str:
-    """ "Wrong shape (agreed by ann, bob)", "3 — model works differently (adjudicated by cyd)"."""
+    """The final value and where it came from: "Wrong shape (agreed by ann, bob)", "3 — … (adjudicated by cyd)"."""
     if final.source == FinalValue.Source.AGREED:
         who = f"agreed by {', '.join(final.agreed_by)}"
     else:
