@@ -355,6 +355,27 @@ def test_the_import_records_no_history_of_its_own(tmp_path, labelled):
     assert in_file > 20 and sum(event.objects.count() for event in EVENTS) == events + in_file
 
 
+def test_a_study_exported_before_agreed_values_imports_with_its_final_values_adjudicated(tmp_path, labelled):
+    study_issue, adjudicator, owner, assignments = labelled
+    for assignment, impact in zip(assignments, ("2", "3"), strict=True):
+        label(assignment, impact=impact)
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(study_issue.study, out)
+    # As an older instance wrote it: final values without a source or who agreed.
+    text = re.sub(r', "source": "agreed", "agreed_by": \[[^]]*\]', "", gzip.decompress(file.read_bytes()).decode())
+    assert '"agreed_by"' not in text
+    file.write_bytes(gzip.compress(text.encode()))
+
+    import_study(file, slug="older")
+
+    copied = FinalValue.objects.filter(study_issue__study__slug="older")
+    assert sorted(copied.values_list("field__key", "source", "agreed_by")) == [
+        ("component", "adjudicated", []),
+        ("scenario", "adjudicated", []),
+    ]
+
+
 def test_a_slug_in_use_is_refused_and_nothing_is_written(tmp_path, labelled):
     study = labelled[0].study
     file = tmp_path / "study.json.gz"
