@@ -97,17 +97,23 @@ def test_agreed_values_follow_the_annotators_after_a_reopen_into_labelling(recon
 
 
 def test_the_data_migration_fills_agreed_values_of_issues_already_in_reconciliation(reconciling):
-    study_issue, *_, names = reconciling
-    FinalValue.objects.filter(study_issue=study_issue).delete()  # as before agreed values were final at once
+    study_issue, adjudicator, _, _, fields, names = reconciling
+    # As before agreed values were final at once: the adjudicator clicked the scenario, nothing else yet.
+    FinalValue.objects.filter(study_issue=study_issue).delete()
+    FinalValue.objects.create(
+        study_issue=study_issue, field=fields["scenario"], value="Wrong shape", set_by=adjudicator
+    )
+    FinalValue.objects.create(study_issue=study_issue, field=fields["impact"], value=3, set_by=adjudicator)
     migration = importlib.import_module("studies.migrations.0010_fill_agreed_final_values")
 
     migration.fill_agreed_final_values(apps, None)
 
-    assert {key: source for key, (_, source, _) in finals(study_issue).items()} == {
-        "scenario": "agreed",
-        "component": "agreed",
+    assert finals(study_issue) == {
+        "scenario": ("Wrong shape", "agreed", names),  # what they all gave: agreed, whoever clicked it
+        "component": (["Model", "Engine"], "agreed", names),
+        "impact": (3, "adjudicated", []),
     }
-    assert finals(study_issue)["component"][2] == names
+    assert FinalValue.objects.get(study_issue=study_issue, field=fields["scenario"]).set_by == adjudicator
 
 
 # --- "Accept every agreed value" ---
