@@ -1,9 +1,11 @@
 """Annotations made elsewhere (a spreadsheet like the paper's), read from a long CSV and stored as if made here.
 
-Header `issue,annotator,field,value`, optionally `uncertain,note,kind,stage,comment`: one row per value (a
-multiple-choice or list field takes a row per value). Everything is checked first and every error is reported
-with its line; only a file without errors is written, in one transaction. Imported judgements are submitted
-work: their assignments are marked submitted and move their issues on, as submissions in the browser do.
+Header `issue,annotator,field,value`, optionally `uncertain,note,kind,stage,comment,source`: one row per value (a
+multiple-choice or list field takes a row per value). A final value whose source is `agreed` is not read: it is
+what the annotators' rows agree on, and becomes final again when the issue reaches reconciliation. Everything is
+checked first and every error is reported with its line; only a file without errors is written, in one
+transaction. Imported judgements are submitted work: their assignments are marked submitted and move their issues
+on, as submissions in the browser do.
 """
 
 import csv
@@ -39,7 +41,7 @@ from studies.models import (
 )
 from studies.workflow import after_submit, display_value, same_value
 
-COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
+COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment", "source"]
 REQUIRED = {"issue", "annotator", "field", "value"}
 IMPORTED_GROUP = "imported annotators"
 LIST_KINDS = {CodebookField.Kind.MULTIPLE, CodebookField.Kind.URLS, CodebookField.Kind.COMMITS}
@@ -149,6 +151,11 @@ def _read(study, text, *, create_users, create_choices, result, issues) -> list[
             errors.append(f"{where}: kind is annotation or final, not {kind!r}")
         if row.get("stage") and field is not None and row["stage"] != field.stage:
             errors.append(f"{where}: {key} is a {field.stage} field, not {row['stage']}")
+        source = row.get("source", "")
+        if source not in ("", *FinalValue.Source.values):
+            errors.append(f"{where}: source is agreed or adjudicated, not {source!r}")
+        if kind == "final" and source == FinalValue.Source.AGREED:
+            continue  # derived from the annotations, as in the browser
         if username not in users and username not in new_users:
             if create_users and _valid_username(username):
                 new_users.add(username)

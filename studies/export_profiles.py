@@ -166,7 +166,7 @@ def _cell(source: str, study_issue: StudyIssue, running: int, finals: dict, fiel
     key, nth = _final(source)
     if key is not None:
         field = fields[key]
-        value = finals.get((study_issue.pk, field.pk))
+        value, _source = finals.get((study_issue.pk, field.pk), (None, ""))
         if nth:
             values = value if isinstance(value, list) else []
             value = values[int(nth) - 1] if int(nth) <= len(values) else None

@@ -29,7 +29,7 @@ def wide_columns(study: Study, *, with_annotators: bool = False) -> list[str]:
     """The header: the issue, its decision, then each labelling field in codebook order."""
     columns = ["repository", "number", "url", "title", "stage", "decision", "exclusion_reason", "duplicate_of"]
     for field in _fields(study):
-        columns += _field_columns(field)
+        columns += [*_field_columns(field), f"{field.key}_source"]
         if with_annotators:
             columns += [f"{field.key}__{username}" for username in _annotators(study)]
     return columns
@@ -73,13 +73,14 @@ def wide_rows(access: StudyAccess, *, with_annotators: bool = False) -> Iterator
                 f"{duplicate.repository.full_name}#{duplicate.number}" if duplicate else "",
             ]
             for field in fields:
-                row += _cells(field, finals.get((study_issue.pk, field.pk)))
+                value, source = finals.get((study_issue.pk, field.pk), (None, ""))
+                row += [*_cells(field, value), source]
                 for username in annotators:
                     row.append(cell_text(labels.get((issue.pk, field.pk, username))))
             yield row
 
 
-LONG_COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment"]
+LONG_COLUMNS = ["issue", "annotator", "field", "value", "uncertain", "note", "kind", "stage", "comment", "source"]
 
 
 def long_rows(access: StudyAccess) -> Iterator[list]:
@@ -108,6 +109,7 @@ def long_rows(access: StudyAccess) -> Iterator[list]:
                 "annotation",
                 annotation.field.stage,
                 comment,
+                "",
             ]
     finals = (
         FinalValue.objects.filter(study_issue__in=access.revealed_issues(), value__isnull=False)
@@ -127,6 +129,7 @@ def long_rows(access: StudyAccess) -> Iterator[list]:
                 "final",
                 final.field.stage,
                 comment,
+                final.source,
             ]
 
 
@@ -192,9 +195,12 @@ def cell_text(value, *, joiner: str = "\n") -> str:
     return str(value)
 
 
-def final_values(chunk: list[StudyIssue]) -> dict[tuple[int, int], object]:
-    rows = FinalValue.objects.filter(study_issue__in=chunk).values_list("study_issue_id", "field_id", "value")
-    return {(study_issue, field): value for study_issue, field, value in rows}
+def final_values(chunk: list[StudyIssue]) -> dict[tuple[int, int], tuple[object, str]]:
+    """(value, source) of each final value of the chunk's issues."""
+    rows = FinalValue.objects.filter(study_issue__in=chunk).values_list(
+        "study_issue_id", "field_id", "value", "source"
+    )
+    return {(study_issue, field): (value, source) for study_issue, field, value, source in rows}
 
 
 def _labels(study: Study, shown: list[StudyIssue]) -> dict[tuple[int, int, str], object]:

@@ -18,6 +18,7 @@ from django.db.models import Q
 from pghistory.models import Events
 
 from annotator.csv_writer import write_csv
+from issues.models import Issue
 from studies.access import StudyAccess
 from studies.models import (
     AnnotationEvent,
@@ -34,6 +35,7 @@ from studies.models import (
     StudyIssue,
     StudyIssueEvent,
 )
+from studies.workflow import display_value
 
 WHAT = {
     "studies.StudyEvent": "study settings",
@@ -47,8 +49,19 @@ WHAT = {
     "studies.ChoiceEvent": "codebook choice",
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
-# Bookkeeping columns that say nothing a reader needs.
+# Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
 HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
+EMPTY = (None, "", [])
+# Columns that hold a user's id: shown as the username.
+USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id"}
+# Columns whose name reads badly as it is.
+COLUMN_NAMES = {
+    "value": "value",
+    "agreed_by": "agreed by",
+    "duplicate_of_id": "duplicate of",
+    "max_choices": "at most",
+}
 # What an issue's stage and decision events say that is part of its judgement, not of its progress.
 JUDGEMENT_NOTES = {"screening_note", "decision_note"}
 
@@ -60,8 +73,9 @@ class Change:
     what: str
     action: str
     object_id: str
-    changes: list[tuple[str, object, object]]  # (field, before, after); before is None on creation
+    changes: list[tuple[str, object, object]]  # (field, before, after) as people read them; before is None on creation
     url: str = ""
+    object: str = ""  # what changed, as people name it: "Impact of ann", "ann (annotator)", "octo/widgets#3"
 
 
 @dataclass
@@ -182,7 +196,7 @@ def write_history_csv(changes: list[Change], file) -> None:
             change.user,
             change.what,
             change.action,
-            change.object_id,
+            change.object,
             field,
             before,
             after,
@@ -202,25 +216,129 @@ def _changes(events, blind: _Blind) -> list[Change]:
         seen.add(event.pgh_slug)
         if not blind.hides(event):
             kept.append(event)
-    user_ids = {(e.pgh_context or {}).get("user") for e in kept} - {None}
-    names = dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username"))
+    names = _Names.of(kept)
     return [_change(event, names, without=JUDGEMENT_NOTES if blind.hides_notes(event) else set()) for event in kept]
 
 
-def _change(event, names: dict, without: set[str]) -> Change:
+@dataclass
+class _Names:
+    """What the ids of a set of events stand for: users, codebook fields (with their choices), assignments, issues."""
+
+    users: dict[int, str]
+    fields: dict[int, CodebookField]
+    assignments: dict[int, tuple[str, str]]  # (annotator, stage)
+    issues: dict[int, str]  # "owner/name#N"
+    study_issues: dict[int, str]
+
+    @classmethod
+    def of(cls, events) -> "_Names":
+
+        def ids(*columns) -> set[int]:
+            """The values of these columns in the events' rows, and before and after in their changes."""
+            found = set()
+            for event in events:
+                for column in columns:
+                    found.add(event.pgh_data.get(column))
+                    found.update((event.pgh_diff or {}).get(column) or ())
+            return found - {None}
+
+        field_ids = ids("field_id") | {
+            int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.CodebookFieldEvent"
+        }
+        assignments = {
+            pk: (username, stage)
+            for pk, username, stage in Assignment.objects.filter(pk__in=ids("assignment_id")).values_list(
+                "pk", "annotator__username", "stage"
+            )
+        }
+        study_issue_ids = ids("study_issue_id") | {
+            int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.StudyIssueEvent"
+        }
+        study_issues = dict(StudyIssue.objects.filter(pk__in=study_issue_ids).values_list("pk", "issue_id"))
+        issue_ids = ids("issue_id", "duplicate_of_id") | set(study_issues.values())
+        issues = {
+            pk: f"{owner}/{name}#{number}"
+            for pk, owner, name, number in Issue.objects.filter(pk__in=issue_ids).values_list(
+                "pk", "repository__owner", "repository__name", "number"
+            )
+        }
+        user_ids = ids(*USERS) | {(e.pgh_context or {}).get("user") for e in events} - {None}
+        return cls(
+            users=dict(get_user_model().objects.filter(pk__in=user_ids).values_list("pk", "username")),
+            fields={
+                field.pk: field for field in CodebookField.objects.filter(pk__in=field_ids).prefetch_related("choices")
+            },
+            assignments=assignments,
+            issues=issues,
+            study_issues={pk: issues.get(issue_id, "") for pk, issue_id in study_issues.items()},
+        )
+
+    def field(self, pk) -> str:
+        return self.fields[pk].label if pk in self.fields else "a deleted field"
+
+    def annotator(self, pk) -> str:
+        return self.assignments[pk][0] if pk in self.assignments else "a removed assignment"
+
+    def object(self, event) -> str:
+        data = event.pgh_data
+        match event.pgh_model:
+            case "studies.AnnotationEvent":
+                return f"{self.field(data.get('field_id'))} of {self.annotator(data.get('assignment_id'))}"
+            case "studies.FinalValueEvent":
+                return self.field(data.get("field_id"))
+            case "studies.AssignmentEvent":
+                issue = self.issues.get(data.get("issue_id"), "")
+                return f"{issue} → {self.users.get(data.get('annotator_id'), '?')} ({data.get('stage')})"
+            case "studies.StudyIssueEvent":
+                return self.study_issues.get(int(event.pgh_obj_id), "")
+            case "studies.DiscussionCommentEvent":
+                return f"on {self.study_issues.get(data.get('study_issue_id'), '')}"
+            case "studies.MembershipEvent":
+                return f"{self.users.get(data.get('user_id'), '?')} ({data.get('role')})"
+            case "studies.CodebookFieldEvent" | "studies.StudyEvent":
+                return data.get("label") or data.get("name") or ""
+            case "studies.ChoiceEvent":
+                return f"{data.get('label')} of {self.field(data.get('field_id'))}"
+        return event.pgh_obj_id or ""
+
+    def value(self, event, column: str, value):
+        """A column's value as people read it: names for ids, choices by their labels, lists joined."""
+        if value is None:
+            return None
+        if column in USERS:
+            return self.users.get(value, "a deleted user")
+        if column == "duplicate_of_id":
+            return self.issues.get(value, "")
+        if column == "value" and event.pgh_model in ("studies.AnnotationEvent", "studies.FinalValueEvent"):
+            return display_value(value, self.fields.get(event.pgh_data.get("field_id")))
+        if column == "agreed_by":
+            return ", ".join(value)
+        return value
+
+
+def _change(event, names: _Names, without: set[str]) -> Change:
     context = event.pgh_context or {}
     if event.pgh_label == "update":
         fields = [(name, before, after) for name, (before, after) in (event.pgh_diff or {}).items()]
-    elif event.pgh_label == "insert":
-        fields = [(name, None, value) for name, value in event.pgh_data.items()]
+    elif event.pgh_label == "insert":  # what was empty from the start says nothing
+        fields = [(name, None, value) for name, value in event.pgh_data.items() if value not in EMPTY]
     else:
-        fields = [(name, value, None) for name, value in event.pgh_data.items()]
+        fields = [(name, value, None) for name, value in event.pgh_data.items() if value not in EMPTY]
+    shown = [field for field in fields if field[0] not in HIDDEN | PLACE | without]
     return Change(
         at=event.pgh_created_at,
-        user=names.get(context.get("user"), "—" if not context else "anonymous"),
+        user=names.users.get(context.get("user"), "—" if not context else "anonymous"),
         what=WHAT.get(event.pgh_model, event.pgh_model),
         action=ACTION.get(event.pgh_label, event.pgh_label),
         object_id=event.pgh_obj_id or "",
-        changes=[field for field in fields if field[0] not in HIDDEN | without],
+        object=names.object(event),
+        changes=[
+            (
+                COLUMN_NAMES.get(name, name.removesuffix("_id").replace("_", " ")),
+                names.value(event, name, before),
+                names.value(event, name, after),
+            )
+            for name, before, after in shown
+        ],
         url=context.get("url", ""),
     )

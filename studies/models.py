@@ -545,13 +545,25 @@ class CodebookChange(models.Model):
 
 @tracked()
 class FinalValue(models.Model):
-    """The value a field takes for an issue once its annotators' values are reconciled."""
+    """The value a field takes for an issue once its annotators' values are reconciled.
+
+    Agreed: every annotator gave this value, so it was final as soon as the issue reached reconciliation
+    (studies/workflow.py); `agreed_by` names them, by username as the study transfer matches users, so that the
+    history and an exported study say who without a join that later assignments could change. Adjudicated: an
+    adjudicator chose it (`set_by`).
+    """
+
+    class Source(models.TextChoices):
+        AGREED = "agreed"
+        ADJUDICATED = "adjudicated"
 
     study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="final_values")
     field = models.ForeignKey(CodebookField, on_delete=models.RESTRICT, related_name="final_values")
     value = models.JSONField(null=True, blank=True)  # as Annotation.value
     rationale = models.TextField(blank=True, help_text="Why this value, where the annotators differed.")
     set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    source = models.CharField(max_length=12, choices=Source, default=Source.ADJUDICATED)
+    agreed_by = models.JSONField(default=list, blank=True, help_text="The usernames of the annotators who agreed.")
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
 

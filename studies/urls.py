@@ -54,6 +54,7 @@ urlpatterns = [
     path(ISSUE + "submit/", annotate.submit, name="submit"),
     path(ISSUE + "reconcile/", reconcile.reconcile, name="reconcile"),
     path(ISSUE + "reconcile/fields/<str:key>/", reconcile.final_value, name="final_value"),
+    path(ISSUE + "reconcile/agreed/", reconcile.accept_agreed, name="accept_agreed"),
     path(ISSUE + "reconcile/decision/", reconcile.decision, name="decision"),
     path(ISSUE + "reconcile/reopen/", reconcile.reopen_issue, name="reopen"),
     path(ISSUE + "reconcile/comments/", reconcile.comment, name="discussion_comment"),

@@ -67,8 +67,14 @@ def after_submit(assignment: Assignment) -> None:
         return
     if assignment.stage == Stage.SCREENING and study_issue.stage == IssueStage.SCREENING:
         _apply_screening_rule(study_issue)
-    elif assignment.stage == Stage.LABELLING and study_issue.stage == IssueStage.LABELLING:
-        _bump(study_issue, stage=IssueStage.RECONCILIATION)
+    elif assignment.stage == Stage.LABELLING and study_issue.stage in (
+        IssueStage.LABELLING,
+        IssueStage.RECONCILIATION,
+    ):
+        if study_issue.stage == IssueStage.LABELLING:
+            _bump(study_issue, stage=IssueStage.RECONCILIATION)
+        # In reconciliation already: an imported file's final values moved it there before its annotations.
+        agreed_values_store(study_issue)
 
 
 @dataclass
@@ -185,31 +191,119 @@ def screening_resolve(
 
 @transaction.atomic
 def final_value_save(
-    study_issue: StudyIssue, field: CodebookField, *, value, rationale: str, user, version=None
+    study_issue: StudyIssue, field: CodebookField, *, value, rationale: str, user, version=None, clear: bool = False
 ) -> FinalValue:
-    """Set the final value of one field; `version` is the one the form showed (0: there was none)."""
+    """Set the final value of one field; `version` is the one the form showed (0: there was none).
+
+    An empty value is refused: "no answer" is stored only when the adjudicator asks for it (`clear`). Where the
+    annotators differ, or where the adjudicator departs from what they agreed, the rationale is required.
+    """
     study_issue = locked(study_issue)
     if study_issue.stage != IssueStage.RECONCILIATION:
         raise ValidationError("Final values are set while the issue is in reconciliation.")
     if field.study_id != study_issue.study_id or field.stage != Stage.LABELLING:
         raise ValidationError(f"{field.label} is not a labelling question of this study.")
-    cleaned = field.clean_value(value)
+    cleaned = None if clear else field.clean_value(value)
+    if cleaned is None and not clear:
+        raise ValidationError(f"Choose the final value of {field.label}, or clear it on purpose (no answer).")
     rationale = checked_text(rationale, f"The rationale for {field.label}", MAX_TEXT)
     final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
 
     def changed() -> str:
         who = final.set_by.username if final.set_by else "someone"
-        return f"{who} set {field.label} to {display_value(final.value)} meanwhile."
+        return f"{who} set {field.label} to {display_value(final.value, field)} meanwhile."
 
     check_version(final, version, changed)
-    if not rationale.strip() and not annotators_agree(study_issue, field):
+    agreed = agreed_values(study_issue, [field]).get(field.pk)
+    as_agreed = agreed is not None and same_value(cleaned, agreed[0])
+    if not rationale.strip() and not as_agreed:
+        if agreed:
+            raise ValidationError(
+                f"The annotators agreed on {display_value(agreed[0], field)}: "
+                f"say why {field.label} takes another value."
+            )
         raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
+    source = FinalValue.Source.AGREED if as_agreed else FinalValue.Source.ADJUDICATED
+    values = {
+        "value": cleaned,
+        "rationale": rationale.strip(),
+        "set_by": user,
+        "source": source,
+        "agreed_by": agreed[1] if as_agreed else [],
+    }
     if final is None:
-        return FinalValue.objects.create(
-            study_issue=study_issue, field=field, value=cleaned, rationale=rationale.strip(), set_by=user
-        )
-    save_versioned(final, value=cleaned, rationale=rationale.strip(), set_by=user, updated_at=timezone.now())
+        return FinalValue.objects.create(study_issue=study_issue, field=field, **values)
+    save_versioned(final, **values, updated_at=timezone.now())
     return final
+
+
+def agreed_values(study_issue: StudyIssue, fields=None) -> dict[int, tuple[object, list[str]]]:
+    """{field id: (value, usernames)} for each labelling field on which every submitted annotator of the issue gave
+    the same value, and not "no answer"."""
+    assignments = list(
+        Assignment.objects.filter(
+            study_id=study_issue.study_id,
+            issue_id=study_issue.issue_id,
+            stage=Stage.LABELLING,
+            status=Assignment.Status.SUBMITTED,
+        ).select_related("annotator")
+    )
+    if fields is None:
+        fields = study_issue.study.fields.filter(stage=Stage.LABELLING)
+    answers = {
+        (assignment_id, field_id): value
+        for assignment_id, field_id, value in Annotation.objects.filter(
+            assignment__in=assignments, field__in=fields
+        ).values_list("assignment_id", "field_id", "value")
+    }
+    names = sorted(assignment.annotator.username for assignment in assignments)
+    agreed = {}
+    for field in fields:
+        values = [answers.get((assignment.pk, field.pk)) for assignment in assignments]
+        if values and values[0] is not None and all(same_value(value, values[0]) for value in values):
+            agreed[field.pk] = (values[0], names)
+    return agreed
+
+
+def agreed_values_store(study_issue: StudyIssue) -> int:
+    """Make every agreed value final, in the transaction that brought the issue to reconciliation (or of the
+    adjudicator's "Accept every agreed value"); returns how many were stored.
+
+    A field without a final value gets the agreed one. A final value that was only agreed follows the annotators
+    (an issue re-opened into labelling may come back with other values): it takes the new agreed value, or goes
+    when they no longer agree. An adjudicated final value is the adjudicator's and stays as it is.
+    """
+    agreed = agreed_values(study_issue)
+    finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue)}
+    stored = 0
+    for final in finals.values():
+        if final.source != FinalValue.Source.AGREED:
+            continue
+        if final.field_id not in agreed:
+            final.delete()
+        elif not same_value(final.value, agreed[final.field_id][0]) or final.agreed_by != agreed[final.field_id][1]:
+            value, names = agreed[final.field_id]
+            save_versioned(final, value=value, agreed_by=names, set_by=None, updated_at=timezone.now())
+            stored += 1
+    new = [
+        FinalValue(
+            study_issue=study_issue, field_id=field_id, value=value, source=FinalValue.Source.AGREED, agreed_by=names
+        )
+        for field_id, (value, names) in agreed.items()
+        if field_id not in finals
+    ]
+    FinalValue.objects.bulk_create(new)
+    return stored + len(new)
+
+
+@transaction.atomic
+def agreed_values_accept(study_issue: StudyIssue) -> int:
+    """The adjudicator's "Accept every agreed value": for an issue that reached reconciliation before agreed values
+    were final at once, or whose agreed final values were taken away."""
+    study_issue = locked(study_issue)
+    if study_issue.stage != IssueStage.RECONCILIATION:
+        raise ValidationError("Agreed values become final while the issue is in reconciliation.")
+    return agreed_values_store(study_issue)
 
 
 @transaction.atomic
@@ -277,18 +371,6 @@ def _decide_exclusion(study_issue: StudyIssue, *, reason: str, duplicate_of, not
     )
 
 
-def annotators_agree(study_issue: StudyIssue, field: CodebookField) -> bool:
-    """Whether every labelling annotator of the issue gave the field the same value (lists in any order)."""
-    assignments = Assignment.objects.filter(
-        study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING
-    )
-    answers = dict(
-        Annotation.objects.filter(assignment__in=assignments, field=field).values_list("assignment", "value")
-    )
-    values = [answers.get(pk) for pk in assignments.values_list("pk", flat=True)]
-    return all(same_value(value, values[0]) for value in values)
-
-
 def same_value(a, b) -> bool:
     """Equal values; lists in any order ("Engine, Model" agrees with "Model, Engine")."""
     if isinstance(a, list) and isinstance(b, list):
@@ -344,12 +426,16 @@ def reopen(study_issue: StudyIssue, *, to_stage: str, user, version=None) -> Stu
 # --- Showing values ---
 
 
-def display_value(value) -> str:
-    """A stored value as people read it."""
+def display_value(value, field: CodebookField | None = None) -> str:
+    """A stored value as people read it; with its field, a choice by the codebook's label ("1 — interface only")."""
     if value is None:
         return "no answer"
     if isinstance(value, list):
-        return ", ".join(display_value(item) for item in value) or "none"
+        return ", ".join(display_value(item, field) for item in value) or "none"
+    if field is not None and field.has_choices and isinstance(value, str | int):
+        label = next((choice.label for choice in field.choices.all() if choice.value == str(value)), str(value))
+        ordinal = field.kind == CodebookField.Kind.ORDINAL and not label.startswith(str(value))
+        return f"{value} — {label}" if ordinal else label
     if isinstance(value, dict):
         if "other" in value:
             return OTHER_PREFIX + value["other"]

@@ -185,6 +185,10 @@ EXPECTED = {
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "403", "403", "400", "400", "400"),  # the empty form has no version
     ),
+    "studies:accept_agreed": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "403", "403", "302", "302", "302"),  # back to the page, saying what happened
+    ),
     "studies:decision": (
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "403", "403", "400", "400", "400"),
@@ -469,7 +473,7 @@ def test_ids_from_another_study_reach_nothing(client, world):
         "studies:profile_edit": [study.slug, theirs.export_profiles.get().pk],
         "studies:profile_delete": [study.slug, theirs.export_profiles.get().pk],
         **dict.fromkeys(("annotate", "reconcile", "issue_history", "issue_assignments"), on_their_issue),
-        **dict.fromkeys(("submit", "decision", "reopen", "discussion_comment"), on_their_issue),
+        **dict.fromkeys(("submit", "decision", "accept_agreed", "reopen", "discussion_comment"), on_their_issue),
         **dict.fromkeys(("issue_assignment_change",), on_their_issue),
         "studies:save_field": [*on_their_issue, "impact"],
         "studies:final_value": [*on_their_issue, "impact"],

@@ -165,10 +165,27 @@ def test_export_then_import_into_a_fresh_study_gives_the_same_annotations_and_ag
         call_command("agreement", "--study", study.slug, "--json", stdout=out)
         return json.loads(out.getvalue())["fields"]
 
-    assert result.annotations == len(annotations(study_issue.study)) and result.final_values == 1
+    assert (
+        result.annotations == len(annotations(study_issue.study)) and result.final_values == 1
+    )  # the adjudicated one
     assert annotations(fresh) == annotations(study_issue.study)
     assert agreement(fresh) == agreement(study_issue.study)
-    assert FinalValue.objects.get(study_issue__study=fresh).value == 3
+
+    def finals(study):
+        return sorted(
+            FinalValue.objects.filter(study_issue__study=study).values_list(
+                "field__key", "value", "source", "agreed_by"
+            )
+        )
+
+    # The agreed ones (scenario, component, root cause: Other) come back as agreed, with who agreed.
+    assert finals(fresh) == finals(study_issue.study)
+    assert [(key, source) for key, _, source, _ in finals(fresh)] == [
+        ("component", "agreed"),
+        ("impact", "adjudicated"),
+        ("root_cause", "agreed"),
+        ("scenario", "agreed"),
+    ]
 
 
 def test_the_command_reports_errors_and_fails(target, tmp_path):

@@ -46,7 +46,10 @@ def test_a_change_made_in_the_browser_is_recorded_with_its_author_and_both_value
         (first.annotator.username, "created"),
         (first.annotator.username, "changed"),
     ]
-    assert ("value", 2, 3) in changes[1].changes and ("note", "", "worse on GPU") in changes[1].changes
+    # The codebook's words, not the stored ones.
+    assert ("value", "2 — wrong information", "3 — model works differently") in changes[1].changes
+    assert ("note", "", "worse on GPU") in changes[1].changes
+    assert changes[1].object == f"Impact of {first.annotator.username}"
     assert changes[1].url.endswith("/fields/impact/")
 
 
@@ -117,7 +120,11 @@ def test_the_owner_exports_the_full_history_as_csv(client, labelled):
     assert {"when", "user", "what", "action", "object", "field", "before", "after", "url"} == set(rows[0])
     whats = {row["what"] for row in rows}
     assert {"membership", "assignment", "annotation", "issue stage and decision", "codebook field"} <= whats
-    assert any(row["what"] == "annotation" and row["field"] == "value" and row["after"] == "3" for row in rows)
+    assert any(
+        row["what"] == "annotation" and row["field"] == "value" and row["after"] == "3 — model works differently"
+        for row in rows
+    )
+    assert not any("_id" in row["field"] for row in rows)
 
 
 def test_the_activity_feed_is_for_owners_and_adjudicators(client, labelled):

@@ -298,6 +298,8 @@ def history(keys: dict, changes) -> list[tuple]:
 def test_a_study_moves_to_an_instance_without_it_its_people_or_its_issues(tmp_path):
     study = build_study()
     before = everything(study)
+    sources = sorted(FinalValue.objects.values_list("field__key", "source", "agreed_by"))
+    assert {source for _, source, _ in sources} == {"agreed", "adjudicated"}
     usernames = sorted(User.objects.values_list("username", flat=True))
     file = tmp_path / "study.json.gz"
     call_command("export_study", "tf-silent", "-o", str(file), stdout=io.StringIO())
@@ -312,6 +314,7 @@ def test_a_study_moves_to_an_instance_without_it_its_people_or_its_issues(tmp_pa
     after = everything(Study.objects.get(slug="tf-silent"))
     for part in before:
         assert after[part] == before[part], part
+    assert sorted(FinalValue.objects.values_list("field__key", "source", "agreed_by")) == sources  # who agreed too
     assert {"dora", "root"} <= set(usernames) and sorted(User.objects.values_list("username", flat=True)) == usernames
     assert not any(user.has_usable_password() for user in User.objects.all())
     assert f"{len(usernames)} new accounts, without a password" in out.getvalue()
@@ -350,6 +353,27 @@ def test_the_import_records_no_history_of_its_own(tmp_path, labelled):
 
     in_file = sum(exported[event._meta.label_lower] for event in EVENTS)
     assert in_file > 20 and sum(event.objects.count() for event in EVENTS) == events + in_file
+
+
+def test_a_study_exported_before_agreed_values_imports_with_its_final_values_adjudicated(tmp_path, labelled):
+    study_issue, adjudicator, owner, assignments = labelled
+    for assignment, impact in zip(assignments, ("2", "3"), strict=True):
+        label(assignment, impact=impact)
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(study_issue.study, out)
+    # As an older instance wrote it: final values without a source or who agreed.
+    text = re.sub(r', "source": "agreed", "agreed_by": \[[^]]*\]', "", gzip.decompress(file.read_bytes()).decode())
+    assert '"agreed_by"' not in text
+    file.write_bytes(gzip.compress(text.encode()))
+
+    import_study(file, slug="older")
+
+    copied = FinalValue.objects.filter(study_issue__study__slug="older")
+    assert sorted(copied.values_list("field__key", "source", "agreed_by")) == [
+        ("component", "adjudicated", []),
+        ("scenario", "adjudicated", []),
+    ]
 
 
 def test_a_slug_in_use_is_refused_and_nothing_is_written(tmp_path, labelled):

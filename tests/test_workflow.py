@@ -132,10 +132,8 @@ def test_an_issue_is_included_once_every_required_field_has_a_final_value(labell
         label(assignment, impact=impact)
     fields = {field.key: field for field in study_issue.study.fields.all()}
 
-    with pytest.raises(ValidationError, match="Set the final value of: Scenario, Component, Impact"):
+    with pytest.raises(ValidationError, match=r"Set the final value of: Impact\.'"):  # the agreed ones are final
         decide(study_issue, include=True, user=adjudicator)
-    final_value_save(study_issue, fields["scenario"], value="Wrong shape", rationale="", user=adjudicator)
-    final_value_save(study_issue, fields["component"], value=["Model", "Engine"], rationale="", user=adjudicator)
     final_value_save(
         study_issue, fields["impact"], value="3", rationale="Wrong results in training.", user=adjudicator
     )
@@ -156,7 +154,7 @@ def test_a_final_value_needs_a_rationale_where_the_annotators_differ(labelled):
     with pytest.raises(ValidationError, match="The annotators differ on Impact: say why this value."):
         final_value_save(study_issue, fields["impact"], value="3", rationale=" ", user=adjudicator)
 
-    assert list(FinalValue.objects.values_list("field__key", flat=True)) == ["scenario"]
+    assert "impact" not in set(FinalValue.objects.values_list("field__key", flat=True))
 
 
 def test_a_stale_final_value_is_refused_with_who_set_it(labelled):
@@ -166,7 +164,9 @@ def test_a_stale_final_value_is_refused_with_who_set_it(labelled):
     impact = study_issue.study.fields.get(key="impact")
     final_value_save(study_issue, impact, value="3", rationale="training", user=adjudicator, version=0)
 
-    with pytest.raises(StaleVersion, match=f"{adjudicator.username} set Impact to 3 meanwhile."):
+    with pytest.raises(
+        StaleVersion, match=f"{adjudicator.username} set Impact to 3 — model works differently meanwhile."
+    ):
         final_value_save(study_issue, impact, value="2", rationale="GPU", user=owner, version=0)  # saw no value yet
     final_value_save(study_issue, impact, value="2", rationale="knowingly", user=owner, version=1)
 
@@ -266,7 +266,7 @@ def test_a_stale_final_value_through_htmx_answers_409_with_the_newer_value(clien
     )
 
     assert response.status_code == 409
-    assert f"{adjudicator.username} set Impact to 3 meanwhile." in response.text
+    assert f"{adjudicator.username} set Impact to 3 — model works differently meanwhile." in response.text
     assert 'name="version" value="1"' in response.text  # sending it again overwrites knowingly
 
 
@@ -283,7 +283,7 @@ def test_annotators_cannot_reconcile_unless_the_study_lets_them(client, labelled
     allowed = client.post(url, {"value": "2", "rationale": "we agreed", "version": "0"})
 
     assert refused.status_code == 403 and allowed.status_code == 302
-    assert FinalValue.objects.get().value == 2
+    assert FinalValue.objects.get(field__key="impact").value == 2
 
 
 def test_a_decision_through_the_page_and_a_reopen_by_the_owner(client, labelled):

@@ -24,6 +24,7 @@ from studies.versions import posted_version
 from studies.views.annotate import OTHER, issue_pane, issue_url, posted_value
 from studies.views.conflicts import answers_conflicts
 from studies.workflow import (
+    agreed_values_accept,
     display_value,
     final_value_save,
     missing_final_values,
@@ -71,6 +72,7 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
             rationale=request.POST.get("rationale", ""),
             user=request.user,
             version=posted_version(request.POST),
+            clear=request.POST.get("action") == "clear",
         )
     except ValidationError as exception:
         return _final_refused(request, access, study_issue, field, 422, field_error=" ".join(exception.messages))
@@ -80,6 +82,22 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
     row = next(row for row in rows if row["field"].pk == field.pk)
     context = {**_context(request, access, study_issue, rows=rows), "row": row}
     return render_page(request, "studies/reconcile.html", context, partial="field-row")
+
+
+@require_POST
+def accept_agreed(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
+    """Every agreed value without a final value becomes final (issues that reached reconciliation before)."""
+    access, study_issue = _allowed(request, slug, owner, repo, number, act=True)
+    try:
+        stored = agreed_values_accept(study_issue)
+    except ValidationError as exception:
+        messages.error(request, " ".join(exception.messages))
+    else:
+        if stored:
+            messages.success(request, f"{stored} agreed value{'s are' if stored != 1 else ' is'} final now.")
+        else:  # nothing happened: said as such, not as a success
+            messages.info(request, "Every agreed value is final already; nothing changed.")
+    return redirect(_url(study_issue))
 
 
 def _decision_conflict(request: HttpRequest, stale, slug, owner, repo, number) -> HttpResponse:
@@ -183,6 +201,7 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
             "all": len(rows),
             "disagreements": sum(not row["agree"] for row in rows),
             "uncertain": sum(row["uncertain"] for row in rows),
+            "unaccepted": sum(row["agreed"] and not row["final"] for row in rows),
         },
         "only": only,
         "filters": FILTERS,
@@ -213,13 +232,14 @@ def _comparison(study_issue) -> list[dict]:
             {
                 "field": field,
                 "entries": [
-                    (annotator, answer, display_value(answer.value if answer else None))
+                    (annotator, answer, display_value(answer.value if answer else None, field))
                     for annotator, answer in entries
                 ],
                 "agree": agree,
+                "agreed": agree and values[0] is not None,
                 "uncertain": any(answer and answer.uncertain for _, answer in entries),
                 "final": final,
-                "final_display": display_value(final.value) if final else "",
+                "final_display": _final_display(final, field) if final else "",
                 "proposed": proposed,
                 "selected": _selected_values(proposed),
                 "other": "",
@@ -228,6 +248,16 @@ def _comparison(study_issue) -> list[dict]:
             }
         )
     return rows
+
+
+def _final_display(final: FinalValue, field: CodebookField) -> str:
+    """The final value and where it came from: "Wrong shape (agreed by ann, bob)", "3 — … (adjudicated by cyd)"."""
+    if final.source == FinalValue.Source.AGREED:
+        who = f"agreed by {', '.join(final.agreed_by)}"
+    else:
+        verb = "cleared" if final.value is None else "adjudicated"
+        who = f"{verb} by {final.set_by.username if final.set_by else 'someone'}"
+    return f"{display_value(final.value, field)} ({who})"
 
 
 def _selected_values(value) -> set[str]:

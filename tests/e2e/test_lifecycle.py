@@ -82,11 +82,10 @@ def test_an_issue_from_screening_to_decision_and_back(open_as, live_server, stud
     expect(pages[0].locator("#final-impact .badge.disagree")).to_be_visible()  # revealed to annotators now
     expect(pages[0].locator("#final-impact")).to_contain_text(annotators[1].username)
 
-    # Reconciliation: agreements come pre-filled; the impact needs a choice and a rationale.
+    # Reconciliation: agreements are final already; the impact needs a choice and a rationale.
     judge.goto(base + url(bug, "studies:reconcile"))
     for key in ("scenario", "component"):
-        judge.locator(f"#final-{key}").get_by_role("button", name="Set the final value").click()
-        expect(judge.locator(f"#final-{key} .save-state")).to_contain_text("Final:")
+        expect(judge.locator(f"#final-{key} .save-state")).to_contain_text("agreed by")
     second_tab = judge.context.new_page()
     second_tab.goto(base + url(bug, "studies:reconcile"))
     impact = judge.locator("#final-impact")
@@ -97,7 +96,9 @@ def test_an_issue_from_screening_to_decision_and_back(open_as, live_server, stud
     stale = second_tab.locator("#final-impact")
     stale.locator("input[name=value][value='2']").check()
     stale.get_by_role("button", name="Set the final value").click()
-    expect(stale.locator(".save-state")).to_contain_text(f"{adjudicator.username} set Impact to 3 meanwhile")
+    expect(stale.locator(".save-state")).to_contain_text(
+        f"{adjudicator.username} set Impact to 3 — model works differently meanwhile"
+    )
     second_tab.reload()  # keep theirs
     expect(second_tab.locator("#final-impact .save-state")).to_contain_text("Final: 3")
     second_tab.close()
