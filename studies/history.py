@@ -226,7 +226,7 @@ class _Names:
 
     users: dict[int, str]
     fields: dict[int, CodebookField]
-    assignments: dict[int, tuple[str, str]]  # (annotator, stage)
+    assignments: dict[int, tuple[str, str, int]]  # (annotator, stage, issue id)
     issues: dict[int, str]  # "owner/name#N"
     study_issues: dict[int, str]
 
@@ -246,16 +246,18 @@ class _Names:
             int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.CodebookFieldEvent"
         }
         assignments = {
-            pk: (username, stage)
-            for pk, username, stage in Assignment.objects.filter(pk__in=ids("assignment_id")).values_list(
-                "pk", "annotator__username", "stage"
+            pk: (username, stage, issue_id)
+            for pk, username, stage, issue_id in Assignment.objects.filter(pk__in=ids("assignment_id")).values_list(
+                "pk", "annotator__username", "stage", "issue_id"
             )
         }
         study_issue_ids = ids("study_issue_id") | {
             int(e.pgh_obj_id) for e in events if e.pgh_model == "studies.StudyIssueEvent"
         }
         study_issues = dict(StudyIssue.objects.filter(pk__in=study_issue_ids).values_list("pk", "issue_id"))
-        issue_ids = ids("issue_id", "duplicate_of_id") | set(study_issues.values())
+        issue_ids = (
+            ids("issue_id", "duplicate_of_id") | set(study_issues.values()) | {a[2] for a in assignments.values()}
+        )
         issues = {
             pk: f"{owner}/{name}#{number}"
             for pk, owner, name, number in Issue.objects.filter(pk__in=issue_ids).values_list(
@@ -282,10 +284,14 @@ class _Names:
     def object(self, event) -> str:
         data = event.pgh_data
         match event.pgh_model:
+            # The issue too: the study's activity and history CSV mix every issue's changes.
             case "studies.AnnotationEvent":
-                return f"{self.field(data.get('field_id'))} of {self.annotator(data.get('assignment_id'))}"
+                assignment = self.assignments.get(data.get("assignment_id"))
+                issue = f" on {self.issues.get(assignment[2], '')}" if assignment else ""
+                return f"{self.field(data.get('field_id'))} of {self.annotator(data.get('assignment_id'))}{issue}"
             case "studies.FinalValueEvent":
-                return self.field(data.get("field_id"))
+                issue = self.study_issues.get(data.get("study_issue_id"), "")
+                return f"{self.field(data.get('field_id'))} of {issue}"
             case "studies.AssignmentEvent":
                 issue = self.issues.get(data.get("issue_id"), "")
                 return f"{issue} → {self.users.get(data.get('annotator_id'), '?')} ({data.get('stage')})"

@@ -49,7 +49,9 @@ def test_a_change_made_in_the_browser_is_recorded_with_its_author_and_both_value
     # The codebook's words, not the stored ones.
     assert ("value", "2 — wrong information", "3 — model works differently") in changes[1].changes
     assert ("note", "", "worse on GPU") in changes[1].changes
-    assert changes[1].object == f"Impact of {first.annotator.username}"
+    issue = study_issue.issue
+    where = f"{issue.repository.full_name}#{issue.number}"
+    assert changes[1].object == f"Impact of {first.annotator.username} on {where}"  # the activity mixes issues
     assert changes[1].url.endswith("/fields/impact/")
 
 
