@@ -65,18 +65,29 @@ def person_create(*, username: str, first_name: str = "", last_name: str = "", e
     return person
 
 
+def why_unchangeable(person, by) -> str:
+    """Why `by` may not reset or switch off `person`'s account ("" if they may). A staff admin who could reset a
+    superuser's password would get the link, and with it the superuser's rights: other admins are the
+    superusers' to manage."""
+    if person.pk == by.pk:
+        return "This is your own account: change your password from the menu under your name."
+    if (person.is_staff or person.is_superuser) and not by.is_superuser:
+        return "Only a superuser can reset or deactivate another admin's account."
+    return ""
+
+
 def person_set_active(*, person, active: bool, by) -> None:
     """Deactivated people cannot log in, and their sessions and set-password links end; their work stays."""
-    if person.pk == by.pk:
-        raise PersonError("You cannot deactivate or reactivate your own account.")
+    if why := why_unchangeable(person, by):
+        raise PersonError(why)
     person.is_active = active
     person.save(update_fields=["is_active"])
 
 
 def password_reset(*, person, by) -> str:
     """The current password stops working at once (and with it the person's sessions); the link sets a new one."""
-    if person.pk == by.pk:
-        raise PersonError("Change your own password from the menu under your name.")
+    if why := why_unchangeable(person, by):
+        raise PersonError(why)
     person.set_unusable_password()
     person.save(update_fields=["password"])
     return set_password_path(person)

@@ -195,6 +195,36 @@ def test_nobody_deactivates_or_resets_themself(client, admin_user):
     assert admin_user.is_active and admin_user.check_password(TEST_PASSWORD)
 
 
+@pytest.mark.parametrize("target", ["superuser", "staff"])
+def test_a_staff_admin_cannot_take_over_another_admins_account(client, target):
+    """Resetting a superuser's password would hand a staff admin the link to become them."""
+    staff = UserFactory(username="staff", is_staff=True)
+    other = UserFactory(username="other", is_staff=True, is_superuser=target == "superuser")
+    client.force_login(staff)
+
+    page = client.get(reverse("studies:person", args=[other.pk]))
+    assert "Only a superuser can reset or deactivate another admin" in page.text
+    assert "Reset password" not in page.text
+    for url, data in (("studies:person_password", {}), ("studies:person_active", {"active": "0"})):
+        response = client.post(reverse(url, args=[other.pk]), data, follow=True)
+        assert "Only a superuser can reset or deactivate another admin" in response.text
+        assert "/accounts/set-password/" not in response.text
+
+    other.refresh_from_db()
+    assert other.is_active and other.check_password(TEST_PASSWORD)
+
+
+def test_a_superuser_resets_a_staff_admins_password(client, admin_user):
+    staff = UserFactory(username="staff", is_staff=True)
+    client.force_login(admin_user)
+
+    response = client.post(reverse("studies:person_password", args=[staff.pk]), follow=True)
+
+    assert link_on(response).startswith("/accounts/set-password/")
+    staff.refresh_from_db()
+    assert not staff.has_usable_password()
+
+
 def test_a_password_reset_ends_the_old_password_and_gives_a_new_link(client, admin_user):
     bruno = UserFactory(username="bruno")
     client.force_login(admin_user)

@@ -67,7 +67,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "studies": people.studies_and_roles(people.people_with_roles().get(pk=person.pk)),
         "link": link if shown_pk == person.pk else None,
         "link_days": settings.PASSWORD_RESET_TIMEOUT // (24 * 3600),
-        "is_me": person.pk == request.user.pk,
+        "unchangeable": people.why_unchangeable(person, request.user),
     }
     return render(request, "studies/person.html", context)
 
