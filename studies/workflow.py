@@ -237,19 +237,18 @@ def final_value_save(
     return final
 
 
-def agreed_values(study_issue: StudyIssue, fields=None) -> dict[int, tuple[object, list[str]]]:
-    """{field id: (value, usernames)} for each labelling field on which every submitted annotator of the issue gave
-    the same value, and not "no answer"."""
+def _submitted_values(study_issue: StudyIssue, fields) -> tuple[list[str], dict[int, list]]:
+    """The usernames of the issue's submitted labelling annotators, and {field id: their values} in that order."""
     assignments = list(
         Assignment.objects.filter(
             study_id=study_issue.study_id,
             issue_id=study_issue.issue_id,
             stage=Stage.LABELLING,
             status=Assignment.Status.SUBMITTED,
-        ).select_related("annotator")
+        )
+        .select_related("annotator")
+        .order_by("annotator__username")
     )
-    if fields is None:
-        fields = study_issue.study.fields.filter(stage=Stage.LABELLING)
     answers = {
         (assignment_id, field_id): value
         for assignment_id, field_id, value in Annotation.objects.filter(
@@ -257,12 +256,20 @@ def agreed_values(study_issue: StudyIssue, fields=None) -> dict[int, tuple[objec
         ).values_list("assignment_id", "field_id", "value")
     }
     names = sorted(assignment.annotator.username for assignment in assignments)
-    agreed = {}
-    for field in fields:
-        values = [answers.get((assignment.pk, field.pk)) for assignment in assignments]
-        if values and values[0] is not None and all(same_value(value, values[0]) for value in values):
-            agreed[field.pk] = (values[0], names)
-    return agreed
+    return names, {field.pk: [answers.get((a.pk, field.pk)) for a in assignments] for field in fields}
+
+
+def agreed_values(study_issue: StudyIssue, fields=None) -> dict[int, tuple[object, list[str]]]:
+    """{field id: (value, usernames)} for each labelling field on which every submitted annotator of the issue gave
+    the same value, and not "no answer"."""
+    if fields is None:
+        fields = study_issue.study.fields.filter(stage=Stage.LABELLING)
+    names, values_of = _submitted_values(study_issue, fields)
+    return {
+        field_id: (values[0], names)
+        for field_id, values in values_of.items()
+        if values and values[0] is not None and all(same_value(value, values[0]) for value in values)
+    }
 
 
 def agreed_values_store(study_issue: StudyIssue) -> int:
@@ -379,14 +386,24 @@ def same_value(a, b) -> bool:
 
 
 def missing_final_values(study_issue: StudyIssue) -> list[CodebookField]:
-    """The required fields without a final value yet, while the issue is in reconciliation."""
+    """What to settle before the issue is included, while it is in reconciliation: each required field without a
+    final value, and each field the annotators differ on that nobody settled (a value, or no answer on purpose),
+    required or not: an optional field's disagreement is a judgement too, and would otherwise go out empty."""
     if study_issue.stage != IssueStage.RECONCILIATION:
         return []
-    answered = set(
-        FinalValue.objects.filter(study_issue=study_issue, value__isnull=False).values_list("field_id", flat=True)
-    )
-    required = study_issue.study.fields.filter(stage=Stage.LABELLING, required=True)
-    return [field for field in required if field.pk not in answered]
+    finals = dict(FinalValue.objects.filter(study_issue=study_issue).values_list("field_id", "value"))
+    fields = list(study_issue.study.fields.filter(stage=Stage.LABELLING).order_by("position", "id"))
+    _, values_of = _submitted_values(study_issue, fields)
+
+    def differ(field) -> bool:
+        values = values_of[field.pk]
+        return any(value is not None for value in values) and not all(same_value(v, values[0]) for v in values)
+
+    return [
+        field
+        for field in fields
+        if (field.required and finals.get(field.pk) is None) or (field.pk not in finals and differ(field))
+    ]
 
 
 @transaction.atomic

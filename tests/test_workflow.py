@@ -144,6 +144,26 @@ def test_an_issue_is_included_once_every_required_field_has_a_final_value(labell
     assert FinalValue.objects.get(field=fields["impact"]).value == 3
 
 
+def test_a_difference_on_an_optional_field_is_settled_before_the_issue_is_included(labelled):
+    """Root cause is optional; left empty by all, it stops nothing; given differently, it is a judgement to make
+    (a value, or no answer on purpose), not a blank in the dataset."""
+    study_issue, adjudicator, _, assignments = labelled
+    fields = {field.key: field for field in study_issue.study.fields.all()}
+    for assignment, cause in zip(assignments, ("Processing", "Logic error"), strict=True):
+        annotation_save(assignment=assignment, field=fields["root_cause"], value=cause)
+        label(assignment, impact="3")
+
+    with pytest.raises(ValidationError, match=r"Set the final value of: Root cause\.'"):
+        decide(study_issue, include=True, user=adjudicator)
+    final_value_save(
+        study_issue, fields["root_cause"], value=None, clear=True, rationale="No fix known.", user=adjudicator
+    )
+    decide(study_issue, include=True, user=adjudicator)
+
+    assert StudyIssue.objects.get(pk=study_issue.pk).decision == "include"
+    assert FinalValue.objects.get(field=fields["root_cause"]).value is None
+
+
 def test_a_final_value_needs_a_rationale_where_the_annotators_differ(labelled):
     study_issue, adjudicator, _, assignments = labelled
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
