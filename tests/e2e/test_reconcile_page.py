@@ -29,8 +29,11 @@ VALUES = {
 }
 
 
-@pytest.fixture
-def in_reconciliation(study):
+# Where only the impact differs: the one field to settle before including the issue.
+ONLY_IMPACT_DIFFERS = {key: VALUES[key] for key in ("scenario", "component", "buggy_version", "impact")}
+
+
+def labelled_by_two(study, values: dict):
     """An issue two annotators have labelled (through the services, as the annotate page does), and its adjudicator."""
     codebook_load(study, preset("silent-bugs"), screening=False)
     adjudicator = MembershipFactory(study=study, role="adjudicator").user
@@ -42,11 +45,21 @@ def in_reconciliation(study):
         for annotator in annotators
     ]
     for number, assignment in enumerate(assignments):
-        for key, values in VALUES.items():
-            annotation_save(assignment=assignment, field=fields[key], value=values[number])
+        for key, given in values.items():
+            annotation_save(assignment=assignment, field=fields[key], value=given[number])
         assignment_submit(assignment=assignment)
     assert StudyIssue.objects.get(pk=study_issue.pk).stage == IssueStage.RECONCILIATION
     return study_issue, adjudicator, annotators
+
+
+@pytest.fixture
+def in_reconciliation(study):
+    return labelled_by_two(study, VALUES)
+
+
+@pytest.fixture
+def only_impact_differs(study):
+    return labelled_by_two(study, ONLY_IMPACT_DIFFERS)
 
 
 def url(study_issue, name="studies:reconcile") -> str:
@@ -147,8 +160,8 @@ def test_a_refused_value_of_every_kind_comes_back_as_it_was_typed(
     assert finals(study_issue)[key] == (stored, "adjudicated")
 
 
-def test_agreed_values_are_final_at_once_and_the_issue_can_be_included(open_as, live_server, in_reconciliation):
-    study_issue, adjudicator, annotators = in_reconciliation
+def test_agreed_values_are_final_at_once_and_the_issue_can_be_included(open_as, live_server, only_impact_differs):
+    study_issue, adjudicator, annotators = only_impact_differs
     names = ", ".join(sorted(annotator.username for annotator in annotators))
     assert finals(study_issue) == {
         "scenario": ("Wrong shape", "agreed"),
@@ -181,8 +194,8 @@ def test_agreed_values_are_final_at_once_and_the_issue_can_be_included(open_as, 
     expect(history).not_to_contain_text("_id")
 
 
-def test_a_refused_decision_is_an_error_in_view_that_keeps_the_note(open_as, live_server, in_reconciliation):
-    study_issue, adjudicator, _ = in_reconciliation
+def test_a_refused_decision_is_an_error_in_view_that_keeps_the_note(open_as, live_server, only_impact_differs):
+    study_issue, adjudicator, _ = only_impact_differs
     judge = open_as(adjudicator)
     judge.set_viewport_size({"width": 1200, "height": 700})
     judge.goto(live_server.url + url(study_issue))
