@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from studies.models import DiscussionComment, Notification, StudyIssue
+from studies.models import DiscussionComment, Notification, Study, StudyIssue
 
 # Django usernames: letters, digits and @ . + - _; a mention ends before a trailing dot or comma.
 MENTION = re.compile(r"(?<![\w@.+-])@([\w.+-]*\w)")
@@ -34,8 +34,14 @@ def comment_post(study_issue: StudyIssue, *, author, body: str) -> DiscussionCom
     return comment
 
 
+def notifications_of(user):
+    """The user's mentions in studies they may still see: once removed from a study, its name and issues are
+    no longer theirs to read, in the Mentions page or its count."""
+    return Notification.objects.filter(user=user, comment__study_issue__study__in=Study.objects.visible_to(user))
+
+
 def unread_count(user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+    return notifications_of(user).filter(read_at__isnull=True).count()
 
 
 def mark_read(user) -> None:

@@ -49,6 +49,21 @@ def test_mentions_are_listed_in_the_top_bar_and_marked_read(client, in_reconcili
     assert "badge-new" not in client.get(reverse("studies:list")).text
 
 
+def test_a_member_removed_from_the_study_no_longer_sees_its_mentions(client, in_reconciliation):
+    study_issue, adjudicator, _, (first, _) = in_reconciliation
+    client.force_login(adjudicator)
+    client.post(page(study_issue, "studies:discussion_comment"), {"body": f"@{first.annotator.username} look"})
+    study_issue.study.memberships.filter(user=first.annotator).delete()
+    client.force_login(first.annotator)
+
+    listed = client.get(reverse("studies:notifications")).text
+    bar = client.get(reverse("studies:list")).text
+
+    assert study_issue.study.name not in listed and page(study_issue) not in listed
+    assert study_issue.issue.title not in listed
+    assert "badge-new" not in bar
+
+
 def test_hostile_markdown_in_a_comment_is_inert(client, in_reconciliation):
     study_issue, adjudicator, *_ = in_reconciliation
     client.force_login(adjudicator)

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator.csv_writer import csv_lines
 from annotator.htmx import render_page
 from studies.access import StudyAccess, get_access, may_create_studies
-from studies.discussion import mark_read
+from studies.discussion import mark_read, notifications_of
 from studies.export_profiles import profile_lines
 from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
 from studies.models import Membership, Study
@@ -57,7 +57,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
     """Where others mentioned the user. The text stays on the discussion page, which keeps the reveal rule: a
     mention on an issue still blind to the user links to it only once it is revealed to them."""
     items = list(
-        request.user.notifications.select_related(
+        notifications_of(request.user).select_related(
             "comment__author", "comment__study_issue__study", "comment__study_issue__issue__repository"
         )[:200]
     )
