@@ -81,6 +81,7 @@ def final_value(request: HttpRequest, slug: str, owner: str, repo: str, number: 
     rows = _comparison(study_issue)
     row = next(row for row in rows if row["field"].pk == field.pk)
     context = {**_context(request, access, study_issue, rows=rows), "row": row}
+    context["hint_out_of_band"] = context["may_decide"]  # the hint sits in the decision form
     return render_page(request, "studies/reconcile.html", context, partial="field-row")
 
 

@@ -178,6 +178,7 @@ def test_agreed_values_are_final_at_once_and_the_issue_can_be_included(open_as, 
     impact.get_by_label("Rationale").fill("Only the message is wrong.")
     impact.get_by_role("button", name="Set the final value").click()
     expect(impact.locator(".save-state.saved")).to_contain_text("Final: 2 — wrong information")
+    expect(judge.locator("#decision")).not_to_contain_text("To include it")  # nothing left to set, at once
     judge.reload()
     judge.get_by_label("include, with the final values").check()
     judge.get_by_role("button", name="Record the decision").click()
