@@ -59,6 +59,16 @@ def test_it_believes_no_forwarded_address_unless_told_how_many_proxies_to_trust(
     assert log_in(Client(REMOTE_ADDR=COLLEAGUE), "dana").status_code == 302
 
 
+def test_a_garbled_forwarded_address_counts_against_the_proxys_own(one_proxy):
+    UserFactory(username="dana")
+    garbled = through_proxy("unknown")
+
+    answers = [log_in(garbled, "dana", "guess").status_code for _ in range(5)]
+
+    assert answers == [200, 200, 200, 200, 429]
+    assert log_in(Client(REMOTE_ADDR=PROXY), "dana").status_code == 429
+
+
 def test_guessing_across_many_usernames_locks_the_address(one_proxy):
     """Four guesses for each of many usernames never reach five for one; thirty from one address lock it."""
     users = [UserFactory() for _ in range(8)]
