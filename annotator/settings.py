@@ -103,12 +103,22 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out username before checking the password
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Five failed logins for a username from one address lock it there for 15 minutes; a success resets the count.
+# Password guessing (annotator/lockout.py): five wrong passwords for a username from one address lock that username
+# there for 15 minutes; thirty from one address, whatever the usernames, lock the address. A success clears the
+# username's count from that address. Wrong current passwords on the password change form count as failed logins.
+AXES_HANDLER = "annotator.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = 5
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = 30
 AXES_COOLOFF_TIME = timedelta(minutes=15)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]  # the order LockoutHandler reads them in
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# How many reverse proxies stand in front of the app (0: none, the client connects directly). Only then are the
+# client's address (X-Forwarded-For) and scheme (X-Forwarded-Proto) taken from their headers.
+ANNOTATOR_TRUSTED_PROXIES = env_int("ANNOTATOR_TRUSTED_PROXIES", 0)
+if ANNOTATOR_TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured(f"ANNOTATOR_TRUSTED_PROXIES must be 0 or more, not {ANNOTATOR_TRUSTED_PROXIES}.")
+AXES_CLIENT_IP_CALLABLE = "annotator.lockout.client_ip"
 AXES_VERBOSE = False  # no banner on every command
 
 ROOT_URLCONF = "annotator.urls"
@@ -215,7 +225,8 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 # Served behind TLS (HTTPS=1): cookies only over HTTPS, redirect plain HTTP,
-# and trust the proxy's X-Forwarded-Proto header.
+# and trust X-Forwarded-Proto, which only the TLS-terminating proxy may set:
+# with no proxy trusted, a client could send it itself and skip the redirect.
 HTTPS = env_bool("HTTPS")
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
@@ -223,7 +234,7 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
-if HTTPS:
+if HTTPS and ANNOTATOR_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health checks from the container network come over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]

@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",
-        auth_views.PasswordChangeView.as_view(http_method_names=["get", "post"]),
+        views.PasswordChangeView.as_view(http_method_names=["get", "post"]),
         name="password_change",
     ),
     path("accounts/password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),

@@ -1,8 +1,10 @@
 import sys
 
 from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_GET
 from studies.people import set_password_tokens
 
 from .demo import DEMO_PASSWORD, demo_logins
+from .lockout import password_guess_failed, password_guess_refused
 
 
 class LoginView(auth_views.LoginView):
@@ -28,6 +31,32 @@ class LoginView(auth_views.LoginView):
         if settings.DEMO_MODE:
             context.update(demo_logins=demo_logins(), demo_password=DEMO_PASSWORD)
         return context
+
+
+class PasswordChangeForm(auth_forms.PasswordChangeForm):
+    """Django's form, except that it is no oracle for the current password: a wrong one counts as a failed login
+    (annotator/lockout.py), and a locked user gets the lockout page instead of another try."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self) -> str:
+        username = self.user.get_username()
+        if password_guess_refused(self.request, username):
+            raise ValidationError("Too many wrong passwords: try again later.", code="locked_out")
+        try:
+            return super().clean_old_password()
+        except ValidationError:
+            password_guess_failed(self.request, username)
+            raise
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 @method_decorator(login_not_required, name="dispatch")  # as Django's: the person has no password yet

@@ -49,6 +49,27 @@ def test_web_and_worker_share_the_uploads_volume():
     assert "mkdir -p /data/uploads && chown -R annotator:annotator /data" in (ROOT / "Dockerfile").read_text()
 
 
+def test_gunicorn_is_reached_only_through_the_proxy_on_the_host(tmp_path):
+    """Published on every interface, gunicorn would take X-Forwarded-Proto and -For from anyone: a client could
+    skip the redirect to HTTPS and choose the address its failed logins count against."""
+    env_file = tmp_path / ".env"  # an operator who never heard of ANNOTATOR_TRUSTED_PROXIES
+    env_file.write_text(
+        "\n".join(
+            line
+            for line in (ROOT / ".env.example").read_text().splitlines()
+            if not line.startswith("ANNOTATOR_TRUSTED_PROXIES=")
+        )
+    )
+
+    result = compose("--env-file", str(env_file), "config", "--format", "json")
+
+    web = json.loads(result.stdout)["services"]["web"]
+    assert [(port["host_ip"], port["published"], port["target"]) for port in web["ports"]] == [
+        ("127.0.0.1", "8000", 8000)
+    ]
+    assert web["environment"]["HTTPS"] == "1" and web["environment"]["ANNOTATOR_TRUSTED_PROXIES"] == "1"
+
+
 def test_docker_compose_refuses_to_start_without_a_secret_key(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text(

@@ -66,3 +66,27 @@ def test_it_reads_the_database_from_database_url(tmp_path):
 
     assert result.stdout.strip() == "db.invalid annotator"
     assert not (tmp_path / "postgres").exists(), "no embedded server when DATABASE_URL is set"
+
+
+def test_a_client_cannot_skip_the_https_redirect_by_claiming_https_unless_a_proxy_is_trusted(tmp_path):
+    """X-Forwarded-Proto is the TLS proxy's word; sent straight to gunicorn, it is the client's own claim."""
+    code = (
+        "from django.test import Client; "
+        "r = Client(HTTP_HOST='annotator.example.org').get('/', HTTP_X_FORWARDED_PROTO='https'); "
+        "print(r.status_code, r['Location'])"
+    )
+
+    behind_proxy = {**PRODUCTION_ENV, "ANNOTATOR_TRUSTED_PROXIES": "1"}
+
+    direct = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV, tmp_path=tmp_path)
+    proxied = manage("shell", "--no-imports", "-c", code, env=behind_proxy, tmp_path=tmp_path)
+
+    assert direct.stdout.split() == ["301", "https://annotator.example.org/"], direct.stderr
+    assert proxied.stdout.split() == ["302", "/accounts/login/?next=/"], proxied.stderr
+
+
+def test_it_names_a_malformed_proxy_count(tmp_path):
+    result = manage("check", env={**PRODUCTION_ENV, "ANNOTATOR_TRUSTED_PROXIES": "-1"}, tmp_path=tmp_path)
+
+    assert result.returncode != 0
+    assert "ANNOTATOR_TRUSTED_PROXIES must be 0 or more, not -1" in result.stderr
