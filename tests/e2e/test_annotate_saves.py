@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, AnnotationEvent, Assignment, Stage
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
@@ -143,3 +144,18 @@ def test_a_save_lost_on_the_way_goes_again_on_submit(open_as, live_server, assig
     assignment.refresh_from_db()
     assert assignment.status == Assignment.Status.SUBMITTED
     assert Annotation.objects.get(field__key="fixed_version").value == "seems to be fixed in 2.2.0-rc0"
+
+
+def test_a_save_after_the_owner_moved_the_issue_away_says_it_is_no_longer_yours(open_as, live_server, assignment):
+    page = open_page(open_as, live_server, assignment)
+    expect(page.locator("#field-scenario")).to_be_visible()
+    other = MembershipFactory(study=assignment.study, role="annotator").user
+    assignment_move(assignment, username=other.username)  # the owner, while the page is open
+
+    page.keyboard.press("1")  # the page opens on Scenario: its first choice
+
+    expect(page.locator("#field-scenario .save-state")).to_have_text(
+        "This issue is no longer assigned to you: nothing was saved."
+    )
+    assert not Annotation.objects.exists()
+    assert Assignment.objects.get().annotator == other
