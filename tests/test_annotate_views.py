@@ -94,7 +94,7 @@ def test_a_save_after_the_assignment_moved_says_it_is_no_longer_yours(client, mo
     response = save(client, study, issue, "impact", value="3", version=version)
 
     assert response.status_code == 409
-    assert "This issue is no longer assigned to you: nothing was saved." in response.text
+    assert "This issue is no longer assigned to you." in response.text
     assert 'class="save-state error"' in response.text  # htmx swaps it into the field
     assert not Annotation.objects.exists()
 
@@ -106,7 +106,7 @@ def test_without_javascript_a_save_after_the_move_returns_to_the_page_saying_so(
     response = client.post(url, {"value": "3", "version": version}, follow=True)
 
     assert response.redirect_chain == [(page_url(study, issue), 302)]
-    assert "This issue is no longer assigned to you: nothing was saved." in response.text
+    assert "This issue is no longer assigned to you." in response.text
     assert "This issue is not assigned to you" in response.text
     assert not Annotation.objects.exists()
 

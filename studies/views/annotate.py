@@ -21,7 +21,7 @@ from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
-from studies.annotation import annotation_save, assignment_submit, stage_fields
+from studies.annotation import NOT_ASSIGNED, annotation_save, assignment_submit, stage_fields
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
@@ -89,9 +89,6 @@ def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssu
         # Comments GitHub counted that the dump did not hold (REST issue files hold only the count).
         "comments_missing": max(0, on_github.get()[0] - len(comments)),
     }
-
-
-NOT_ASSIGNED = "This issue is no longer assigned to you: nothing was saved."
 
 
 class NotAssigned(Exception):

@@ -5,7 +5,6 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, AnnotationEvent, Assignment, Stage
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
@@ -149,13 +148,18 @@ def test_a_save_lost_on_the_way_goes_again_on_submit(open_as, live_server, assig
 def test_a_save_after_the_owner_moved_the_issue_away_says_it_is_no_longer_yours(open_as, live_server, assignment):
     page = open_page(open_as, live_server, assignment)
     expect(page.locator("#field-scenario")).to_be_visible()
-    other = MembershipFactory(study=assignment.study, role="annotator").user
-    assignment_move(assignment, username=other.username)  # the owner, while the page is open
+    study, repository = assignment.study, assignment.issue.repository
+    other = MembershipFactory(study=study, role="annotator").user
+    # Meanwhile the owner gives the issue, not started yet, to another annotator.
+    owner = open_as(MembershipFactory(study=study, role="owner").user)
+    args = [study.slug, repository.owner, repository.name, assignment.issue.number]
+    owner.goto(live_server.url + reverse("studies:issue_assignments", args=args))
+    owner.locator(f"#assignment-{assignment.pk}-username").select_option(other.username)
+    owner.get_by_role("button", name="Move").click()
+    expect(owner.locator("tbody")).to_contain_text(other.username)
 
-    page.keyboard.press("1")  # the page opens on Scenario: its first choice
+    page.keyboard.press("1")  # the annotator's page opened on Scenario: its first choice
 
-    expect(page.locator("#field-scenario .save-state")).to_have_text(
-        "This issue is no longer assigned to you: nothing was saved."
-    )
+    expect(page.locator("#field-scenario .save-state")).to_have_text("This issue is no longer assigned to you.")
     assert not Annotation.objects.exists()
     assert Assignment.objects.get().annotator == other
