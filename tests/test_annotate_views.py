@@ -265,7 +265,10 @@ def test_a_submit_carrying_a_value_the_server_has_not_saved_is_refused_and_keeps
     refused = client.post(page_url(study, issue, "studies:submit"), page)
 
     assert refused.status_code == 422
-    assert "Not submitted: Fixed version, Fixing commit(s) hold a value that is not saved." in refused.text
+    assert (
+        "Not submitted: <bdi>Fixed version</bdi>, <bdi>Fixing commit(s)</bdi> hold a value that is not saved."
+        in refused.text
+    )
     commits = re.search(r'<form id="field-fixing_commits".*?</form>', refused.text, re.S)[0]
     assert "Not saved: Not a commit SHA (7 to 40 hex digits): see, the, pr." in commits
     assert "see the PR</textarea>" in commits
