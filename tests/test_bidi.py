@@ -11,12 +11,16 @@ from django.urls import reverse
 from studies.annotation import annotation_save, assignment_submit
 from studies.discussion import comment_post
 from studies.models import IssueStage
-from tests.factories import ImportRunFactory
+from tests.factories import AssignmentFactory, ImportRunFactory, StudyIssueFactory
 from tests.helpers import VOID, label, page
 
 pytestmark = pytest.mark.django_db
 
 RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE, never closed
+# What the tests plant, each holding the override.
+STUDY, TITLE, LABEL = f"Silent bugs {RLO}study", f"Optimizer resets {RLO}evil", f"{RLO}Impact or component"
+CHOICE, NOTE, FILE_NAME = f"{RLO}Low", f"seen {RLO}twice", f"dump {RLO}lmth.jsonl"
+PLANTED = {STUDY, TITLE, LABEL, CHOICE, NOTE, FILE_NAME}
 STYLESHEET = Path(__file__).resolve().parents[1] / "static" / "css" / "app.css"
 
 
@@ -28,11 +32,13 @@ def isolated_by_css() -> set[str]:
 
 class Leaks(HTMLParser):
     """Text holding the override that shares an element with other content, that element not being isolated: the
-    override would reorder that content. (A block ends the override; a form control or the title shows it alone.)"""
+    override would reorder that content. (A block ends the override; a form control or the title shows it alone.)
+    Outside an isolated element, such text must be a planted value, whole and alone in its element."""
 
-    def __init__(self, isolated: set[str]):
+    def __init__(self, isolated: set[str], planted: set[str]):
         super().__init__()
         self.isolated = isolated | {"bdi", "title", "textarea", "option"}
+        self.planted = planted
         self.stack = [{"tag": "", "children": 0, "text": None}]
         self.found = []
 
@@ -45,7 +51,10 @@ class Leaks(HTMLParser):
         if data.strip():
             self.stack[-1]["children"] += 1
             if RLO in data and self.stack[-1]["tag"] not in self.isolated:
-                self.stack[-1]["text"] = data.strip()
+                if data.strip() in self.planted:
+                    self.stack[-1]["text"] = data.strip()
+                else:  # written into running text
+                    self.found.append((self.stack[-1]["tag"], data.strip()))
 
     def handle_endtag(self, tag):
         while len(self.stack) > 1:
@@ -57,7 +66,7 @@ class Leaks(HTMLParser):
 
 
 def leaks(html: str) -> list[tuple[str, str]]:
-    parser = Leaks(isolated_by_css())
+    parser = Leaks(isolated_by_css(), PLANTED)
     parser.feed(html)
     parser.close()
     return parser.found
@@ -68,16 +77,16 @@ def hostile(labelled):
     """An issue in reconciliation whose title, study, codebook label and annotator's note hold an override."""
     study_issue, adjudicator, owner, assignments = labelled
     study = study_issue.study
-    study.name = f"Silent bugs {RLO}study"
+    study.name = STUDY
     study.save(update_fields=["name"])
-    study_issue.issue.title = f"Optimizer resets {RLO}evil"
+    study_issue.issue.title = TITLE
     study_issue.issue.save(update_fields=["title"])
-    study.fields.filter(key="impact").update(label=f"{RLO}Impact")
-    study.fields.get(key="impact").choices.filter(value="2").update(label=f"{RLO}Low")
+    study.fields.filter(key__in=["impact", "component"]).update(label=LABEL)
+    study.fields.get(key="impact").choices.filter(value="2").update(label=CHOICE)
     for assignment, impact in zip(assignments, ("2", "3"), strict=True):
         label(assignment, impact=impact, submit=False)
         scenario = study.fields.get(key="scenario")
-        annotation_save(assignment=assignment, field=scenario, value="Wrong shape", note=f"seen {RLO}twice", version=1)
+        annotation_save(assignment=assignment, field=scenario, value="Wrong shape", note=NOTE, version=1)
         assignment_submit(assignment=assignment)
     study_issue.refresh_from_db()
     assert study_issue.stage == IssueStage.RECONCILIATION
@@ -87,6 +96,9 @@ def hostile(labelled):
 def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
     study_issue, owner, assignments = hostile
     slug = study_issue.study.slug
+    # One more issue, still to label: its page names the fields still to answer.
+    open_issue = StudyIssueFactory(study=study_issue.study)
+    AssignmentFactory(study=open_issue.study, issue=open_issue.issue, annotator=assignments[0].annotator)
     pages = {
         owner: [
             reverse("studies:list"),
@@ -101,7 +113,7 @@ def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
             page(study_issue, "studies:issue_history"),
             page(study_issue, "studies:issue_assignments"),
         ],
-        assignments[0].annotator: [page(study_issue, "studies:annotate")],
+        assignments[0].annotator: [page(study_issue, "studies:annotate"), page(open_issue, "studies:annotate")],
     }
     for person, urls in pages.items():
         client.force_login(person)
@@ -116,7 +128,7 @@ def test_nor_do_the_admins_pages_and_the_mentions(client, hostile, admin_user):
     study_issue, owner, assignments = hostile
     mentioned = assignments[0].annotator
     comment_post(study_issue, author=owner, body=f"@{mentioned.username} look at {RLO}this")
-    run = ImportRunFactory(files=[{"name": f"dump {RLO}lmth.jsonl", "size": 1234, "sha256": "ab" * 32}])
+    run = ImportRunFactory(files=[{"name": FILE_NAME, "size": 1234, "sha256": "ab" * 32}])
     pages = {
         admin_user: [
             reverse("studies:people"),
@@ -138,5 +150,6 @@ def test_nor_do_the_admins_pages_and_the_mentions(client, hostile, admin_user):
 
 
 def test_the_check_finds_an_override_in_running_text():
-    assert leaks(f"<p>Optimizer {RLO}evil <a href='#'>#12</a></p>") == [("p", f"Optimizer {RLO}evil")]
-    assert leaks(f"<p><bdi>Optimizer {RLO}evil</bdi> <a href='#'>#12</a></p><td>{RLO}x</td>") == []
+    assert leaks(f"<h1>{TITLE} <a href='#'>#12</a></h1>") == [("h1", TITLE)]
+    assert leaks(f"<p>Still to answer: {LABEL}.</p>") == [("p", f"Still to answer: {LABEL}.")]
+    assert leaks(f"<h1><bdi>{TITLE}</bdi> <a href='#'>#12</a></h1><table><tr><td>{TITLE}</td></tr></table>") == []
