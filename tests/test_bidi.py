@@ -122,6 +122,7 @@ def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
             assert response.status_code == 200, url
             assert RLO in response.text, url
             assert leaks(response.text) == [], url
+            assert re.search(r"<title>&#x2068;[^<]*&#x2069; · annotator</title>", response.text), url
 
 
 def test_nor_do_the_admins_pages_and_the_mentions(client, hostile, admin_user):
@@ -147,6 +148,7 @@ def test_nor_do_the_admins_pages_and_the_mentions(client, hostile, admin_user):
             assert response.status_code == 200, url
             assert RLO in response.text, url
             assert leaks(response.text) == [], url
+            assert re.search(r"<title>&#x2068;[^<]*&#x2069; · annotator</title>", response.text), url
 
 
 def test_the_check_finds_an_override_in_running_text():
