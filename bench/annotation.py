@@ -233,7 +233,17 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
         [sys.executable, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=server_env, check=True
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "annotator.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "annotator.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--no-control-socket",
+        ],
         cwd=ROOT,
         env=server_env,
         stdout=subprocess.DEVNULL,

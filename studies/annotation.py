@@ -8,6 +8,9 @@ from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Issu
 from studies.versions import check_version, save_versioned
 from studies.workflow import after_submit, display_value
 
+# A tab left open while an owner moved or took back the assignment (studies/assignment.py).
+NOT_ASSIGNED = "This issue is no longer assigned to you."
+
 
 def stage_fields(assignment: Assignment):
     return assignment.study.fields.filter(stage=assignment.stage).prefetch_related("choices")
@@ -75,7 +78,7 @@ def _lock(assignment: Assignment) -> None:
     current = Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("annotator_id", "status")
     row = current.first()
     if row is None or row[0] != assignment.annotator_id:
-        raise ValidationError("This issue is no longer assigned to you.")
+        raise ValidationError(NOT_ASSIGNED)
     assignment.status = row[1]
 
 

@@ -443,6 +443,7 @@ class Gunicorn:
                 str(workers),
                 "--timeout",
                 "60",
+                "--no-control-socket",  # as serve: tests run side by side
             ],
             cwd=ROOT,
             env=env,

@@ -166,14 +166,15 @@ EXPECTED = {
         ("login", "404", "200", "200", "200", "200", "200"),  # annotators: without others' hidden values
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
-    # Labelling: only the annotators the issue is assigned to.
+    # Labelling: only the annotators the issue is assigned to; the study's other members are sent back to the
+    # issue's page, told it is not (or no longer) assigned to them.
     "studies:save_field": (
         ("login", "405", "405", "405", "405", "405", "405"),
-        ("login", "404", "400", "400", "404", "404", "404"),  # a form sends the version it shows; this one none
+        ("login", "404", "400", "400", "302", "302", "302"),  # a form sends the version it shows; this one none
     ),
     "studies:submit": (
         ("login", "405", "405", "405", "405", "405", "405"),
-        ("login", "404", "302", "302", "404", "404", "404"),
+        ("login", "404", "302", "302", "302", "302", "302"),
     ),
     # Reconciliation: annotators are told why not while the issue is still being labelled blind; owners and
     # adjudicators who do not label it watch the work (studies/access.py), though nothing is theirs to set yet.

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from studies.annotation import annotation_save
+from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, Assignment, Stage
 from tests.factories import (
@@ -75,6 +76,57 @@ def test_it_is_404_for_non_members_and_issues_outside_the_study(client, setup):
     client.force_login(member)
     outside = IssueFactory()
     assert client.get(page_url(study, outside)).status_code == 404
+
+
+@pytest.fixture
+def moved(client, setup):
+    """Alice's page was open when the owner moved her assignment to a third annotator."""
+    study, issue, mine, _ = setup
+    client.force_login(mine.annotator)
+    version = shown_version(client.get(page_url(study, issue)).text, "impact")
+    assignment_move(mine, username=MembershipFactory(study=study, role="annotator").user.username)
+    return study, issue, version
+
+
+def test_a_save_after_the_assignment_moved_says_it_is_no_longer_yours(client, moved):
+    study, issue, version = moved
+
+    response = save(client, study, issue, "impact", value="3", version=version)
+
+    assert response.status_code == 409
+    assert "This issue is no longer assigned to you." in response.text
+    assert 'class="save-state error"' in response.text  # htmx swaps it into the field
+    assert not Annotation.objects.exists()
+
+
+def test_without_javascript_a_save_after_the_move_returns_to_the_page_saying_so(client, moved):
+    study, issue, version = moved
+    url = page_url(study, issue, "studies:save_field", "impact")
+
+    response = client.post(url, {"value": "3", "version": version}, follow=True)
+
+    assert response.redirect_chain == [(page_url(study, issue), 302)]
+    assert "This issue is no longer assigned to you." in response.text
+    assert "This issue is not assigned to you" in response.text
+    assert not Annotation.objects.exists()
+
+
+def test_a_submit_after_the_assignment_moved_says_it_is_no_longer_yours(client, moved):
+    study, issue, _ = moved
+
+    response = client.post(page_url(study, issue, "studies:submit"), follow=True)
+
+    assert response.redirect_chain == [(page_url(study, issue), 302)]
+    assert "This issue is no longer assigned to you" in response.text
+    assert not Assignment.objects.filter(status=Assignment.Status.SUBMITTED).exists()
+
+
+def test_a_stranger_still_learns_nothing_from_a_save_or_submit(client, setup):
+    study, issue, _, _ = setup
+    client.force_login(UserFactory())
+
+    assert save(client, study, issue, "impact", value="3", version="0").status_code == 404
+    assert client.post(page_url(study, issue, "studies:submit")).status_code == 404
 
 
 def test_anonymous_users_are_sent_to_log_in(client, setup):
@@ -213,7 +265,10 @@ def test_a_submit_carrying_a_value_the_server_has_not_saved_is_refused_and_keeps
     refused = client.post(page_url(study, issue, "studies:submit"), page)
 
     assert refused.status_code == 422
-    assert "Not submitted: Fixed version, Fixing commit(s) hold a value that is not saved." in refused.text
+    assert (
+        "Not submitted: <bdi>Fixed version</bdi>, <bdi>Fixing commit(s)</bdi> hold a value that is not saved."
+        in refused.text
+    )
     commits = re.search(r'<form id="field-fixing_commits".*?</form>', refused.text, re.S)[0]
     assert "Not saved: Not a commit SHA (7 to 40 hex digits): see, the, pr." in commits
     assert "see the PR</textarea>" in commits

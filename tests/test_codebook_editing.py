@@ -253,7 +253,7 @@ def test_an_over_long_choice_label_is_refused_and_kept(client, started, django_a
     assert page.errors_at(f"choice-{shape.pk}-label") == ["Ensure this value has at most 200 characters (it has 201)."]
     assert page.value(f"choice-{shape.pk}-label") == "x" * 201
     assert page.value(f"choice-{shape.pk}-definition") == "The output has the wrong shape."
-    assert '<details class="edit" open><summary>Edit “Wrong shape”</summary>' in response.text
+    assert '<details class="edit" open><summary>Edit “<bdi>Wrong shape</bdi>”</summary>' in response.text
     assert Choice.objects.get(pk=shape.pk).label == "Wrong shape"
 
 

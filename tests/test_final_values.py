@@ -165,8 +165,8 @@ def test_the_page_shows_the_final_values_by_their_labels_and_source(client, reco
 
     text = client.get(page(study_issue)).text
 
-    assert f"Final: 1 — interface only (adjudicated by {adjudicator.username})" in text
-    assert f"Final: Wrong shape (agreed by {', '.join(names)})" in text
+    assert f"Final: <bdi>1 — interface only</bdi> (adjudicated by {adjudicator.username})" in text
+    assert f"Final: <bdi>Wrong shape</bdi> (agreed by {', '.join(names)})" in text
 
 
 def test_the_exports_say_whether_each_final_value_was_agreed_or_adjudicated(reconciling):

@@ -61,7 +61,7 @@ def test_it_lists_every_account_with_its_studies_and_roles(client, admin_user, d
 
     assert response.status_code == 200
     row = re.search(r"<tr>\s*<td><a[^>]*>alice</a>.*?</tr>", response.text, re.S).group(0)
-    assert "TF silent bugs: annotator, owner" in row
+    assert "<bdi>TF silent bugs</bdi>: annotator, owner" in row
     assert "deactivated" in re.search(r"<tr>\s*<td><a[^>]*>bruno</a>.*?</tr>", response.text, re.S).group(0)
 
 

@@ -27,7 +27,9 @@ def supervisor_stop(process: subprocess.Popen) -> None:
 @pytest.mark.parametrize("stop", [ctrl_c, supervisor_stop])
 def test_it_serves_the_demo_and_stopping_it_stops_everything(tmp_path, stop):
     port = free_port()
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root")}
+    home = tmp_path / "home"  # where gunicorn would put its one control socket per user (no XDG_RUNTIME_DIR here)
+    home.mkdir()
+    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
     env |= {
         "ANNOTATOR_DATA_DIR": str(tmp_path / "data"),
         "STATIC_ROOT": str(tmp_path / "static"),
@@ -52,6 +54,8 @@ def test_it_serves_the_demo_and_stopping_it_stops_everything(tmp_path, stop):
             assert "alice" in banner and "annotate-demo" in banner
             children = psutil.Process(server.pid).children(recursive=True)
             assert len(children) >= 3  # gunicorn master and workers, the task worker
+            # Nothing shared with another instance on the host, which would take it over or delete it on stopping.
+            assert list(home.rglob("*.ctl")) == []
 
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=60) as response:
                 login_page = response.read().decode()

@@ -397,6 +397,6 @@ def test_settings_that_contradict_each_other_are_refused_at_the_field(client, ow
     ]
     assert (page.value("settings-name"), page.value("settings-screening_discuss_votes")) == ("Renamed", "2")
     assert page.checked("settings-reveal_after_decision") and page.checked("settings-annotators_reconcile")
-    assert f"<h1>Manage {study.name}</h1>" in response.text  # the study as it is saved
+    assert f"<h1>Manage <bdi>{study.name}</bdi></h1>" in response.text  # the study as it is saved
     study.refresh_from_db()
     assert study.name != "Renamed" and not study.reveal_after_decision and not study.annotators_reconcile

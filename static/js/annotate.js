@@ -93,8 +93,17 @@
       const unsaved = fields().filter((field) => saved.get(field) !== snapshot(field));
       const alert = form.querySelector("[data-unsaved-alert]");
       if (unsaved.length) {
-        const names = unsaved.map((field) => field.querySelector("legend").firstChild.textContent.trim());
-        alert.textContent = `Not submitted: ${names.join(", ")} ${unsaved.length === 1 ? "holds" : "hold"} a value that is not saved. Correct or clear it, then submit.`;
+        // Each label isolated (<bdi>), as the server writes it: a right-to-left override in one stays inside it.
+        const names = unsaved.map((field) => {
+          const name = document.createElement("bdi");
+          name.textContent = field.querySelector("legend").firstChild.textContent.trim();
+          return name;
+        });
+        alert.replaceChildren(
+          "Not submitted: ",
+          ...names.flatMap((name, index) => (index ? [", ", name] : [name])),
+          ` ${unsaved.length === 1 ? "holds" : "hold"} a value that is not saved. Correct or clear it, then submit.`,
+        );
         alert.hidden = false;
         focusField(unsaved[0]);
         unsaved[0].scrollIntoView({ block: "center" });

@@ -6,11 +6,12 @@ values. Whether the Compare tab shows is the access policy's (studies/access.py)
 """
 
 import re
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -20,7 +21,7 @@ from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
-from studies.annotation import annotation_save, assignment_submit, stage_fields
+from studies.annotation import NOT_ASSIGNED, annotation_save, assignment_submit, stage_fields
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
@@ -90,17 +91,39 @@ def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssu
     }
 
 
+class NotAssigned(Exception):
+    """A member writes to an issue that is not (or no longer) theirs: a tab left open while an owner moved or took
+    back the assignment. Non-members never get this far: get_access answers them 404."""
+
+
 def _own_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str):
-    """The access, the issue, the user's assignment on it and the field; 404 if it is not theirs to label."""
+    """The access, the issue and the field of the user's assignment on it; NotAssigned if they have none."""
     access = get_access(request.user, slug)
     study_issue = access.get_study_issue(owner, repo, number)
     assignment = access.own_assignment(study_issue)
     if assignment is None:
-        raise Http404("Not assigned to you.")
+        raise NotAssigned
     field = get_object_or_404(
         CodebookField.objects.prefetch_related("choices"), study=access.study, key=key, stage=assignment.stage
     )
     return access, study_issue, field
+
+
+def answers_not_assigned(view):
+    """A save or submit to an issue the member no longer labels says so: in the field's save state (htmx), or as a
+    message on the issue's page, which no longer shows the form."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, slug: str, owner: str, repo: str, number: int, **kwargs) -> HttpResponse:
+        try:
+            return view(request, slug, owner, repo, number, **kwargs)
+        except NotAssigned:
+            if request.htmx and "key" in kwargs:
+                return _save_state(request, {"key": kwargs["key"], "saved": False, "error": NOT_ASSIGNED}, 409)
+            messages.error(request, NOT_ASSIGNED)
+            return redirect("studies:annotate", slug, owner, repo, number)
+
+    return wrapper
 
 
 def _save_refused(request: HttpRequest, access, study_issue, field, status: int, **state) -> HttpResponse:
@@ -130,6 +153,7 @@ def _save_state(request: HttpRequest, state: dict, status: int = 200) -> HttpRes
 
 
 @require_POST
+@answers_not_assigned
 @answers_conflicts(_save_conflict)
 def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str) -> HttpResponse:
     access, study_issue, field = _own_field(request, slug, owner, repo, number, key)
@@ -151,6 +175,7 @@ def save_field(request: HttpRequest, slug: str, owner: str, repo: str, number: i
 
 
 @require_POST
+@answers_not_assigned
 def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) -> HttpResponse:
     access = get_access(request.user, slug)
     study = access.study
@@ -158,7 +183,7 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
     issue = study_issue.issue
     assignment = access.own_assignment(study_issue)
     if assignment is None:
-        raise Http404("Not assigned to you.")
+        raise NotAssigned
     if unsaved := _unsaved(assignment, request.POST):
         # The page comes back with what was typed, so that nothing is lost, and the reason under each field.
         page = _page(request, access, study_issue, refused=unsaved)

@@ -12,6 +12,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
 from annotator.htmx import render_page
@@ -251,14 +253,15 @@ def _comparison(study_issue) -> list[dict]:
     return rows
 
 
-def _final_display(final: FinalValue, field: CodebookField) -> str:
-    """The final value and where it came from: "Wrong shape (agreed by ann, bob)", "3 — … (adjudicated by cyd)"."""
+def _final_display(final: FinalValue, field: CodebookField) -> SafeString:
+    """The final value and where it came from: "Wrong shape (agreed by ann, bob)", "3 — … (adjudicated by cyd)";
+    the value isolated (<bdi>), so that a right-to-left override in it cannot reorder where it came from."""
     if final.source == FinalValue.Source.AGREED:
         who = f"agreed by {', '.join(final.agreed_by)}"
     else:
         verb = "cleared" if final.value is None else "adjudicated"
         who = f"{verb} by {final.set_by.username if final.set_by else 'someone'}"
-    return f"{display_value(final.value, field)} ({who})"
+    return format_html("<bdi>{}</bdi> ({})", display_value(final.value, field), who)
 
 
 def _selected_values(value) -> set[str]:

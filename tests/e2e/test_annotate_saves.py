@@ -143,3 +143,23 @@ def test_a_save_lost_on_the_way_goes_again_on_submit(open_as, live_server, assig
     assignment.refresh_from_db()
     assert assignment.status == Assignment.Status.SUBMITTED
     assert Annotation.objects.get(field__key="fixed_version").value == "seems to be fixed in 2.2.0-rc0"
+
+
+def test_a_save_after_the_owner_moved_the_issue_away_says_it_is_no_longer_yours(open_as, live_server, assignment):
+    page = open_page(open_as, live_server, assignment)
+    expect(page.locator("#field-scenario")).to_be_visible()
+    study, repository = assignment.study, assignment.issue.repository
+    other = MembershipFactory(study=study, role="annotator").user
+    # Meanwhile the owner gives the issue, not started yet, to another annotator.
+    owner = open_as(MembershipFactory(study=study, role="owner").user)
+    args = [study.slug, repository.owner, repository.name, assignment.issue.number]
+    owner.goto(live_server.url + reverse("studies:issue_assignments", args=args))
+    owner.locator(f"#assignment-{assignment.pk}-username").select_option(other.username)
+    owner.get_by_role("button", name="Move").click()
+    expect(owner.locator("tbody")).to_contain_text(other.username)
+
+    page.keyboard.press("1")  # the annotator's page opened on Scenario: its first choice
+
+    expect(page.locator("#field-scenario .save-state")).to_have_text("This issue is no longer assigned to you.")
+    assert not Annotation.objects.exists()
+    assert Assignment.objects.get().annotator == other

@@ -47,8 +47,11 @@ class Command(BaseCommand):
                 "--graceful-timeout",
                 "10",
                 "--timeout",
-                "600",
-            ],  # uploads of large dumps take a while
+                "600",  # uploads of large dumps take a while
+                # Its control socket is one per user (~/.gunicorn/gunicorn.ctl): a second instance on the host would
+                # take it over, and stopping either would delete it. We never use it.
+                "--no-control-socket",
+            ],
             env=env,
         )
         worker = subprocess.Popen([sys.executable, "manage.py", "db_worker", "--no-reload"], env=env)
