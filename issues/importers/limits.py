@@ -1,0 +1,249 @@
+"""What an import refuses to read: limits no real dump reaches and every decompression or nesting bomb does.
+
+A GitHub issue object nests five or six levels and weighs a few KB (a
+megabyte with a huge body); dumps compress 5 to 20 times. Past a limit the
+record (or the rest of the file) is refused by name, like any bad record,
+and memory stays bounded: nothing here keeps more than one record's bytes.
+The values are settings (IMPORT_MAX_*, annotator/settings.py; README,
+Security).
+"""
+
+import io
+import re
+from dataclasses import dataclass
+from itertools import accumulate
+from typing import IO
+
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+
+class LimitExceeded(Exception):
+    """A limit of the whole file or run was passed: what was read before it is kept."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    depth: int  # levels of nested arrays and objects in one record
+    record_bytes: int  # one line of JSON Lines or CSV, one item of a JSON file
+    decompressed_bytes: int  # all .gz and .zip contents of one run, decompressed
+    ratio: int  # decompressed : compressed, once past ratio_floor_bytes
+    ratio_floor_bytes: int
+    seconds: int  # one run
+
+    @classmethod
+    def from_settings(cls) -> "Limits":
+        return cls(
+            depth=settings.IMPORT_MAX_DEPTH,
+            record_bytes=settings.IMPORT_MAX_RECORD_BYTES,
+            decompressed_bytes=settings.IMPORT_MAX_DECOMPRESSED_BYTES,
+            ratio=settings.IMPORT_MAX_COMPRESSION_RATIO,
+            ratio_floor_bytes=settings.IMPORT_COMPRESSION_RATIO_FLOOR_BYTES,
+            seconds=settings.IMPORT_MAX_SECONDS,
+        )
+
+    def too_deep(self) -> str:
+        return f"nested deeper than {self.depth} levels (a bomb, not an issue)"
+
+    def too_large(self) -> str:
+        return f"larger than the {filesizeformat(self.record_bytes)} limit of one record"
+
+
+# --- nesting depth, counted on the bytes before any parser sees them ---
+
+# A complete JSON string; raw newlines cannot be in one, and brackets inside it do not nest.
+_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
+_NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
+_BRACKET_OR_STRING = re.compile(_STRING.pattern + rb"|[\[\]{}]")
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _levels(data: bytes, depth: int) -> list[int]:
+    """The depth after each bracket of `data` (strings removed), starting from `depth`."""
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKET)
+    return list(accumulate(map(_STEP.__getitem__, brackets), initial=depth))
+
+
+def too_deep(record: bytes, limit: int) -> bool:
+    """Whether one whole JSON record nests deeper than `limit`, without parsing it (json.loads would recurse)."""
+    if record.count(b"[") + record.count(b"{") <= limit:  # the usual case, at C speed
+        return False
+    return max(_levels(record, 0)) > limit
+
+
+class JSONGuard(io.RawIOBase):
+    """The bytes of a JSON file, up to the first item that nests too deep or weighs too much.
+
+    `item_level` is the depth of the file's items (1 in `[…]`, 2 in `[[…]]`, 0 for objects back to back).
+    At a refused item the stream ends there, so the parser yields every item before it and then finds
+    the file cut; `refused` says why.
+    """
+
+    def __init__(self, stream: IO[bytes], limits: Limits, item_level: int):
+        self.stream = stream
+        self.limits = limits
+        self.item_level = item_level
+        self.refused = ""
+        self._depth = 0
+        self._item_bytes = 0
+        self._pending = b""  # a string not closed yet: its brackets are read with the rest of it
+        self._ready = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._ready and not self.refused:
+            chunk = self.stream.read(256 * 1024)
+            if not chunk:
+                self._ready, self._pending = self._pending, b""
+                break
+            self._ready = self._checked(self._pending + chunk)
+        size = min(len(buffer), len(self._ready))
+        buffer[:size] = self._ready[:size]
+        self._ready = self._ready[size:]
+        return size
+
+    def _checked(self, data: bytes) -> bytes:
+        stripped = _STRING.sub(b"", data)
+        tail = stripped.find(b'"')
+        if tail < 0:
+            self._pending = b""
+        else:  # no complete string can start inside an open one, so the open one is the end of `stripped`
+            cut = len(data) - (len(stripped) - tail)
+            data, self._pending, stripped = data[:cut], data[cut:], stripped[:tail]
+        brackets = stripped.translate(None, _NOT_BRACKET)
+        levels = list(accumulate(map(_STEP.__getitem__, brackets), initial=self._depth))
+        if max(levels) > self.limits.depth:
+            self.refused = self.limits.too_deep()
+            return data[: self._position_of_depth(data, self.limits.depth + 1)]
+        if min(levels) <= self.item_level:
+            self._item_bytes = len(data)  # an item ended in this chunk: the next one is no larger than this
+        else:
+            self._item_bytes += len(data)
+        if self._item_bytes + len(self._pending) > self.limits.record_bytes:
+            self.refused = self.limits.too_large()
+            # The items that ended in this chunk are read; the one that began in it is not.
+            return data[: self._item_start(data)] if min(levels) <= self.item_level else b""
+        self._depth = levels[-1]
+        return data
+
+    def _position_of_depth(self, data: bytes, depth: int) -> int:
+        """Where in `data` the nesting first reaches `depth`."""
+        for position, level in self._brackets(data):
+            if level >= depth:
+                return position
+        return len(data)
+
+    def _item_start(self, data: bytes) -> int:
+        """Where in `data` the last item begins."""
+        start, before = 0, self._depth
+        for position, level in self._brackets(data):
+            if before == self.item_level and level == self.item_level + 1:
+                start = position
+            before = level
+        return start
+
+    def _brackets(self, data: bytes):
+        """(position, depth after it) of each bracket outside strings; only run at a refusal."""
+        level = self._depth
+        for match in _BRACKET_OR_STRING.finditer(data):
+            if match[0][:1] != b'"':
+                level += _STEP[match[0][0]]
+                yield match.start(), level
+
+
+# --- lines, each read no further than the limit ---
+
+
+class BoundedLines:
+    """(number, line) for each line of a stream; a line over `limit` bytes comes as (number, None), skipped
+    without being kept. Runs of blank lines are skipped in bulk (100 MB of them in a second, not a minute)
+    and counted in `blank`."""
+
+    def __init__(self, stream: IO[bytes], limit: int, *, skip_blank: bool = True):
+        self.stream = stream
+        self.limit = limit
+        self.skip_blank = skip_blank  # not in CSV, where a quoted field may hold blank lines
+        self.blank = 0
+
+    def __iter__(self):
+        number = 0
+        stream = self.stream
+        while True:
+            head = stream.peek(1)
+            if not head:
+                return
+            if self.skip_blank and head[:1] in b" \t\r\n":
+                number += self._skip_blank_lines()
+                if not stream.peek(1):
+                    return
+            line = stream.readline(self.limit + 1)
+            number += 1
+            if len(line) > self.limit and not line.endswith(b"\n"):
+                while (rest := stream.readline(1024 * 1024)) and not rest.endswith(b"\n"):
+                    pass
+                line = None
+            yield number, line
+
+    def _skip_blank_lines(self) -> int:
+        """Skip the whole blank lines ahead (a line's leading spaces stay with it); how many."""
+        skipped = 0
+        while buffered := self.stream.peek(64 * 1024):
+            blank = len(buffered) - len(buffered.lstrip(b" \t\r\n"))
+            end = blank if blank == len(buffered) else buffered.rfind(b"\n", 0, blank) + 1
+            if not end:
+                break
+            lines = buffered.count(b"\n", 0, end)
+            self.stream.read(end)
+            self.blank += lines
+            skipped += lines
+            if end < len(buffered):
+                break
+        return skipped
+
+
+# --- decompressed bytes ---
+
+
+class DecompressedBudget:
+    """The decompressed bytes of one run's .gz and .zip contents, against the total and the ratio."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.used = 0
+
+    def reader(self, stream: IO[bytes], compressed_size: int | None) -> IO[bytes]:
+        return io.BufferedReader(_Counted(stream, self, compressed_size), buffer_size=1024 * 1024)
+
+    def check(self, size: int, compressed_size: int | None) -> None:
+        limits = self.limits
+        if self.used > limits.decompressed_bytes:
+            raise LimitExceeded(
+                f"the upload decompresses to more than {filesizeformat(limits.decompressed_bytes)} "
+                "(a decompression bomb); the rest was not read"
+            )
+        if compressed_size is not None and size > max(limits.ratio_floor_bytes, limits.ratio * compressed_size):
+            raise LimitExceeded(
+                f"decompresses more than {limits.ratio} times its size, past {filesizeformat(size)} "
+                "(a decompression bomb); the rest of the file was not read"
+            )
+
+
+class _Counted(io.RawIOBase):
+    def __init__(self, stream: IO[bytes], budget: DecompressedBudget, compressed_size: int | None):
+        self.stream = stream
+        self.budget = budget
+        self.compressed_size = compressed_size
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self.stream.read(len(buffer))
+        self.size += len(data)
+        self.budget.used += len(data)
+        self.budget.check(self.size, self.compressed_size)
+        buffer[: len(data)] = data
+        return len(data)
