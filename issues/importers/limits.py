@@ -94,17 +94,18 @@ class JSONGuard(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         while not self._ready and not self.refused:
-            chunk = self.stream.read(256 * 1024)
+            # Each read at least doubles a long open string, so reading it again stays linear in its length.
+            chunk = self.stream.read(max(256 * 1024, len(self._pending)))
             if not chunk:
                 self._ready, self._pending = self._pending, b""
                 break
-            self._ready = self._checked(self._pending + chunk)
+            self._ready = self._checked(self._pending + chunk, len(chunk))
         size = min(len(buffer), len(self._ready))
         buffer[:size] = self._ready[:size]
         self._ready = self._ready[size:]
         return size
 
-    def _checked(self, data: bytes) -> bytes:
+    def _checked(self, data: bytes, new: int) -> bytes:
         stripped = _STRING.sub(b"", data)
         tail = stripped.find(b'"')
         if tail < 0:
@@ -118,10 +119,11 @@ class JSONGuard(io.RawIOBase):
             self.refused = self.limits.too_deep()
             return data[: self._position_of_depth(data, self.limits.depth + 1)]
         if min(levels) <= self.item_level:
-            self._item_bytes = len(data)  # an item ended in this chunk: the next one is no larger than this
+            # An item ended in these bytes: the next one is no larger than they are.
+            self._item_bytes = len(data) + len(self._pending)
         else:
-            self._item_bytes += len(data)
-        if self._item_bytes + len(self._pending) > self.limits.record_bytes:
+            self._item_bytes += new
+        if self._item_bytes > self.limits.record_bytes:
             self.refused = self.limits.too_large()
             # The items that ended in this chunk are read; the one that began in it is not.
             return data[: self._item_start(data)] if min(levels) <= self.item_level else b""
