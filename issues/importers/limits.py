@@ -51,24 +51,30 @@ class Limits:
 
 # --- nesting depth, counted on the bytes before any parser sees them ---
 
-# A complete JSON string; raw newlines cannot be in one, and brackets inside it do not nest.
+# A complete JSON string: brackets inside it do not nest.
 _STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
 _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
 _BRACKET_OR_STRING = re.compile(_STRING.pattern + rb"|[\[\]{}]")
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def _levels(data: bytes, depth: int) -> list[int]:
-    """The depth after each bracket of `data` (strings removed), starting from `depth`."""
-    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKET)
-    return list(accumulate(map(_STEP.__getitem__, brackets), initial=depth))
+def _unescaped(data: bytes) -> bytes:
+    """`data` without escaped backslashes and quotes (paired from the left, as a parser does): every quote
+    left opens or closes a string."""
+    return data.replace(b"\\\\", b"").replace(b'\\"', b"")
+
+
+def _levels(unescaped: bytes, depth: int) -> list[int]:
+    """The depth after each bracket outside strings, starting from `depth`; all at C speed."""
+    outside = b"".join(unescaped.split(b'"')[::2])
+    return list(accumulate(map(_STEP.__getitem__, outside.translate(None, _NOT_BRACKET)), initial=depth))
 
 
 def too_deep(record: bytes, limit: int) -> bool:
     """Whether one whole JSON record nests deeper than `limit`, without parsing it (json.loads would recurse)."""
     if record.count(b"[") + record.count(b"{") <= limit:  # the usual case, at C speed
         return False
-    return max(_levels(record, 0)) > limit
+    return max(_levels(_unescaped(record), 0)) > limit
 
 
 class JSONGuard(io.RawIOBase):
@@ -106,15 +112,12 @@ class JSONGuard(io.RawIOBase):
         return size
 
     def _checked(self, data: bytes, new: int) -> bytes:
-        stripped = _STRING.sub(b"", data)
-        tail = stripped.find(b'"')
-        if tail < 0:
-            self._pending = b""
-        else:  # no complete string can start inside an open one, so the open one is the end of `stripped`
-            cut = len(data) - (len(stripped) - tail)
-            data, self._pending, stripped = data[:cut], data[cut:], stripped[:tail]
-        brackets = stripped.translate(None, _NOT_BRACKET)
-        levels = list(accumulate(map(_STEP.__getitem__, brackets), initial=self._depth))
+        unescaped = _unescaped(data)
+        self._pending = b""
+        if unescaped.count(b'"') % 2:  # a string is still open: it waits for the rest of it
+            cut = _open_string_start(data)
+            data, self._pending = data[:cut], data[cut:]
+        levels = _levels(unescaped, self._depth)
         if max(levels) > self.limits.depth:
             self.refused = self.limits.too_deep()
             return data[: self._position_of_depth(data, self.limits.depth + 1)]
@@ -153,6 +156,18 @@ class JSONGuard(io.RawIOBase):
             if match[0][:1] != b'"':
                 level += _STEP[match[0][0]]
                 yield match.start(), level
+
+
+def _open_string_start(data: bytes) -> int:
+    """Where the string left open at the end of `data` begins: its last quote not escaped."""
+    position = len(data)
+    while True:
+        position = data.rfind(b'"', 0, position)
+        backslashes = position
+        while backslashes and data[backslashes - 1] == ord("\\"):
+            backslashes -= 1
+        if (position - backslashes) % 2 == 0:
+            return position
 
 
 # --- lines, each read no further than the limit ---
