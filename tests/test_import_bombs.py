@@ -46,9 +46,9 @@ def huge_line_in_gzip_jsonl(tmp_path: Path) -> Path:
 
 
 def deep_json(tmp_path: Path) -> Path:
-    """The 196 KB .json of the issue: an issue nested 100,000 levels deep, after a good one."""
+    """The 196 KB .json of the issue: an issue nested 100,000 levels deep, between good ones."""
     path = tmp_path / "deep.json"
-    path.write_bytes(b"[" + line(2) + b"," + deep(100_000) + b"]")
+    path.write_bytes(b"[" + line(2) + b"," + deep(100_000) + b"," + line(3) + b"]")
     return path
 
 
@@ -90,7 +90,7 @@ def peak_rss(process: subprocess.Popen, *, ceiling: int, timeout: float = 120) -
 @pytest.mark.parametrize(
     ("bomb", "imported"),
     [
-        (deep_json, {1, 2}),
+        (deep_json, {1, 2, 3}),
         (deep_jsonl, {1, 2, 3}),
         (huge_line_in_gzip_json, {1}),
         (huge_line_in_gzip_jsonl, {1, 2}),
@@ -139,16 +139,30 @@ def test_it_takes_an_issue_nested_as_deep_as_the_limit(tmp_path, settings):
 
 
 @pytest.mark.django_db
-def test_it_names_the_deep_item_of_a_json_file_and_keeps_those_before_it(tmp_path):
+def test_it_names_the_deep_item_of_a_json_file_and_imports_the_others(tmp_path):
     dump = tmp_path / "deep.json"
-    dump.write_bytes(b"[" + line(1) + b"," + line(2) + b"," + deep(100_000) + b"]")
+    dump.write_bytes(b"[" + line(1) + b"," + deep(100_000) + b",\n" + line(3) + b"," + deep(70) + b"]")
 
     run = import_paths(dump)
 
     assert run.counts["created"] == 2
     assert problems(run) == [
-        "deep.json, item 3: nested deeper than 64 levels (a bomb, not an issue); the rest of the file was not read"
+        "deep.json, item 2: nested deeper than 64 levels (a bomb, not an issue)",
+        "deep.json, item 4: nested deeper than 64 levels (a bomb, not an issue)",
     ]
+
+
+@pytest.mark.django_db
+def test_it_skips_an_item_of_a_json_file_over_the_size_limit_and_imports_the_others(tmp_path, settings):
+    settings.IMPORT_MAX_RECORD_BYTES = 300_000
+    pages = [[rest_issue(1), rest_issue(2, body='"[{\\' * 200_000)], [rest_issue(3)]]  # gh api --slurp
+    dump = tmp_path / "pages.json"
+    dump.write_text(json.dumps(pages))
+
+    run = import_paths(dump)
+
+    assert set(Issue.objects.values_list("number", flat=True)) == {1, 3}
+    assert problems(run) == ["pages.json, item 2: larger than the 293.0\xa0KB limit of one record"]
 
 
 @pytest.mark.django_db

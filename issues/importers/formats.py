@@ -275,24 +275,36 @@ def _read_json(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterat
         prefix = "item.item"  # gh api --paginate --slurp: [[…],[…]]
     elif head[:1] == b"{":
         prefix = ""  # one object, or several back to back
-    index = 0
+    index = replaced = 0
     # ijson keeps a path per level, so its memory grows with the square of the depth: the guard stops first.
     guard = JSONGuard(stream, limits, item_level=len(prefix.split(".")) if prefix else 0)
-    escapes = SurrogateEscapeFilter(io.BufferedReader(guard, buffer_size=256 * 1024))
-    filtered = io.BufferedReader(escapes, buffer_size=256 * 1024)
-    try:
-        for index, obj in enumerate(ijson.items(filtered, prefix, multiple_values=True, use_float=True), 1):
-            yield from _records_of(obj, f"item {index}", None, kind, repository)
-    except ijson.JSONError as error:
-        if guard.refused:
-            yield Problem(f"item {index + 1}", f"{guard.refused}; the rest of the file was not read")
-        else:
-            where = f"after item {index}" if index else "at the start"
-            yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
-    except UnicodeDecodeError as error:
-        yield Problem(f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read")
-    if escapes.replaced:
-        yield Tally("the whole file", "lone surrogate escapes replaced", escapes.replaced)
+    guarded = io.BufferedReader(guard, buffer_size=256 * 1024)  # one for the whole file: it closes the guard
+    while True:
+        escapes = SurrogateEscapeFilter(guarded)
+        filtered = io.BufferedReader(escapes, buffer_size=256 * 1024)
+        try:
+            for obj in ijson.items(filtered, prefix, multiple_values=True, use_float=True):
+                index += 1
+                yield from _records_of(obj, f"item {index}", None, kind, repository)
+            break
+        except ijson.JSONError as error:
+            if not guard.refused:
+                where = f"after item {index}" if index else "at the start"
+                yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
+                break
+            index += 1
+            yield Problem(f"item {index}", guard.refused)
+            if not guard.skip_refused():
+                break
+        except UnicodeDecodeError as error:
+            yield Problem(
+                f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read"
+            )
+            break
+        finally:
+            replaced += escapes.replaced
+    if replaced:
+        yield Tally("the whole file", "lone surrogate escapes replaced", replaced)
 
 
 # --- JSON Lines ---

@@ -82,7 +82,8 @@ class JSONGuard(io.RawIOBase):
 
     `item_level` is the depth of the file's items (1 in `[…]`, 2 in `[[…]]`, 0 for objects back to back).
     At a refused item the stream ends there, so the parser yields every item before it and then finds
-    the file cut; `refused` says why.
+    the file cut; `refused` says why. `skip_refused()` then passes over that item, and the stream goes on
+    with the items after it, as a new file a new parser reads.
     """
 
     def __init__(self, stream: IO[bytes], limits: Limits, item_level: int):
@@ -94,6 +95,8 @@ class JSONGuard(io.RawIOBase):
         self._item_bytes = 0
         self._pending = b""  # a string not closed yet: its brackets are read with the rest of it
         self._ready = b""
+        self._refused_rest = b""  # the refused item from where it was refused, and the depth there
+        self._refused_depth = 0
 
     def readable(self) -> bool:
         return True
@@ -120,7 +123,7 @@ class JSONGuard(io.RawIOBase):
         levels = _levels(unescaped, self._depth)
         if max(levels) > self.limits.depth:
             self.refused = self.limits.too_deep()
-            return data[: self._position_of_depth(data, self.limits.depth + 1)]
+            return self._refuse(data, self._position_of_depth(data, self.limits.depth + 1), self.limits.depth)
         if min(levels) <= self.item_level:
             # An item ended in these bytes: the next one is no larger than they are.
             self._item_bytes = len(data) + len(self._pending)
@@ -129,9 +132,40 @@ class JSONGuard(io.RawIOBase):
         if self._item_bytes > self.limits.record_bytes:
             self.refused = self.limits.too_large()
             # The items that ended in this chunk are read; the one that began in it is not.
-            return data[: self._item_start(data)] if min(levels) <= self.item_level else b""
+            if min(levels) <= self.item_level:
+                return self._refuse(data, self._item_start(data), self.item_level)
+            return self._refuse(data, 0, self._depth)
         self._depth = levels[-1]
         return data
+
+    def _refuse(self, data: bytes, cut: int, depth: int) -> bytes:
+        self._refused_rest, self._refused_depth = data[cut:] + self._pending, depth
+        self._pending = b""
+        return data[:cut]
+
+    def skip_refused(self) -> bool:
+        """Read past the refused item, keeping none of it; False if the file ends first."""
+        data, depth = self._refused_rest, self._refused_depth
+        self._refused_rest = b""
+        while True:
+            unescaped = _unescaped(data)
+            levels = _levels(unescaped, depth)
+            if min(levels[1:], default=depth + 1) <= self.item_level:
+                break
+            depth = levels[-1]
+            tail = b""
+            if unescaped.count(b'"') % 2:  # of a string still open only its quote and a last backslash matter
+                backslashes = len(data) - len(data.rstrip(b"\\"))
+                tail = b'"' + b"\\" * (backslashes % 2)
+            chunk = self.stream.read(256 * 1024)
+            if not chunk:
+                return False
+            data = tail + chunk
+        rest = data[self._item_end(data, depth) :].lstrip(b" \t\r\n")
+        rest = b"[" * self.item_level + (rest[1:] if rest[:1] == b"," else rest)
+        self.refused, self._depth, self._item_bytes = "", 0, 0
+        self._ready = self._checked(rest, len(rest))
+        return True
 
     def _position_of_depth(self, data: bytes, depth: int) -> int:
         """Where in `data` the nesting first reaches `depth`."""
@@ -148,6 +182,14 @@ class JSONGuard(io.RawIOBase):
                 start = position
             before = level
         return start
+
+    def _item_end(self, data: bytes, depth: int) -> int:
+        """Where in `data`, starting at `depth` inside an item, the item ends."""
+        self._depth = depth
+        for position, level in self._brackets(data):
+            if level <= self.item_level:
+                return position + 1
+        return len(data)
 
     def _brackets(self, data: bytes):
         """(position, depth after it) of each bracket outside strings; only run at a refusal."""
