@@ -58,6 +58,13 @@ def deep_jsonl(tmp_path: Path) -> Path:
     return path
 
 
+def deep_as_a_record_is_large(tmp_path: Path) -> Path:
+    """A line of 19 MB of brackets: just under the size of a record, as deep as it can be."""
+    path = tmp_path / "deeper.jsonl"
+    path.write_bytes(line(2) + deep(9_500_000) + b"\n" + line(3))
+    return path
+
+
 def newlines(tmp_path: Path) -> Path:
     path = tmp_path / "newlines.jsonl"
     with path.open("wb") as file:
@@ -92,6 +99,7 @@ def peak_rss(process: subprocess.Popen, *, ceiling: int, timeout: float = 120) -
     [
         (deep_json, {1, 2, 3}),
         (deep_jsonl, {1, 2, 3}),
+        (deep_as_a_record_is_large, {1, 2, 3}),
         (huge_line_in_gzip_json, {1}),
         (huge_line_in_gzip_jsonl, {1, 2}),
         (newlines, {1, 2, 3}),

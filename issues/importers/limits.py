@@ -2,14 +2,17 @@
 
 A GitHub issue object nests five or six levels and weighs a few KB (a
 megabyte with a huge body); dumps compress 5 to 20 times. Past a limit the
-record (or the rest of the file) is refused by name, like any bad record,
-and memory stays bounded: nothing here keeps more than one record's bytes.
+record is refused by name, like any bad record (past the decompressed total
+or ratio, the rest of the file), and memory stays bounded: nothing here
+keeps more than one record's bytes.
 The values are settings (IMPORT_MAX_*, annotator/settings.py; README,
 Security).
 """
 
 import io
 import re
+from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import IO
@@ -51,10 +54,11 @@ class Limits:
 
 # --- nesting depth, counted on the bytes before any parser sees them ---
 
-# A complete JSON string: brackets inside it do not nest.
-_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
 _NOT_BRACKET = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_BRACKET_OR_STRING = re.compile(_STRING.pattern + rb"|[\[\]{}]")
+# A complete JSON string (brackets inside it do not nest), or a bracket.
+_BRACKET_OR_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{}]')
+# A long string still open is read again with more of the file: in reads no larger than this.
+_MAX_READ = 4 * 1024 * 1024
 _STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
@@ -64,10 +68,10 @@ def _unescaped(data: bytes) -> bytes:
     return data.replace(b"\\\\", b"").replace(b'\\"', b"")
 
 
-def _levels(unescaped: bytes, depth: int) -> list[int]:
+def _levels(unescaped: bytes, depth: int) -> Iterator[int]:
     """The depth after each bracket outside strings, starting from `depth`; all at C speed."""
     outside = b"".join(unescaped.split(b'"')[::2])
-    return list(accumulate(map(_STEP.__getitem__, outside.translate(None, _NOT_BRACKET)), initial=depth))
+    return accumulate(map(_STEP.__getitem__, outside.translate(None, _NOT_BRACKET)), initial=depth)
 
 
 def too_deep(record: bytes, limit: int) -> bool:
@@ -103,8 +107,8 @@ class JSONGuard(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         while not self._ready and not self.refused:
-            # Each read at least doubles a long open string, so reading it again stays linear in its length.
-            chunk = self.stream.read(max(256 * 1024, len(self._pending)))
+            # A long open string is read again with more of the file: reads grow with it, so that stays cheap.
+            chunk = self.stream.read(min(max(256 * 1024, len(self._pending)), _MAX_READ))
             if not chunk:
                 self._ready, self._pending = self._pending, b""
                 break
@@ -120,7 +124,7 @@ class JSONGuard(io.RawIOBase):
         if unescaped.count(b'"') % 2:  # a string is still open: it waits for the rest of it
             cut = _open_string_start(data)
             data, self._pending = data[:cut], data[cut:]
-        levels = _levels(unescaped, self._depth)
+        levels = array("i", _levels(unescaped, self._depth))  # 4 bytes a bracket, in a read of 4 MB at most
         if max(levels) > self.limits.depth:
             self.refused = self.limits.too_deep()
             return self._refuse(data, self._position_of_depth(data, self.limits.depth + 1), self.limits.depth)
@@ -149,7 +153,7 @@ class JSONGuard(io.RawIOBase):
         self._refused_rest = b""
         while True:
             unescaped = _unescaped(data)
-            levels = _levels(unescaped, depth)
+            levels = array("i", _levels(unescaped, depth))
             if min(levels[1:], default=depth + 1) <= self.item_level:
                 break
             depth = levels[-1]
