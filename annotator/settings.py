@@ -165,6 +165,15 @@ PGHISTORY_APPEND_ONLY = True
 # shared by web and worker), and are deleted when their import has run.
 IMPORT_UPLOAD_DIR = Path(os.environ.get("IMPORT_UPLOAD_DIR", DATA_DIR / "uploads"))
 IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_BYTES", 2 * 1024**3)  # per file
+# What an import refuses to read (issues/importers/limits.py), far above any real dump: GitHub objects nest
+# 5 or 6 levels; a body or comment holds at most 65,536 characters, so 20 MB is an issue with hundreds of
+# the longest comments; dumps compress 5 to 20 times (GH Archive about 10); imports run at about 25 MB/s.
+IMPORT_MAX_DEPTH = env_int("IMPORT_MAX_DEPTH", 64)
+IMPORT_MAX_RECORD_BYTES = env_int("IMPORT_MAX_RECORD_BYTES", 20 * 1024**2)
+IMPORT_MAX_DECOMPRESSED_BYTES = env_int("IMPORT_MAX_DECOMPRESSED_BYTES", 10 * 1024**3)  # per run
+IMPORT_MAX_COMPRESSION_RATIO = env_int("IMPORT_MAX_COMPRESSION_RATIO", 200)
+IMPORT_COMPRESSION_RATIO_FLOOR_BYTES = env_int("IMPORT_COMPRESSION_RATIO_FLOOR_BYTES", 100 * 1024**2)
+IMPORT_MAX_SECONDS = env_int("IMPORT_MAX_SECONDS", 3600)  # per run
 # Every imported issue may be added to any study by its owners (a team that trusts itself); otherwise an admin
 # shares imports (the Imports page, `import_issues --share`, or the admin), studies/access.py.
 SHARE_ALL_IMPORTS = env_bool("ANNOTATOR_SHARE_ALL_IMPORTS")

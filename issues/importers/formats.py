@@ -14,7 +14,7 @@ python-github-backup's `comment_data`), a REST comment (`issue_url`), a GitHub
 CLI / GraphQL issue (camelCase), a GH Archive event (`type` + `payload`).
 
 Nothing here is held whole in memory: JSON is parsed with ijson, JSON Lines
-and CSV row by row.
+and CSV row by row, and no record is read past the limits of limits.py.
 """
 
 import csv
@@ -22,7 +22,6 @@ import gzip
 import io
 import json
 import re
-import sys
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from typing import IO, Any
 import ijson
 
 from issues.importers import records
+from issues.importers.limits import BoundedLines, DecompressedBudget, JSONGuard, LimitExceeded, Limits, too_deep
 from issues.importers.records import FORMAT_HINT, CommentRecord, IssueRecord, Problem
 
 FORMATS = {
@@ -44,10 +44,8 @@ FORMATS = {
 }
 ISSUE_EVENTS = {"IssuesEvent", "IssueCommentEvent"}
 PEEK = 64 * 1024
+BLANK_LINES = "blank lines skipped"
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
-
-# Bodies of a megabyte and more are normal; the csv module's default limit is 128 KB.
-csv.field_size_limit(sys.maxsize)
 
 
 @dataclass(slots=True)
@@ -71,10 +69,12 @@ Record = IssueRecord | CommentRecord | Problem | Skipped | Tally
 
 
 class ByteProgress:
-    """How many bytes of the input files have been read, for progress bars."""
+    """How many bytes of the input files have been read, for progress bars, and how many decompressed."""
 
-    def __init__(self, total: int):
+    def __init__(self, total: int, limits: Limits | None = None):
         self.total = total
+        self.limits = limits or Limits.from_settings()
+        self.decompressed = DecompressedBudget(self.limits)
         self._done = 0
         self._current: IO[bytes] | None = None
 
@@ -127,17 +127,18 @@ def read_file(
                         continue
                     with archive.open(member) as stream:
                         name = f"{path.name}:{member.filename}"
-                        yield from _read_stream(stream, name, format=format, repository=repository)
+                        counted = progress.decompressed.reader(stream, member.compress_size)
+                        yield from _read_stream(counted, name, progress, format=format, repository=repository)
         else:
             raw.seek(0)
-            yield from _read_stream(raw, path.name, format=format, repository=repository)
+            yield from _read_stream(raw, path.name, progress, format=format, repository=repository)
     finally:
         progress.close(path)
 
 
-def _read_stream(stream: IO[bytes], name: str, *, format, repository) -> Iterator[Record]:
+def _read_stream(stream: IO[bytes], name: str, progress: ByteProgress, *, format, repository) -> Iterator[Record]:
     try:
-        stream = _decompressed(stream, name)
+        stream = _decompressed(stream, progress.decompressed)
         head = _peek(stream)
         layout = _layout(name, head, format)
         if layout is None:
@@ -145,22 +146,35 @@ def _read_stream(stream: IO[bytes], name: str, *, format, repository) -> Iterato
             return
         kind = {"comments": "comment", "gh": "gh", "gharchive": "event"}.get(format)
         read = {"json": _read_json, "jsonl": _read_json_lines, "csv": _read_csv}[layout]
-        for record in read(stream, kind=kind, repository=repository):
+        for record in read(stream, progress.limits, kind=kind, repository=repository):
             record.where = f"{name}, {record.where}"
             if isinstance(record, IssueRecord):
                 for comment in getattr(record, "comments", None) or ():
                     comment.where = record.where
             yield record
+    except LimitExceeded as error:
+        yield Problem(f"{name}, at the limit", str(error))
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         # A truncated .gz or zip member: what came before it is kept.
         yield Problem(f"{name}, at the end", f"the file is damaged or truncated: {error}")
 
 
-def _decompressed(stream: IO[bytes], name: str) -> IO[bytes]:
+def _decompressed(stream: IO[bytes], budget: DecompressedBudget) -> IO[bytes]:
     buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
     if buffered.peek(2)[:2] == b"\x1f\x8b":
-        return io.BufferedReader(gzip.GzipFile(fileobj=buffered, mode="rb"), buffer_size=1024 * 1024)
+        compressed_size = _size(buffered)
+        return budget.reader(gzip.GzipFile(fileobj=buffered, mode="rb"), compressed_size)
     return buffered
+
+
+def _size(stream: IO[bytes]) -> int | None:
+    """The bytes of a file from here to its end; None in a zip (whose member's own ratio was checked)."""
+    if not stream.seekable():
+        return None
+    here = stream.tell()
+    end = stream.seek(0, io.SEEK_END)
+    stream.seek(here)
+    return end - here
 
 
 def _peek(stream: IO[bytes]) -> bytes:
@@ -252,7 +266,7 @@ class SurrogateEscapeFilter(io.RawIOBase):
         return match[0]
 
 
-def _read_json(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
+def _read_json(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterator[Record]:
     if stream.peek(3)[:3] == b"\xef\xbb\xbf":
         stream.read(3)
     head = stream.peek(PEEK).lstrip(b" \t\r\n")
@@ -261,30 +275,54 @@ def _read_json(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
         prefix = "item.item"  # gh api --paginate --slurp: [[…],[…]]
     elif head[:1] == b"{":
         prefix = ""  # one object, or several back to back
-    index = 0
-    escapes = SurrogateEscapeFilter(stream)
-    filtered = io.BufferedReader(escapes, buffer_size=256 * 1024)
-    try:
-        for index, obj in enumerate(ijson.items(filtered, prefix, multiple_values=True, use_float=True), 1):
-            yield from _records_of(obj, f"item {index}", None, kind, repository)
-    except ijson.JSONError as error:
-        where = f"after item {index}" if index else "at the start"
-        yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
-    except UnicodeDecodeError as error:
-        yield Problem(f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read")
-    if escapes.replaced:
-        yield Tally("the whole file", "lone surrogate escapes replaced", escapes.replaced)
+    index = replaced = 0
+    # ijson keeps a path per level, so its memory grows with the square of the depth: the guard stops first.
+    guard = JSONGuard(stream, limits, item_level=len(prefix.split(".")) if prefix else 0)
+    guarded = io.BufferedReader(guard, buffer_size=256 * 1024)  # one for the whole file: it closes the guard
+    while True:
+        escapes = SurrogateEscapeFilter(guarded)
+        filtered = io.BufferedReader(escapes, buffer_size=256 * 1024)
+        try:
+            for obj in ijson.items(filtered, prefix, multiple_values=True, use_float=True):
+                index += 1
+                yield from _records_of(obj, f"item {index}", None, kind, repository)
+            break
+        except ijson.JSONError as error:
+            if not guard.refused:
+                where = f"after item {index}" if index else "at the start"
+                yield Problem(where, f"not valid JSON ({_short(error)}); the rest of the file could not be read")
+                break
+            index += 1
+            yield Problem(f"item {index}", guard.refused)
+            if not guard.skip_refused():
+                break
+        except UnicodeDecodeError as error:
+            yield Problem(
+                f"after item {index}", f"invalid UTF-8 ({error.reason}); the rest of the file could not be read"
+            )
+            break
+        finally:
+            replaced += escapes.replaced
+    if replaced:
+        yield Tally("the whole file", "lone surrogate escapes replaced", replaced)
 
 
 # --- JSON Lines ---
 
 
-def _read_json_lines(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
-    for number, line in enumerate(stream, 1):
-        line, cleaned_up = records.Cleaner.bytes(line)
+def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterator[Record]:
+    lines = BoundedLines(stream, limits.record_bytes)
+    for number, raw in lines:
+        where = f"line {number}"
+        if raw is None:
+            yield Problem(where, limits.too_large())
+            continue
+        line, cleaned_up = records.Cleaner.bytes(raw)
         if not line.strip():
             continue
-        where = f"line {number}"
+        if too_deep(line, limits.depth):
+            yield Problem(where, limits.too_deep())
+            continue
         try:
             text = line.decode("utf-8-sig" if number == 1 else "utf-8").strip()
         except UnicodeDecodeError as error:
@@ -304,6 +342,8 @@ def _read_json_lines(stream: IO[bytes], *, kind, repository) -> Iterator[Record]
                 if cleaned_up and isinstance(record, IssueRecord):
                     record.cleaned_up = True
                 yield record
+    if lines.blank:
+        yield Tally("the whole file", BLANK_LINES, lines.blank)
 
 
 # --- one decoded object, whatever its kind ---
@@ -355,16 +395,30 @@ def _event_records(event: Any, where: str) -> Iterator[Record]:
 # --- CSV ---
 
 
-def _read_csv(stream: IO[bytes], *, kind, repository) -> Iterator[Record]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    try:
-        yield from _csv_rows(text, repository)
-    finally:
-        text.detach()  # the file is closed by whoever opened it
+def _read_csv(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterator[Record]:
+    # Bodies of a megabyte and more are normal (the csv module's default limit is 128 KB); a record's limit holds.
+    csv.field_size_limit(limits.record_bytes)
+    too_long: list[int] = []
+    text = _csv_lines(BoundedLines(stream, limits.record_bytes, skip_blank=False), too_long)
+    for record in _csv_rows(text, repository):
+        yield from (Problem(f"line {number}", limits.too_large()) for number in too_long)
+        too_long.clear()
+        yield record
+    yield from (Problem(f"line {number}", limits.too_large()) for number in too_long)
 
 
-def _csv_rows(text: IO[str], repository) -> Iterator[Record]:
-    header_line = text.readline()
+def _csv_lines(lines: BoundedLines, too_long: list[int]) -> Iterator[str]:
+    """The decoded lines; one over the limit is read as an empty line, and its number noted."""
+    for number, line in lines:
+        if line is None:
+            too_long.append(number)
+            yield "\n"
+        else:
+            yield line.decode("utf-8-sig" if number == 1 else "utf-8", "surrogateescape")
+
+
+def _csv_rows(text: Iterator[str], repository) -> Iterator[Record]:
+    header_line = next(text, "")
     delimiter = ";" if header_line.count(";") > header_line.count(",") else ","
     header = next(csv.reader([header_line], delimiter=delimiter), [])
     columns = [column.strip().lower() for column in header]

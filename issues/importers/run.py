@@ -22,6 +22,7 @@ from annotator.csv_writer import write_csv
 from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
 from issues.importers.github_api import GitHubAPIError
+from issues.importers.limits import Limits
 from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
@@ -52,6 +53,10 @@ def hints_for(source: str, text: str) -> str:
 
 
 class StrictModeFailure(Exception):
+    pass
+
+
+class TimeLimitExceeded(Exception):
     pass
 
 
@@ -156,6 +161,8 @@ class ImportService:
         self._unselected: set[int] = set()
         self._sample: set[tuple] | None = None
         self._last_progress = 0.0
+        self.limits = Limits.from_settings()
+        self._deadline = 0.0
         self._bytes = None
         self._bytes_before = 0
         self._writer: IssueWriter | None = None
@@ -229,6 +236,7 @@ class ImportService:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_lock(%s)", [IMPORT_LOCK])
+            self._deadline = time.monotonic() + self.limits.seconds
             # Holding the lock, we know no other import is running: one still marked so was killed.
             ImportRun.objects.filter(status=ImportRun.Status.RUNNING).exclude(pk=run.pk).update(
                 status=ImportRun.Status.FAILED,
@@ -245,6 +253,10 @@ class ImportService:
             render_study_issues.enqueue()  # and those in studies ready to be shown
         except StrictModeFailure as error:
             run.status, run.error = ImportRun.Status.FAILED, hints_for(run.source, str(error))
+        except TimeLimitExceeded as error:
+            run.status, run.error = ImportRun.Status.FAILED, str(error)
+            refresh_search_index.enqueue()  # what was written is searchable and shown like any import's
+            render_study_issues.enqueue()
         except Exception as error:
             run.status, run.error = ImportRun.Status.FAILED, f"{type(error).__name__}: {error}"
             raise
@@ -255,10 +267,10 @@ class ImportService:
 
     def _passes(self, files: list[Path], size: int, passes: int) -> None:
         if passes == 2:
-            self._bytes = ByteProgress(size)
+            self._bytes = ByteProgress(size, self.limits)
             self._survey(files)
             self._bytes_before = size
-        self._bytes = ByteProgress(size)
+        self._bytes = ByteProgress(size, self.limits)
         self._import(self._read(files))
         if self.options.strict and self.counts["failed"]:
             raise StrictModeFailure(
@@ -283,6 +295,7 @@ class ImportService:
                 candidates.add(record.key)
             self.run.records_read += 1
             self._save_progress()
+            self._check_time()
         if self.options.strict and bad:
             self.counts["failed"] = bad
             raise StrictModeFailure(
@@ -315,6 +328,7 @@ class ImportService:
                 else:
                     self._problem(record)
                 self._save_progress()
+                self._check_time()
         except BaseException:
             # The source failed (GitHub went away, Ctrl-C): keep what was read before.
             with contextlib.suppress(Exception):
@@ -323,6 +337,14 @@ class ImportService:
         writer.finish()
         if not self.options.fetch_comments:
             self._count_missing_comments()
+
+    def _check_time(self) -> None:
+        if time.monotonic() > self._deadline:
+            # Raised inside the loop so that the writer keeps every record read so far.
+            raise TimeLimitExceeded(
+                f"Stopped after {self.limits.seconds:,} seconds, the time limit of one import (IMPORT_MAX_SECONDS); "
+                "what was written before it is kept."
+            )
 
     def _count_missing_comments(self) -> None:
         """How many of the run's issues have comments on GitHub that are not stored (their dump held only the

@@ -1,5 +1,7 @@
 """An admin uploads a dump in Chromium; the real task worker imports it while the page follows."""
 
+import gzip
+import json
 import re
 
 import pytest
@@ -82,4 +84,40 @@ def test_an_admin_uploads_a_folder_with_a_stray_file_and_the_page_names_it(
     expect(page.locator("main")).not_to_contain_text("--format")
     expect(page.get_by_role("row", name="created 2")).to_be_visible()
     assert Issue.objects.count() == 2
+    assert csp_violations(page) == []
+
+
+def test_an_admin_uploads_a_dump_holding_bombs_and_the_page_names_them_while_the_good_issues_import(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    admin = AdminFactory()
+    lines = [json.dumps(rest_issue(number)).encode() for number in (1, 3)]
+    deep = tmp_path / "deep.jsonl"
+    deep.write_bytes(lines[0] + b"\n" + b"[" * 100_000 + b"]" * 100_000 + b"\n" + lines[1] + b"\n")
+    huge = tmp_path / "huge.jsonl.gz"  # one line of 1 GB, in 1 MB: gzip members back to back
+    huge.write_bytes(
+        gzip.compress(json.dumps(rest_issue(4)).encode() + b'\n{"title": "')
+        + gzip.compress(b"a" * 1024**2) * 1024
+        + gzip.compress(b'"}\n')
+    )
+    log_in(page, live_server, admin)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+
+    page.get_by_label("Dump files").set_input_files([deep, huge])
+    page.get_by_role("button", name="Import", exact=True).click()
+    start_task_worker()
+
+    finished = wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
+    assert finished.status == "done", finished.error
+    too_deep = page.get_by_role("row", name=re.compile(r"^deep\.jsonl line 2"))
+    expect(too_deep).to_be_visible(timeout=30_000)
+    expect(too_deep).to_contain_text("nested deeper than 64 levels")
+    bomb = page.get_by_role("row", name=re.compile(r"^huge\.jsonl\.gz at the limit"))
+    expect(bomb).to_contain_text("decompresses more than 200 times its size")
+    expect(page.get_by_role("row", name="created 3")).to_be_visible()
+    assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 3, 4]
     assert csp_violations(page) == []
