@@ -5,18 +5,21 @@ store in text; a 10,000-character string; percent-encoded bytes that are not UTF
 where numbers, dates and versions go. Every request, as an admin and as the study's owner, must answer below 500.
 """
 
+import io
 from html.parser import HTMLParser
 from urllib.parse import quote, quote_plus, urlencode
 
 import pytest
 from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
-from django.urls import resolve
+from django.urls import resolve, reverse
 
+from issues.models import ImportRun
 from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
-from studies.models import IssueStage, Stage
+from studies.models import Annotation, DiscussionComment, IssueStage, Stage
 from tests.factories import (
     AdminFactory,
     AssignmentFactory,
@@ -40,6 +43,8 @@ HOSTILE = {
     "abc": "abc",
     "empty": "",
 }
+# In forms, -1 goes where abc goes; a version no form has shown instead (12345: no answer has it).
+FORM_VALUES = {**{what: value for what, value in HOSTILE.items() if what != "-1"}, "a version never seen": "12345"}
 # Every query parameter a page reads (studies/views/, issues/views.py, agreement/views.py).
 QUERY_PARAMETERS = [
     "q",
@@ -103,6 +108,9 @@ class Forms(HTMLParser):
         if tag == "form":
             post = attrs.get("method", "").lower() == "post"
             self._form = self.forms.setdefault(attrs.get("action") or self.url, {}) if post else None
+        elif tag == "option" and self._form is not None and self._select:
+            if "selected" in attrs or not self._form[self._select]:
+                self._form[self._select] = attrs.get("value", "")
         elif self._form is None or not name:
             return
         elif tag == "input" and attrs.get("type") not in ("file", "submit", "checkbox", "radio"):
@@ -115,8 +123,6 @@ class Forms(HTMLParser):
         elif tag == "select":
             self._select = name
             self._form.setdefault(name, "")
-        elif tag == "option" and self._select and ("selected" in attrs or not self._form[self._select]):
-            self._form[self._select] = attrs.get("value", "")
 
     def handle_data(self, data):
         if self._text:
@@ -168,20 +174,21 @@ def test_no_form_value_answers_500(world):
     role, so that the annotation and reconciliation forms are there too."""
     failures = []
     reconciled = page(StudyIssueFactory(study=world["study"], stage=IssueStage.RECONCILIATION))
-    for role in ("admin", "owner", "annotator", "adjudicator"):
-        client = client_of(world["people"][role])
-        forms: dict[str, tuple[str, dict[str, str]]] = {}
+    forms: dict[str, tuple[str, str, dict[str, str]]] = {}  # one of each kind of form, by its URL's name
+    clients = {role: client_of(world["people"][role]) for role in ("owner", "admin", "annotator", "adjudicator")}
+    for role, client in clients.items():
         for url in [*concrete_urls(world).values(), reconciled]:
             response = client.get(url)
             if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
                 for action, fields in Forms(response.content.decode(), url).forms.items():
-                    forms.setdefault(resolve(action).url_name, (action, fields))  # one of each kind of form
-        for url, fields in forms.values():
-            for name in {*fields, "version"}:
-                for what, value in {**HOSTILE, "a version never seen": "12345"}.items():
-                    body = urlencode({**fields, name: ""}).replace(f"{quote_plus(name)}=", f"{name}={value}", 1)
-                    if (code := status(client, "post", url, body)) >= 500:
-                        failures.append(f"{role} POST {url} {name}={what}: {code}")
+                    forms.setdefault(resolve(action).url_name, (role, action, fields))
+    failures = []
+    for role, url, fields in forms.values():
+        for name in {*fields, "version"} - {"csrfmiddlewaretoken"}:
+            for what, value in FORM_VALUES.items():
+                body = urlencode({**fields, name: ""}).replace(f"{quote_plus(name)}=", f"{name}={value}", 1)
+                if (code := status(clients[role], "post", url, body)) >= 500:
+                    failures.append(f"{role} POST {url} {name}={what}: {code}")
     assert not failures, "\n".join(failures)
 
 
@@ -199,3 +206,97 @@ def test_no_path_segment_answers_500(world):
                     if (code := status(client, method, hostile)) >= 500:
                         failures.append(f"{method.upper()} {key} path segment {index}={what}: {code}")
     assert not failures, "\n".join(failures)
+
+
+# --- Each hostile input of issue 14, refused with its reason and nothing stored ---
+
+
+def test_it_answers_400_naming_the_filter_for_nul_in_a_search(world):
+    client = client_of(world["people"]["owner"])
+
+    response = client.get(reverse("studies:issues", args=[world["study"].slug]) + "?q=crash%00")
+
+    assert response.status_code == 400
+    assert "The query parameter &#x27;q&#x27; contains a NUL character" in response.content.decode()
+
+
+def test_it_answers_400_for_nul_in_the_address(world):
+    client = client_of(world["people"]["owner"])
+    url = page(world["study_issue"], "studies:issue_history")
+    owner = world["study_issue"].issue.repository.owner
+
+    response = client.get(url.replace(f"/{owner}/", f"/{owner}%00/"))
+
+    assert response.status_code == 400
+    assert "The address contains a NUL character" in response.content.decode()
+
+
+def test_it_refuses_nul_in_a_discussion_comment_and_stores_nothing(world):
+    study_issue = StudyIssueFactory(study=world["study"], stage=IssueStage.RECONCILIATION)
+    client = client_of(world["people"]["adjudicator"])
+
+    response = client.post(page(study_issue, "studies:discussion_comment"), {"body": "see\x00here"})
+
+    assert response.status_code == 400
+    assert "The form field &#x27;body&#x27; contains a NUL character" in response.content.decode()
+    assert not DiscussionComment.objects.exists()
+
+
+def test_it_answers_400_for_an_empty_or_malformed_version(world):
+    client = client_of(world["people"]["annotator"])
+    url = page(world["study_issue"], "studies:save_field", "impact")
+
+    for version in ("", "abc", "-1"):
+        response = client.post(url, {"value": "2", "version": version})
+
+        assert response.status_code == 400, version
+        assert "is not a whole number" in response.content.decode()
+    assert Annotation.objects.get(field__key="impact").value == 3
+
+
+def test_it_answers_409_for_a_version_of_an_answer_that_does_not_exist(world):
+    client = client_of(world["people"]["annotator"])
+
+    response = client.post(
+        page(world["study_issue"], "studies:save_field", "scenario"), {"value": "Wrong shape", "version": "7"}
+    )
+
+    assert response.status_code == 409
+    assert "What you saw was removed meanwhile" in response.content.decode()
+    assert not Annotation.objects.filter(field__key="scenario").exists()
+
+
+@pytest.mark.parametrize("depth", [50, 100_000])
+def test_it_refuses_a_codebook_file_nested_too_deep_and_loads_nothing(world, depth):
+    study = world["study"]
+    before = list(study.fields.values_list("key", "label"))
+    nested = '{"format": "annotator-codebook", "fields": [' + "[" * depth + "]" * depth + "]}"
+    upload = SimpleUploadedFile("deep.json", nested.encode(), content_type="application/json")
+
+    response = client_of(world["people"]["owner"]).post(
+        reverse("studies:codebook_load", args=[study.slug]), {"codebook": upload}
+    )
+
+    assert response.status_code == 422
+    assert "nested more than 10 levels deep" in response.content.decode()
+    assert list(study.fields.values_list("key", "label")) == before
+
+
+def test_it_refuses_an_upload_whose_file_name_is_too_long_and_imports_nothing(world, tmp_path, settings):
+    settings.IMPORT_UPLOAD_DIR = tmp_path
+    name = "issues-" + "x" * 288 + ".json"  # 300 characters: more than a file system takes
+    upload = io.BytesIO(b"[]")  # not an UploadedFile, which would cut the name to 255 characters
+    upload.name = name
+    runs = ImportRun.objects.count()
+    client = client_of(world["people"]["admin"])
+    url = reverse("issues:import_list")
+    defaults = Forms(client.get(url).content.decode(), url).forms[url]  # the form as the page fills it in
+
+    response = client.post(url, {**defaults, "files": upload})
+
+    assert response.status_code == 422
+    import re
+
+    print(re.findall(r"<ul[^>]*error[^>]*>.*?</ul>", response.content.decode(), re.S), defaults)
+    assert "is too long (300 characters); rename the file" in response.content.decode()
+    assert ImportRun.objects.count() == runs
