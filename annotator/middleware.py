@@ -1,4 +1,4 @@
-"""Input no page can store, refused once for every URL before any view sees it."""
+"""Addresses no page can look up, refused once for every URL before any view sees them."""
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -7,12 +7,13 @@ NUL = "\x00"
 
 
 class RefuseNulMiddleware:
-    """A NUL character in the path, a query parameter or a form field answers 400, saying where.
+    """A NUL character in the path or a query parameter answers 400, saying where.
 
-    PostgreSQL cannot hold NUL in text ("A string literal cannot contain NUL (0x00) characters"), so any path,
-    filter or form value that reaches a query or a row with one would fail as a server error. No one types NUL;
-    refusing it here covers every URL converter, filter and form at once, including views that read
-    request.POST themselves. As a view hook it runs after the login and CSRF checks, which answer first.
+    PostgreSQL cannot hold NUL in text ("A string literal cannot contain NUL (0x00) characters"), so a path or a
+    filter that reaches a query with one would fail as a server error. No link holds NUL; refusing it here covers
+    every URL converter and filter at once. Form fields are not checked here: the forms and services refuse NUL
+    at the field it was typed in (checked_text), with the page as it was filled in. As a view hook it runs after
+    the login check, which answers first.
     """
 
     def __init__(self, get_response):
@@ -24,15 +25,9 @@ class RefuseNulMiddleware:
     def process_view(self, request: HttpRequest, view, args, kwargs) -> HttpResponse | None:
         if NUL in request.path:
             return _refuse(request, "The address contains a NUL character (0x00).")
-        # A view exempt from the CSRF middleware reads its body itself (the Imports page streams uploads to disk
-        # through its own handler, which must be in place before the body is read): its forms check their fields.
-        sources = [("query parameter", request.GET)]
-        if not getattr(view, "csrf_exempt", False):
-            sources.append(("form field", request.POST))
-        for where, data in sources:
-            for name, values in data.lists():
-                if NUL in name or any(NUL in value for value in values):
-                    return _refuse(request, f"The {where} {name[:40]!r} contains a NUL character (0x00).")
+        for name, values in request.GET.lists():
+            if NUL in name or any(NUL in value for value in values):
+                return _refuse(request, f"The query parameter {name[:40]!r} contains a NUL character (0x00).")
         return None
 
 

@@ -19,7 +19,7 @@ from django.urls import resolve, reverse
 from issues.models import ImportRun
 from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
-from studies.models import Annotation, DiscussionComment, IssueStage, Stage
+from studies.models import Annotation, IssueStage, Stage
 from tests.factories import (
     AdminFactory,
     AssignmentFactory,
@@ -229,17 +229,6 @@ def test_it_answers_400_for_nul_in_the_address(world):
 
     assert response.status_code == 400
     assert "The address contains a NUL character" in response.content.decode()
-
-
-def test_it_refuses_nul_in_a_discussion_comment_and_stores_nothing(world):
-    study_issue = StudyIssueFactory(study=world["study"], stage=IssueStage.RECONCILIATION)
-    client = client_of(world["people"]["adjudicator"])
-
-    response = client.post(page(study_issue, "studies:discussion_comment"), {"body": "see\x00here"})
-
-    assert response.status_code == 400
-    assert "The form field &#x27;body&#x27; contains a NUL character" in response.content.decode()
-    assert not DiscussionComment.objects.exists()
 
 
 def test_it_answers_400_for_an_empty_or_malformed_version(world):
