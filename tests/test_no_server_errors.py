@@ -21,7 +21,7 @@ from django.urls import resolve, reverse
 from issues.models import ImportRun
 from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
-from studies.models import Annotation, IssueStage, Stage
+from studies.models import Annotation, FinalValue, IssueStage, Stage
 from tests.factories import (
     AdminFactory,
     AssignmentFactory,
@@ -255,6 +255,19 @@ def test_it_answers_409_for_a_version_of_an_answer_that_does_not_exist(world):
     assert response.status_code == 409
     assert "What you saw was removed meanwhile" in response.content.decode()
     assert not Annotation.objects.filter(field__key="scenario").exists()
+
+
+def test_it_answers_409_for_a_final_value_version_that_does_not_exist(world):
+    study_issue = StudyIssueFactory(study=world["study"], stage=IssueStage.RECONCILIATION)
+    client = client_of(world["people"]["adjudicator"])
+
+    response = client.post(
+        page(study_issue, "studies:final_value", "impact"), {"value": "3", "rationale": "GPU only", "version": "4"}
+    )
+
+    assert response.status_code == 409
+    assert "What you saw was removed meanwhile" in response.content.decode()
+    assert not FinalValue.objects.exists()
 
 
 @pytest.mark.parametrize("depth", [50, 100_000])
