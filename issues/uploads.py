@@ -23,6 +23,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.template.defaultfilters import filesizeformat
 
+# A file keeps its name on disk, and file systems take names of at most 255 bytes.
+MAX_NAME_BYTES = 255
+
 
 class StoredUpload(UploadedFile):
     """An uploaded file that is already complete on disk."""
@@ -71,6 +74,11 @@ class ImportUploadHandler(FileUploadHandler):
 
     def new_file(self, *args, **kwargs) -> None:
         super().new_file(*args, **kwargs)
+        if len(self.file_name.encode()) > MAX_NAME_BYTES:
+            self._refuse(
+                f"The file name {self.file_name[:60]}… is too long ({len(self.file_name)} characters); "
+                "rename the file to a shorter name and upload it again."
+            )
         if self.content_length is not None and self.content_length > self.max_bytes:
             self._too_large()
         self._count += 1
@@ -113,7 +121,10 @@ class ImportUploadHandler(FileUploadHandler):
         shutil.rmtree(self.directory, ignore_errors=True)
 
     def _too_large(self):
-        self.errors.append(f"The file {self.file_name} is larger than the {filesizeformat(self.max_bytes)} limit.")
+        self._refuse(f"The file {self.file_name} is larger than the {filesizeformat(self.max_bytes)} limit.")
+
+    def _refuse(self, reason: str):
+        self.errors.append(reason)
         raise SkipFile
 
     def _remove_current(self) -> None:

@@ -24,6 +24,9 @@ FIELD_ATTRIBUTES = ("label", "definition", "kind", "stage", "required", "max_cho
 CHOICE_ATTRIBUTES = ("label", "definition", "examples")
 # Attributes a codebook file must give as JSON strings (a list or a number is a mistake, not text).
 TEXT_ATTRIBUTES = {"key", "label", "definition", "kind", "stage", "examples"}
+# Objects and lists inside one another in a codebook file: an exported one nests 4 deep (the file, its fields, a
+# field's choices, a choice); export profiles a little more.
+MAX_DEPTH = 10
 
 
 class CodebookError(ValueError):
@@ -44,6 +47,37 @@ def preset(name: str) -> dict:
     if not path.is_file():
         raise CodebookError(f"No codebook preset {name!r}; there are: {', '.join(presets())}.")
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def codebook_parse(raw: bytes) -> object:
+    """The JSON of a codebook file; CodebookError if it is not UTF-8, not JSON, or nested deeper than a codebook
+    ever is (a file nested thousands deep would exhaust Python's recursion on parsing or loading it)."""
+    too_deep = CodebookError(
+        f"The codebook file is nested more than {MAX_DEPTH} levels deep; a codebook (fields, their choices, "
+        "export profiles) needs no more than a few."
+    )
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise too_deep from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise CodebookError(f"Not a JSON file: {error}") from None
+    if _depth(data) > MAX_DEPTH:
+        raise too_deep
+    return data
+
+
+def _depth(data: object) -> int:
+    """How deeply lists and objects nest in `data`, without recursion; stops counting past MAX_DEPTH."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list) and depth <= MAX_DEPTH:
+            deepest = max(deepest, depth)
+            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+        elif isinstance(value, dict | list):
+            return depth
+    return deepest
 
 
 def codebook_export(study: Study) -> dict:

@@ -9,7 +9,6 @@ the place of its fresh twin (`failed_or`).
 
 import csv
 import io
-import json
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -19,7 +18,7 @@ from django.db.models import Exists, OuterRef
 from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
-from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, presets
+from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, CodebookError, codebook_parse, presets
 from studies.export_profiles import columns_from_text, columns_text, profile_dict
 from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study
 
@@ -231,9 +230,9 @@ class CodebookLoadForm(PageForm, forms.Form):
         if upload.size > MAX_CODEBOOK_BYTES:
             raise ValidationError("Choose a codebook JSON file of at most 1 MB.")
         try:
-            return json.loads(upload.read().decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as error:
-            raise ValidationError(f"Not a JSON file: {error}") from None
+            return codebook_parse(upload.read())
+        except CodebookError as error:
+            raise ValidationError(str(error)) from None
 
 
 class CodebookPresetForm(PageForm, forms.Form):

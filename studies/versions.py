@@ -49,6 +49,10 @@ def check_version(current, given: int | None, changed: Callable[[], str]) -> Non
     `given` None: the caller writes on no page's behalf (an upload, a command) and checks nothing here.
     `changed()` says what changed, for the person whose write is refused.
     """
+    if current is None and given:
+        # The form saw a row that is gone (an agreed final value the annotators no longer agree on), or a version
+        # that never was: either way nothing is there for `changed()` to describe.
+        raise StaleVersion(None, "What you saw was removed meanwhile; there is no value now. Reload to see it.")
     if given is not None and given != (current.version if current is not None else 0):
         raise StaleVersion(current, changed())
 

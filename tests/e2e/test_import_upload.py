@@ -120,4 +120,26 @@ def test_an_admin_uploads_a_dump_holding_bombs_and_the_page_names_them_while_the
     expect(bomb).to_contain_text("decompresses more than 200 times its size")
     expect(page.get_by_role("row", name="created 3")).to_be_visible()
     assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 3, 4]
+
+
+def test_an_admin_uploads_a_file_whose_name_is_too_long_renames_it_and_it_imports(page: Page, live_server, tmp_path):
+    """The mistake: a dump named by a script with every option in it, 300 characters, more than a disk takes."""
+    dump = write_jsonl(tmp_path / "deepflow.jsonl", [rest_issue(1, repo="deepflow/deepflow")])
+    long_name = "deepflow-issues-" + "state-all-labels-bug-" * 13 + "x" * 8 + ".jsonl"
+    assert len(long_name) == 303
+    log_in(page, live_server, AdminFactory())
+    page.goto(f"{live_server.url}/imports/")
+
+    files = page.get_by_label("Dump files")
+    files.set_input_files({"name": long_name, "mimeType": "application/json", "buffer": dump.read_bytes()})
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    expect(page.get_by_text("is too long (303 characters); rename the file")).to_be_visible()
+    assert not ImportRun.objects.exists()
+
+    page.get_by_label("Dump files").set_input_files(dump)
+    page.get_by_role("button", name="Import", exact=True).click()
+
+    expect(page).to_have_url(re.compile(rf"^{live_server.url}/imports/\d+/$"))
+    assert ImportRun.objects.get().files[0]["name"] == "deepflow.jsonl"
     assert csp_violations(page) == []
