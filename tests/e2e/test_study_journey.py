@@ -379,6 +379,13 @@ def test_a_team_runs_a_study_from_accounts_to_downloads(open_as, live_server, st
                 enter(page, key, values[annotator])
             submit(page)
         expect(page.locator(".messages")).to_contain_text("Nothing left to label")
+        if page is ana:  # ben, still labelling, must not see what ana gave: not on Compare, not in History
+            ben.goto(base + reconcile_url(study, BUG))
+            expect(ben.get_by_role("heading", name="Not allowed")).to_be_visible()
+            ben.goto(base + reverse("studies:issue_history", args=[study.slug, "deepflow", "deepflow", BUG]))
+            expect(ben.locator("main")).to_contain_text("Silent bug? of ben")  # his own changes are there
+            expect(ben.locator("main")).not_to_contain_text("ana/1 => not replicated")
+            expect(ben.locator("main")).not_to_contain_text("2.3.0")
     stages = dict(StudyIssue.objects.filter(study=study).values_list("issue__number", "stage"))
     assert {number: stages[number] for number in LABELS} == dict.fromkeys(LABELS, IssueStage.RECONCILIATION)
 
