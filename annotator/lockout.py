@@ -34,8 +34,8 @@ def client_ip(request: HttpRequest) -> str | None:
     if proxies and len(forwarded) >= proxies:
         try:
             return str(ipaddress.ip_address(forwarded[-proxies]))
-        except ValueError:
-            pass  # a proxy that writes something else is misconfigured: count the connection's address
+        except ValueError:  # a proxy that writes something else is misconfigured: count the connection's address
+            return request.META.get("REMOTE_ADDR")
     return request.META.get("REMOTE_ADDR")
 
 

@@ -42,7 +42,17 @@ from issues.models import ImportRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import IssueStage, Stage
-from tests.factories import TEST_PASSWORD, AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.factories import (
+    TEST_PASSWORD,
+    AdminFactory,
+    AssignmentFactory,
+    ImportRunFactory,
+    IssueCommentFactory,
+    MembershipFactory,
+    StudyFactory,
+    StudyIssueFactory,
+    UserFactory,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -126,6 +136,24 @@ def all_patterns(resolver=None, prefix="", namespace=""):
         else:
             route = prefix + str(entry.pattern)
             yield route, f"{namespace}{entry.name}" if entry.name else route
+
+
+def study_world() -> dict:
+    """One study with every role in it (two annotators labelling its issue, "annotator" and "other"), an admin,
+    an outsider and an import run: the objects `concrete_urls` fills every URL pattern with."""
+    study = StudyFactory()
+    codebook_load(study, preset("silent-bugs"), screening=False)
+    study_issue = StudyIssueFactory(study=study)
+    IssueCommentFactory(issue=study_issue.issue)
+    people = {"outsider": UserFactory(), "admin": AdminFactory()}
+    for role in ("annotator", "other", "adjudicator", "owner"):
+        people[role] = MembershipFactory(study=study, role="annotator" if role == "other" else role).user
+    for role in ("annotator", "other"):
+        assignment = AssignmentFactory(
+            study=study, issue=study_issue.issue, annotator=people[role], stage=Stage.LABELLING
+        )
+    annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
+    return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
 
 
 def concrete_urls(world) -> dict[str, str]:

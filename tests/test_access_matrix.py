@@ -22,20 +22,14 @@ from django.test import Client
 from django.urls import reverse
 
 from issues.tasks import run_import
-from studies.annotation import annotation_save
 from studies.codebook import codebook_load, preset
-from studies.models import Choice, Stage
+from studies.models import Choice
 from tests.factories import (
-    AdminFactory,
-    AssignmentFactory,
-    ImportRunFactory,
-    IssueCommentFactory,
     MembershipFactory,
     StudyFactory,
     StudyIssueFactory,
-    UserFactory,
 )
-from tests.helpers import all_patterns, concrete_urls
+from tests.helpers import all_patterns, concrete_urls, study_world
 
 pytestmark = pytest.mark.django_db
 
@@ -317,24 +311,14 @@ ADMIN_POST_EXCEPTIONS = {
 @pytest.fixture
 def world(client):
     """One study with every role in it, an admin, and an outsider; every kind of object the admin site lists."""
-    study = StudyFactory()
-    codebook_load(study, preset("silent-bugs"), screening=False)
-    study_issue = StudyIssueFactory(study=study)
-    IssueCommentFactory(issue=study_issue.issue)
-    people = {"outsider": UserFactory(), "admin": AdminFactory()}
-    for role in ("annotator", "other", "adjudicator", "owner"):
-        people[role] = MembershipFactory(study=study, role="annotator" if role == "other" else role).user
-    for role in ("annotator", "other"):
-        assignment = AssignmentFactory(
-            study=study, issue=study_issue.issue, annotator=people[role], stage=Stage.LABELLING
-        )
-    annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
-    run = ImportRunFactory()
+    world = study_world()
+    run = world["run"]
     run_import.enqueue(run.pk, [], {})  # a task result, never run
     Group.objects.create(name="reviewers")
-    client.post(reverse("login"), {"username": people["outsider"].username, "password": "wrong"})  # login records
+    outsider = world["people"]["outsider"]
+    client.post(reverse("login"), {"username": outsider.username, "password": "wrong"})  # login records
     AccessFailureLog.objects.create(username="someone", ip_address="127.0.0.1", locked_out=False)  # not kept here
-    return {"study": study, "study_issue": study_issue, "people": people, "run": run}
+    return world
 
 
 def admin_urls(world) -> dict[str, str]:

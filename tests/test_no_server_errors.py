@@ -19,20 +19,11 @@ from django.test import Client
 from django.urls import resolve, reverse
 
 from issues.models import ImportRun
-from studies.annotation import annotation_save
-from studies.codebook import codebook_load, preset
-from studies.models import Annotation, FinalValue, IssueStage, Stage
+from studies.models import Annotation, FinalValue, IssueStage
 from tests.factories import (
-    AdminFactory,
-    AssignmentFactory,
-    ImportRunFactory,
-    IssueCommentFactory,
-    MembershipFactory,
-    StudyFactory,
     StudyIssueFactory,
-    UserFactory,
 )
-from tests.helpers import concrete_urls, page
+from tests.helpers import concrete_urls, page, study_world
 
 pytestmark = pytest.mark.django_db
 
@@ -77,19 +68,7 @@ QUERY_PARAMETERS = [
 
 @pytest.fixture
 def world():
-    """One study with every role in it, an issue being labelled, an import run, an admin."""
-    study = StudyFactory()
-    codebook_load(study, preset("silent-bugs"), screening=False)
-    study_issue = StudyIssueFactory(study=study)
-    IssueCommentFactory(issue=study_issue.issue)
-    people = {"outsider": UserFactory(), "admin": AdminFactory()}
-    for role in ("annotator", "adjudicator", "owner"):
-        people[role] = MembershipFactory(study=study, role=role).user
-    assignment = AssignmentFactory(
-        study=study, issue=study_issue.issue, annotator=people["annotator"], stage=Stage.LABELLING
-    )
-    annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
-    return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
+    return study_world()
 
 
 class Forms(HTMLParser):
