@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from studies.codebook_versions import current_number
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
 from studies.versions import check_version, save_versioned
 from studies.workflow import after_submit, display_value
@@ -40,12 +41,17 @@ def annotation_save(
         return f"Changed meanwhile (another tab?) to “{display_value(annotation.value)}” at {when}."
 
     check_version(annotation, version, changed)
+    # Made under the codebook as it is now: an answer waiting to be re-checked is re-checked by a change too.
+    values = {
+        "value": cleaned,
+        "uncertain": uncertain,
+        "note": note,
+        "codebook_version": current_number(field.study_id),
+    }
     if annotation is None:
-        annotation = Annotation.objects.create(
-            assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note
-        )
+        annotation = Annotation.objects.create(assignment=assignment, field=field, **values)
     else:
-        save_versioned(annotation, value=cleaned, uncertain=uncertain, note=note, updated_at=timezone.now())
+        save_versioned(annotation, **values, updated_at=timezone.now())
     if assignment.status == Assignment.Status.ASSIGNED:
         assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
         assignment.save(update_fields=["status", "started_at"])

@@ -151,7 +151,7 @@ def load(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, data["codebook"])
+        codebook_load(access.study, data["codebook"], user=request.user, summary="Loaded a codebook file")
         return "Codebook loaded."
 
     return _act(request, access, CodebookLoadForm(request.POST, request.FILES), load_it, field="codebook")
@@ -164,7 +164,13 @@ def load_preset(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, preset(data["preset"]), screening=access.study.screening)
+        codebook_load(
+            access.study,
+            preset(data["preset"]),
+            screening=access.study.screening,
+            user=request.user,
+            summary=f"Loaded the {data['preset']} preset",
+        )
         return f"The {data['preset']} preset loaded."
 
     return _act(request, access, CodebookPresetForm(request.POST), load_it, field="preset")
@@ -178,7 +184,7 @@ def copy(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404  # no study of that name that they may see
 
     def copy_it(data: dict) -> str:
-        codebook_copy(data["source"], access.study)
+        codebook_copy(data["source"], access.study, user=request.user)
         return f"Codebook of {data['source'].name} copied."
 
     return _act(request, access, form, copy_it, field="source")
