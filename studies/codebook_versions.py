@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 
 from studies.models import Annotation, CodebookVersion, Study
 
@@ -240,6 +240,14 @@ def rechecks(study: Study, user):
         .prefetch_related("field__choices")
         .order_by("assignment__issue_id", "field__position")
     )
+
+
+def rechecks_pending(study: Study) -> list[dict]:
+    """For owners: per field, how many answers wait to be re-checked (counts only: no values, no annotators)."""
+    waiting = Annotation.objects.filter(
+        assignment__study=study, value__isnull=False, codebook_version__lt=F("field__meaning_version")
+    )
+    return list(waiting.values("field__label").annotate(n=Count("id")).order_by("field__position"))
 
 
 def snapshot_field(version: CodebookVersion | None, key: str) -> dict | None:

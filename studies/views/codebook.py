@@ -30,6 +30,7 @@ from studies.codebook import (
     open_codes,
     preset,
 )
+from studies.codebook_versions import rechecks_pending
 from studies.forms import (
     ChoiceForm,
     CodebookCopyForm,
@@ -52,8 +53,13 @@ def _codebook_page(request: HttpRequest, access: StudyAccess, failed: BaseForm |
     """The codebook; for owners with a form for every field, choice and open code, and `failed` in its place."""
     study = access.study
     fields = list(study.fields.prefetch_related("choices"))
-    context = {"study": study, "access": access, "fields": fields}
+    labels = {field.key: field.label for field in fields}
+    versions = list(study.codebook_versions.select_related("user"))
+    for version in versions:
+        version.meaning_labels = [labels.get(key, key) for key in version.meaning_changed]
+    context = {"study": study, "access": access, "fields": fields, "versions": versions}
     if access.may_manage:
+        context["rechecks_pending"] = rechecks_pending(study)
         sent_from = getattr(failed, "about", None)  # the open code or choice a promotion or merge was sent from
         codes = open_codes(access)
         for code in codes:
