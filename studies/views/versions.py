@@ -50,11 +50,11 @@ def versions_export(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def version_export(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def version_export(request: HttpRequest, slug: str, version: int) -> HttpResponse:
     """One version's codebook, as the codebook download writes it: a file that loads as a codebook."""
     study = get_access(request.user, slug).study
-    version = get_object_or_404(CodebookVersion, study=study, number=number)
-    return _json_download(version.snapshot, f"{study.slug}-codebook-v{number}.json")
+    found = get_object_or_404(CodebookVersion, study=study, number=version)
+    return _json_download(found.snapshot, f"{study.slug}-codebook-v{version}.json")
 
 
 def _recheck_page(request: HttpRequest, slug: str, refused: dict | None = None, status: int = 200) -> HttpResponse:
