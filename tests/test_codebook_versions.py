@@ -1,9 +1,11 @@
 """Codebook versions: every change is a numbered version with its diff; answers record the version they were given
 under; a change of meaning sends earlier answers back to their annotators; agreement since a version."""
 
+import importlib
 import json
 
 import pytest
+from django.apps import apps
 from django.contrib.admin.sites import site
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -14,7 +16,7 @@ from studies.annotation import annotation_save, assignment_submit
 from studies.annotation_import import import_annotations
 from studies.codebook import codebook_export, codebook_load, field_add, field_update, preset
 from studies.codebook_versions import Merge, codebook_diff, rechecks
-from studies.models import Annotation, CodebookVersion, Stage
+from studies.models import Annotation, CodebookVersion, Stage, Study
 from tests.factories import AdminFactory, AssignmentFactory, MembershipFactory, StudyFactory, StudyIssueFactory
 from tests.helpers import all_patterns
 
@@ -258,7 +260,6 @@ def test_an_edit_in_the_admin_makes_a_version(client, coded):
 
 def test_a_study_made_with_a_preset_starts_at_version_1(client):
     call_command("create_study", "from-shell", "--name", "From the shell", "--preset", "silent-bugs", "--no-screening")
-    from studies.models import Study
 
     version = Study.objects.get(slug="from-shell").codebook_versions.get()
     assert (version.number, version.summary) == (1, "Loaded the silent-bugs preset")
@@ -510,3 +511,18 @@ def test_the_agreement_command_filters_by_version(rated, capsys):
     call_command("agreement", "--study", study.slug, "--field", "impact", "--since-version", "2", "--json")
 
     assert json.loads(capsys.readouterr().out)["fields"]["impact"]["items"] == 0
+
+
+def test_the_upgrade_makes_each_existing_codebook_version_1_as_the_export_writes_it(coded):
+    """The data migration (studies/migrations/0013) writes the snapshot with a copy of the rule, as a migration must:
+    its snapshot is the one codebook_snapshot() writes, and the answers already given are under it."""
+    migration = importlib.import_module("studies.migrations.0013_first_codebook_versions")
+    study, *_ = coded
+    expected = study.codebook_versions.get().snapshot
+    study.codebook_versions.all().delete()
+
+    migration.first_versions(apps, None)
+
+    version = study.codebook_versions.get()
+    assert (version.number, version.snapshot) == (1, expected)
+    assert set(Annotation.objects.values_list("codebook_version", flat=True)) == {1}
