@@ -427,13 +427,26 @@ def test_a_re_check_from_a_stale_page_is_refused_with_409(client, rechecking):
     redefine(client, study, owner, fields["impact"], meaning=True)
     mine = rechecks(study, annotator).get()
     client.force_login(annotator)
-    client.post(url(study, "recheck_change", mine.pk), {"version": mine.version, "value": "1"})
 
-    response = client.post(url(study, "recheck_keep", mine.pk), {"version": mine.version})
+    response = client.post(url(study, "recheck_keep", mine.pk), {"version": mine.version - 1})
 
-    assert response.status_code in (404, 409)  # re-checked already: no longer in the queue
+    assert response.status_code == 409
+    assert "Changed meanwhile (another tab?) to “3 — model works differently”." in response.content.decode()
     mine.refresh_from_db()
-    assert mine.value == 1
+    assert mine.codebook_version == 1
+
+
+def test_a_change_of_a_choices_meaning_queues_the_fields_answers(client, rechecking):
+    study, owner, annotator, other, fields = rechecking
+    level = fields["impact"].choices.get(value="3")
+    client.force_login(owner)
+
+    client.post(
+        url(study, "choice_edit", "impact", level.pk),
+        {"label": level.label, "definition": "Narrower.", "position": level.position, "changes_meaning": "on"},
+    )
+
+    assert rechecks(study, annotator).count() == rechecks(study, other).count() == 1
 
 
 def test_nobody_re_checks_anothers_answer(client, rechecking):
