@@ -308,6 +308,9 @@ class CodebookField(models.Model):
     )
     allow_other = models.BooleanField(default=False, help_text="Choice fields: allow “Other…” with free text.")
     position = models.PositiveIntegerField(default=0)
+    # The codebook version since which the field means what it means now (0: ever since it was made): answers made
+    # under an earlier version are queued for their annotators to re-check (studies/codebook_versions.py).
+    meaning_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["study", "position", "id"]
@@ -508,6 +511,8 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Raised by every save: a save from a page showing an older version is refused (HTTP 409).
     version = models.PositiveIntegerField(default=1)
+    # The number of the codebook version it was made (or last confirmed) under (CodebookVersion.number).
+    codebook_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["assignment", "field__position"]
@@ -548,6 +553,29 @@ class CodebookChange(models.Model):
         return f"{self.field.key}: {self.source} → {self.target}"
 
 
+class CodebookVersion(models.Model):
+    """One numbered state of a study's codebook (1, 2, 3…): a snapshot as the codebook export writes it, and what
+    changed since the version before, in studies/codebook_versions.py's words."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codebook_versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField(help_text="The codebook's fields and choices, as its JSON export writes them.")
+    # [{"change": "added|removed|renamed|redefined|changed|merged|reordered", "field": key, "choice": value, …}]
+    diff = models.JSONField(default=list, blank=True)
+    summary = models.CharField(max_length=200, blank=True, help_text="How the change was made.")
+    # Keys of the fields whose meaning the owner said this version changed: their earlier answers are re-checked.
+    meaning_changed = models.JSONField(default=list, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "-number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_codebook_version")]
+
+    def __str__(self) -> str:
+        return f"{self.study} codebook v{self.number}"
+
+
 @tracked()
 class FinalValue(models.Model):
     """The value a field takes for an issue once its annotators' values are reconciled.
@@ -571,6 +599,7 @@ class FinalValue(models.Model):
     agreed_by = models.JSONField(default=list, blank=True, help_text="The usernames of the annotators who agreed.")
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    codebook_version = models.PositiveIntegerField(default=1)  # as Annotation.codebook_version
 
     class Meta:
         ordering = ["study_issue", "field__position"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from annotator.bidi import isolate
 from issues.models import Issue
+from studies.codebook_versions import current_number
 from studies.models import (
     MAX_TEXT,
     OTHER_PREFIX,
@@ -231,6 +232,7 @@ def final_value_save(
         "set_by": user,
         "source": source,
         "agreed_by": agreed[1] if as_agreed else [],
+        "codebook_version": current_number(study_issue.study_id),
     }
     if final is None:
         return FinalValue.objects.create(study_issue=study_issue, field=field, **values)
@@ -283,6 +285,7 @@ def agreed_values_store(study_issue: StudyIssue) -> int:
     """
     agreed = agreed_values(study_issue)
     finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue)}
+    codebook_version = current_number(study_issue.study_id)
     stored = 0
     for final in finals.values():
         if final.source != FinalValue.Source.AGREED:
@@ -291,11 +294,23 @@ def agreed_values_store(study_issue: StudyIssue) -> int:
             final.delete()
         elif not same_value(final.value, agreed[final.field_id][0]) or final.agreed_by != agreed[final.field_id][1]:
             value, names = agreed[final.field_id]
-            save_versioned(final, value=value, agreed_by=names, set_by=None, updated_at=timezone.now())
+            save_versioned(
+                final,
+                value=value,
+                agreed_by=names,
+                set_by=None,
+                codebook_version=codebook_version,
+                updated_at=timezone.now(),
+            )
             stored += 1
     new = [
         FinalValue(
-            study_issue=study_issue, field_id=field_id, value=value, source=FinalValue.Source.AGREED, agreed_by=names
+            study_issue=study_issue,
+            field_id=field_id,
+            value=value,
+            source=FinalValue.Source.AGREED,
+            agreed_by=names,
+            codebook_version=codebook_version,
         )
         for field_id, (value, names) in agreed.items()
         if field_id not in finals

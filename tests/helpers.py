@@ -43,7 +43,7 @@ from issues.importers.selection import Selection
 from issues.models import ImportRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
-from studies.models import IssueStage, Stage
+from studies.models import Annotation, IssueStage, Stage
 from tests.factories import (
     TEST_PASSWORD,
     AdminFactory,
@@ -181,6 +181,11 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        "studies:codebook_version": [study.slug, 1],
+        **dict.fromkeys(
+            ("studies:recheck_keep", "studies:recheck_change"),
+            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
+        ),
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
             f"issues:{name}": [world["run"].pk]

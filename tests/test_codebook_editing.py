@@ -245,7 +245,9 @@ def test_an_over_long_choice_label_is_refused_and_kept(client, started, django_a
     shape = fields["scenario"].choices.get(value="Wrong shape")
     client.force_login(owner)
 
-    with django_assert_max_num_queries(15):  # a form for every field and choice, none with a query of its own
+    with django_assert_max_num_queries(
+        16
+    ):  # a form for every field and choice, none with a query of its own; the versions
         response = client.post(
             url(study, "choice_edit", "scenario", shape.pk),
             {"label": "x" * 201, "definition": "The output has the wrong shape.", "examples": "", "position": 0},

@@ -31,6 +31,7 @@ from studies.codebook import (
     open_codes,
     preset,
 )
+from studies.codebook_versions import rechecks_pending
 from studies.forms import (
     ChoiceForm,
     CodebookCopyForm,
@@ -53,8 +54,13 @@ def _codebook_page(request: HttpRequest, access: StudyAccess, failed: BaseForm |
     """The codebook; for owners with a form for every field, choice and open code, and `failed` in its place."""
     study = access.study
     fields = list(study.fields.prefetch_related("choices"))
-    context = {"study": study, "access": access, "fields": fields}
+    labels = {field.key: field.label for field in fields}
+    versions = list(study.codebook_versions.select_related("user"))
+    for version in versions:
+        version.meaning_labels = [labels.get(key, key) for key in version.meaning_changed]
+    context = {"study": study, "access": access, "fields": fields, "versions": versions}
     if access.may_manage:
+        context["rechecks_pending"] = rechecks_pending(study)
         sent_from = getattr(failed, "about", None)  # the open code or choice a promotion or merge was sent from
         codes = open_codes(access)
         for code in codes:
@@ -152,7 +158,7 @@ def load(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, data["codebook"])
+        codebook_load(access.study, data["codebook"], user=request.user, summary="Loaded a codebook file")
         return "Codebook loaded."
 
     return _act(request, access, CodebookLoadForm(request.POST, request.FILES), load_it, field="codebook")
@@ -165,7 +171,13 @@ def load_preset(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, preset(data["preset"]), screening=access.study.screening)
+        codebook_load(
+            access.study,
+            preset(data["preset"]),
+            screening=access.study.screening,
+            user=request.user,
+            summary=f"Loaded the {data['preset']} preset",
+        )
         return f"The {data['preset']} preset loaded."
 
     return _act(request, access, CodebookPresetForm(request.POST), load_it, field="preset")
@@ -179,7 +191,7 @@ def copy(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404  # no study of that name that they may see
 
     def copy_it(data: dict) -> str:
-        codebook_copy(data["source"], access.study)
+        codebook_copy(data["source"], access.study, user=request.user)
         return f"Codebook of {data['source'].name} copied."
 
     return _act(request, access, form, copy_it, field="source")

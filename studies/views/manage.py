@@ -54,7 +54,10 @@ def study_create(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         study = form.save()
         if form.cleaned_data["preset"]:
-            codebook_load(study, preset(form.cleaned_data["preset"]), screening=study.screening)
+            name = form.cleaned_data["preset"]
+            codebook_load(
+                study, preset(name), screening=study.screening, user=request.user, summary=f"Loaded the {name} preset"
+            )
         Membership.objects.create(study=study, user=request.user, role=Membership.Role.OWNER)
         messages.success(request, f"Study {isolate(study.name)} created; you are its owner.")
         return redirect("studies:manage", slug=study.slug)
