@@ -489,6 +489,24 @@ class Assignment(models.Model):
         return f"{self.issue} → {self.annotator} ({self.stage})"
 
 
+class ActiveTime(models.Model):
+    """How long an annotator worked on an assignment: the annotation page in the foreground and in use, as its page
+    reports it and studies/effort.py credits it.
+
+    Not in the history: the page reports every half minute, and those rows would bury the changes that matter.
+    """
+
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, primary_key=True, related_name="active_time"
+    )
+    seconds = models.FloatField(default=0)
+    # When the last report was credited: the next one may not claim more than the wall time since.
+    reported_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.0f} s on {self.assignment}"
+
+
 @tracked()
 class Annotation(models.Model):
     """One annotator's answer to one codebook field, for the issue and stage of their assignment."""

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, profiles, reconcile
+from .views import (
+    add_issues,
+    annotate,
+    codebook,
+    effort,
+    history,
+    issue_list,
+    manage,
+    pages,
+    people,
+    profiles,
+    reconcile,
+)
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -25,6 +37,8 @@ urlpatterns = [
     path("studies/<slug:slug>/next/", annotate.next_issue, name="next"),
     path("studies/<slug:slug>/activity/", history.activity, name="activity"),
     path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
+    path("studies/<slug:slug>/effort/", effort.effort, name="effort"),
+    path("studies/<slug:slug>/effort.csv", effort.effort_export, name="effort_export"),
     path("studies/<slug:slug>/labels/", pages.export, name="export"),
     path("studies/<slug:slug>/export-profiles/", profiles.profiles, name="profiles"),
     path("studies/<slug:slug>/export-profiles/new/", profiles.profile_new, name="profile_new"),
@@ -52,6 +66,7 @@ urlpatterns = [
     path(ISSUE, annotate.annotate, name="annotate"),
     path(ISSUE + "fields/<str:key>/", annotate.save_field, name="save_field"),
     path(ISSUE + "submit/", annotate.submit, name="submit"),
+    path(ISSUE + "time/", effort.active_time, name="active_time"),
     path(ISSUE + "reconcile/", reconcile.reconcile, name="reconcile"),
     path(ISSUE + "reconcile/fields/<str:key>/", reconcile.final_value, name="final_value"),
     path(ISSUE + "reconcile/agreed/", reconcile.accept_agreed, name="accept_agreed"),
