@@ -1,0 +1,283 @@
+"""Time on task: what a report of the annotation page is credited, who may report, and the figures owners see."""
+
+import re
+from datetime import datetime, timedelta
+
+import pytest
+from django.core import signing
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from studies import effort
+from studies.assignment import assignment_move
+from studies.effort import LATE_REPORT, SLACK_SECONDS, active_time_report, credited_seconds, effort_summary
+from studies.models import ActiveTime, Assignment, Stage
+from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+# The pages read the clock: the figures are built around it.
+NOW = timezone.now().replace(microsecond=0)
+
+
+# --- What a report is credited ---
+
+
+def test_it_credits_a_report_within_the_wall_time_since_the_last():
+    assert credited_seconds(50, since=NOW - timedelta(seconds=60), now=NOW) == 50
+
+
+def test_it_cuts_a_report_to_the_wall_time_since_the_last_plus_the_slack():
+    assert credited_seconds(3600, since=NOW - timedelta(seconds=30), now=NOW) == 30 + SLACK_SECONDS
+
+
+def test_it_credits_nothing_after_the_submission():
+    submitted = NOW - timedelta(seconds=10)
+    since = NOW - timedelta(seconds=40)
+
+    assert credited_seconds(40, since=since, now=NOW, submitted_at=submitted) == 30 + SLACK_SECONDS
+    late = submitted + LATE_REPORT + timedelta(seconds=1)
+    assert credited_seconds(5, since=since, now=late, submitted_at=submitted) == 0
+
+
+@pytest.fixture
+def assignment(study):
+    study_issue = StudyIssueFactory(study=study)
+    annotator = MembershipFactory(study=study, role="annotator").user
+    return AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING)
+
+
+def at(monkeypatch, when: datetime) -> None:
+    monkeypatch.setattr(effort.timezone, "now", lambda: when)
+
+
+def test_reports_of_two_tabs_never_add_up_to_more_than_the_time_that_passed(assignment, monkeypatch):
+    opened = NOW - timedelta(minutes=5)
+    at(monkeypatch, NOW)
+    assert active_time_report(assignment=assignment, seconds=200, opened=opened) == 200
+    at(monkeypatch, NOW + timedelta(seconds=20))
+
+    # The other tab, opened at the same time, claims its own 200 s: only the 20 s since the first report count.
+    assert active_time_report(assignment=assignment, seconds=200, opened=opened) == 20 + SLACK_SECONDS
+    assert ActiveTime.objects.get(assignment=assignment).seconds == 220 + SLACK_SECONDS
+
+
+def test_a_moved_assignment_leaves_its_time_behind(assignment):
+    active_time_report(assignment=assignment, seconds=1, opened=timezone.now() - timedelta(seconds=10))
+    other = MembershipFactory(study=assignment.study, role="annotator").user
+
+    assignment_move(assignment, username=other.username)
+
+    assert not ActiveTime.objects.filter(assignment=assignment).exists()
+
+
+# --- The report endpoint ---
+
+
+def url(assignment: Assignment, name="studies:active_time") -> str:
+    repository = assignment.issue.repository
+    return reverse(name, args=[assignment.study.slug, repository.owner, repository.name, assignment.issue.number])
+
+
+def page_token(client, assignment) -> str:
+    """The token the annotation page gives the annotator."""
+    return re.search(r'name="token" value="([^"]+)"', client.get(url(assignment, "studies:annotate")).text)[1]
+
+
+def test_it_records_the_annotators_report(client, assignment):
+    client.force_login(assignment.annotator)
+    token = page_token(client, assignment)
+
+    response = client.post(url(assignment), {"seconds": "0.5", "token": token})
+
+    assert response.status_code == 204
+    assert ActiveTime.objects.get(assignment=assignment).seconds == 0.5
+
+
+@pytest.mark.parametrize("seconds", ["-1", "NaN", "inf", "1e9", "ten", ""])
+def test_it_refuses_a_report_that_is_no_time(client, assignment, seconds):
+    client.force_login(assignment.annotator)
+    token = page_token(client, assignment)
+
+    response = client.post(url(assignment), {"seconds": seconds, "token": token})
+
+    assert response.status_code == 400
+    assert "seconds" in response.text
+    assert not ActiveTime.objects.exists()
+
+
+def test_it_refuses_a_token_the_server_did_not_sign(client, assignment):
+    client.force_login(assignment.annotator)
+    forged = signing.dumps({"assignment": assignment.pk, "opened": 0}, salt="another salt")
+
+    response = client.post(url(assignment), {"seconds": "1", "token": forged})
+
+    assert response.status_code == 400
+    assert "not the token of an annotation page" in response.text
+    assert not ActiveTime.objects.exists()
+
+
+def test_another_annotator_of_the_issue_cannot_report_for_the_first(client, assignment):
+    token = Client()
+    token.force_login(assignment.annotator)
+    stolen = page_token(token, assignment)
+    other = AssignmentFactory(
+        study=assignment.study,
+        issue=assignment.issue,
+        annotator=MembershipFactory(study=assignment.study, role="annotator").user,
+    )
+    client.force_login(other.annotator)
+
+    assert client.post(url(assignment), {"seconds": "1", "token": stolen}).status_code == 404
+    assert not ActiveTime.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["owner", "annotator", None])
+def test_a_member_without_the_assignment_or_a_stranger_gets_404(client, assignment, role):
+    user = MembershipFactory(study=assignment.study, role=role).user if role else UserFactory()
+    client.force_login(user)
+
+    assert client.post(url(assignment), {"seconds": "1", "token": "x"}).status_code == 404
+
+
+def test_it_needs_the_csrf_token(assignment):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(assignment.annotator)
+    token = page_token(client, assignment)
+
+    assert client.post(url(assignment), {"seconds": "1", "token": token}).status_code == 403
+    csrf = client.cookies["csrftoken"].value
+    # As the page's beacon sends it: the CSRF token in the form body.
+    response = client.post(url(assignment), {"seconds": "1", "token": token, "csrfmiddlewaretoken": csrf})
+    assert response.status_code == 204
+
+
+def test_it_rejects_get_and_anonymous_users(client, assignment):
+    assert client.post(url(assignment), {"seconds": "1"}).status_code == 302
+    client.force_login(assignment.annotator)
+    assert client.get(url(assignment)).status_code == 405
+
+
+def test_a_submitted_issue_gives_no_token(client, assignment):
+    Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.SUBMITTED, submitted_at=timezone.now())
+    client.force_login(assignment.annotator)
+
+    assert "data-active-time" not in client.get(url(assignment, "studies:annotate")).text
+
+
+# --- The figures ---
+
+
+def submitted(study, annotator, *, seconds: float | None, when: datetime, stage=Stage.LABELLING) -> Assignment:
+    study_issue = StudyIssueFactory(study=study)
+    assignment = AssignmentFactory(
+        study=study,
+        issue=study_issue.issue,
+        annotator=annotator,
+        stage=stage,
+        status=Assignment.Status.SUBMITTED,
+        submitted_at=when,
+    )
+    if seconds is not None:
+        ActiveTime.objects.create(assignment=assignment, seconds=seconds, reported_at=when)
+    return assignment
+
+
+def to_do(study, annotator, count: int) -> None:
+    for _ in range(count):
+        AssignmentFactory(study=study, issue=StudyIssueFactory(study=study).issue, annotator=annotator)
+
+
+@pytest.fixture
+def team_at_work(study):
+    """ana: 6 issues in 3 days (one imported, without a time), 4 to go; ben: 2 in the last 3 days, 3 to go."""
+    ana, ben = (MembershipFactory(study=study, role="annotator", user__username=name).user for name in ("ana", "ben"))
+    for days, seconds in zip([3, 2.5, 2, 1.5, 1, 0.5], [60, 120, 180, 600, None, 240], strict=True):
+        submitted(study, ana, seconds=seconds, when=NOW - timedelta(days=days))
+    to_do(study, ana, 4)
+    submitted(study, ben, seconds=300, when=NOW - timedelta(days=3))
+    submitted(study, ben, seconds=100, when=NOW - timedelta(days=1))
+    to_do(study, ben, 3)
+    return study
+
+
+def test_the_figures_per_annotator_and_stage(team_at_work):
+    summary = effort_summary(team_at_work, now=NOW)
+
+    ana = next(pace for pace in summary.rows if pace.annotator == "ana")
+    assert (ana.stage, ana.submitted, ana.measured, ana.remaining) == ("labelling", 6, 5, 4)
+    assert ana.median_seconds == 180
+    assert ana.issues_per_hour == pytest.approx(5 / (1200 / 3600))  # 15 an hour
+    assert ana.seconds_left == 4 * 180
+    everyone = summary.stages[0]
+    assert (everyone.annotator, everyone.submitted, everyone.measured) == ("", 8, 7)
+    assert everyone.median_seconds == 180
+
+
+def test_the_projection_waits_for_enough_data_and_says_whose(team_at_work):
+    summary = effort_summary(team_at_work, now=NOW)
+
+    ana = next(projection for projection in summary.projections if projection.annotator == "ana")
+    assert ana.per_day == pytest.approx(2)  # 6 issues in 3 days
+    assert ana.done_at == NOW + timedelta(days=2)
+    assert summary.done_at is None
+    assert summary.no_projection == (
+        "Too little data to project: ben submitted fewer than 5 issues in the last 14 days."
+    )
+
+
+def test_the_projection_is_when_the_slowest_annotator_is_done(team_at_work):
+    ben = team_at_work.assignments.filter(annotator__username="ben").first().annotator
+    for hours in range(1, 4):
+        submitted(team_at_work, ben, seconds=100, when=NOW - timedelta(hours=hours))
+
+    summary = effort_summary(team_at_work, now=NOW)
+
+    # ben: 5 issues in 3 days, 3 to go: 1.8 days; ana: 2 days.
+    assert summary.done_at == NOW + timedelta(days=2)
+    assert summary.no_projection == ""
+
+
+def test_the_owner_sees_the_figures_and_the_annotator_does_not(client, team_at_work):
+    owner = MembershipFactory(study=team_at_work, role="owner").user
+    client.force_login(owner)
+
+    detail = client.get(reverse("studies:detail", args=[team_at_work.slug]))
+    response = client.get(reverse("studies:effort", args=[team_at_work.slug]))
+
+    assert reverse("studies:effort", args=[team_at_work.slug]) in detail.text
+    assert response.status_code == 200
+    assert "Too little data to project: ben" in response.text
+    assert "3 min 0 s" in response.text  # ana's median
+    annotator = team_at_work.assignments.first().annotator
+    client.force_login(annotator)
+    assert client.get(reverse("studies:effort", args=[team_at_work.slug])).status_code == 404
+    assert client.get(reverse("studies:effort_export", args=[team_at_work.slug])).status_code == 404
+    assert reverse("studies:effort", args=[team_at_work.slug]) not in client.get(detail.request["PATH_INFO"]).text
+
+
+def test_an_adjudicator_downloads_the_figures(client, team_at_work, django_assert_max_num_queries):
+    client.force_login(MembershipFactory(study=team_at_work, role="adjudicator").user)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("studies:effort_export", args=[team_at_work.slug]))
+        lines = b"".join(response.streaming_content).decode().splitlines()
+
+    assert lines[0] == (
+        "annotator,stage,assignments,submitted,remaining,measured,active_seconds,median_seconds,issues_per_hour,"
+        "active_seconds_left"
+    )
+    assert "ana,labelling,10,6,4,5,1200,180,15.00,720" in lines
+    assert "all,labelling,15,8,7,7,1600,180,15.75,1260" in lines
+
+
+def test_every_assignments_time_in_the_download(client, team_at_work):
+    client.force_login(MembershipFactory(study=team_at_work, role="owner").user)
+
+    response = client.get(reverse("studies:effort_export", args=[team_at_work.slug]) + "?layout=assignments")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+
+    assert lines[0] == "issue,annotator,stage,status,assigned_at,started_at,submitted_at,active_seconds"
+    ana = [line.split(",") for line in lines[1:] if ",ana," in line]
+    assert sorted(row[7] for row in ana) == ["", "", "", "", "", "120", "180", "240", "60", "600"]
