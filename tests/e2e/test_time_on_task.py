@@ -1,0 +1,97 @@
+"""Time on task in Chromium: an annotator labels an issue, leaves the tab in the background, sits idle, submits; the
+owner sees the active time without those gaps."""
+
+import time
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import Page, expect
+
+from studies.effort import duration
+from studies.models import ActiveTime, Assignment, CodebookField, Stage
+from tests.factories import (
+    AssignmentFactory,
+    ChoiceFactory,
+    CodebookFieldFactory,
+    MembershipFactory,
+    StudyIssueFactory,
+)
+from tests.helpers import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+IDLE = 2  # seconds: the study's idle threshold for this test
+
+
+@pytest.fixture
+def assignment(study, settings):
+    settings.ACTIVE_TIME_IDLE_SECONDS = IDLE
+    field = CodebookFieldFactory(
+        study=study, key="impact", label="Impact", kind=CodebookField.Kind.SINGLE, required=True
+    )
+    ChoiceFactory(field=field, value="low", label="Low")
+    study_issue = StudyIssueFactory(study=study)
+    annotator = MembershipFactory(study=study, role="annotator", user__username="ana").user
+    return AssignmentFactory(study=study, issue=study_issue.issue, annotator=annotator, stage=Stage.LABELLING)
+
+
+def set_hidden(page: Page, hidden: bool) -> None:
+    """The tab goes to the background (another tab in front) or comes back, as Chromium tells the page."""
+    page.evaluate(
+        """(hidden) => {
+          if (hidden) Object.defineProperty(document, "visibilityState", {configurable: true, get: () => "hidden"});
+          else delete document.visibilityState;
+          document.dispatchEvent(new Event("visibilitychange"));
+        }""",
+        hidden,
+    )
+
+
+def busy(page: Page, seconds: float) -> None:
+    """Reading the issue: the pointer moves every half second."""
+    for step in range(int(seconds * 2)):
+        page.mouse.move(100 + step * 5, 200)
+        page.wait_for_timeout(500)
+
+
+def test_the_owner_sees_the_active_time_without_the_background_and_the_idle_pause(open_as, live_server, assignment):
+    study, issue = assignment.study, assignment.issue
+    repository = issue.repository
+    page = open_as(assignment.annotator)
+    started = time.monotonic()
+    page.goto(
+        live_server.url
+        + reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, issue.number])
+    )
+
+    busy(page, 3)
+    set_hidden(page, True)  # off to another tab for a while
+    page.wait_for_timeout(4_000)
+    set_hidden(page, False)
+    page.wait_for_timeout(4_000)  # back, but idle: longer than the threshold, so not counted either
+    page.locator("#impact-1").check()
+    expect(page.locator("#field-impact .save-state")).to_have_text("Saved")
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator(".messages, body")).to_contain_text("submitted")
+    wall = time.monotonic() - started
+
+    wait_until(
+        lambda: (
+            Assignment.objects.get(pk=assignment.pk).status == Assignment.Status.SUBMITTED
+            and ActiveTime.objects.filter(assignment=assignment).exists()
+        ),
+        timeout=30,
+        what="the submission and its time",
+    )
+    page.wait_for_timeout(1_000)  # a last report on its way as the page went
+    seconds = ActiveTime.objects.get(assignment=assignment).seconds
+    # About 3 s of reading and the moment to choose and submit; not the 8 s in the background and idle.
+    assert 2.5 <= seconds <= 6, seconds
+    assert wall >= 11
+
+    owner = open_as(MembershipFactory(study=study, role="owner").user)
+    owner.goto(live_server.url + reverse("studies:detail", args=[study.slug]))
+    owner.get_by_role("link", name="Time on task →").click()
+    row = owner.locator("#effort-table tbody tr", has_text="ana")
+    expect(row.locator("td").nth(4)).to_have_text(duration(seconds))  # active time
+    expect(row.locator("td").nth(5)).to_have_text(duration(seconds))  # the median of one issue
