@@ -496,9 +496,7 @@ class ActiveTime(models.Model):
     Not in the history: the page reports every half minute, and those rows would bury the changes that matter.
     """
 
-    assignment = models.OneToOneField(
-        Assignment, on_delete=models.CASCADE, primary_key=True, related_name="active_time"
-    )
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="active_time")
     seconds = models.FloatField(default=0)
     # When the last report was credited: the next one may not claim more than the wall time since.
     reported_at = models.DateTimeField()

@@ -45,6 +45,7 @@ from issues.models import Issue, IssueComment, Repository
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
 from studies.models import (
+    ActiveTime,
     Annotation,
     AnnotationEvent,
     Assignment,
@@ -97,6 +98,7 @@ MODELS = [
     StudyIssue,
     Membership,
     Assignment,
+    ActiveTime,
     Annotation,
     FinalValue,
     DiscussionComment,
@@ -183,6 +185,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         StudyIssue: study.study_issues.all(),
         Membership: study.memberships.all(),
         Assignment: study.assignments.all(),
+        ActiveTime: ActiveTime.objects.filter(assignment__study=study),
         Annotation: Annotation.objects.filter(assignment__study=study),
         FinalValue: FinalValue.objects.filter(study_issue__study=study),
         DiscussionComment: DiscussionComment.objects.filter(study_issue__study=study),

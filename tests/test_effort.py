@@ -13,6 +13,7 @@ from studies import effort
 from studies.assignment import assignment_move
 from studies.effort import LATE_REPORT, SLACK_SECONDS, active_time_report, credited_seconds, effort_summary
 from studies.models import ActiveTime, Assignment, Stage
+from studies.transfer import export_study, import_study
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +71,22 @@ def test_a_moved_assignment_leaves_its_time_behind(assignment):
     assignment_move(assignment, username=other.username)
 
     assert not ActiveTime.objects.filter(assignment=assignment).exists()
+
+
+def test_a_study_moved_to_another_instance_keeps_its_times(assignment, tmp_path):
+    active_time_report(assignment=assignment, seconds=42, opened=timezone.now() - timedelta(minutes=1))
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(assignment.study, out)
+
+    moved = import_study(file, slug="moved").study
+
+    time = ActiveTime.objects.get(assignment__study=moved)
+    assert (time.seconds, time.assignment.annotator, time.assignment.issue) == (
+        42,
+        assignment.annotator,
+        assignment.issue,
+    )
 
 
 # --- The report endpoint ---
