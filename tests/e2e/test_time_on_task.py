@@ -2,6 +2,8 @@
 owner sees the active time without those gaps."""
 
 import time
+from datetime import datetime, timedelta
+from urllib.parse import parse_qs
 
 import pytest
 from django.urls import reverse
@@ -54,15 +56,56 @@ def busy(page: Page, seconds: float) -> None:
         page.wait_for_timeout(500)
 
 
+def test_the_page_counts_use_and_leaves_out_long_pauses_and_the_background(open_as, live_server, assignment, settings):
+    """The rule itself, on the browser's own clock: the default threshold of 120 s, minutes at a time."""
+    settings.ACTIVE_TIME_IDLE_SECONDS = 120
+    study, issue = assignment.study, assignment.issue
+    page = open_as(assignment.annotator)
+    reported = []
+    page.on(
+        "request",
+        lambda request: (
+            reported.append(float(parse_qs(request.post_data)["seconds"][0]))
+            if request.url.endswith("/time/")
+            else None
+        ),
+    )
+    start = datetime(2026, 3, 2, 9, 0)
+    page.clock.install(time=start)
+    page.goto(live_server.url + annotate_url(issue, study))
+    page.clock.pause_at(start + timedelta(seconds=3))  # the page was opened at most 3 s ago
+
+    def use_after(seconds: int) -> None:
+        page.clock.run_for(seconds * 1000)
+        page.mouse.move(100 + seconds % 50, 200)
+
+    use_after(0)  # counted: the moments since the page opened
+    use_after(10)  # counted
+    use_after(20)  # counted
+    use_after(180)  # a pause of 3 minutes, longer than 120 s: not counted at all
+    use_after(30)  # counted
+    page.clock.run_for(10_000)
+    set_hidden(page, True)  # the 10 s up to here count; then another tab, for 5 minutes
+    page.clock.run_for(300_000)
+    set_hidden(page, False)
+    use_after(10)  # counted
+    set_hidden(page, True)
+
+    wait_until(lambda: sum(reported) > 80, timeout=30, what="the reports")
+    page.wait_for_timeout(500)  # nothing else on its way
+    assert 80 < sum(reported) <= 83, reported  # 10 + 20 + 30 + 10 + 10, and the first 3 s at most
+
+
+def annotate_url(issue, study) -> str:
+    repository = issue.repository
+    return reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, issue.number])
+
+
 def test_the_owner_sees_the_active_time_without_the_background_and_the_idle_pause(open_as, live_server, assignment):
     study, issue = assignment.study, assignment.issue
-    repository = issue.repository
     page = open_as(assignment.annotator)
     started = time.monotonic()
-    page.goto(
-        live_server.url
-        + reverse("studies:annotate", args=[study.slug, repository.owner, repository.name, issue.number])
-    )
+    page.goto(live_server.url + annotate_url(issue, study))
 
     busy(page, 3)
     set_hidden(page, True)  # off to another tab for a while
