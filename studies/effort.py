@@ -22,9 +22,10 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
-from studies.models import ActiveTime, Assignment, Study
+from studies.models import ActiveTime, Assignment, IssueStage, ReconciliationTime, Study, StudyIssue
 
 # What a report may claim beyond the wall time since the previous one: the network delays reports unevenly.
 SLACK_SECONDS = 5
@@ -37,27 +38,32 @@ PACE_WINDOW = timedelta(days=14)
 # Submissions an annotator needs in the window before their pace projects anything.
 MIN_FOR_PACE = 5
 TOKEN_SALT = "studies.effort.active-time"
+RECONCILING = (IssueStage.DISCUSSION, IssueStage.RECONCILIATION)
+# The stages in the method's order, as the figures name them.
+ORDER = [IssueStage(stage).label for stage in ("screening", "discussion", "labelling", "reconciliation")]
 
 
-def report_token(assignment: Assignment) -> str:
-    """What the page sends back with each report: its assignment and when it was opened, signed by the server."""
-    return signing.dumps({"assignment": assignment.pk, "opened": timezone.now().timestamp()}, salt=TOKEN_SALT)
+def report_token(**work: int | str) -> str:
+    """What a page sends back with each report: the work it times (an assignment, or an issue's stage of
+    reconciliation) and when the page was opened, signed by the server."""
+    return signing.dumps({**work, "opened": timezone.now().timestamp()}, salt=TOKEN_SALT)
 
 
-def read_token(token: str) -> tuple[int, datetime]:
-    """The assignment and opening time a token holds; signing.BadSignature if it is not one the server signed."""
-    data = signing.loads(token, salt=TOKEN_SALT)
-    return data["assignment"], datetime.fromtimestamp(data["opened"], tz=UTC)
+def read_token(token: str) -> tuple[dict, datetime]:
+    """The work and opening time a token holds; signing.BadSignature if it is not one the server signed."""
+    work = signing.loads(token, salt=TOKEN_SALT)
+    return work, datetime.fromtimestamp(work.pop("opened"), tz=UTC)
 
 
-def credited_seconds(seconds: float, *, since: datetime, now: datetime, submitted_at: datetime | None = None) -> float:
+def credited_seconds(seconds: float, *, since: datetime, now: datetime, ended_at: datetime | None = None) -> float:
     """How much of a report of `seconds` counts: at most the wall time from `since` (the page's opening or the
-    previous report) to now, or to the submission, plus the slack; nothing once the late-report window is over."""
+    previous report) to now, or to the end of the work (the submission, the decision), plus the slack; nothing once
+    the late-report window after that end is over."""
     until = now
-    if submitted_at is not None:
-        if now - submitted_at > LATE_REPORT:
+    if ended_at is not None:
+        if now - ended_at > LATE_REPORT:
             return 0.0
-        until = min(now, submitted_at)
+        until = min(now, ended_at)
     allowed = (until - since).total_seconds() + SLACK_SECONDS
     return max(0.0, min(seconds, allowed))
 
@@ -67,18 +73,40 @@ def active_time_report(*, assignment: Assignment, seconds: float, opened: dateti
     """Credit a report of the assignment's page (`opened`: when that page was opened, from its token); returns the
     seconds credited. Reports of several tabs on one assignment share the wall-time bound, so they never add up to
     more than the time that passed."""
-    now = timezone.now()
     status, submitted_at = (
         Assignment.objects.select_for_update().filter(pk=assignment.pk).values_list("status", "submitted_at").get()
     )
-    row = ActiveTime.objects.filter(assignment=assignment).first()
+    ended_at = submitted_at if status == Assignment.Status.SUBMITTED else None
+    return _credit(ActiveTime, {"assignment": assignment}, seconds, opened=opened, ended_at=ended_at)
+
+
+@transaction.atomic
+def reconciliation_time_report(
+    *, study_issue: StudyIssue, user, stage: str, seconds: float, opened: datetime
+) -> float:
+    """Credit a report of the reconciliation page of `study_issue` at `stage` (screening discussion or
+    reconciliation), as active_time_report does; once the issue has left that stage, only a report just after its
+    decision counts, up to the decision."""
+    current, decided_at = (
+        StudyIssue.objects.select_for_update().filter(pk=study_issue.pk).values_list("stage", "decided_at").get()
+    )
+    if current != stage and decided_at is None:
+        return 0.0  # moved on without a decision time (accepted into labelling, re-opened): nothing to bound it by
+    work = {"study_issue": study_issue, "user": user, "stage": stage}
+    return _credit(ReconciliationTime, work, seconds, opened=opened, ended_at=None if current == stage else decided_at)
+
+
+def _credit(model, work: dict, seconds: float, *, opened: datetime, ended_at: datetime | None) -> float:
+    """Add the credited part of a report to the time of `work` (made if need be); the caller holds the lock of the
+    row the work belongs to, so that reports of one work are credited one at a time."""
+    now = timezone.now()
+    row = model.objects.filter(**work).first()
     since = max(opened, row.reported_at) if row else opened
-    submitted = submitted_at if status == Assignment.Status.SUBMITTED else None
-    credited = credited_seconds(seconds, since=since, now=now, submitted_at=submitted)
+    credited = credited_seconds(seconds, since=since, now=now, ended_at=ended_at)
     if not credited:
         return 0.0
     if row is None:
-        ActiveTime.objects.create(assignment=assignment, seconds=credited, reported_at=now)
+        model.objects.create(**work, seconds=credited, reported_at=now)
     else:
         row.seconds += credited
         row.reported_at = now
@@ -151,34 +179,49 @@ class EffortSummary:
 
 
 def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummary:
-    """Per annotator and stage: issues per hour and the median active time per issue of the submitted assignments;
-    per annotator and for the study: when the remaining assignments will be done at the current pace."""
+    """Per member and stage: issues per hour and the median active time per issue of the submitted assignments (of
+    the issues reconciled, for the screening discussion and reconciliation); per annotator and for the study: when
+    the remaining assignments will be done at the current pace."""
     now = now or timezone.now()
     rows: dict[tuple[str, str], Pace] = {}
     stages: dict[str, Pace] = {}
     submissions: dict[str, list[datetime]] = defaultdict(list)
     remaining: dict[str, int] = defaultdict(int)
-    assignments = (
-        Assignment.objects.filter(study=study)
-        .values_list("annotator__username", "stage", "status", "submitted_at", "active_time__seconds")
-        .order_by("annotator__username", "-stage")
-    )
-    for username, stage, status, submitted_at, seconds in assignments:
-        groups = (
-            rows.setdefault((username, stage), Pace(username, stage)),
-            stages.setdefault(stage, Pace("", stage)),
-        )
-        done = status == Assignment.Status.SUBMITTED
-        for group in groups:
+
+    def count(username: str, stage: str, *, done: bool, seconds: float | None) -> None:
+        label = IssueStage(stage).label
+        for group in (
+            rows.setdefault((username, label), Pace(username, label)),
+            stages.setdefault(label, Pace("", label)),
+        ):
             group.assignments += 1
             group.submitted += done
             if done and seconds is not None:
                 group.measured += 1
                 group.active_seconds += seconds
                 group.times.append(seconds)
+
+    assignments = Assignment.objects.filter(study=study).values_list(
+        "annotator__username", "stage", "status", "submitted_at", "active_time__seconds"
+    )
+    for username, stage, status, submitted_at, seconds in assignments:
+        done = status == Assignment.Status.SUBMITTED
+        count(username, stage, done=done, seconds=seconds)
         if done and submitted_at:
             submissions[username].append(submitted_at)
         remaining[username] += not done
+    # The screening discussion and reconciliation have no assignments: an issue counts for whoever spent time on
+    # it, done once it has left the stage; what remains of the stage for everyone is the issues now in it.
+    reconciliations = ReconciliationTime.objects.filter(study_issue__study=study).values_list(
+        "user__username", "stage", "seconds", "study_issue__stage"
+    )
+    for username, stage, seconds, now_at in reconciliations:
+        count(username, stage, done=now_at != stage, seconds=seconds)
+    for stage, waiting in (
+        study.study_issues.filter(stage__in=RECONCILING).values_list("stage").annotate(n=Count("pk")).order_by()
+    ):
+        total = stages.setdefault(IssueStage(stage).label, Pace("", IssueStage(stage).label))
+        total.assignments = total.submitted + waiting
     projections = [
         _projection(username, remaining[username], submissions[username], now) for username in sorted(remaining)
     ]
@@ -195,8 +238,8 @@ def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummar
     else:
         done_at, no_projection = max(projection.done_at for projection in pending), ""
     return EffortSummary(
-        rows=list(rows.values()),
-        stages=sorted(stages.values(), key=lambda pace: pace.stage != "screening"),
+        rows=sorted(rows.values(), key=lambda pace: (pace.annotator, ORDER.index(pace.stage))),
+        stages=sorted(stages.values(), key=lambda pace: ORDER.index(pace.stage)),
         projections=projections,
         done_at=done_at,
         no_projection=no_projection,

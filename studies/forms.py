@@ -480,13 +480,13 @@ class ExportProfileForm(PageForm, forms.Form):
 
 
 class ActiveTimeForm(forms.Form):
-    """A report of the annotation page's active time (static/js/active-time.js): the seconds measured since its last
-    report, and the token the page was given, which names the assignment and when the page was opened."""
+    """A report of a page's active time (static/js/active-time.js): the seconds measured since its last report, and
+    the token the page was given, which names the work it times and when the page was opened."""
 
     seconds = forms.FloatField(min_value=0, max_value=MAX_REPORT_SECONDS)  # refuses NaN and infinities too
     token = forms.CharField(max_length=500)
 
-    def clean_token(self) -> tuple[int, datetime]:
+    def clean_token(self) -> tuple[dict, datetime]:
         try:
             return read_token(self.cleaned_data["token"])
         except (signing.BadSignature, KeyError, TypeError, ValueError):

@@ -505,6 +505,25 @@ class ActiveTime(models.Model):
         return f"{self.seconds:.0f} s on {self.assignment}"
 
 
+class ReconciliationTime(models.Model):
+    """How long a member worked on an issue's screening discussion or reconciliation (which have no assignments),
+    measured as ActiveTime is, on the issue's reconciliation page."""
+
+    study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="reconciliation_times")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=20, choices=IssueStage)
+    seconds = models.FloatField(default=0)
+    reported_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study_issue", "user", "stage"], name="unique_reconciliation_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.0f} s of {self.user} on {self.study_issue} ({self.stage})"
+
+
 @tracked()
 class Annotation(models.Model):
     """One annotator's answer to one codebook field, for the issue and stage of their assignment."""

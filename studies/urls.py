@@ -73,6 +73,7 @@ urlpatterns = [
     path(ISSUE + "reconcile/decision/", reconcile.decision, name="decision"),
     path(ISSUE + "reconcile/reopen/", reconcile.reopen_issue, name="reopen"),
     path(ISSUE + "reconcile/comments/", reconcile.comment, name="discussion_comment"),
+    path(ISSUE + "reconcile/time/", effort.reconciliation_time, name="reconciliation_time"),
     path(ISSUE + "history/", history.issue_history_page, name="issue_history"),
     path(ISSUE + "assignments/", manage.issue_assignments, name="issue_assignments"),
     path(ISSUE + "assignments/change/", manage.issue_assignment_change, name="issue_assignment_change"),

@@ -175,6 +175,11 @@ EXPECTED = {
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "400", "400", "404", "404", "404"),
     ),
+    # Time spent reconciling: those who may reconcile the issue (this report holds no time).
+    "studies:reconciliation_time": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "400", "400", "400"),
+    ),
     # Reconciliation: annotators are told why not while the issue is still being labelled blind; owners and
     # adjudicators who do not label it watch the work (studies/access.py), though nothing is theirs to set yet.
     "studies:reconcile": (

@@ -11,8 +11,16 @@ from django.utils import timezone
 
 from studies import effort
 from studies.assignment import assignment_move
-from studies.effort import LATE_REPORT, SLACK_SECONDS, active_time_report, credited_seconds, effort_summary
-from studies.models import ActiveTime, Assignment, Stage
+from studies.effort import (
+    LATE_REPORT,
+    SLACK_SECONDS,
+    active_time_report,
+    credited_seconds,
+    effort_summary,
+    reconciliation_time_report,
+    report_token,
+)
+from studies.models import ActiveTime, Assignment, IssueStage, ReconciliationTime, Stage, StudyIssue
 from studies.transfer import export_study, import_study
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
 
@@ -37,9 +45,9 @@ def test_it_credits_nothing_after_the_submission():
     submitted = NOW - timedelta(seconds=10)
     since = NOW - timedelta(seconds=40)
 
-    assert credited_seconds(40, since=since, now=NOW, submitted_at=submitted) == 30 + SLACK_SECONDS
+    assert credited_seconds(40, since=since, now=NOW, ended_at=submitted) == 30 + SLACK_SECONDS
     late = submitted + LATE_REPORT + timedelta(seconds=1)
-    assert credited_seconds(5, since=since, now=late, submitted_at=submitted) == 0
+    assert credited_seconds(5, since=since, now=late, ended_at=submitted) == 0
 
 
 @pytest.fixture
@@ -75,6 +83,10 @@ def test_a_moved_assignment_leaves_its_time_behind(assignment):
 
 def test_a_study_moved_to_another_instance_keeps_its_times(assignment, tmp_path):
     active_time_report(assignment=assignment, seconds=42, opened=timezone.now() - timedelta(minutes=1))
+    reconciled = StudyIssueFactory(study=assignment.study, stage=IssueStage.DECIDED)
+    ReconciliationTime.objects.create(
+        study_issue=reconciled, user=assignment.annotator, stage="reconciliation", seconds=7, reported_at=NOW
+    )
     file = tmp_path / "study.json.gz"
     with file.open("wb") as out:
         export_study(assignment.study, out)
@@ -298,3 +310,96 @@ def test_every_assignments_time_in_the_download(client, team_at_work):
     assert lines[0] == "issue,annotator,stage,status,assigned_at,started_at,submitted_at,active_seconds"
     ana = [line.split(",") for line in lines[1:] if ",ana," in line]
     assert sorted(row[7] for row in ana) == ["", "", "", "", "", "120", "180", "240", "60", "600"]
+
+
+# --- Reconciliation: no assignments, timed per issue and member ---
+
+
+@pytest.fixture
+def in_reconciliation(study):
+    study_issue = StudyIssueFactory(study=study, stage=IssueStage.RECONCILIATION)
+    adjudicator = MembershipFactory(study=study, role="adjudicator", user__username="dora").user
+    return study_issue, adjudicator
+
+
+def reconcile_url(study_issue, name="studies:reconciliation_time") -> str:
+    issue = study_issue.issue
+    return reverse(name, args=[study_issue.study.slug, issue.repository.owner, issue.repository.name, issue.number])
+
+
+def test_the_adjudicator_reports_time_on_the_reconciliation_page(client, in_reconciliation):
+    study_issue, adjudicator = in_reconciliation
+    client.force_login(adjudicator)
+    html = client.get(reconcile_url(study_issue, "studies:reconcile")).text
+    token = re.search(r'name="token" value="([^"]+)"', html)[1]
+
+    assert client.post(reconcile_url(study_issue), {"seconds": "2", "token": token}).status_code == 204
+    time = ReconciliationTime.objects.get()
+    assert (time.study_issue, time.user, time.stage, time.seconds) == (study_issue, adjudicator, "reconciliation", 2)
+
+
+def test_an_annotation_pages_token_or_another_issues_is_refused_there(client, in_reconciliation, assignment):
+    study_issue, adjudicator = in_reconciliation
+    other_issue = StudyIssueFactory(study=study_issue.study, stage=IssueStage.RECONCILIATION)
+    client.force_login(adjudicator)
+
+    for token in (
+        report_token(assignment=assignment.pk),
+        report_token(study_issue=other_issue.pk, stage="reconciliation"),
+    ):
+        assert client.post(reconcile_url(study_issue), {"seconds": "1", "token": token}).status_code == 404
+    assert not ReconciliationTime.objects.exists()
+
+
+def test_an_annotator_who_may_not_reconcile_gets_no_token_and_404(client, in_reconciliation):
+    study_issue, _ = in_reconciliation
+    annotator = MembershipFactory(study=study_issue.study, role="annotator").user
+    AssignmentFactory(study=study_issue.study, issue=study_issue.issue, annotator=annotator)
+    client.force_login(annotator)
+
+    assert "data-active-time" not in client.get(reconcile_url(study_issue, "studies:reconcile")).text
+    token = report_token(study_issue=study_issue.pk, stage="reconciliation")
+    assert client.post(reconcile_url(study_issue), {"seconds": "1", "token": token}).status_code == 404
+
+
+def test_time_after_the_decision_counts_up_to_it_and_not_at_all_once_moved_on_without_one(
+    in_reconciliation, monkeypatch
+):
+    study_issue, adjudicator = in_reconciliation
+    opened = NOW - timedelta(minutes=5)
+    StudyIssue.objects.filter(pk=study_issue.pk).update(
+        stage=IssueStage.DECIDED, decided_at=NOW - timedelta(seconds=20)
+    )
+    at(monkeypatch, NOW)
+
+    credited = reconciliation_time_report(
+        study_issue=study_issue, user=adjudicator, stage="reconciliation", seconds=600, opened=opened
+    )
+
+    assert credited == 280 + SLACK_SECONDS  # from the opening to the decision
+    StudyIssue.objects.filter(pk=study_issue.pk).update(stage=IssueStage.LABELLING, decided_at=None)  # re-opened
+    assert not reconciliation_time_report(
+        study_issue=study_issue, user=adjudicator, stage="reconciliation", seconds=1, opened=opened
+    )
+
+
+def test_the_figures_of_reconciliation(in_reconciliation):
+    study_issue, adjudicator = in_reconciliation
+    study = study_issue.study
+    for seconds in (100, 300):
+        decided = StudyIssueFactory(study=study, stage=IssueStage.DECIDED)
+        ReconciliationTime.objects.create(
+            study_issue=decided, user=adjudicator, stage="reconciliation", seconds=seconds, reported_at=NOW
+        )
+    ReconciliationTime.objects.create(
+        study_issue=study_issue, user=adjudicator, stage="reconciliation", seconds=50, reported_at=NOW
+    )
+
+    summary = effort_summary(study, now=NOW)
+
+    dora = next(pace for pace in summary.rows if pace.annotator == "dora")
+    assert (dora.stage, dora.submitted, dora.remaining, dora.median_seconds) == ("reconciliation", 2, 1, 200)
+    assert dora.issues_per_hour == pytest.approx(18)  # 2 issues in 400 s
+    everyone = next(pace for pace in summary.stages if pace.stage == "reconciliation")
+    assert (everyone.submitted, everyone.remaining, everyone.seconds_left) == (2, 1, 200)  # the one waiting
+    assert summary.done_at is None and summary.no_projection == ""  # no assignments: nothing to project

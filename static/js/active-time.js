@@ -1,8 +1,8 @@
-// Time on task (studies/effort.py): how long the annotation page is in the foreground and in use. The time between
-// two signs of use (a key, a click, a scroll, the pointer moving) counts when the pause is no longer than the study's
-// idle threshold; a longer pause, and the time the tab is hidden, do not count. What is measured goes to the server
-// every half minute, when the tab is hidden and as the page goes; the server bounds each report by the wall time
-// since the previous one.
+// Time on task (studies/effort.py): how long the annotation or reconciliation page is in the foreground and in
+// use. The time between two signs of use (a key, a click, a scroll, the pointer moving) counts when the pause is no
+// longer than the idle threshold; a longer pause, and the time the tab is hidden, do not count. What is measured
+// goes to the server every half minute, when the tab is hidden and as the page goes; the server bounds each report
+// by the wall time since the previous one.
 (() => {
   "use strict";
 
@@ -70,11 +70,12 @@
     window.addEventListener("pageshow", (event) => {
       if (event.persisted && visible()) lastUse = Date.now(); // back from the browser's cache
     });
-    // Submitting: the time up to now goes before the submission does (a report after it counts only up to it).
+    // Submitting the issue or a decision (a form that leaves the page, not a field saved in place): the time up to
+    // now goes before it does (a report after it counts only up to it).
     document.addEventListener(
       "submit",
       (event) => {
-        if (!event.target.matches("[data-submit]")) return;
+        if (event.target.matches("[hx-post], [data-active-time]")) return;
         used();
         report(true);
       },

@@ -58,7 +58,7 @@ def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, re
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
         **_neighbours(access.study, request.user, assignment),
         # While the issue is open, the page reports the time it is in use (studies/effort.py).
-        "active_time_token": report_token(assignment) if access.may_label(study_issue) else "",
+        "active_time_token": report_token(assignment=assignment.pk) if access.may_label(study_issue) else "",
         "idle_seconds": settings.ACTIVE_TIME_IDLE_SECONDS,
     }
 
