@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from studies.effort import duration
-from studies.models import ActiveTime, Assignment, CodebookField, Stage
+from studies.models import ActiveTime, Assignment, CodebookField, IssueStage, ReconciliationTime, Stage
 from tests.factories import (
     AssignmentFactory,
     ChoiceFactory,
@@ -138,3 +138,37 @@ def test_the_owner_sees_the_active_time_without_the_background_and_the_idle_paus
     row = owner.locator("#effort-table tbody tr", has_text="ana")
     expect(row.locator("td").nth(4)).to_have_text(duration(seconds))  # active time
     expect(row.locator("td").nth(5)).to_have_text(duration(seconds))  # the median of one issue
+
+
+def test_the_time_spent_reconciling_counts_up_to_the_decision(open_as, live_server, study, settings):
+    settings.ACTIVE_TIME_IDLE_SECONDS = IDLE
+    study_issue = StudyIssueFactory(study=study, stage=IssueStage.RECONCILIATION)
+    adjudicator = MembershipFactory(study=study, role="adjudicator", user__username="dora").user
+    issue = study_issue.issue
+    judge = open_as(adjudicator)
+    started = time.monotonic()
+    judge.goto(
+        live_server.url
+        + reverse("studies:reconcile", args=[study.slug, issue.repository.owner, issue.repository.name, issue.number])
+    )
+
+    busy(judge, 2)
+    judge.wait_for_timeout(4_000)  # thinking it over without touching anything: longer than the threshold
+    judge.get_by_role("radio", name="exclude").check()
+    judge.get_by_label("Reason for excluding").select_option("not_a_bug")
+    judge.get_by_label("Rationale (Markdown)").fill("A question about the API, not a bug.")
+    judge.get_by_role("button", name="Record the decision").click()
+    expect(judge.locator("#decision")).to_contain_text("Excluded")
+    wall = time.monotonic() - started
+
+    wait_until(lambda: ReconciliationTime.objects.exists(), timeout=30, what="the time spent reconciling")
+    judge.wait_for_timeout(1_000)  # a last report on its way as the page went
+    seconds = ReconciliationTime.objects.get(study_issue=study_issue, user=adjudicator, stage="reconciliation").seconds
+    assert 1.5 <= seconds <= 5, seconds
+    assert wall >= 6
+
+    owner = open_as(MembershipFactory(study=study, role="owner").user)
+    owner.goto(live_server.url + reverse("studies:effort", args=[study.slug]))
+    row = owner.locator("#effort-table tbody tr", has_text="dora")
+    expect(row.locator("td").nth(1)).to_have_text("reconciliation")
+    expect(row.locator("td").nth(4)).to_have_text(duration(seconds))
