@@ -1,16 +1,19 @@
-"""Time on task: the active time each assignment took, and the team's pace.
+"""Time on task: the active time each assignment (and each issue's reconciliation) took, and the team's pace.
 
-The annotation page (static/js/active-time.js) measures the time it is in the
-foreground and in use: a pause longer than `ACTIVE_TIME_IDLE_SECONDS` between
-two signs of use (a key, a click, a scroll, the pointer moving), and the time
-the tab is hidden, are not counted. It reports what it measured every half
-minute and when it is hidden. The server does not take its word: a report is
-credited at most the wall time since the page opened or since the previous
-report (a few seconds of slack for the network), nothing after the assignment
-was submitted, and none at all once the late-report window has passed.
+The annotation page, and the reconciliation page for whoever may decide the
+issue, measure the time they are in the foreground and in use
+(static/js/active-time.js): a pause longer than `ACTIVE_TIME_IDLE_SECONDS`
+between two signs of use (a key, a click, a scroll, the pointer moving), and
+the time the tab is hidden, are not counted. A page reports what it measured
+every half minute and when it is hidden. The server does not take its word: a
+report is credited at most the wall time since the page opened or since the
+previous report (a few seconds of slack for the network), nothing after the
+submission or the decision, and none at all once the late-report window has
+passed.
 
 The figures (issues per hour, median time per issue, the projection) are for
-the people who oversee the study (studies/access.py: `may_see_effort`).
+the people who oversee the study (studies/access.py: `may_see_effort`);
+`effort_summary()` gives them to the page, the downloads and the methods report.
 """
 
 import math
