@@ -354,12 +354,12 @@ def _when(value: datetime | None) -> str:
 
 
 def duration(seconds: float | None) -> str:
-    """A time on task as people say it: 42 s, 4 min 12 s, 3 h 05 min; an em dash when there is none."""
+    """A time on task as people say it: 42 s, 4 min 12 s, 4 min, 3 h 05 min; an em dash when there is none."""
     if seconds is None:
         return "—"
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s"
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
+        return f"{seconds // 60} min" + (f" {seconds % 60} s" if seconds % 60 else "")
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"

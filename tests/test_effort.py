@@ -16,6 +16,7 @@ from studies.effort import (
     SLACK_SECONDS,
     active_time_report,
     credited_seconds,
+    duration,
     effort_summary,
     reconciliation_time_report,
     report_token,
@@ -278,7 +279,7 @@ def test_the_owner_sees_the_figures_and_the_annotator_does_not(client, team_at_w
     assert reverse("studies:effort", args=[team_at_work.slug]) in detail.text
     assert response.status_code == 200
     assert "Too little data to project: ben" in response.text
-    assert "3 min 0 s" in response.text  # ana's median
+    assert '<td class="number">3 min</td>' in response.text  # ana's median
     annotator = team_at_work.assignments.first().annotator
     client.force_login(annotator)
     assert client.get(reverse("studies:effort", args=[team_at_work.slug])).status_code == 404
@@ -403,3 +404,11 @@ def test_the_figures_of_reconciliation(in_reconciliation):
     everyone = next(pace for pace in summary.stages if pace.stage == "reconciliation")
     assert (everyone.submitted, everyone.remaining, everyone.seconds_left) == (2, 1, 200)  # the one waiting
     assert summary.done_at is None and summary.no_projection == ""  # no assignments: nothing to project
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(None, "—"), (0.4, "0 s"), (42, "42 s"), (252, "4 min 12 s"), (240, "4 min"), (3 * 3600 + 300, "3 h 05 min")],
+)
+def test_a_time_reads_as_people_say_it(seconds, said):
+    assert duration(seconds) == said
