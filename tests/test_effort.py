@@ -412,3 +412,12 @@ def test_the_figures_of_reconciliation(in_reconciliation):
 )
 def test_a_time_reads_as_people_say_it(seconds, said):
     assert duration(seconds) == said
+
+
+def test_the_page_reads_the_figures_in_a_few_queries(client, team_at_work, django_assert_max_num_queries):
+    client.force_login(MembershipFactory(study=team_at_work, role="owner").user)
+
+    with django_assert_max_num_queries(9):  # however many assignments: one query for them all
+        response = client.get(reverse("studies:effort", args=[team_at_work.slug]))
+
+    assert response.status_code == 200
