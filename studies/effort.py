@@ -6,10 +6,9 @@ issue, measure the time they are in the foreground and in use
 between two signs of use (a key, a click, a scroll, the pointer moving), and
 the time the tab is hidden, are not counted. A page reports what it measured
 every half minute and when it is hidden. The server does not take its word: a
-report is credited at most the wall time since the page opened or since the
-previous report (a few seconds of slack for the network), nothing after the
-submission or the decision, and none at all once the late-report window has
-passed.
+page's reports together are credited at most the wall time since it opened
+(a few seconds of slack for the network), nothing after the submission or
+the decision, and none at all once the late-report window has passed.
 
 The figures (issues per hour, median time per issue, the projection) are for
 the people who oversee the study (studies/access.py: `may_see_effort`);
@@ -59,8 +58,8 @@ def read_token(token: str) -> tuple[dict, datetime]:
 
 
 def credited_seconds(seconds: float, *, since: datetime, now: datetime, ended_at: datetime | None = None) -> float:
-    """How much of a report of `seconds` counts: at most the wall time from `since` (the page's opening or the
-    previous report) to now, or to the end of the work (the submission, the decision), plus the slack; nothing once
+    """How much of a report of `seconds` counts: at most the wall time from `since` (the page's opening plus what was
+    credited since) to now, or to the end of the work (the submission, the decision), plus the slack; nothing once
     the late-report window after that end is over."""
     until = now
     if ended_at is not None:
@@ -102,18 +101,20 @@ def reconciliation_time_report(
 def _credit(model, work: dict, seconds: float, *, opened: datetime, ended_at: datetime | None) -> float:
     """Add the credited part of a report to the time of `work` (made if need be); the caller holds the lock of the
     row the work belongs to, so that reports of one work are credited one at a time."""
-    now = timezone.now()
     row = model.objects.filter(**work).first()
-    since = max(opened, row.reported_at) if row else opened
-    credited = credited_seconds(seconds, since=since, now=now, ended_at=ended_at)
+    since = max(opened, row.credited_until) if row else opened
+    credited = credited_seconds(seconds, since=since, now=timezone.now(), ended_at=ended_at)
     if not credited:
         return 0.0
+    # Not now: the slack one report took is taken from the next, and time one report left unclaimed (a pause)
+    # may be claimed by a later one (a report that failed and is sent again with the next).
+    until = since + timedelta(seconds=credited)
     if row is None:
-        model.objects.create(**work, seconds=credited, reported_at=now)
+        model.objects.create(**work, seconds=credited, credited_until=until)
     else:
         row.seconds += credited
-        row.reported_at = now
-        row.save(update_fields=["seconds", "reported_at"])
+        row.credited_until = until
+        row.save(update_fields=["seconds", "credited_until"])
     return credited
 
 

@@ -498,8 +498,9 @@ class ActiveTime(models.Model):
 
     assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="active_time")
     seconds = models.FloatField(default=0)
-    # When the last report was credited: the next one may not claim more than the wall time since.
-    reported_at = models.DateTimeField()
+    # The page's opening plus the seconds credited since: a report may claim no more than the wall time after it
+    # (studies/effort.py), so that however often reports come, they never add up to more than the time that passed.
+    credited_until = models.DateTimeField()
 
     def __str__(self) -> str:
         return f"{self.seconds:.0f} s on {self.assignment}"
@@ -513,7 +514,7 @@ class ReconciliationTime(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     stage = models.CharField(max_length=20, choices=IssueStage)
     seconds = models.FloatField(default=0)
-    reported_at = models.DateTimeField()
+    credited_until = models.DateTimeField()
 
     class Meta:
         constraints = [

@@ -62,15 +62,27 @@ def at(monkeypatch, when: datetime) -> None:
     monkeypatch.setattr(effort.timezone, "now", lambda: when)
 
 
-def test_reports_of_two_tabs_never_add_up_to_more_than_the_time_that_passed(assignment, monkeypatch):
+def test_reports_never_add_up_to_more_than_the_time_that_passed_however_often_they_come(assignment, monkeypatch):
+    opened = NOW - timedelta(seconds=10)
+    credited = 0
+    for second in range(20):  # a report a second, each claiming 6 s
+        at(monkeypatch, NOW + timedelta(seconds=second))
+        credited += active_time_report(assignment=assignment, seconds=6, opened=opened)
+
+    wall = 10 + 19
+    assert credited == pytest.approx(wall + SLACK_SECONDS)
+    assert ActiveTime.objects.get(assignment=assignment).seconds == pytest.approx(wall + SLACK_SECONDS)
+
+
+def test_reports_of_two_tabs_share_the_bound_and_a_pause_can_be_claimed_later(assignment, monkeypatch):
     opened = NOW - timedelta(minutes=5)
     at(monkeypatch, NOW)
     assert active_time_report(assignment=assignment, seconds=200, opened=opened) == 200
     at(monkeypatch, NOW + timedelta(seconds=20))
 
-    # The other tab, opened at the same time, claims its own 200 s: only the 20 s since the first report count.
-    assert active_time_report(assignment=assignment, seconds=200, opened=opened) == 20 + SLACK_SECONDS
-    assert ActiveTime.objects.get(assignment=assignment).seconds == 220 + SLACK_SECONDS
+    # The other tab, opened at the same time, claims its own 200 s: only the 120 s left of the 320 s count.
+    assert active_time_report(assignment=assignment, seconds=200, opened=opened) == 120 + SLACK_SECONDS
+    assert ActiveTime.objects.get(assignment=assignment).seconds == 320 + SLACK_SECONDS
 
 
 def test_a_moved_assignment_leaves_its_time_behind(assignment):
@@ -86,7 +98,7 @@ def test_a_study_moved_to_another_instance_keeps_its_times(assignment, tmp_path)
     active_time_report(assignment=assignment, seconds=42, opened=timezone.now() - timedelta(minutes=1))
     reconciled = StudyIssueFactory(study=assignment.study, stage=IssueStage.DECIDED)
     ReconciliationTime.objects.create(
-        study_issue=reconciled, user=assignment.annotator, stage="reconciliation", seconds=7, reported_at=NOW
+        study_issue=reconciled, user=assignment.annotator, stage="reconciliation", seconds=7, credited_until=NOW
     )
     file = tmp_path / "study.json.gz"
     with file.open("wb") as out:
@@ -210,7 +222,7 @@ def submitted(study, annotator, *, seconds: float | None, when: datetime, stage=
         submitted_at=when,
     )
     if seconds is not None:
-        ActiveTime.objects.create(assignment=assignment, seconds=seconds, reported_at=when)
+        ActiveTime.objects.create(assignment=assignment, seconds=seconds, credited_until=when)
     return assignment
 
 
@@ -390,10 +402,10 @@ def test_the_figures_of_reconciliation(in_reconciliation):
     for seconds in (100, 300):
         decided = StudyIssueFactory(study=study, stage=IssueStage.DECIDED)
         ReconciliationTime.objects.create(
-            study_issue=decided, user=adjudicator, stage="reconciliation", seconds=seconds, reported_at=NOW
+            study_issue=decided, user=adjudicator, stage="reconciliation", seconds=seconds, credited_until=NOW
         )
     ReconciliationTime.objects.create(
-        study_issue=study_issue, user=adjudicator, stage="reconciliation", seconds=50, reported_at=NOW
+        study_issue=study_issue, user=adjudicator, stage="reconciliation", seconds=50, credited_until=NOW
     )
 
     summary = effort_summary(study, now=NOW)
