@@ -123,9 +123,9 @@ def _credit(model, work: dict, seconds: float, *, opened: datetime, ended_at: da
 
 @dataclass
 class Pace:
-    """One group's figures (an annotator at a stage, or a whole stage)."""
+    """One group's figures (a member at a stage, or a whole stage)."""
 
-    annotator: str  # "" for everyone
+    member: str  # "" for everyone
     stage: str
     assignments: int = 0
     submitted: int = 0
@@ -170,7 +170,7 @@ class Projection:
 
 @dataclass
 class EffortSummary:
-    rows: list[Pace]  # per annotator and stage
+    rows: list[Pace]  # per member and stage
     stages: list[Pace]  # per stage, everyone
     projections: list[Projection]
     done_at: datetime | None
@@ -242,7 +242,7 @@ def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummar
     else:
         done_at, no_projection = max(projection.done_at for projection in pending), ""
     return EffortSummary(
-        rows=sorted(rows.values(), key=lambda pace: (pace.annotator, ORDER.index(pace.stage))),
+        rows=sorted(rows.values(), key=lambda pace: (pace.member, ORDER.index(pace.stage))),
         stages=sorted(stages.values(), key=lambda pace: ORDER.index(pace.stage)),
         projections=projections,
         done_at=done_at,
@@ -266,7 +266,7 @@ def _projection(annotator: str, remaining: int, submitted: list[datetime], now: 
 
 
 EFFORT_COLUMNS = [
-    "annotator",
+    "member",
     "stage",
     "assignments",
     "submitted",
@@ -280,10 +280,10 @@ EFFORT_COLUMNS = [
 
 
 def effort_rows(summary: EffortSummary):
-    """The figures as CSV rows: each annotator at each stage, then each stage for everyone ("all")."""
+    """The figures as CSV rows: each member at each stage, then each stage for everyone ("all")."""
     for pace in [*summary.rows, *summary.stages]:
         yield [
-            pace.annotator or "all",
+            pace.member or "all",
             pace.stage,
             pace.assignments,
             pace.submitted,

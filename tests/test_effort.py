@@ -247,13 +247,13 @@ def team_at_work(study):
 def test_the_figures_per_annotator_and_stage(team_at_work):
     summary = effort_summary(team_at_work, now=NOW)
 
-    ana = next(pace for pace in summary.rows if pace.annotator == "ana")
+    ana = next(pace for pace in summary.rows if pace.member == "ana")
     assert (ana.stage, ana.submitted, ana.measured, ana.remaining) == ("labelling", 6, 5, 4)
     assert ana.median_seconds == 180
     assert ana.issues_per_hour == pytest.approx(5 / (1200 / 3600))  # 15 an hour
     assert ana.seconds_left == 4 * 180
     everyone = summary.stages[0]
-    assert (everyone.annotator, everyone.submitted, everyone.measured) == ("", 8, 7)
+    assert (everyone.member, everyone.submitted, everyone.measured) == ("", 8, 7)
     assert everyone.median_seconds == 180
 
 
@@ -307,7 +307,7 @@ def test_an_adjudicator_downloads_the_figures(client, team_at_work, django_asser
         lines = b"".join(response.streaming_content).decode().splitlines()
 
     assert lines[0] == (
-        "annotator,stage,assignments,submitted,remaining,measured,active_seconds,median_seconds,issues_per_hour,"
+        "member,stage,assignments,submitted,remaining,measured,active_seconds,median_seconds,issues_per_hour,"
         "active_seconds_left"
     )
     assert "ana,labelling,10,6,4,5,1200,180,15.00,720" in lines
@@ -410,7 +410,7 @@ def test_the_figures_of_reconciliation(in_reconciliation):
 
     summary = effort_summary(study, now=NOW)
 
-    dora = next(pace for pace in summary.rows if pace.annotator == "dora")
+    dora = next(pace for pace in summary.rows if pace.member == "dora")
     assert (dora.stage, dora.submitted, dora.remaining, dora.median_seconds) == ("reconciliation", 2, 1, 200)
     assert dora.issues_per_hour == pytest.approx(18)  # 2 issues in 400 s
     everyone = next(pace for pace in summary.stages if pace.stage == "reconciliation")
