@@ -490,4 +490,6 @@ class ActiveTimeForm(forms.Form):
         try:
             return read_token(self.cleaned_data["token"])
         except (signing.BadSignature, KeyError, TypeError, ValueError):
-            raise ValidationError("This is not the token of an annotation page; reload the page.") from None
+            raise ValidationError(
+                "This is not the token of an annotation or reconciliation page; reload the page."
+            ) from None

@@ -156,7 +156,7 @@ def test_it_refuses_a_token_the_server_did_not_sign(client, assignment):
     response = client.post(url(assignment), {"seconds": "1", "token": forged})
 
     assert response.status_code == 400
-    assert "not the token of an annotation page" in response.text
+    assert "not the token of an annotation or reconciliation page" in response.text
     assert not ActiveTime.objects.exists()
 
 
