@@ -182,6 +182,9 @@ SHARE_ALL_IMPORTS = env_bool("ANNOTATOR_SHARE_ALL_IMPORTS")
 # from 60 requests an hour to 5,000; GITHUB_API_URL is https://HOST/api/v3 for GitHub Enterprise.
 GITHUB_TOKEN = os.environ.get("GITHUB_TOKEN", "")
 GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
+# Time on task (studies/effort.py): a pause longer than this between two signs of use of the annotation page (a key,
+# a click, a scroll, the pointer moving) is not counted as time spent labelling.
+ACTIVE_TIME_IDLE_SECONDS = env_int("ANNOTATOR_IDLE_SECONDS", 120)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -96,6 +96,12 @@ class StudyAccess:
     def may_download_history(self) -> bool:
         return self.may_manage
 
+    @property
+    def may_see_effort(self) -> bool:
+        """Each annotator's time on task and pace: those who oversee the work, never the annotators (not even their
+        own, so that nobody labels against the clock)."""
+        return self.oversees
+
     # --- One issue ---
 
     def get_study_issue(self, owner: str, repo: str, number: int) -> StudyIssue:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from studies.models import Assignment, Membership, Study, after_bulk_change
+from studies.models import ActiveTime, Assignment, Membership, Study, after_bulk_change
 
 ISSUE_REFERENCE = re.compile(
     r"^(?:https?://github\.com/)?(?P<owner>[\w.-]+)/(?P<name>[\w.-]+)(?:/issues/|#)(?P<number>\d+)/?$"
@@ -155,6 +155,8 @@ def assignment_move(assignment: Assignment, *, username: str) -> Assignment:
         raise AssignmentError(f"{username} already has this issue.", field="username")
     locked.annotator = annotator
     locked.save(update_fields=["annotator"])
+    # The time the first annotator spent looking at it is theirs, not the new one's.
+    ActiveTime.objects.filter(assignment=locked).delete()
     return locked
 
 

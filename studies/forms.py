@@ -9,9 +9,11 @@ the place of its fresh twin (`failed_or`).
 
 import csv
 import io
+from datetime import datetime
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
@@ -19,6 +21,7 @@ from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
 from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, CodebookError, codebook_parse, presets
+from studies.effort import MAX_REPORT_SECONDS, read_token
 from studies.export_profiles import columns_from_text, columns_text, profile_dict
 from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study
 
@@ -487,3 +490,19 @@ class ExportProfileForm(PageForm, forms.Form):
 
     def clean_columns(self) -> list[dict]:
         return columns_from_text(self.cleaned_data["columns"])
+
+
+class ActiveTimeForm(forms.Form):
+    """A report of a page's active time (static/js/active-time.js): the seconds measured since its last report, and
+    the token the page was given, which names the work it times and when the page was opened."""
+
+    seconds = forms.FloatField(min_value=0, max_value=MAX_REPORT_SECONDS)  # refuses NaN and infinities too
+    token = forms.CharField(max_length=500)
+
+    def clean_token(self) -> tuple[dict, datetime]:
+        try:
+            return read_token(self.cleaned_data["token"])
+        except (signing.BadSignature, KeyError, TypeError, ValueError):
+            raise ValidationError(
+                "This is not the token of an annotation or reconciliation page; reload the page."
+            ) from None

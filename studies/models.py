@@ -497,6 +497,42 @@ class Assignment(models.Model):
         return f"{self.issue} → {self.annotator} ({self.stage})"
 
 
+class ActiveTime(models.Model):
+    """How long an annotator worked on an assignment: the annotation page in the foreground and in use, as its page
+    reports it and studies/effort.py credits it.
+
+    Not in the history: the page reports every half minute, and those rows would bury the changes that matter.
+    """
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.CASCADE, related_name="active_time")
+    seconds = models.FloatField(default=0)
+    # The page's opening plus the seconds credited since: a report may claim no more than the wall time after it
+    # (studies/effort.py), so that however often reports come, they never add up to more than the time that passed.
+    credited_until = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.0f} s on {self.assignment}"
+
+
+class ReconciliationTime(models.Model):
+    """How long a member worked on an issue's screening discussion or reconciliation (which have no assignments),
+    measured as ActiveTime is, on the issue's reconciliation page."""
+
+    study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="reconciliation_times")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stage = models.CharField(max_length=20, choices=IssueStage)
+    seconds = models.FloatField(default=0)
+    credited_until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study_issue", "user", "stage"], name="unique_reconciliation_time")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seconds:.0f} s of {self.user} on {self.study_issue} ({self.stage})"
+
+
 @tracked()
 class Annotation(models.Model):
     """One annotator's answer to one codebook field, for the issue and stage of their assignment."""

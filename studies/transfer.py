@@ -45,6 +45,7 @@ from issues.models import Issue, IssueComment, Repository
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
 from studies.models import (
+    ActiveTime,
     Annotation,
     AnnotationEvent,
     Assignment,
@@ -63,6 +64,7 @@ from studies.models import (
     Membership,
     MembershipEvent,
     Notification,
+    ReconciliationTime,
     Study,
     StudyEvent,
     StudyIssue,
@@ -98,8 +100,10 @@ MODELS = [
     StudyIssue,
     Membership,
     Assignment,
+    ActiveTime,
     Annotation,
     FinalValue,
+    ReconciliationTime,
     DiscussionComment,
     Notification,
     CodebookChange,
@@ -185,8 +189,10 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         StudyIssue: study.study_issues.all(),
         Membership: study.memberships.all(),
         Assignment: study.assignments.all(),
+        ActiveTime: ActiveTime.objects.filter(assignment__study=study),
         Annotation: Annotation.objects.filter(assignment__study=study),
         FinalValue: FinalValue.objects.filter(study_issue__study=study),
+        ReconciliationTime: ReconciliationTime.objects.filter(study_issue__study=study),
         DiscussionComment: DiscussionComment.objects.filter(study_issue__study=study),
         Notification: Notification.objects.filter(comment__study_issue__study=study),
         CodebookChange: study.codebook_changes.all(),

@@ -223,6 +223,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:issue_assignments", args=on_issue),
         reverse("studies:reconcile", args=[study.slug, repository.owner, repository.name, reconciled.issue.number]),
         reverse("studies:activity", args=[study.slug]),
+        reverse("studies:effort", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),

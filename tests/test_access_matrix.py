@@ -190,6 +190,16 @@ EXPECTED = {
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "302", "302", "302", "302", "302"),
     ),
+    # Time on task: only the issue's own annotators report (this report holds no time); nobody else has one.
+    "studies:active_time": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "400", "400", "404", "404", "404"),
+    ),
+    # Time spent reconciling: those who may reconcile the issue (this report holds no time).
+    "studies:reconciliation_time": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "400", "400", "400"),
+    ),
     # Reconciliation: annotators are told why not while the issue is still being labelled blind; owners and
     # adjudicators who do not label it watch the work (studies/access.py), though nothing is theirs to set yet.
     "studies:reconcile": (
@@ -217,9 +227,12 @@ EXPECTED = {
         ("login", "404", "404", "404", "404", "400", "400"),  # owners only; the empty form has no version
     ),
     # Overseeing: owners and adjudicators (and admins).
-    "studies:activity": (
-        ("login", "404", "404", "404", "200", "200", "200"),
-        ("login", "405", "405", "405", "405", "405", "405"),
+    **dict.fromkeys(
+        ("studies:activity", "studies:effort", "studies:effort_export"),
+        (
+            ("login", "404", "404", "404", "200", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
     ),
     "studies:export": (
         ("login", "404", "404", "404", "200", "200", "200"),
@@ -478,7 +491,9 @@ def test_ids_from_another_study_reach_nothing(client, world):
         "studies:profile_edit": [study.slug, theirs.export_profiles.get().pk],
         "studies:profile_delete": [study.slug, theirs.export_profiles.get().pk],
         **dict.fromkeys(("annotate", "reconcile", "issue_history", "issue_assignments"), on_their_issue),
-        **dict.fromkeys(("submit", "decision", "accept_agreed", "reopen", "discussion_comment"), on_their_issue),
+        **dict.fromkeys(
+            ("submit", "active_time", "decision", "accept_agreed", "reopen", "discussion_comment"), on_their_issue
+        ),
         **dict.fromkeys(("issue_assignment_change",), on_their_issue),
         "studies:save_field": [*on_their_issue, "impact"],
         "studies:final_value": [*on_their_issue, "impact"],

@@ -8,6 +8,7 @@ values. Whether the Compare tab shows is the access policy's (studies/access.py)
 import re
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
@@ -24,6 +25,7 @@ from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
 from studies.annotation import NOT_ASSIGNED, annotation_save, assignment_submit, stage_fields
 from studies.codebook_versions import rechecks
+from studies.effort import report_token
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
@@ -57,6 +59,9 @@ def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, re
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
         **_neighbours(access.study, request.user, assignment),
+        # While the issue is open, the page reports the time it is in use (studies/effort.py).
+        "active_time_token": report_token(assignment=assignment.pk) if access.may_label(study_issue) else "",
+        "idle_seconds": settings.ACTIVE_TIME_IDLE_SECONDS,
     }
 
 

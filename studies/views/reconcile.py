@@ -8,6 +8,7 @@ what was typed and the reason beside it.
 
 import re
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ from issues.models import Issue
 from studies.access import StudyAccess, get_access
 from studies.assignment import ISSUE_REFERENCE
 from studies.discussion import comment_post
+from studies.effort import report_token
 from studies.models import Annotation, Assignment, CodebookField, FinalValue, Stage, StudyIssue
 from studies.versions import posted_version
 from studies.views.annotate import OTHER, issue_pane, issue_url, posted_value
@@ -194,10 +196,14 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
         for row in rows
         if (only != "disagreements" or not row["agree"]) and (only != "uncertain" or row["uncertain"])
     ]
+    may_decide = access.may_decide(study_issue)
     return {
         **issue_pane(request, access, study_issue),
         "may_set_final_values": access.may_set_final_values(study_issue),
-        "may_decide": access.may_decide(study_issue),
+        "may_decide": may_decide,
+        # While the issue waits for a decision, the page reports the time it is in use (studies/effort.py).
+        "active_time_token": report_token(study_issue=study_issue.pk, stage=study_issue.stage) if may_decide else "",
+        "idle_seconds": settings.ACTIVE_TIME_IDLE_SECONDS,
         "may_reopen": access.may_reopen(study_issue),
         "votes": screening_votes(study_issue) if study_issue.study.screening else [],
         "rows": shown,
