@@ -184,7 +184,8 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:codebook_version": [study.slug, 1],
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),
-            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
+            # an answer of the study, or (none yet) an id nothing has
+            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first() or 0],
         ),
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
