@@ -50,7 +50,8 @@ WHAT = {
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
-HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+# `purpose`: an annotator's own check on a gold issue must read like any assignment (studies/gold.py).
+HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html", "purpose"}
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
 EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.

@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, profiles, reconcile
+from .views import (
+    add_issues,
+    annotate,
+    codebook,
+    gold,
+    history,
+    issue_list,
+    manage,
+    pages,
+    people,
+    profiles,
+    reconcile,
+)
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -30,6 +42,9 @@ urlpatterns = [
     path("studies/<slug:slug>/export-profiles/new/", profiles.profile_new, name="profile_new"),
     path("studies/<slug:slug>/export-profiles/<int:pk>/", profiles.profile_edit, name="profile_edit"),
     path("studies/<slug:slug>/export-profiles/<int:pk>/delete/", profiles.profile_delete, name="profile_delete"),
+    path("studies/<slug:slug>/gold/", gold.gold_page, name="gold"),
+    path("studies/<slug:slug>/gold/training/", gold.training_settings, name="training_settings"),
+    path("studies/<slug:slug>/gold/retake/", gold.training_retake, name="training_retake"),
     path("notifications/", pages.notifications, name="notifications"),
     path("notifications/read/", pages.notifications_read, name="notifications_read"),
     path("studies/<slug:slug>/codebook/", codebook.codebook, name="codebook"),
@@ -58,6 +73,9 @@ urlpatterns = [
     path(ISSUE + "reconcile/decision/", reconcile.decision, name="decision"),
     path(ISSUE + "reconcile/reopen/", reconcile.reopen_issue, name="reopen"),
     path(ISSUE + "reconcile/comments/", reconcile.comment, name="discussion_comment"),
+    path(ISSUE + "gold/", gold.gold_item, name="gold_item"),
+    path(ISSUE + "gold/promote/", gold.gold_promote, name="gold_promote"),
+    path(ISSUE + "gold/remove/", gold.gold_remove, name="gold_remove"),
     path(ISSUE + "history/", history.issue_history_page, name="issue_history"),
     path(ISSUE + "assignments/", manage.issue_assignments, name="issue_assignments"),
     path(ISSUE + "assignments/change/", manage.issue_assignment_change, name="issue_assignment_change"),
