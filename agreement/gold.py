@@ -47,6 +47,6 @@ def _field_score(field: CodebookField, work: GoldWork) -> FieldScore:
     """No answer is wrong for accuracy, and a missing rating for kappa."""
     pairs = work.pairs.get(field.pk, [])
     kappa = None
-    if field.kind in LEVELS:
+    if field.kind in LEVELS and pairs:
         kappa = cohen_kappa([[None if own is None else rating(field, own), rating(field, ref)] for own, ref in pairs])
     return FieldScore(field, len(pairs), accuracy(pairs), kappa)

@@ -90,7 +90,10 @@ def gold_item_promote(*, study_issue: StudyIssue, user) -> GoldItem:
     if missing:
         raise ValidationError(f"No final value of {', '.join(missing)}: set the reference answers by hand.")
     item, _ = GoldItem.objects.update_or_create(
-        study=study, issue_id=study_issue.issue_id, defaults={"promoted": True}, create_defaults={"created_by": user}
+        study=study,
+        issue_id=study_issue.issue_id,
+        defaults={"promoted": True},
+        create_defaults={"promoted": True, "created_by": user},
     )
     _store_answers(
         item, {pk: (final.value, final.rationale) for pk, final in finals.items() if final.value is not None}
