@@ -85,7 +85,7 @@ def gold_item_promote(*, study_issue: StudyIssue, user) -> GoldItem:
             f"{study_issue.get_stage_display()}{' (excluded)' if study_issue.decision else ''}."
         )
     fields = gold_fields(study)
-    finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue)}
+    finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue, field__in=fields)}
     missing = [f.label for f in fields if f.required and getattr(finals.get(f.pk), "value", None) is None]
     if missing:
         raise ValidationError(f"No final value of {', '.join(missing)}: set the reference answers by hand.")

@@ -32,7 +32,7 @@ def label(page: Page, scenario: str, component: str) -> None:
     """Pick the choices (each saves itself), then submit."""
     for key, choice in (("scenario", scenario), ("component", component)):
         field = page.locator(f"#field-{key}")
-        field.get_by_label(choice, exact=True).check()
+        field.locator(f'input[value="{choice}"]').check()
         expect(field.locator(".save-state")).to_have_text("Saved")
     page.get_by_role("button", name="Submit").click()
 
@@ -103,7 +103,7 @@ def test_an_owner_sets_up_training_and_a_new_annotator_trains(open_as, live_serv
     expect(tom.locator(".messages")).to_contain_text("Your training is done but not passed (accuracy 75%")
     tom.goto(base + issue_url(real))
     expect(tom.get_by_role("alert")).to_contain_text("Your training comes first")
-    expect(tom.locator("#field-scenario fieldset")).to_be_disabled()
+    expect(tom.locator('#field-scenario input[value="Wrong shape"]')).to_be_disabled()
 
     # The owner reads the trainee's scores against gold, and lowers the threshold.
     alice.goto(base + reverse("studies:gold", args=[study.slug]))
@@ -123,7 +123,7 @@ def test_an_owner_sets_up_training_and_a_new_annotator_trains(open_as, live_serv
     expect(tom.locator("[data-training]")).to_have_count(0)
     tom.get_by_role("link", name="Next issue →").click()
     expect(tom).to_have_url(re.compile(re.escape(issue_url(real)) + "$"))
-    expect(tom.locator("#field-scenario fieldset")).to_be_enabled()
+    expect(tom.locator('#field-scenario input[value="Wrong shape"]')).to_be_enabled()
 
     # The training answers stay out of the study's labels; the decided issue's final values are untouched.
     assert Assignment.objects.filter(annotator=trainee, purpose="training", status="submitted").count() == 2
