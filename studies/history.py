@@ -92,10 +92,9 @@ class _Blind:
 
     @classmethod
     def of_issue(cls, access: StudyAccess, study_issue: StudyIssue) -> "_Blind":
-        if access.is_revealed(study_issue):
-            return cls(frozenset(), frozenset())
+        # Asked even on a revealed issue: others' training and check answers on a gold issue stay hidden.
         others = access.hidden_assignments().filter(issue_id=study_issue.issue_id).values_list("pk", flat=True)
-        return cls(frozenset(others), frozenset([study_issue.pk]))
+        return cls(frozenset(others), frozenset() if access.is_revealed(study_issue) else frozenset([study_issue.pk]))
 
     def hides(self, event) -> bool:
         data = event.pgh_data
