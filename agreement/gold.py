@@ -37,7 +37,7 @@ def scores(study: Study, purpose: str) -> list[Score]:
             work.assigned,
             overall_accuracy(work),
             [_field_score(field, work) for field in fields],
-            passes(study, work) if training else None,
+            passes(study, work, fields) if training else None,
         )
         for work in gold_work(study, purpose)
     ]

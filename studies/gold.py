@@ -205,6 +205,7 @@ def gold_work(study: Study, purpose: str, annotator=None) -> list[GoldWork]:
     ):
         given[(username, issue_id, field_id)] = value
         answered.setdefault(username, set()).add(issue_id)
+    fields = gold_fields(study)
     result = []
     for username in sorted(counts):
         issues = sorted(answered.get(username, ()))
@@ -212,7 +213,7 @@ def gold_work(study: Study, purpose: str, annotator=None) -> list[GoldWork]:
             field.pk: [
                 (given.get((username, i, field.pk)), gold[i, field.pk]) for i in issues if (i, field.pk) in gold
             ]
-            for field in gold_fields(study)
+            for field in fields
         }
         result.append(GoldWork(username, *counts[username], pairs))
     return result
@@ -229,11 +230,12 @@ def overall_accuracy(work: GoldWork) -> float | None:
     return accuracy([pair for pairs in work.pairs.values() for pair in pairs])
 
 
-def passes(study: Study, work: GoldWork) -> bool:
-    """Every training item submitted, and on every required field the accuracy at the threshold or above."""
+def passes(study: Study, work: GoldWork, fields: list[CodebookField]) -> bool:
+    """Every training item submitted, and on every required field (of `fields`, the study's gold_fields) the
+    accuracy at the threshold or above."""
     if work.submitted < work.assigned:
         return False
-    required = {field.pk for field in gold_fields(study) if field.required}
+    required = {field.pk for field in fields if field.required}
     shares = [accuracy(pairs) for pk, pairs in work.pairs.items() if pk in required]
     return all(share is None or share >= study.training_threshold for share in shares)
 
@@ -244,7 +246,7 @@ def training_passed(study: Study, annotator) -> bool:
     if not study.training_required or not GoldItem.objects.filter(study=study).exists():
         return True
     mine = gold_work(study, Assignment.Purpose.TRAINING, annotator)
-    return bool(mine) and passes(study, mine[0])
+    return bool(mine) and passes(study, mine[0], gold_fields(study))
 
 
 def training_retake(study: Study, annotator) -> int:

@@ -5,6 +5,8 @@ answer; a check is never shown as such, and its answers count nowhere but in the
 """
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreement import gold as gold_scores
@@ -375,3 +377,33 @@ def test_the_gold_item_page_is_404_to_non_members_and_annotators(client, world):
         assert client.get(page(world["golds"][0], "studies:gold_item")).status_code == 404
         assert client.post(page(world["golds"][0], "studies:gold_remove")).status_code == 404
     assert GoldItem.objects.filter(study=world["study"]).count() == 2
+
+
+def queries_for(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_gold_pages_take_no_query_per_gold_issue_or_trainee(client, world):
+    """Two gold issues and one trainee, then five and three: the same queries."""
+    study, owner = world["study"], world["owner"]
+    require_training(study, threshold=0.5)
+    client.force_login(owner)
+    urls = [reverse("studies:gold", args=[study.slug]), reverse("agreement:gold", args=[study.slug])]
+
+    def trained(user):
+        for assignment in training_of(study, user):
+            answer(assignment, scenario="Wrong shape")
+
+    trained(world["trainee"])
+    small = [queries_for(client, url) for url in urls]
+    for _ in range(3):
+        issue = StudyIssueFactory(study=study, stage=IssueStage.DECIDED).issue
+        references = {"scenario": ("Wrong shape", "why"), "component": (["Model"], "")}
+        gold.gold_item_save(study=study, issue=issue, user=owner, answers=references)
+    trained(world["ann"])
+    trained(world["bob"])
+    large = [queries_for(client, url) for url in urls]
+
+    assert large == small
