@@ -16,7 +16,7 @@ from django.db.models import ProtectedError
 
 from studies.access import StudyAccess
 from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
-from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
+from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, GoldAnswer, Stage, Study
 
 FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
@@ -165,7 +165,7 @@ def _widen(field: CodebookField, kind: str, where: str) -> None:
     """Change the field's kind to one that takes every value it holds; a list becomes its items on one line."""
     if (field.kind, kind) not in WIDENINGS:
         raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {kind}")
-    for model in (Annotation, FinalValue):
+    for model in (Annotation, FinalValue, GoldAnswer):
         rows = [row for row in model.objects.select_for_update().filter(field=field) if isinstance(row.value, list)]
         for row in rows:
             row.value = " ".join(row.value)  # one line: the text box shows no line breaks
@@ -302,9 +302,10 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
 
 
 def _rewrite(field: CodebookField, old, new) -> int:
-    """Replace `old` by `new` in the field's annotations and final values (lists keep one copy of `new`)."""
+    """Replace `old` by `new` in the field's annotations, final values and gold answers (lists keep one copy of
+    `new`)."""
     changed = 0
-    for model in (Annotation, FinalValue):
+    for model in (Annotation, FinalValue, GoldAnswer):
         rows = []
         for row in model.objects.select_for_update().filter(field=field, value__isnull=False):
             value = row.value

@@ -448,13 +448,15 @@ class Choice(models.Model):
         return self.label
 
     def uses(self) -> int:
-        """How many annotations and final values hold this choice (alone, or in a list)."""
+        """How many annotations, final values and gold answers hold this choice (alone, or in a list)."""
         values = [self.value] + ([int(self.value)] if self.value.isdigit() else [])
         holds = models.Q()
         for value in values:
             holds |= models.Q(value=value) | models.Q(value__contains=[value])
-        annotations = Annotation.objects.filter(field_id=self.field_id).filter(holds).count()
-        return annotations + FinalValue.objects.filter(field_id=self.field_id).filter(holds).count()
+        return sum(
+            model.objects.filter(field_id=self.field_id).filter(holds).count()
+            for model in (Annotation, FinalValue, GoldAnswer)
+        )
 
 
 @receiver(pre_delete, sender=Choice)

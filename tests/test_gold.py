@@ -14,9 +14,9 @@ from agreement.ratings import field_ratings
 from studies import gold
 from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
-from studies.codebook import codebook_load, preset
+from studies.codebook import CodebookError, choice_delete, code_merge, codebook_load, preset
 from studies.exports import LONG_COLUMNS, long_rows, wide_columns, wide_rows
-from studies.models import Assignment, FinalValue, GoldItem, IssueStage, Stage, StudyIssue
+from studies.models import Assignment, FinalValue, GoldAnswer, GoldItem, IssueStage, Stage, StudyIssue
 from studies.views.annotate import TRAINING_FIRST
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
 from tests.helpers import page
@@ -407,3 +407,21 @@ def test_the_gold_pages_take_no_query_per_gold_issue_or_trainee(client, world):
     large = [queries_for(client, url) for url in urls]
 
     assert large == small
+
+
+# --- The codebook changes under gold answers ---
+
+
+def test_merging_a_choice_rewrites_the_gold_answers_that_hold_it(world):
+    study = world["study"]
+    code_merge(fields(study)["component"], "Model", "Layers", source_is_choice=True)
+
+    answers = GoldAnswer.objects.filter(gold_item__study=study, field__key="component")
+    assert list(answers.values_list("value", flat=True)) == [["Layers"], ["Layers"]]
+
+
+def test_a_choice_held_only_by_a_gold_answer_cannot_be_deleted(world):
+    calculation = fields(world["study"])["scenario"].choices.get(value="Wrong calculation")
+
+    with pytest.raises(CodebookError, match="held by 1 recorded value"):
+        choice_delete(calculation)
