@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.bidi import isolate
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
 from studies.versions import check_version, save_versioned
 from studies.workflow import after_submit, display_value
@@ -26,13 +27,13 @@ def annotation_save(
     is refused with StaleVersion rather than overwriting what was saved meanwhile.
     """
     if field.study_id != assignment.study_id or field.stage != assignment.stage:
-        raise ValidationError(f"{field.label} is not a question of this stage.")
+        raise ValidationError(f"{isolate(field.label)} is not a question of this stage.")
     _lock(assignment)  # one save of the assignment at a time: the version check below cannot race
     _check_stage_is_open(assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
     cleaned = field.clean_value(value)
-    note = checked_text(note, f"The note on {field.label}", MAX_TEXT)
+    note = checked_text(note, f"The note on {isolate(field.label)}", MAX_TEXT)
     annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
 
     def changed() -> str:
@@ -66,7 +67,7 @@ def assignment_submit(*, assignment: Assignment) -> None:
     _check_stage_is_open(assignment)
     missing = missing_required(assignment)
     if missing:
-        raise ValidationError(f"Still to answer: {', '.join(field.label for field in missing)}.")
+        raise ValidationError(f"Still to answer: {', '.join(isolate(field.label) for field in missing)}.")
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
     assignment.started_at = assignment.started_at or assignment.submitted_at
     assignment.save(update_fields=["status", "started_at", "submitted_at"])

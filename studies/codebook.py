@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from annotator.bidi import isolate
 from studies.access import StudyAccess
 from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
 from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, GoldAnswer, Stage, Study
@@ -273,10 +274,10 @@ def open_codes(access: StudyAccess) -> list[OpenCode]:
 def code_promote(field: CodebookField, text: str, *, user=None) -> Choice:
     """Make an "Other…" text a choice of its own; the annotations that used it now hold the choice."""
     if field.choices.filter(value=text).exists():
-        raise CodebookError(f"{field.label} has a choice {text!r} already; merge into it instead.")
+        raise CodebookError(f"{isolate(field.label)} has a choice {text!r} already; merge into it instead.")
     position = max(field.choices.values_list("position", flat=True), default=-1) + 1
     choice = Choice(field=field, value=text, label=text, position=position)
-    _save(choice, f"{field.label}, choice {text!r}")
+    _save(choice, f"{isolate(field.label)}, choice {text!r}")
     changed = _rewrite(field, {"other": text}, text)
     _record(field, CodebookChange.Action.PROMOTE, user, source=text, target=text, changed=changed)
     return choice
@@ -289,9 +290,9 @@ def code_merge(field: CodebookField, source: str, target: str, *, user=None, sou
     A merged choice is deleted: its annotations hold the target now. Returns how many annotations changed.
     """
     if field.kind not in {CodebookField.Kind.SINGLE, CodebookField.Kind.MULTIPLE}:
-        raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {field.label}.")
+        raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {isolate(field.label)}.")
     if not field.choices.filter(value=target).exists():
-        raise CodebookError(f"{target!r} is not a choice of {field.label}.", field="target")
+        raise CodebookError(f"{target!r} is not a choice of {isolate(field.label)}.", field="target")
     if source_is_choice and source == target:
         raise CodebookError("A choice cannot be merged into itself.")
     changed = _rewrite(field, source if source_is_choice else {"other": source}, target)
@@ -363,12 +364,12 @@ def field_update(field: CodebookField, changes: dict, *, user=None) -> None:
 @transaction.atomic
 def field_delete(field: CodebookField, *, user=None) -> None:
     if count := field.annotations.count():
-        raise CodebookError(f"{field.label} has {count} answer{'s' if count != 1 else ''}; it stays.")
+        raise CodebookError(f"{isolate(field.label)} has {count} answer{'s' if count != 1 else ''}; it stays.")
     if using := profiles_using(field):
-        names = ", ".join(f"“{name}”" for name in using)
+        names = ", ".join(f"“{isolate(name)}”" for name in using)
         plural = "s" if len(using) > 1 else ""
         raise CodebookError(
-            f"{field.label} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
+            f"{isolate(field.label)} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
         )
     field.delete()
 
@@ -376,16 +377,16 @@ def field_delete(field: CodebookField, *, user=None) -> None:
 @transaction.atomic
 def choice_add(field: CodebookField, data: dict, *, user=None) -> Choice:
     if not field.has_choices:
-        raise CodebookError(f"{field.label} is a {field.get_kind_display()} field: it has no choices.")
+        raise CodebookError(f"{isolate(field.label)} is a {field.get_kind_display()} field: it has no choices.")
     value = str(data.get("value", "")).strip()
     if field.kind == CodebookField.Kind.ORDINAL and not _is_level(value):
         raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…", field="value")
     if field.choices.filter(value=value).exists():
-        raise CodebookError(f"{field.label} has a choice “{value}” already.", field="value")
+        raise CodebookError(f"{isolate(field.label)} has a choice “{isolate(value)}” already.", field="value")
     position = max(field.choices.values_list("position", flat=True), default=-1) + 1
     choice = Choice(field=field, position=position, **{**data, "value": value})
     choice.label = choice.label or value
-    _save(choice, f"{field.label}, choice {value!r}")
+    _save(choice, f"{isolate(field.label)}, choice {value!r}")
     _record(field, CodebookChange.Action.ADD, user, target=choice.label)
     return choice
 
@@ -399,7 +400,7 @@ def choice_update(choice: Choice, changes: dict, *, user=None) -> None:
         if name in changes:
             setattr(choice, name, changes[name])
     choice.label = choice.label or choice.value
-    _save(choice, f"{choice.field.label}, choice {choice.value!r}")
+    _save(choice, f"{isolate(choice.field.label)}, choice {choice.value!r}")
     if choice.label != before:
         _record(choice.field, CodebookChange.Action.RENAME, user, source=before, target=choice.label)
 
@@ -422,14 +423,14 @@ def _check_recorded_values(field: CodebookField) -> None:
         over = sum(1 for value in values if isinstance(value, list) and len(value) > field.max_choices)
         if over:
             raise CodebookError(
-                f"{over} annotation{'s' if over != 1 else ''} of {field.label} hold more than {field.max_choices} "
-                "values; the maximum stays until they are changed.",
+                f"{over} annotation{'s' if over != 1 else ''} of {isolate(field.label)} hold more than "
+                f"{field.max_choices} values; the maximum stays until they are changed.",
                 field="max_choices",
             )
     if not field.allow_other and (others := sum(1 for value in values if _other_texts(value))):
         raise CodebookError(
-            f"{others} annotation{'s' if others != 1 else ''} of {field.label} use “Other…”; promote or merge "
-            "those codes first.",
+            f"{others} annotation{'s' if others != 1 else ''} of {isolate(field.label)} use “Other…”; "
+            "promote or merge those codes first.",
             field="allow_other",
         )
 

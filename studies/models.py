@@ -14,6 +14,7 @@ from django.db.models import ProtectedError
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from annotator.bidi import isolate
 from issues.models import Issue
 from studies.versions import version_trigger
 
@@ -340,13 +341,14 @@ class CodebookField(models.Model):
         """
         if value in (None, "", []):
             return None
+        label = isolate(self.label)  # quoted in the errors below
         match self.kind:
             case self.Kind.SINGLE:
                 return self._choice(value)
             case self.Kind.MULTIPLE:
                 values = value if isinstance(value, list) else [value]
                 if self.max_choices and len(values) > self.max_choices:
-                    raise ValidationError(f"At most {self.max_choices} values for {self.label}.")
+                    raise ValidationError(f"At most {self.max_choices} values for {label}.")
                 cleaned = [self._choice(item) for item in values]
                 if len({repr(item) for item in cleaned}) < len(cleaned):
                     raise ValidationError("A value is given twice.")
@@ -355,17 +357,20 @@ class CodebookField(models.Model):
                 level = str(value)
                 if level not in self._choice_values():
                     raise ValidationError(
-                        f"{self.label} is a level from {', '.join(sorted(self._choice_values()))}, not {value!r}."
+                        f"{label} is a level from {', '.join(sorted(self._choice_values()))}, not {value!r}."
                     )
                 return int(level) if level.isdigit() else level
             case self.Kind.VOTE:
                 vote = value.get("vote") if isinstance(value, dict) else value
                 if vote not in (True, False):
-                    raise ValidationError(f"A vote is yes or no; {self.label} got {vote!r}.")
+                    raise ValidationError(f"A vote is yes or no; {label} got {vote!r}.")
                 comment = value.get("comment", "") if isinstance(value, dict) else ""
-                return {"vote": vote, "comment": checked_text(comment, f"The comment on {self.label}", MAX_TEXT)}
+                return {
+                    "vote": vote,
+                    "comment": checked_text(comment, f"The comment on {label}", MAX_TEXT),
+                }
             case self.Kind.TEXT | self.Kind.VERSION:
-                text = checked_text(value, self.label, MAX_VERSION if self.kind == self.Kind.VERSION else MAX_TEXT)
+                text = checked_text(value, label, MAX_VERSION if self.kind == self.Kind.VERSION else MAX_TEXT)
                 return text or None
             case self.Kind.URLS:
                 urls = _lines(value)
@@ -374,7 +379,7 @@ class CodebookField(models.Model):
                     try:
                         validate(url)
                     except ValidationError:
-                        raise ValidationError(f"Enter a valid URL (http or https) in {self.label}: {url!r}") from None
+                        raise ValidationError(f"Enter a valid URL (http or https) in {label}: {url!r}") from None
                 return urls or None
             case self.Kind.COMMITS:
                 shas = [sha.lower() for sha in _lines(value)]
@@ -389,12 +394,12 @@ class CodebookField(models.Model):
 
     def _choice(self, value):
         if isinstance(value, dict) and self.allow_other:
-            other = checked_text(value.get("other", ""), f"“Other” of {self.label}", MAX_CHOICE)
+            other = checked_text(value.get("other", ""), f"“Other” of {isolate(self.label)}", MAX_CHOICE)
             if not other:
                 raise ValidationError("Say what “Other” is.")
             return {"other": other}
         if not isinstance(value, str) or value not in self._choice_values():
-            raise ValidationError(f"{value!r} is not a value of {self.label}.")
+            raise ValidationError(f"{value!r} is not a value of {isolate(self.label)}.")
         return value
 
     def clean(self):

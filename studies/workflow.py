@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.bidi import isolate
 from issues.models import Issue
 from studies.models import (
     MAX_TEXT,
@@ -202,16 +203,16 @@ def final_value_save(
     if study_issue.stage != IssueStage.RECONCILIATION:
         raise ValidationError("Final values are set while the issue is in reconciliation.")
     if field.study_id != study_issue.study_id or field.stage != Stage.LABELLING:
-        raise ValidationError(f"{field.label} is not a labelling question of this study.")
+        raise ValidationError(f"{isolate(field.label)} is not a labelling question of this study.")
     cleaned = None if clear else field.clean_value(value)
     if cleaned is None and not clear:
-        raise ValidationError(f"Choose the final value of {field.label}, or clear it on purpose (no answer).")
-    rationale = checked_text(rationale, f"The rationale for {field.label}", MAX_TEXT)
+        raise ValidationError(f"Choose the final value of {isolate(field.label)}, or clear it on purpose (no answer).")
+    rationale = checked_text(rationale, f"The rationale for {isolate(field.label)}", MAX_TEXT)
     final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
 
     def changed() -> str:
         who = final.set_by.username if final.set_by else "someone"
-        return f"{who} set {field.label} to {display_value(final.value, field)} meanwhile."
+        return f"{who} set {isolate(field.label)} to {isolate(display_value(final.value, field))} meanwhile."
 
     check_version(final, version, changed)
     agreed = agreed_values(study_issue, [field]).get(field.pk)
@@ -219,10 +220,10 @@ def final_value_save(
     if not rationale.strip() and not as_agreed:
         if agreed:
             raise ValidationError(
-                f"The annotators agreed on {display_value(agreed[0], field)}: "
-                f"say why {field.label} takes another value."
+                f"The annotators agreed on {isolate(display_value(agreed[0], field))}: "
+                f"say why {isolate(field.label)} takes another value."
             )
-        raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
+        raise ValidationError(f"The annotators differ on {isolate(field.label)}: say why this value.")
     source = FinalValue.Source.AGREED if as_agreed else FinalValue.Source.ADJUDICATED
     values = {
         "value": cleaned,
@@ -334,7 +335,7 @@ def decide(
     if include:
         missing = missing_final_values(study_issue)
         if missing:
-            raise ValidationError(f"Set the final value of: {', '.join(field.label for field in missing)}.")
+            raise ValidationError(f"Set the final value of: {', '.join(isolate(field.label) for field in missing)}.")
         _bump(
             study_issue,
             stage=IssueStage.DECIDED,

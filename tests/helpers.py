@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from email.message import Message
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +36,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from annotator.bidi import FSI, PDI
 from bench.generate_dump import main as generate_dump
 from issues.importers.run import ImportOptions, ImportService
 from issues.importers.selection import Selection
@@ -497,6 +499,13 @@ class Gunicorn:
 
 
 # --- Pages: reading a page's forms as the person in front of it does, what each input holds and its errors ---
+
+
+def as_read(html: str) -> str:
+    """A page's text as a reader reads it: entities decoded, without the invisible marks that isolate each quoted
+    name (annotator/bidi.py; tests/test_bidi.py checks those)."""
+    return unescape(html).replace(FSI, "").replace(PDI, "")
+
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

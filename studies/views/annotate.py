@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
@@ -348,7 +349,7 @@ def _unsaved(assignment: Assignment, data) -> dict[str, dict]:
         annotation = stored.get(field.pk)
         try:
             value = field.clean_value(posted_value(field, typed))
-            note = checked_text(typed.get("note", ""), f"The note on {field.label}", MAX_TEXT)
+            note = checked_text(typed.get("note", ""), f"The note on {isolate(field.label)}", MAX_TEXT)
         except ValidationError as exception:
             reason = " ".join(exception.messages)
         else:

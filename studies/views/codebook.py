@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from studies.access import StudyAccess, get_access
 from studies.codebook import (
     CodebookError,
@@ -132,7 +133,7 @@ def merge(request: HttpRequest, slug: str) -> HttpResponse:
     def merge_it(data: dict) -> str:
         field, source, target = data["field"], data["source"], data["target"]
         code_merge(field, source, target, user=request.user, source_is_choice=data["source_is_choice"])
-        return f"“{source}” merged into “{target}” ({field.label})."
+        return f"“{isolate(source)}” merged into “{isolate(target)}” ({isolate(field.label)})."
 
     return _act(request, access, form, merge_it)
 
@@ -214,7 +215,7 @@ def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 def field_remove(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
     field = get_object_or_404(CodebookField, study=access.study, key=key)
-    return _remove(request, access, lambda: field_delete(field, user=request.user), f"{field.label} deleted.")
+    return _remove(request, access, lambda: field_delete(field, user=request.user), f"{isolate(field.label)} deleted.")
 
 
 @require_POST
@@ -224,7 +225,7 @@ def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 
     def add_it(data: dict) -> str:
         choice_add(field, data, user=request.user)
-        return f"Choice added to {field.label}."
+        return f"Choice added to {isolate(field.label)}."
 
     return _act(request, access, NewChoiceForm(request.POST, field=field), add_it, anchor=f"def-{key}")
 
@@ -236,7 +237,7 @@ def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRespo
 
     def save_it(data: dict) -> str:
         choice_update(choice, data, user=request.user)
-        return f"Choice “{choice.value}” saved."
+        return f"Choice “{isolate(choice.value)}” saved."
 
     return _act(request, access, ChoiceForm(request.POST, instance=choice), save_it, anchor=f"def-{key}")
 
@@ -249,7 +250,7 @@ def choice_remove(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRes
         request,
         access,
         lambda: choice_delete(choice, user=request.user),
-        f"Choice “{choice.label}” deleted.",
+        f"Choice “{isolate(choice.label)}” deleted.",
         anchor=f"def-{key}",
     )
 
