@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
+from annotator.bidi import isolate
 from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
@@ -517,7 +518,7 @@ class GoldItemForm(PageForm, forms.Form):
             self.fields[field.key] = self._value_field(field, answer.value if answer else None)
             self.fields[f"{field.key}__rationale"] = forms.CharField(
                 required=False,
-                label=f"Why ({field.label})",
+                label=f"Why ({isolate(field.label)})",
                 widget=forms.Textarea(attrs={"rows": 2}),
                 initial=answer.rationale if answer else "",
             )

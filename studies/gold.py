@@ -20,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from annotator.bidi import isolate
 from studies.models import (
     MAX_TEXT,
     Assignment,
@@ -61,7 +62,7 @@ def gold_item_save(*, study: Study, issue, user, answers: dict[str, tuple[object
         try:
             value = field.clean_value(value)
             if value is None and field.required:
-                raise ValidationError(f"{field.label} is required: a gold issue needs its reference answer.")
+                raise ValidationError(f"{isolate(field.label)} is required: a gold issue needs its reference answer.")
             cleaned[field.pk] = (value, _rationale(rationale, field))
         except ValidationError as error:
             errors[field.key] = error.messages
@@ -86,7 +87,7 @@ def gold_item_promote(*, study_issue: StudyIssue, user) -> GoldItem:
         )
     fields = gold_fields(study)
     finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue, field__in=fields)}
-    missing = [f.label for f in fields if f.required and getattr(finals.get(f.pk), "value", None) is None]
+    missing = [isolate(f.label) for f in fields if f.required and getattr(finals.get(f.pk), "value", None) is None]
     if missing:
         raise ValidationError(f"No final value of {', '.join(missing)}: set the reference answers by hand.")
     item, _ = GoldItem.objects.update_or_create(
@@ -112,7 +113,7 @@ def _store_answers(item: GoldItem, answers: dict[int, tuple[object, str]]) -> No
 
 
 def _rationale(text, field: CodebookField) -> str:
-    return checked_text(text or "", f"The rationale of {field.label}", MAX_TEXT)
+    return checked_text(text or "", f"The rationale of {isolate(field.label)}", MAX_TEXT)
 
 
 @transaction.atomic

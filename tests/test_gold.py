@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from agreement import gold as gold_scores
 from agreement.ratings import field_ratings
+from annotator.bidi import isolate
 from studies import gold
 from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
@@ -123,7 +124,7 @@ def test_it_refuses_a_gold_issue_without_a_required_answer_and_stores_nothing(cl
     )
 
     assert response.status_code == 422
-    assert "Component is required: a gold issue needs its reference answer." in response.content.decode()
+    assert f"{isolate('Component')} is required: a gold issue needs its reference answer." in response.content.decode()
     assert 'value="Wrong shape" selected' in response.content.decode()  # what was chosen is still there
     assert not GoldItem.objects.filter(study=study, issue=study_issue.issue).exists()
 
