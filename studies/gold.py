@@ -251,11 +251,11 @@ def training_passed(study: Study, annotator) -> bool:
 
 
 def training_retake(study: Study, annotator) -> int:
-    """Clear the annotator's training (their answers too), so that they train again; how many items were cleared."""
-    deleted, _ = Assignment.objects.filter(
+    """Clear the annotator's training (their answers too), so that they train again; how many issues were cleared."""
+    _, deleted = Assignment.objects.filter(
         study=study, annotator=annotator, purpose=Assignment.Purpose.TRAINING
     ).delete()
-    return deleted
+    return deleted.get(Assignment._meta.label, 0)
 
 
 # --- After a training item: the reference beside one's own answer ---

@@ -254,7 +254,11 @@ def test_an_owner_lets_a_trainee_train_again(client, world):
         answer(assignment, scenario="Wrong shape")
     client.force_login(world["owner"])
 
-    client.post(reverse("studies:training_retake", args=[study.slug]), {"username": trainee.username})
+    response = client.post(
+        reverse("studies:training_retake", args=[study.slug]), {"username": trainee.username}, follow=True
+    )
+
+    assert f"{trainee.username} trains again: 2 training issues cleared." in response.content.decode()
 
     assert not Assignment.objects.filter(annotator=trainee, purpose="training").exists()
     assert len(training_of(study, trainee)) == 2  # handed out again, unanswered

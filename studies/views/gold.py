@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from studies import gold
@@ -54,7 +55,9 @@ def training_retake(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
     annotator = get_object_or_404(get_user_model(), username=request.POST.get("username", ""))
     cleared = gold.training_retake(access.study, annotator)
-    messages.success(request, f"{annotator.username} trains again ({cleared} training answers cleared).")
+    messages.success(
+        request, f"{annotator.username} trains again: {cleared} training issue{pluralize(cleared)} cleared."
+    )
     return redirect("studies:gold", slug=slug)
 
 
