@@ -430,3 +430,17 @@ def test_a_choice_held_only_by_a_gold_answer_cannot_be_deleted(world):
 
     with pytest.raises(CodebookError, match="held by 1 recorded value"):
         choice_delete(calculation)
+
+
+def test_once_training_is_no_longer_required_its_leftovers_leave_the_queue(client, world):
+    study, trainee, real = world["study"], world["trainee"], world["real"]
+    require_training(study)
+    AssignmentFactory(study=study, issue=real.issue, annotator=trainee, stage=Stage.LABELLING)
+    answer(training_of(study, trainee)[0], scenario="Wrong calculation")  # one of two done, and wrong
+    study.training_required = False
+    study.save()
+    client.force_login(trainee)
+
+    response = client.get(reverse("studies:next", args=[study.slug]))
+
+    assert response.url == page(real, "studies:annotate")

@@ -233,6 +233,8 @@ def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
     unfinished = queue(study, request.user).exclude(status=Assignment.Status.SUBMITTED)
     if access.training_pending:
         unfinished = unfinished.filter(purpose=Assignment.Purpose.TRAINING)
+    else:  # training no longer required (or passed): what is left of it is no work to hand out
+        unfinished = unfinished.exclude(purpose=Assignment.Purpose.TRAINING)
     assignment = (
         unfinished.filter(Exists(at_its_stage) | ~Q(purpose=Assignment.Purpose.REAL))
         .select_related("issue__repository")
