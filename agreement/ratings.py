@@ -54,7 +54,8 @@ def field_ratings(
     """
     if field.kind not in LEVELS:
         raise ValueError(f"{field.label} is {field.get_kind_display()}: agreement needs choices, levels or votes.")
-    submitted = Assignment.objects.filter(study=study, stage=field.stage, status=Assignment.Status.SUBMITTED)
+    # Training and check answers on gold issues are scored against gold (studies/gold.py), never counted here.
+    submitted = Assignment.objects.real().filter(study=study, stage=field.stage, status=Assignment.Status.SUBMITTED)
     if annotators is not None:
         submitted = submitted.filter(annotator__username__in=annotators)
     if since is not None:

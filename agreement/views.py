@@ -9,14 +9,14 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from agreement import coefficients
+from agreement import coefficients, gold
 from agreement.intervals import REPLICATES, intervals_for
 from agreement.latex import latex_table
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
 from annotator.csv_writer import write_csv
 from studies.access import get_access
-from studies.models import CodebookField, Membership, Stage
+from studies.models import Assignment, CodebookField, Membership, Stage
 
 COEFFICIENTS = [
     ("percent_agreement", "Percent agreement", "share of items on which all their annotators agree"),
@@ -263,3 +263,18 @@ def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:
 
 def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
+
+
+@require_GET
+def gold_scores(request: HttpRequest, slug: str) -> HttpResponse:
+    """Each trainee's and each checked annotator's accuracy and kappa against gold: for owners only (annotators are
+    not told which issues are checks)."""
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
+    context = {
+        "study": study,
+        "fields": gold.gold_fields(study),
+        "trainees": gold.scores(study, Assignment.Purpose.TRAINING),
+        "checks": gold.scores(study, Assignment.Purpose.CHECK),
+    }
+    return render(request, "agreement/gold.html", context)

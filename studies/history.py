@@ -50,7 +50,8 @@ WHAT = {
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
-HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+# `purpose`: an annotator's own check on a gold issue must read like any assignment (studies/gold.py).
+HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html", "purpose"}
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
 EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.
@@ -91,10 +92,9 @@ class _Blind:
 
     @classmethod
     def of_issue(cls, access: StudyAccess, study_issue: StudyIssue) -> "_Blind":
-        if access.is_revealed(study_issue):
-            return cls(frozenset(), frozenset())
+        # Asked even on a revealed issue: others' training and check answers on a gold issue stay hidden.
         others = access.hidden_assignments().filter(issue_id=study_issue.issue_id).values_list("pk", flat=True)
-        return cls(frozenset(others), frozenset([study_issue.pk]))
+        return cls(frozenset(others), frozenset() if access.is_revealed(study_issue) else frozenset([study_issue.pk]))
 
     def hides(self, event) -> bool:
         data = event.pgh_data

@@ -246,6 +246,33 @@ EXPECTED = {
         ("login", "404", "404", "404", "200", "200", "200"),  # annotators too, if the owner allows it
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
+    # Gold issues, training and the scores against gold: owners (and admins) only; to trainees they do not exist.
+    **dict.fromkeys(
+        ("studies:gold", "agreement:gold"),
+        (
+            ("login", "404", "404", "404", "404", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    "studies:gold_item": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again: a required field has no answer
+    ),
+    "studies:training_settings": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again: no threshold
+    ),
+    "studies:gold_promote": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "302", "302"),  # back to the issue's gold page: it is not decided
+    ),
+    **dict.fromkeys(
+        ("studies:gold_remove", "studies:training_retake"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "404", "404"),  # the issue is not gold; no annotator named
+        ),
+    ),
     # Managing: owners (and admins) only.
     "studies:history_export": (
         ("login", "404", "404", "404", "404", "200", "200"),
