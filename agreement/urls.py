@@ -5,4 +5,5 @@ from agreement import views
 app_name = "agreement"
 urlpatterns = [
     path("studies/<slug:slug>/agreement/", views.agreement, name="report"),
+    path("studies/<slug:slug>/agreement/primary/<str:key>/", views.primary, name="primary"),
 ]
