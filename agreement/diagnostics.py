@@ -150,7 +150,7 @@ def field_warnings(
                 FieldWarning(
                     "kappa_paradox",
                     f"High agreement, low κ (the kappa paradox): the annotators agree on {observed * 100:.0f} % of "
-                    f"pairs of ratings, yet {COEFFICIENT_NAMES[kappa_name]} is {kappa:.2f}, because "
+                    f"pairs of ratings, yet {COEFFICIENT_NAMES[kappa_name]} is {_number(kappa)}, because "
                     f"“{_label(dominant, labels)}” makes up {count / total * 100:.0f} % of the ratings. When one "
                     f"value dominates, agreement by chance is high{here} and κ is pulled down however well "
                     "the annotators agree. Report κ with PABAK, the prevalence and bias indices and Gwet's AC1.",
@@ -207,7 +207,7 @@ def interval_warnings(intervals: dict) -> list[FieldWarning]:
         warnings.append(
             FieldWarning(
                 "wide_interval",
-                f"The 95 % interval of {COEFFICIENT_NAMES.get(name, name)} is [{low:.2f}, {high:.2f}], "
+                f"The 95 % interval of {COEFFICIENT_NAMES.get(name, name)} is [{_number(low)}, {_number(high)}], "
                 f"{high - low:.2f} wide (more than {WIDE_INTERVAL}): the data cannot yet tell "
                 f"{coefficients.landis_koch(low)} from {coefficients.landis_koch(high)} agreement.",
             )
@@ -222,6 +222,11 @@ COEFFICIENT_NAMES = {
     "krippendorff_alpha": "Krippendorff's α",
     "gwet_ac1": "Gwet's AC1",
 }
+
+
+def _number(value: float) -> str:
+    """Two decimals, negative ones with a real minus sign (which LaTeX sets as one too)."""
+    return f"{value:.2f}".replace("-", "−")
 
 
 def _label(value, labels: dict) -> str:

@@ -106,6 +106,38 @@ def declarations(field_ids: list[int]) -> dict[int, list[Declaration]]:
     return found
 
 
+def meets(value: float | None, threshold: Decimal | float) -> bool:
+    """Met only by a value that reaches the threshold (as written: 0.8 is 0.800); never by an undefined one."""
+    return value is not None and Decimal(str(value)) >= Decimal(str(threshold))
+
+
+def primary_reports(study) -> dict[str, dict]:
+    """{field key: the primary statistic as the JSON report gives it}, for the fields that have one."""
+    current = {p.field_id: p for p in PrimaryStatistic.objects.filter(study=study).select_related("field")}
+    history = declarations(list(current))
+    return {
+        p.field.key: {
+            "statistic": p.statistic,
+            "threshold": float(p.threshold),
+            "source": p.source,
+            "after_labelling_started": any(d.after_labelling_started for d in history.get(p.field_id, [])),
+            "declarations": [
+                {
+                    "statistic": d.statistic,
+                    "threshold": float(d.threshold),
+                    "source": d.source,
+                    "declared_by": d.declared_by,
+                    "declared_at": d.declared_at.isoformat(),
+                    "after_labelling_started": d.after_labelling_started,
+                    "reason": d.reason,
+                }
+                for d in history.get(p.field_id, [])
+            ],
+        }
+        for p in current.values()
+    }
+
+
 def _changed(current: PrimaryStatistic | None) -> str:
     if current is None:
         return "The primary statistic was removed meanwhile."

@@ -7,6 +7,7 @@ from itertools import combinations
 
 from agreement import coefficients as c
 from agreement import diagnostics
+from agreement.primary import meets, primary_reports
 from agreement.ratings import LEVELS, FieldRatings, field_ratings
 from studies.models import CodebookField, Study
 
@@ -29,10 +30,12 @@ def study_report(study: Study, *, bootstrap: int = 0, seed: int = 0, **selection
 
 
 def report_of(study: Study, ratings: dict[str, FieldRatings], *, bootstrap: int = 0, seed: int = 0) -> dict:
-    return {
-        "study": study.slug,
-        "fields": {key: field_report(each, bootstrap=bootstrap, seed=seed) for key, each in ratings.items()},
-    }
+    fields = {key: field_report(each, bootstrap=bootstrap, seed=seed) for key, each in ratings.items()}
+    for key, primary in primary_reports(study).items():
+        if key in fields:
+            value = fields[key][primary["statistic"]]
+            fields[key]["primary"] = {**primary, "value": value, "met": meets(value, primary["threshold"])}
+    return {"study": study.slug, "fields": fields}
 
 
 def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) -> dict:

@@ -1,7 +1,6 @@
 """The agreement report of a study, in the page and as downloads (the JSON is the command's contract)."""
 
 from datetime import datetime, time
-from decimal import Decimal
 from itertools import combinations
 from urllib.parse import urlencode
 
@@ -17,7 +16,7 @@ from agreement import coefficients, diagnostics
 from agreement.intervals import REPLICATES, intervals_for
 from agreement.latex import latex_table
 from agreement.models import PrimaryStatistic
-from agreement.primary import PrimaryStatisticError, declarations, primary_declare
+from agreement.primary import PrimaryStatisticError, declarations, meets, primary_declare
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
 from annotator.csv_writer import write_csv
@@ -153,15 +152,14 @@ def _primary(current: PrimaryStatistic | None, history: list, row: dict) -> dict
     if current is None:
         return None
     line = next(line for line in row["table"] if line["name"] == current.statistic)
-    value, threshold = line["value"], current.threshold
-    met = value is not None and Decimal(str(value)) >= threshold
+    met = meets(line["value"], current.threshold)
     low = line["ci"][0] if line["ci"] else None
     return {
         "declaration": current,
         "line": line,
         "met": met,
         # Met by the point estimate only: the interval reaches below the threshold.
-        "uncertain": met and low is not None and Decimal(str(low)) < threshold,
+        "uncertain": met and low is not None and not meets(low, current.threshold),
         "history": history,
         "changed_after_labelling": any(each.after_labelling_started for each in history),
     }
@@ -331,22 +329,39 @@ def _csv(study, report: dict) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.csv"'
     columns = ["field", "level", "items", "annotators", "ratings", "coefficient", "value", "n", "undefined"]
+    columns += ["role", "note"]
     write_csv(response, columns, _csv_rows(report))
     return response
 
 
 def _csv_rows(report: dict):
+    """A row per coefficient (primary or secondary, when the field has a primary statistic), per pair's κ and
+    diagnostics, and per warning (its text in `note`)."""
     for key, numbers in report["fields"].items():
         common = [key, numbers["level"], numbers["items"], numbers["annotators"], numbers["ratings"]]
+        primary = numbers.get("primary")
         for name, _, _ in COEFFICIENTS:
-            yield [*common, name, _number(numbers[name]), numbers["items"], numbers["undefined"].get(name, "")]
+            role, note = "", ""
+            if primary:
+                role = "primary" if name == primary["statistic"] else "secondary"
+            if role == "primary":
+                verdict = "met" if primary["met"] else "not met"
+                changed = "; declared or changed after labelling started" if primary["after_labelling_started"] else ""
+                note = f"threshold {primary['threshold']:.3f} ({primary['source']}): {verdict}{changed}"
+            value, reason = _number(numbers[name]), numbers["undefined"].get(name, "")
+            yield [*common, name, value, numbers["items"], reason, role, note]
         for pair, entry in numbers["cohen_kappa"].items():
             for variant in ("kappa", "linear", "quadratic"):
                 if variant in entry:
                     reason = numbers["undefined"].get(
                         f"cohen_kappa {pair}" + ("" if variant == "kappa" else f" {variant}"), ""
                     )
-                    yield [*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason]
+                    yield [*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason, "", ""]
+        for pair, found in numbers["diagnostics"].items():
+            for name in ("prevalence_index", "bias_index", "pabak", "kappa_max"):
+                yield [*common, f"{name} {pair}", _number(found[name]), found["n"], "", "", ""]
+        for warning in numbers["warnings"]:
+            yield [*common, f"warning {warning['kind']}", "", numbers["items"], "", "", warning["message"]]
 
 
 def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:
