@@ -83,6 +83,8 @@ def pair_diagnostics(ratings: coefficients.Ratings, categories: Sequence | None 
 
     `categories`: the field's values (also those nobody used), which PABAK's k counts; default: the values used.
     """
+    if not len(ratings):
+        return None
     matrix = coefficients.confusion_matrix(ratings, categories)
     counts = matrix.counts.astype(float)
     n = int(counts.sum())
@@ -142,17 +144,19 @@ def field_warnings(
     if kappa_name and total:
         dominant, count = uses.most_common(1)[0]
         observed, kappa = numbers["pairwise_agreement"], numbers[kappa_name]
+        unanimous = numbers["percent_agreement"]
         if paradox(observed, kappa, count / total):
             # Fleiss' κ is (p_a − p_e)/(1 − p_e) over this very p_a: its chance agreement follows.
             chance = (observed - kappa) / (1 - kappa) if kappa_name == "fleiss_kappa" else None
             here = f" (here {chance:.2f})" if chance is not None else ""
+            name = COEFFICIENT_NAMES[kappa_name]
             warnings.append(
                 FieldWarning(
                     "kappa_paradox",
-                    f"High agreement, low κ (the kappa paradox): the annotators agree on {observed * 100:.0f} % of "
-                    f"pairs of ratings, yet {COEFFICIENT_NAMES[kappa_name]} is {_number(kappa)}, because "
-                    f"“{_label(dominant, labels)}” makes up {count / total * 100:.0f} % of the ratings. When one "
-                    f"value dominates, agreement by chance is high{here} and κ is pulled down however well "
+                    f"High agreement, low κ (the kappa paradox): all annotators agree on {unanimous * 100:.0f} % of "
+                    f"the items ({observed * 100:.0f} % of pairs of ratings agree), yet {name} is {_number(kappa)}, "
+                    f"because “{_label(dominant, labels)}” makes up {count / total * 100:.0f} % of the ratings. When "
+                    f"one value dominates, agreement by chance is high{here} and κ is pulled down however well "
                     "the annotators agree. Report κ with PABAK, the prevalence and bias indices and Gwet's AC1.",
                 )
             )
