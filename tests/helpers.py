@@ -179,6 +179,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        "agreement:primary": [study.slug, "impact"],
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
             f"issues:{name}": [world["run"].pk]
