@@ -54,7 +54,8 @@ def primary_declare(
     """
     current = PrimaryStatistic.objects.filter(field=field).first()
     check_version(current, version, lambda: _changed(current))
-    wanted = {"statistic": statistic, "threshold": threshold, "source": source.strip()}
+    # As stored and shown: 0.8 is 0.800.
+    wanted = {"statistic": statistic, "threshold": threshold.quantize(Decimal("0.001")), "source": source.strip()}
     if current is not None and all(getattr(current, name) == value for name, value in wanted.items()):
         return None
     started = labelling_started(field)
