@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -305,3 +306,18 @@ def test_few_items_rare_values_and_wide_intervals_are_warned_on_the_page(client,
     assert json.loads(client.get(report_url(codebook, format="json")).content)["fields"]["impact"]["warnings"][1][
         "message"
     ].startswith("Only 6 items rated by two or more annotators")
+
+
+def test_the_command_marks_the_primary_statistic_and_prints_the_warnings(client, codebook, owner):
+    client.force_login(owner)
+    client.post(primary_url(codebook), DECLARATION)
+    rate(codebook, DISAGREEING)
+    out = io.StringIO()
+
+    call_command("agreement", "--study", codebook.slug, "--field", "impact", stdout=out)
+
+    lines = out.getvalue().splitlines()
+    alpha = next(line for line in lines if line.startswith("  krippendorff alpha:"))
+    assert alpha.endswith("PRIMARY, threshold 0.800 (Krippendorff (2004): α ≥ 0.800): not met")
+    assert next(line for line in lines if line.startswith("  gwet ac1:")).endswith("(secondary)")
+    assert any(line.startswith("  warning (few items): Only 6 items") for line in lines)
