@@ -166,6 +166,8 @@ def test_after_labelling_started_a_change_with_a_reason_is_recorded_and_shown(cl
     assert report["after_labelling_started"] and [d["threshold"] for d in report["declarations"]] == [0.8, 0.667]
     changes = [c for c in study_activity(StudyAccess(codebook, owner)) if c.what == "primary statistic"]
     assert [c.action for c in changes] == ["changed", "created"] and changes[0].object == "Impact"
+    everything = study_activity(StudyAccess(codebook, owner), limit=None)  # what the history CSV holds
+    assert [c.action for c in everything if c.what == "primary statistic"] == ["changed", "created"]
     assert ("threshold", "0.8", "0.667") in [(f, str(b), str(a)) for f, b, a in changes[0].changes]
 
 
@@ -321,3 +323,21 @@ def test_the_command_marks_the_primary_statistic_and_prints_the_warnings(client,
     assert alpha.endswith("PRIMARY, threshold 0.800 (Krippendorff (2004): α ≥ 0.800): not met")
     assert next(line for line in lines if line.startswith("  gwet ac1:")).endswith("(secondary)")
     assert any(line.startswith("  warning (few items): Only 6 items") for line in lines)
+
+
+def test_declaring_takes_a_few_queries_and_the_page_no_more_for_more_declarations(
+    client, codebook, owner, django_assert_max_num_queries
+):
+    client.force_login(owner)
+    rate(codebook, DISAGREEING)
+    client.get(report_url(codebook))  # the bootstrap intervals, computed once
+    with django_assert_max_num_queries(11):
+        client.post(primary_url(codebook), DECLARATION | {"reason": "Declared late, on purpose."})
+    with django_assert_max_num_queries(100) as one_declared:
+        client.get(report_url(codebook))
+    queries = len(one_declared)  # read now: the next request empties the query log
+    for key in ("scenario", "root_cause"):
+        client.post(primary_url(codebook, key), DECLARATION | {"reason": "Declared late, on purpose."})
+
+    with django_assert_max_num_queries(queries):
+        client.get(report_url(codebook))
