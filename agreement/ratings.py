@@ -47,12 +47,14 @@ def field_ratings(
     since: datetime | None = None,
     until: datetime | None = None,
     issues: QuerySet | None = None,
+    since_version: int | None = None,
 ) -> FieldRatings:
     """The ratings of the field on the issues that at least two of the chosen annotators rated.
 
     `annotators` restricts to those usernames; `since` and `until` to assignments submitted in that window
     (to compare calibration rounds); `issues` (StudyIssues) to those, e.g. the issues revealed to a viewer
     (`StudyIssue.objects.revealed_to(access)`): a report must not give away values still blind to its reader.
+    `since_version`: only answers given (or re-checked) under that codebook version or a later one.
     """
     if field.kind not in LEVELS:
         raise ValueError(f"{field.label} is {field.get_kind_display()}: agreement needs choices, levels or votes.")
@@ -65,9 +67,10 @@ def field_ratings(
         submitted = submitted.filter(submitted_at__lt=until)
     if issues is not None:
         submitted = submitted.filter(issue__in=issues.values("issue"))
-    answers = Annotation.objects.filter(assignment__in=submitted, field=field, value__isnull=False).values_list(
-        "assignment__issue_id", "assignment__annotator__username", "value"
-    )
+    answers = Annotation.objects.filter(assignment__in=submitted, field=field, value__isnull=False)
+    if since_version is not None:
+        answers = answers.filter(codebook_version__gte=since_version)
+    answers = answers.values_list("assignment__issue_id", "assignment__annotator__username", "value")
     by_unit: dict[int, dict[str, object]] = {}
     for issue_id, username, value in answers:
         by_unit.setdefault(issue_id, {})[username] = rating(field, value)

@@ -94,6 +94,7 @@ def _report_page(
         "annotators": filters["annotators"] or None,
         "since": filters["since"],
         "until": filters["until"],
+        "since_version": filters["since_version"],
     }
     # Over the issues revealed to the viewer only: a report over issues still blind to them (the confusion matrices
     # above all) could give their values away.
@@ -137,6 +138,7 @@ def _report_page(
             "rows": rows,
             "filters": filters,
             "stages": Stage.choices,
+            "codebook_versions": list(study.codebook_versions.values_list("number", flat=True)),
             "annotators": annotators,
             "query": request.GET.urlencode(),
             "computing": intervals is None,
@@ -296,7 +298,7 @@ def _filters_key(request: HttpRequest) -> str:
     """The restrictions of the URL, in one canonical order: what the stored intervals are for."""
     kept = sorted(
         (name, value)
-        for name in ("stage", "annotator", "since", "until")
+        for name in ("stage", "annotator", "since", "until", "since_version")
         for value in request.GET.getlist(name)
         if value
     )
@@ -304,9 +306,12 @@ def _filters_key(request: HttpRequest) -> str:
 
 
 def _filters(request: HttpRequest) -> dict:
-    """Stage, annotators and the window of submissions, from the URL (so that a view can be shared)."""
+    """Stage, annotators, the window of submissions and the codebook version, from the URL (so that a view can be
+    shared)."""
     stage = request.GET.get("stage", "")
+    version = request.GET.get("since_version", "")
     return {
+        "since_version": int(version) if version.isascii() and version.isdigit() and len(version) < 10 else None,
         "stage": stage if stage in Stage.values else "",
         "annotators": [name for name in request.GET.getlist("annotator") if name],
         "since": _day(request.GET.get("since", "")),

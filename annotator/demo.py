@@ -86,7 +86,7 @@ def demo_load(*, fixtures: Path = FIXTURES) -> Study:
         for role in roles:
             Membership.objects.get_or_create(study=study, user=users[username], role=role)
     if not study.fields.exists():
-        codebook_load(study, preset("silent-bugs"), screening=study.screening)
+        codebook_load(study, preset("silent-bugs"), screening=study.screening, summary="Loaded the silent-bugs preset")
     _import_issues(fixtures, study, users["admin"])
     # Every annotator screens every issue, as the paper's three reviewers did; re-running fills gaps only.
     annotators = study.memberships.filter(role=Membership.Role.ANNOTATOR).count()

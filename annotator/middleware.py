@@ -1,5 +1,6 @@
-"""Addresses no page can look up, refused once for every URL before any view sees them."""
+"""Requests no page can answer, refused once for every URL before any view sees them."""
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
@@ -34,3 +35,24 @@ class RefuseNulMiddleware:
 def _refuse(request: HttpRequest, reason: str) -> HttpResponse:
     message = f"{reason} No text here may contain one; remove it and try again."
     return render(request, "400.html", {"message": message}, status=400)
+
+
+class UntrustedProxyMiddleware:
+    """With HTTPS=1 and no proxy trusted, a request that a TLS proxy forwarded (X-Forwarded-Proto: https) would be
+    redirected to HTTPS, come back through the same proxy, and be redirected again, for ever: the browser shows
+    only "too many redirects". Say instead what the operator must set. Installed only in that configuration, and
+    first, before the redirect; a client sending the header itself gets this page rather than a way round it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("HTTP_X_FORWARDED_PROTO", "").lower() == "https" and not request.is_secure():
+            message = (
+                "This request came through a proxy serving HTTPS, but the app trusts no proxy "
+                f"(ANNOTATOR_TRUSTED_PROXIES is {settings.ANNOTATOR_TRUSTED_PROXIES}), so it would redirect to HTTPS "
+                "for ever. The operator sets ANNOTATOR_TRUSTED_PROXIES to the number of proxies in front of the app "
+                "(README, Deployment)."
+            )
+            return render(request, "400.html", {"message": message}, status=400)
+        return self.get_response(request)

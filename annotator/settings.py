@@ -246,6 +246,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if HTTPS and ANNOTATOR_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+elif HTTPS:  # a TLS proxy nobody declared would meet an endless redirect: it gets a page saying what to set
+    MIDDLEWARE.insert(0, "annotator.middleware.UntrustedProxyMiddleware")
 # Health checks from the container network come over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 

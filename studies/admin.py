@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from .codebook_versions import codebook_changed
 from .models import Assignment, Choice, CodebookField, Membership, Study, StudyIssue
 
 
@@ -45,6 +46,11 @@ class CodebookFieldAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ["study", "key", "kind", "stage"] if obj else []
+
+    def save_related(self, request, form, formsets, change) -> None:
+        """After the field and its choices: a change here is a codebook version like any other."""
+        super().save_related(request, form, formsets, change)
+        codebook_changed(form.instance.study, user=request.user, summary="Edited in the admin")
 
 
 @admin.register(Assignment)

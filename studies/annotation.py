@@ -4,9 +4,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.bidi import isolate
+from studies.codebook_versions import current_number
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, IssueStage, StudyIssue, checked_text
 from studies.versions import check_version, save_versioned
-from studies.workflow import after_submit, display_value
+from studies.workflow import after_submit, agreed_values_store, display_value, locked
 
 # A tab left open while an owner moved or took back the assignment (studies/assignment.py).
 NOT_ASSIGNED = "This issue is no longer assigned to you."
@@ -26,13 +28,13 @@ def annotation_save(
     is refused with StaleVersion rather than overwriting what was saved meanwhile.
     """
     if field.study_id != assignment.study_id or field.stage != assignment.stage:
-        raise ValidationError(f"{field.label} is not a question of this stage.")
+        raise ValidationError(f"{isolate(field.label)} is not a question of this stage.")
     _lock(assignment)  # one save of the assignment at a time: the version check below cannot race
     _check_stage_is_open(assignment)
     if assignment.status == Assignment.Status.SUBMITTED:
         raise ValidationError("This issue is submitted; it can no longer be changed.")
     cleaned = field.clean_value(value)
-    note = checked_text(note, f"The note on {field.label}", MAX_TEXT)
+    note = checked_text(note, f"The note on {isolate(field.label)}", MAX_TEXT)
     annotation = Annotation.objects.filter(assignment=assignment, field=field).first()
 
     def changed() -> str:
@@ -40,12 +42,17 @@ def annotation_save(
         return f"Changed meanwhile (another tab?) to “{display_value(annotation.value)}” at {when}."
 
     check_version(annotation, version, changed)
+    # Made under the codebook as it is now: an answer waiting to be re-checked is re-checked by a change too.
+    values = {
+        "value": cleaned,
+        "uncertain": uncertain,
+        "note": note,
+        "codebook_version": current_number(field.study_id),
+    }
     if annotation is None:
-        annotation = Annotation.objects.create(
-            assignment=assignment, field=field, value=cleaned, uncertain=uncertain, note=note
-        )
+        annotation = Annotation.objects.create(assignment=assignment, field=field, **values)
     else:
-        save_versioned(annotation, value=cleaned, uncertain=uncertain, note=note, updated_at=timezone.now())
+        save_versioned(annotation, **values, updated_at=timezone.now())
     if assignment.status == Assignment.Status.ASSIGNED:
         assignment.status, assignment.started_at = Assignment.Status.IN_PROGRESS, timezone.now()
         assignment.save(update_fields=["status", "started_at"])
@@ -66,7 +73,7 @@ def assignment_submit(*, assignment: Assignment) -> None:
     _check_stage_is_open(assignment)
     missing = missing_required(assignment)
     if missing:
-        raise ValidationError(f"Still to answer: {', '.join(field.label for field in missing)}.")
+        raise ValidationError(f"Still to answer: {', '.join(isolate(field.label) for field in missing)}.")
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
     assignment.started_at = assignment.started_at or assignment.submitted_at
     assignment.save(update_fields=["status", "started_at", "submitted_at"])
@@ -97,3 +104,42 @@ def _check_stage_is_open(assignment: Assignment) -> None:
         raise ValidationError(
             f"This issue is in {IssueStage(stage).label if stage else 'no stage'}: its {assignment.stage} is closed."
         )
+
+
+# --- re-checks: an answer given before its field's meaning changed (studies/codebook_versions.py) ---
+
+
+@transaction.atomic
+def recheck_confirm(*, annotation: Annotation, version: int) -> None:
+    """The answer stands under the field's new meaning: it moves, unchanged, to the codebook version of now."""
+    annotation = _recheck_lock(annotation, version)
+    save_versioned(annotation, codebook_version=current_number(annotation.field.study_id), updated_at=timezone.now())
+
+
+@transaction.atomic
+def recheck_change(*, annotation: Annotation, value, version: int) -> Annotation:
+    """A new answer under the field's new meaning; also once the issue is submitted, since that is what a
+    re-check is for. An issue in reconciliation gets its agreed final values again (studies/workflow.py)."""
+    annotation = _recheck_lock(annotation, version)
+    field = annotation.field
+    cleaned = field.clean_value(value)
+    if cleaned is None:
+        raise ValidationError(f"Give {field.label} a value; to keep yours, confirm it instead.")
+    save_versioned(
+        annotation, value=cleaned, codebook_version=current_number(field.study_id), updated_at=timezone.now()
+    )
+    study_issue = StudyIssue.objects.get(study_id=field.study_id, issue_id=annotation.assignment.issue_id)
+    if study_issue.stage == IssueStage.RECONCILIATION:
+        agreed_values_store(locked(study_issue))
+    return annotation
+
+
+def _recheck_lock(annotation: Annotation, version: int) -> Annotation:
+    """The annotation, locked, if still at the version the page showed (StaleVersion otherwise: another tab)."""
+    current = Annotation.objects.select_for_update().select_related("field", "assignment").get(pk=annotation.pk)
+
+    def changed() -> str:
+        return f"Changed meanwhile (another tab?) to “{display_value(current.value, current.field)}”."
+
+    check_version(current, version, changed)
+    return current

@@ -24,6 +24,7 @@ from django.utils import timezone
 from annotator.csv_writer import unquoted
 from issues.models import Issue
 from studies.assignment import ISSUE_REFERENCE
+from studies.codebook_versions import codebook_change, current_number
 from studies.models import (
     MAX_CHOICE,
     MAX_TEXT,
@@ -324,11 +325,14 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
     users = {}
     for username in {j.username for j in judgements}:
         users[username] = _user(username, result.users_created)
-    for key_value in result.choices_created:
-        key, value = key_value.split(": ", 1)
-        field = study.fields.get(key=key)
-        position = max(field.choices.values_list("position", flat=True), default=-1) + 1
-        Choice.objects.create(field=field, value=value, label=value, position=position)
+    if result.choices_created:
+        with codebook_change(study, summary="Choices added by an annotation upload"):
+            for key_value in result.choices_created:
+                key, value = key_value.split(": ", 1)
+                field = study.fields.get(key=key)
+                position = max(field.choices.values_list("position", flat=True), default=-1) + 1
+                Choice.objects.create(field=field, value=value, label=value, position=position)
+    codebook_version = current_number(study.pk)
     study.add_issues({j.issue.pk for j in judgements})
     now = timezone.now()
     touched: dict[tuple, Assignment] = {}
@@ -343,7 +347,12 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
                 FinalValue.objects.update_or_create(
                     study_issue=study_issue,
                     field=field,
-                    defaults={"value": value, "rationale": judgement.note, "set_by": user},
+                    defaults={
+                        "value": value,
+                        "rationale": judgement.note,
+                        "set_by": user,
+                        "codebook_version": codebook_version,
+                    },
                 )
             result.final_values += 1
             continue
@@ -359,7 +368,12 @@ def _write(study: Study, judgements: list[_Judgement], result: Result) -> None:
             Annotation.objects.update_or_create(
                 assignment=assignment,
                 field=field,
-                defaults={"value": value, "uncertain": judgement.uncertain, "note": judgement.note},
+                defaults={
+                    "value": value,
+                    "uncertain": judgement.uncertain,
+                    "note": judgement.note,
+                    "codebook_version": codebook_version,
+                },
             )
         touched[(judgement.issue.pk, user.pk, field.stage)] = assignment
         result.annotations += 1

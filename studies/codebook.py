@@ -4,6 +4,9 @@ The JSON is the one format for all three, so a preset is just a codebook
 someone exported. Loading adds new fields and choices and updates existing
 ones, matched by their stable keys and values; it never deletes anything, so
 it cannot destroy what annotators have recorded.
+
+Every function here that changes fields or choices does it inside `codebook_change` (studies/codebook_versions.py),
+which records the new version of the codebook.
 """
 
 import json
@@ -14,14 +17,20 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError
 
+from annotator.bidi import isolate
 from studies.access import StudyAccess
+from studies.codebook_versions import (
+    CHOICE_ATTRIBUTES,
+    FIELD_ATTRIBUTES,
+    FORMAT,
+    Merge,
+    codebook_change,
+    codebook_snapshot,
+)
 from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
 from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
 
-FORMAT = "annotator-codebook"
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
-FIELD_ATTRIBUTES = ("label", "definition", "kind", "stage", "required", "max_choices", "allow_other")
-CHOICE_ATTRIBUTES = ("label", "definition", "examples")
 # Attributes a codebook file must give as JSON strings (a list or a number is a mistake, not text).
 TEXT_ATTRIBUTES = {"key", "label", "definition", "kind", "stage", "examples"}
 # Objects and lists inside one another in a codebook file: an exported one nests 4 deep (the file, its fields, a
@@ -81,27 +90,19 @@ def _depth(data: object) -> int:
 
 
 def codebook_export(study: Study) -> dict:
-    fields = study.fields.prefetch_related("choices")
     profiles = [profile_dict(profile) for profile in study.export_profiles.all()]
-    return {
-        "format": FORMAT,
-        "version": 1,
-        "name": study.name,
-        "fields": [
-            {
-                "key": field.key,
-                **{name: getattr(field, name) for name in FIELD_ATTRIBUTES if getattr(field, name) not in (None, "")},
-                **({"choices": [_choice_dict(choice) for choice in field.choices.all()]} if field.has_choices else {}),
-            }
-            for field in fields
-        ],
-        **({"export_profiles": profiles} if profiles else {}),
-    }
+    return {**codebook_snapshot(study), **({"export_profiles": profiles} if profiles else {})}
 
 
-@transaction.atomic
-def codebook_load(study: Study, data: dict, *, screening: bool = True) -> None:
+def codebook_load(
+    study: Study, data: dict, *, screening: bool = True, user=None, summary: str = "Codebook loaded"
+) -> None:
     """Add and update the study's fields from a codebook (as exported); `screening=False` leaves out that stage."""
+    with codebook_change(study, user=user, summary=summary):
+        _load(study, data, screening)
+
+
+def _load(study: Study, data: dict, screening: bool) -> None:
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise CodebookError(f'Not a codebook: expected a JSON object with "format": "{FORMAT}".')
     if not isinstance(data.get("fields"), list):
@@ -173,8 +174,8 @@ def _widen(field: CodebookField, kind: str, where: str) -> None:
     field.kind = kind
 
 
-def codebook_copy(source: Study, target: Study) -> None:
-    codebook_load(target, codebook_export(source))
+def codebook_copy(source: Study, target: Study, *, user=None) -> None:
+    codebook_load(target, codebook_export(source), user=user, summary=f"Copied from {source.name}"[:200])
 
 
 def _load_choices(field: CodebookField, items: list, where: str) -> None:
@@ -230,13 +231,6 @@ def _save(instance, where: str) -> None:
     instance.save()
 
 
-def _choice_dict(choice: Choice) -> dict:
-    return {
-        "value": choice.value,
-        **{name: getattr(choice, name) for name in CHOICE_ATTRIBUTES if getattr(choice, name)},
-    }
-
-
 # --- open coding: the "Other…" texts annotators typed, promoted or merged into choices ---
 
 
@@ -269,29 +263,35 @@ def open_codes(access: StudyAccess) -> list[OpenCode]:
     return sorted(found.values(), key=lambda code: (code.field.position, -code.count, code.text.casefold()))
 
 
-@transaction.atomic
 def code_promote(field: CodebookField, text: str, *, user=None) -> Choice:
     """Make an "Other…" text a choice of its own; the annotations that used it now hold the choice."""
-    if field.choices.filter(value=text).exists():
-        raise CodebookError(f"{field.label} has a choice {text!r} already; merge into it instead.")
-    position = max(field.choices.values_list("position", flat=True), default=-1) + 1
-    choice = Choice(field=field, value=text, label=text, position=position)
-    _save(choice, f"{field.label}, choice {text!r}")
-    changed = _rewrite(field, {"other": text}, text)
-    _record(field, CodebookChange.Action.PROMOTE, user, source=text, target=text, changed=changed)
+    with codebook_change(field.study, user=user, summary=f"Promoted an “Other…” code of {field.label}"):
+        if field.choices.filter(value=text).exists():
+            raise CodebookError(f"{isolate(field.label)} has a choice {text!r} already; merge into it instead.")
+        position = max(field.choices.values_list("position", flat=True), default=-1) + 1
+        choice = Choice(field=field, value=text, label=text, position=position)
+        _save(choice, f"{isolate(field.label)}, choice {text!r}")
+        changed = _rewrite(field, {"other": text}, text)
+        _record(field, CodebookChange.Action.PROMOTE, user, source=text, target=text, changed=changed)
     return choice
 
 
-@transaction.atomic
 def code_merge(field: CodebookField, source: str, target: str, *, user=None, source_is_choice: bool = False) -> int:
     """Rewrite every annotation holding `source` (an "Other…" text, or a choice) to the choice `target`.
 
     A merged choice is deleted: its annotations hold the target now. Returns how many annotations changed.
     """
+    with codebook_change(field.study, user=user, summary=f"Merged into a choice of {field.label}") as change:
+        changed = _merge(field, source, target, user=user, source_is_choice=source_is_choice)
+        change.merged.append(Merge(field.key, source, target, choice=source_is_choice))
+    return changed
+
+
+def _merge(field: CodebookField, source: str, target: str, *, user, source_is_choice: bool) -> int:
     if field.kind not in {CodebookField.Kind.SINGLE, CodebookField.Kind.MULTIPLE}:
-        raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {field.label}.")
+        raise CodebookError(f"Only choices of single and multiple choice fields merge, not of {isolate(field.label)}.")
     if not field.choices.filter(value=target).exists():
-        raise CodebookError(f"{target!r} is not a choice of {field.label}.", field="target")
+        raise CodebookError(f"{target!r} is not a choice of {isolate(field.label)}.", field="target")
     if source_is_choice and source == target:
         raise CodebookError("A choice cannot be merged into itself.")
     changed = _rewrite(field, source if source_is_choice else {"other": source}, target)
@@ -333,85 +333,103 @@ FIELD_EDITABLE = ("label", "definition", "required", "max_choices", "allow_other
 CHOICE_EDITABLE = ("label", "definition", "examples", "position")
 
 
-@transaction.atomic
 def field_add(study: Study, data: dict, *, user=None) -> CodebookField:
     """A new field (key, label, kind, stage, …), after the others."""
-    if study.fields.filter(key=data.get("key")).exists():
-        raise CodebookError(f"There is a field “{data['key']}” already.", field="key")
-    position = max(study.fields.values_list("position", flat=True), default=-1) + 1
-    field = CodebookField(study=study, position=position, **data)
-    _save(field, f"field {field.key!r}")
-    _record(field, CodebookChange.Action.ADD, user, target=field.label)
+    with codebook_change(study, user=user, summary=f"Added the field {data.get('label', '')}"):
+        if study.fields.filter(key=data.get("key")).exists():
+            raise CodebookError(f"There is a field “{data['key']}” already.", field="key")
+        position = max(study.fields.values_list("position", flat=True), default=-1) + 1
+        field = CodebookField(study=study, position=position, **data)
+        _save(field, f"field {field.key!r}")
+        _record(field, CodebookChange.Action.ADD, user, target=field.label)
     return field
 
 
-@transaction.atomic
 def field_update(field: CodebookField, changes: dict, *, user=None) -> None:
-    """New label, definition, flags; refused when annotations already recorded would no longer fit."""
-    field = CodebookField.objects.select_for_update().get(pk=field.pk)
-    before = field.label
-    for name in FIELD_EDITABLE:
-        if name in changes:
-            setattr(field, name, changes[name])
-    _check_recorded_values(field)
-    _save(field, field.label)
-    if field.label != before:
-        _record(field, CodebookChange.Action.RENAME, user, source=before, target=field.label)
+    """New label, definition, flags; refused when annotations already recorded would no longer fit.
+
+    `changes["changes_meaning"]`: the owner says the field now means something else, so the answers made under
+    earlier versions are queued for their annotators to re-check."""
+    with codebook_change(field.study, user=user, summary=f"Edited {field.label}") as change:
+        field = CodebookField.objects.select_for_update().get(pk=field.pk)
+        before = field.label
+        for name in FIELD_EDITABLE:
+            if name in changes:
+                setattr(field, name, changes[name])
+        _check_recorded_values(field)
+        _save(field, field.label)
+        if field.label != before:
+            _record(field, CodebookChange.Action.RENAME, user, source=before, target=field.label)
+        if changes.get("changes_meaning"):
+            change.meaning_changed.add(field.key)
 
 
-@transaction.atomic
 def field_delete(field: CodebookField, *, user=None) -> None:
+    with codebook_change(field.study, user=user, summary=f"Deleted the field {field.label}"):
+        _field_delete(field)
+
+
+def _field_delete(field: CodebookField) -> None:
     if count := field.annotations.count():
-        raise CodebookError(f"{field.label} has {count} answer{'s' if count != 1 else ''}; it stays.")
+        raise CodebookError(f"{isolate(field.label)} has {count} answer{'s' if count != 1 else ''}; it stays.")
     if using := profiles_using(field):
-        names = ", ".join(f"“{name}”" for name in using)
+        names = ", ".join(f"“{isolate(name)}”" for name in using)
         plural = "s" if len(using) > 1 else ""
         raise CodebookError(
-            f"{field.label} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
+            f"{isolate(field.label)} stays: the export profile{plural} {names} write{'' if plural else 's'} it."
         )
     field.delete()
 
 
-@transaction.atomic
 def choice_add(field: CodebookField, data: dict, *, user=None) -> Choice:
+    with codebook_change(field.study, user=user, summary=f"Added a choice to {field.label}"):
+        return _choice_add(field, data, user)
+
+
+def _choice_add(field: CodebookField, data: dict, user) -> Choice:
     if not field.has_choices:
-        raise CodebookError(f"{field.label} is a {field.get_kind_display()} field: it has no choices.")
+        raise CodebookError(f"{isolate(field.label)} is a {field.get_kind_display()} field: it has no choices.")
     value = str(data.get("value", "")).strip()
     if field.kind == CodebookField.Kind.ORDINAL and not _is_level(value):
         raise CodebookError("The levels of an ordinal scale are numbers 1, 2, 3…", field="value")
     if field.choices.filter(value=value).exists():
-        raise CodebookError(f"{field.label} has a choice “{value}” already.", field="value")
+        raise CodebookError(f"{isolate(field.label)} has a choice “{isolate(value)}” already.", field="value")
     position = max(field.choices.values_list("position", flat=True), default=-1) + 1
     choice = Choice(field=field, position=position, **{**data, "value": value})
     choice.label = choice.label or value
-    _save(choice, f"{field.label}, choice {value!r}")
+    _save(choice, f"{isolate(field.label)}, choice {value!r}")
     _record(field, CodebookChange.Action.ADD, user, target=choice.label)
     return choice
 
 
-@transaction.atomic
 def choice_update(choice: Choice, changes: dict, *, user=None) -> None:
-    """Label, definition, examples, order: free at any time, the value (what annotations hold) never changes."""
-    choice = Choice.objects.select_for_update().select_related("field__study").get(pk=choice.pk)
-    before = choice.label
-    for name in CHOICE_EDITABLE:
-        if name in changes:
-            setattr(choice, name, changes[name])
-    choice.label = choice.label or choice.value
-    _save(choice, f"{choice.field.label}, choice {choice.value!r}")
-    if choice.label != before:
-        _record(choice.field, CodebookChange.Action.RENAME, user, source=before, target=choice.label)
+    """Label, definition, examples, order: free at any time, the value (what annotations hold) never changes.
+
+    `changes["changes_meaning"]`: as for field_update, the choice's field now means something else."""
+    field = choice.field
+    with codebook_change(field.study, user=user, summary=f"Edited a choice of {field.label}") as change:
+        choice = Choice.objects.select_for_update().select_related("field__study").get(pk=choice.pk)
+        before = choice.label
+        for name in CHOICE_EDITABLE:
+            if name in changes:
+                setattr(choice, name, changes[name])
+        choice.label = choice.label or choice.value
+        _save(choice, f"{isolate(choice.field.label)}, choice {choice.value!r}")
+        if choice.label != before:
+            _record(choice.field, CodebookChange.Action.RENAME, user, source=before, target=choice.label)
+        if changes.get("changes_meaning"):
+            change.meaning_changed.add(field.key)
 
 
-@transaction.atomic
 def choice_delete(choice: Choice, *, user=None) -> None:
     """Delete a choice nobody has used; one in use must be merged into another choice first."""
-    try:
-        with transaction.atomic():  # a savepoint: the refusal leaves the surrounding transaction usable
-            choice.delete()
-    except ProtectedError as error:
-        raise CodebookError(error.args[0]) from None
-    _record(choice.field, CodebookChange.Action.DELETE, user, source=choice.label)
+    with codebook_change(choice.field.study, user=user, summary=f"Deleted a choice of {choice.field.label}"):
+        try:
+            with transaction.atomic():  # a savepoint: the refusal leaves the surrounding transaction usable
+                choice.delete()
+        except ProtectedError as error:
+            raise CodebookError(error.args[0]) from None
+        _record(choice.field, CodebookChange.Action.DELETE, user, source=choice.label)
 
 
 def _check_recorded_values(field: CodebookField) -> None:
@@ -421,14 +439,14 @@ def _check_recorded_values(field: CodebookField) -> None:
         over = sum(1 for value in values if isinstance(value, list) and len(value) > field.max_choices)
         if over:
             raise CodebookError(
-                f"{over} annotation{'s' if over != 1 else ''} of {field.label} hold more than {field.max_choices} "
-                "values; the maximum stays until they are changed.",
+                f"{over} annotation{'s' if over != 1 else ''} of {isolate(field.label)} hold more than "
+                f"{field.max_choices} values; the maximum stays until they are changed.",
                 field="max_choices",
             )
     if not field.allow_other and (others := sum(1 for value in values if _other_texts(value))):
         raise CodebookError(
-            f"{others} annotation{'s' if others != 1 else ''} of {field.label} use “Other…”; promote or merge "
-            "those codes first.",
+            f"{others} annotation{'s' if others != 1 else ''} of {isolate(field.label)} use “Other…”; "
+            "promote or merge those codes first.",
             field="allow_other",
         )
 

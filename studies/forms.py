@@ -315,8 +315,19 @@ class NewFieldForm(PageForm, forms.ModelForm):
         self.fields["kind"].choices = CodebookField.Kind.choices  # no empty choice: every field has a kind
 
 
+def _changes_meaning() -> forms.BooleanField:
+    """The owner's word that an edit changes what a field means (studies/codebook_versions.py: re-checks)."""
+    return forms.BooleanField(
+        required=False,
+        label="this changes what the field means",
+        help_text="Answers given under the earlier definition go back to their annotators to re-check.",
+    )
+
+
 class FieldForm(PageForm, forms.ModelForm):
     """A field's label, definition and flags; a maximum only for multiple choice, "Other…" only for choices."""
+
+    changes_meaning = _changes_meaning()
 
     class Meta:
         model = CodebookField
@@ -341,6 +352,8 @@ class FieldForm(PageForm, forms.ModelForm):
 
 
 class ChoiceForm(PageForm, forms.ModelForm):
+    changes_meaning = _changes_meaning()
+
     class Meta:
         model = Choice
         fields = CHOICE_EDITABLE

@@ -14,6 +14,7 @@ from django.db.models import ProtectedError
 from django.db.models.signals import pre_delete
 from django.dispatch import receiver
 
+from annotator.bidi import isolate
 from issues.models import Issue
 from studies.versions import version_trigger
 
@@ -307,6 +308,9 @@ class CodebookField(models.Model):
     )
     allow_other = models.BooleanField(default=False, help_text="Choice fields: allow “Other…” with free text.")
     position = models.PositiveIntegerField(default=0)
+    # The codebook version since which the field means what it means now (0: ever since it was made): answers made
+    # under an earlier version are queued for their annotators to re-check (studies/codebook_versions.py).
+    meaning_version = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["study", "position", "id"]
@@ -326,13 +330,14 @@ class CodebookField(models.Model):
         """
         if value in (None, "", []):
             return None
+        label = isolate(self.label)  # quoted in the errors below
         match self.kind:
             case self.Kind.SINGLE:
                 return self._choice(value)
             case self.Kind.MULTIPLE:
                 values = value if isinstance(value, list) else [value]
                 if self.max_choices and len(values) > self.max_choices:
-                    raise ValidationError(f"At most {self.max_choices} values for {self.label}.")
+                    raise ValidationError(f"At most {self.max_choices} values for {label}.")
                 cleaned = [self._choice(item) for item in values]
                 if len({repr(item) for item in cleaned}) < len(cleaned):
                     raise ValidationError("A value is given twice.")
@@ -341,17 +346,20 @@ class CodebookField(models.Model):
                 level = str(value)
                 if level not in self._choice_values():
                     raise ValidationError(
-                        f"{self.label} is a level from {', '.join(sorted(self._choice_values()))}, not {value!r}."
+                        f"{label} is a level from {', '.join(sorted(self._choice_values()))}, not {value!r}."
                     )
                 return int(level) if level.isdigit() else level
             case self.Kind.VOTE:
                 vote = value.get("vote") if isinstance(value, dict) else value
                 if vote not in (True, False):
-                    raise ValidationError(f"A vote is yes or no; {self.label} got {vote!r}.")
+                    raise ValidationError(f"A vote is yes or no; {label} got {vote!r}.")
                 comment = value.get("comment", "") if isinstance(value, dict) else ""
-                return {"vote": vote, "comment": checked_text(comment, f"The comment on {self.label}", MAX_TEXT)}
+                return {
+                    "vote": vote,
+                    "comment": checked_text(comment, f"The comment on {label}", MAX_TEXT),
+                }
             case self.Kind.TEXT | self.Kind.VERSION:
-                text = checked_text(value, self.label, MAX_VERSION if self.kind == self.Kind.VERSION else MAX_TEXT)
+                text = checked_text(value, label, MAX_VERSION if self.kind == self.Kind.VERSION else MAX_TEXT)
                 return text or None
             case self.Kind.URLS:
                 urls = _lines(value)
@@ -360,7 +368,7 @@ class CodebookField(models.Model):
                     try:
                         validate(url)
                     except ValidationError:
-                        raise ValidationError(f"Enter a valid URL (http or https) in {self.label}: {url!r}") from None
+                        raise ValidationError(f"Enter a valid URL (http or https) in {label}: {url!r}") from None
                 return urls or None
             case self.Kind.COMMITS:
                 shas = [sha.lower() for sha in _lines(value)]
@@ -375,12 +383,12 @@ class CodebookField(models.Model):
 
     def _choice(self, value):
         if isinstance(value, dict) and self.allow_other:
-            other = checked_text(value.get("other", ""), f"“Other” of {self.label}", MAX_CHOICE)
+            other = checked_text(value.get("other", ""), f"“Other” of {isolate(self.label)}", MAX_CHOICE)
             if not other:
                 raise ValidationError("Say what “Other” is.")
             return {"other": other}
         if not isinstance(value, str) or value not in self._choice_values():
-            raise ValidationError(f"{value!r} is not a value of {self.label}.")
+            raise ValidationError(f"{value!r} is not a value of {isolate(self.label)}.")
         return value
 
     def clean(self):
@@ -503,6 +511,8 @@ class Annotation(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Raised by every save: a save from a page showing an older version is refused (HTTP 409).
     version = models.PositiveIntegerField(default=1)
+    # The number of the codebook version it was made (or last confirmed) under (CodebookVersion.number).
+    codebook_version = models.PositiveIntegerField(default=1)
 
     class Meta:
         ordering = ["assignment", "field__position"]
@@ -543,6 +553,29 @@ class CodebookChange(models.Model):
         return f"{self.field.key}: {self.source} → {self.target}"
 
 
+class CodebookVersion(models.Model):
+    """One numbered state of a study's codebook (1, 2, 3…): a snapshot as the codebook export writes it, and what
+    changed since the version before, in studies/codebook_versions.py's words."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="codebook_versions")
+    number = models.PositiveIntegerField()
+    snapshot = models.JSONField(help_text="The codebook's fields and choices, as its JSON export writes them.")
+    # [{"change": "added|removed|renamed|redefined|changed|merged|reordered", "field": key, "choice": value, …}]
+    diff = models.JSONField(default=list, blank=True)
+    summary = models.CharField(max_length=200, blank=True, help_text="How the change was made.")
+    # Keys of the fields whose meaning the owner said this version changed: their earlier answers are re-checked.
+    meaning_changed = models.JSONField(default=list, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study", "-number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_codebook_version")]
+
+    def __str__(self) -> str:
+        return f"{self.study} codebook v{self.number}"
+
+
 @tracked()
 class FinalValue(models.Model):
     """The value a field takes for an issue once its annotators' values are reconciled.
@@ -566,6 +599,7 @@ class FinalValue(models.Model):
     agreed_by = models.JSONField(default=list, blank=True, help_text="The usernames of the annotators who agreed.")
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    codebook_version = models.PositiveIntegerField(default=1)  # as Annotation.codebook_version
 
     class Meta:
         ordering = ["study_issue", "field__position"]

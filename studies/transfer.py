@@ -54,6 +54,7 @@ from studies.models import (
     CodebookChange,
     CodebookField,
     CodebookFieldEvent,
+    CodebookVersion,
     DiscussionComment,
     DiscussionCommentEvent,
     ExportProfile,
@@ -102,6 +103,7 @@ MODELS = [
     DiscussionComment,
     Notification,
     CodebookChange,
+    CodebookVersion,
     Context,
     *EVENTS,
 ]
@@ -188,6 +190,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         DiscussionComment: DiscussionComment.objects.filter(study_issue__study=study),
         Notification: Notification.objects.filter(comment__study_issue__study=study),
         CodebookChange: study.codebook_changes.all(),
+        CodebookVersion: study.codebook_versions.all(),
         Context: Context.objects.filter(contexts),
         **events,
     }

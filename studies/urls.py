@@ -1,6 +1,18 @@
 from django.urls import path
 
-from .views import add_issues, annotate, codebook, history, issue_list, manage, pages, people, profiles, reconcile
+from .views import (
+    add_issues,
+    annotate,
+    codebook,
+    history,
+    issue_list,
+    manage,
+    pages,
+    people,
+    profiles,
+    reconcile,
+    versions,
+)
 
 app_name = "studies"
 ISSUE = "studies/<slug:slug>/<str:owner>/<str:repo>/issues/<int:number>/"
@@ -36,6 +48,11 @@ urlpatterns = [
     path("studies/<slug:slug>/codebook/promote/", codebook.promote, name="codebook_promote"),
     path("studies/<slug:slug>/codebook/merge/", codebook.merge, name="codebook_merge"),
     path("studies/<slug:slug>/codebook/export.json", codebook.export, name="codebook_export"),
+    path("studies/<slug:slug>/codebook/versions.json", versions.versions_export, name="codebook_versions"),
+    path("studies/<slug:slug>/codebook/versions/<int:version>.json", versions.version_export, name="codebook_version"),
+    path("studies/<slug:slug>/recheck/", versions.recheck, name="recheck"),
+    path("studies/<slug:slug>/recheck/<int:pk>/keep/", versions.recheck_keep, name="recheck_keep"),
+    path("studies/<slug:slug>/recheck/<int:pk>/change/", versions.recheck_answer, name="recheck_change"),
     path("studies/<slug:slug>/codebook/load/", codebook.load, name="codebook_load"),
     path("studies/<slug:slug>/codebook/load-preset/", codebook.load_preset, name="codebook_load_preset"),
     path("studies/<slug:slug>/codebook/copy/", codebook.copy, name="codebook_copy"),

@@ -14,7 +14,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from annotator.bidi import isolate
 from issues.models import Issue
+from studies.codebook_versions import current_number
 from studies.models import (
     MAX_TEXT,
     OTHER_PREFIX,
@@ -202,16 +204,16 @@ def final_value_save(
     if study_issue.stage != IssueStage.RECONCILIATION:
         raise ValidationError("Final values are set while the issue is in reconciliation.")
     if field.study_id != study_issue.study_id or field.stage != Stage.LABELLING:
-        raise ValidationError(f"{field.label} is not a labelling question of this study.")
+        raise ValidationError(f"{isolate(field.label)} is not a labelling question of this study.")
     cleaned = None if clear else field.clean_value(value)
     if cleaned is None and not clear:
-        raise ValidationError(f"Choose the final value of {field.label}, or clear it on purpose (no answer).")
-    rationale = checked_text(rationale, f"The rationale for {field.label}", MAX_TEXT)
+        raise ValidationError(f"Choose the final value of {isolate(field.label)}, or clear it on purpose (no answer).")
+    rationale = checked_text(rationale, f"The rationale for {isolate(field.label)}", MAX_TEXT)
     final = FinalValue.objects.select_for_update().filter(study_issue=study_issue, field=field).first()
 
     def changed() -> str:
         who = final.set_by.username if final.set_by else "someone"
-        return f"{who} set {field.label} to {display_value(final.value, field)} meanwhile."
+        return f"{who} set {isolate(field.label)} to {isolate(display_value(final.value, field))} meanwhile."
 
     check_version(final, version, changed)
     agreed = agreed_values(study_issue, [field]).get(field.pk)
@@ -219,10 +221,10 @@ def final_value_save(
     if not rationale.strip() and not as_agreed:
         if agreed:
             raise ValidationError(
-                f"The annotators agreed on {display_value(agreed[0], field)}: "
-                f"say why {field.label} takes another value."
+                f"The annotators agreed on {isolate(display_value(agreed[0], field))}: "
+                f"say why {isolate(field.label)} takes another value."
             )
-        raise ValidationError(f"The annotators differ on {field.label}: say why this value.")
+        raise ValidationError(f"The annotators differ on {isolate(field.label)}: say why this value.")
     source = FinalValue.Source.AGREED if as_agreed else FinalValue.Source.ADJUDICATED
     values = {
         "value": cleaned,
@@ -230,6 +232,7 @@ def final_value_save(
         "set_by": user,
         "source": source,
         "agreed_by": agreed[1] if as_agreed else [],
+        "codebook_version": current_number(study_issue.study_id),
     }
     if final is None:
         return FinalValue.objects.create(study_issue=study_issue, field=field, **values)
@@ -282,6 +285,7 @@ def agreed_values_store(study_issue: StudyIssue) -> int:
     """
     agreed = agreed_values(study_issue)
     finals = {final.field_id: final for final in FinalValue.objects.filter(study_issue=study_issue)}
+    codebook_version = current_number(study_issue.study_id)
     stored = 0
     for final in finals.values():
         if final.source != FinalValue.Source.AGREED:
@@ -290,11 +294,23 @@ def agreed_values_store(study_issue: StudyIssue) -> int:
             final.delete()
         elif not same_value(final.value, agreed[final.field_id][0]) or final.agreed_by != agreed[final.field_id][1]:
             value, names = agreed[final.field_id]
-            save_versioned(final, value=value, agreed_by=names, set_by=None, updated_at=timezone.now())
+            save_versioned(
+                final,
+                value=value,
+                agreed_by=names,
+                set_by=None,
+                codebook_version=codebook_version,
+                updated_at=timezone.now(),
+            )
             stored += 1
     new = [
         FinalValue(
-            study_issue=study_issue, field_id=field_id, value=value, source=FinalValue.Source.AGREED, agreed_by=names
+            study_issue=study_issue,
+            field_id=field_id,
+            value=value,
+            source=FinalValue.Source.AGREED,
+            agreed_by=names,
+            codebook_version=codebook_version,
         )
         for field_id, (value, names) in agreed.items()
         if field_id not in finals
@@ -333,7 +349,7 @@ def decide(
     if include:
         missing = missing_final_values(study_issue)
         if missing:
-            raise ValidationError(f"Set the final value of: {', '.join(field.label for field in missing)}.")
+            raise ValidationError(f"Set the final value of: {', '.join(isolate(field.label) for field in missing)}.")
         _bump(
             study_issue,
             stage=IssueStage.DECIDED,

@@ -25,6 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from email.message import Message
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,13 +36,14 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from annotator.bidi import FSI, PDI
 from bench.generate_dump import main as generate_dump
 from issues.importers.run import ImportOptions, ImportService
 from issues.importers.selection import Selection
 from issues.models import ImportRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
-from studies.models import IssueStage, Stage
+from studies.models import Annotation, IssueStage, Stage
 from tests.factories import (
     TEST_PASSWORD,
     AdminFactory,
@@ -180,6 +182,11 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
         "agreement:primary": [study.slug, "impact"],
+        "studies:codebook_version": [study.slug, 1],
+        **dict.fromkeys(
+            ("studies:recheck_keep", "studies:recheck_change"),
+            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
+        ),
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
             f"issues:{name}": [world["run"].pk]
@@ -495,6 +502,13 @@ class Gunicorn:
 
 
 # --- Pages: reading a page's forms as the person in front of it does, what each input holds and its errors ---
+
+
+def as_read(html: str) -> str:
+    """A page's text as a reader reads it: entities decoded, without the invisible marks that isolate each quoted
+    name (annotator/bidi.py; tests/test_bidi.py checks those)."""
+    return unescape(html).replace(FSI, "").replace(PDI, "")
+
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

@@ -152,6 +152,26 @@ EXPECTED = {
         ("login", "404", "200", "200", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
+    # Codebook versions: the codebook's own text, read by every member as the codebook is.
+    **dict.fromkeys(
+        ("studies:codebook_versions", "studies:codebook_version"),
+        (
+            ("login", "404", "200", "200", "200", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    # Re-checks: each member's own queue; an answer that is not one of theirs to re-check is not found.
+    "studies:recheck": (
+        ("login", "404", "200", "200", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    **dict.fromkeys(
+        ("studies:recheck_keep", "studies:recheck_change"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "404", "404"),
+        ),
+    ),
     "studies:annotate": (
         ("login", "404", "200", "200", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),

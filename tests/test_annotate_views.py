@@ -5,6 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
+from annotator.bidi import isolate
 from studies.annotation import annotation_save
 from studies.assignment import assignment_move
 from studies.codebook import codebook_load, preset
@@ -179,7 +180,7 @@ def test_a_wrong_value_is_refused_with_the_reason(client, setup):
 
     response = save(client, study, issue, "component", value=["Engine", "Layers", "Model"])
 
-    assert "At most 2 values for Component" in response.text
+    assert f"At most 2 values for {isolate('Component')}" in response.text
     assert not Annotation.objects.exists()
 
 
@@ -236,7 +237,9 @@ def test_submit_needs_every_required_field_then_moves_on(client, setup):
     client.force_login(mine.annotator)
 
     refused = client.post(page_url(study, issue, "studies:submit"), follow=True)
-    assert "Still to answer: Scenario, Component." in refused.text  # the impact may stay empty, as in the paper
+    assert (
+        f"Still to answer: {isolate('Scenario')}, {isolate('Component')}." in refused.text
+    )  # the impact may stay empty, as in the paper
     save(client, study, issue, "scenario", value="Wrong parameter setting")
     save(client, study, issue, "component", value=["Optimizer"])
     save(client, study, issue, "impact", value="3")

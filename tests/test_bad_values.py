@@ -9,7 +9,6 @@ codebook, a maximum, repeats, a level out of range, a bad vote, URL, SHA, versio
 (tests/test_codebook.py); NUL and invalid UTF-8 in issue dumps (tests/test_import_bad_input.py).
 """
 
-import html
 import io
 import json
 
@@ -29,7 +28,7 @@ from tests.factories import (
     MembershipFactory,
     StudyIssueFactory,
 )
-from tests.helpers import FormPage, import_paths, label, page, problems, rest_issue, write_json, write_jsonl
+from tests.helpers import FormPage, as_read, import_paths, label, page, problems, rest_issue, write_json, write_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -133,7 +132,7 @@ def test_the_page_refuses_a_bad_value_by_name_and_stores_nothing(client, setup, 
     response = save(client, study, issue, key, data)
 
     assert response.status_code == 422
-    assert message in html.unescape(response.text)
+    assert message in as_read(response.text)
     assert database_state(study) == before  # not even started: the assignment is still "assigned"
 
 
@@ -229,7 +228,7 @@ def test_the_import_refuses_a_bad_value_by_line_and_writes_nothing(setup, tmp_pa
     with pytest.raises(CommandError, match="Nothing was imported"):
         call_command("import_annotations", str(path), "--study", study.slug, "--create-choices", stderr=err)
 
-    assert message in err.getvalue()
+    assert message in as_read(err.getvalue())
     assert database_state(study) == before
 
 
@@ -483,7 +482,7 @@ def test_the_reconciliation_page_refuses_a_bad_text_by_name_and_stores_nothing(
 
     response = client.post(page(study_issue, name, *extra), {"version": study_issue.version, **data}, follow=True)
 
-    assert message in html.unescape(response.text)
+    assert message in as_read(response.text)
     study_issue.refresh_from_db()
     assert before == (
         database_state(study_issue.study),

@@ -201,6 +201,8 @@ class World:
             args.append(self.study.export_profiles.first().pk)
         elif "<int:pk>" in route:
             args.append(self.study.memberships.first().pk)
+        elif "<int:version>" in route:
+            args.append(self.study.codebook_versions.first().number)
         return reverse(key, args=args)
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
+from annotator.bidi import isolate
 from studies.codebook import CodebookError, codebook_copy, codebook_export, codebook_load, preset
 from studies.models import CodebookField, Stage
 from tests.factories import ChoiceFactory, CodebookFieldFactory, StudyFactory
@@ -135,8 +136,9 @@ def test_a_single_choice_takes_one_of_its_values_or_other_text_when_allowed():
 
     assert strict.clean_value("Wrong shape") == "Wrong shape"
     assert open_coded.clean_value({"other": "  Wrong dtype "}) == {"other": "Wrong dtype"}
-    with pytest.raises(ValidationError, match="'Wrong Shape' is not a value of Scenario"):
+    with pytest.raises(ValidationError) as refused:
         strict.clean_value("Wrong Shape")  # the spreadsheet's two spellings become one value
+    assert refused.value.messages == [f"'Wrong Shape' is not a value of {isolate('Scenario')}."]
     with pytest.raises(ValidationError):
         strict.clean_value({"other": "anything"})
 
@@ -158,8 +160,9 @@ def test_an_ordinal_scale_takes_a_level_as_a_number():
 
     assert field.clean_value("3") == 3
     assert field.clean_value(4) == 4
-    with pytest.raises(ValidationError, match="Impact is a level from 1, 2, 3, 4"):
+    with pytest.raises(ValidationError) as refused:
         field.clean_value(5)
+    assert refused.value.messages == [f"{isolate('Impact')} is a level from 1, 2, 3, 4, not 5."]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.urls import reverse
 
+from annotator.bidi import isolate
 from issues.models import Issue
 from studies.annotation import annotation_save
 from studies.codebook import CodebookError, codebook_export, codebook_load, preset
@@ -132,7 +133,7 @@ def test_the_maximum_cannot_drop_below_what_was_recorded(client, started):
     page = FormPage(response.text)
     assert response.status_code == 422
     assert page.errors_at("field-component-max_choices") == [
-        "1 annotation of Part hold more than 1 values; the maximum stays until they are changed."
+        f"1 annotation of {isolate('Part')} hold more than 1 values; the maximum stays until they are changed."
     ]
     assert (page.value("field-component-label"), page.value("field-component-max_choices")) == ("Part", "1")
     assert not page.checked("field-component-allow_other")  # as sent: unticked
@@ -153,7 +154,7 @@ def test_other_stays_on_while_codes_use_it_and_the_page_says_so_at_the_box(clien
     page = FormPage(response.text)
     assert response.status_code == 422
     assert page.errors_at("field-root_cause-allow_other") == [
-        "1 annotation of Cause use “Other…”; promote or merge those codes first."
+        f"1 annotation of {isolate('Cause')} use “Other…”; promote or merge those codes first."
     ]
     assert (page.value("field-root_cause-label"), page.value("field-root_cause-definition")) == ("Cause", "Why.")
     assert page.checked("field-root_cause-required")
@@ -181,7 +182,7 @@ def test_a_field_with_answers_stays_and_one_without_can_go(client, started):
     kept = client.post(url(study, "field_remove", "impact"), follow=True)
     client.post(url(study, "field_remove", "reproduced"))
 
-    assert "Impact has 1 answer; it stays." in kept.text
+    assert f"{isolate('Impact')} has 1 answer; it stays." in kept.text
     assert study.fields.filter(key="impact").exists() and not study.fields.filter(key="reproduced").exists()
 
 
@@ -199,7 +200,9 @@ def test_an_owner_adds_a_field_and_its_choices(client, started):
     assert list(api.choices.values_list("value", "label")) == [("tf.keras.Model.fit", "fit")]
     assert duplicate.status_code == bad_level.status_code == 422
     page = FormPage(duplicate.text)
-    assert page.errors_at("new-choice-api-value") == ["API has a choice “tf.keras.Model.fit” already."]
+    assert page.errors_at("new-choice-api-value") == [
+        f"{isolate('API')} has a choice “{isolate('tf.keras.Model.fit')}” already."
+    ]
     assert (page.value("new-choice-api-value"), page.value("new-choice-api-label")) == (
         "tf.keras.Model.fit",
         "Fit again",
@@ -242,7 +245,9 @@ def test_an_over_long_choice_label_is_refused_and_kept(client, started, django_a
     shape = fields["scenario"].choices.get(value="Wrong shape")
     client.force_login(owner)
 
-    with django_assert_max_num_queries(15):  # a form for every field and choice, none with a query of its own
+    with django_assert_max_num_queries(
+        16
+    ):  # a form for every field and choice, none with a query of its own; the versions
         response = client.post(
             url(study, "choice_edit", "scenario", shape.pk),
             {"label": "x" * 201, "definition": "The output has the wrong shape.", "examples": "", "position": 0},
@@ -303,8 +308,11 @@ def test_a_refused_promotion_or_merge_says_why_in_its_row(client, started):
     nothing = client.post(url(study, "codebook_promote"), {"field": "root_cause"})  # from no row of the page
 
     assert promoted.status_code == merged.status_code == nothing.status_code == 422
-    assert "Root cause has a choice &#x27;Type confusion&#x27; already; merge into it instead." in promoted.text
-    assert "&#x27;Nope&#x27; is not a choice of Component." in merged.text
+    assert (
+        f"{isolate('Root cause')} has a choice &#x27;Type confusion&#x27; already; merge into it instead."
+        in promoted.text
+    )
+    assert f"&#x27;Nope&#x27; is not a choice of {isolate('Component')}." in merged.text
     required = '<p class="error" role="alert">This field is required.</p>'
     assert nothing.text.index("<h1>Codebook</h1>") < nothing.text.index(required) < nothing.text.index("<section")
     assert not CodebookChange.objects.exists()

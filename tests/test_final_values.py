@@ -10,6 +10,7 @@ from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from annotator.bidi import isolate
 from studies.annotation import annotation_save, assignment_submit
 from studies.models import FinalValue, IssueStage, StudyIssue
 from studies.workflow import decide, final_value_save, reopen
@@ -52,8 +53,11 @@ def test_it_makes_agreed_values_final_when_the_last_annotator_submits(reconcilin
 def test_it_refuses_an_empty_final_value_unless_cleared_on_purpose(reconciling):
     study_issue, adjudicator, _, _, fields, _ = reconciling
 
-    with pytest.raises(ValidationError, match="Choose the final value of Impact, or clear it on purpose"):
+    with pytest.raises(ValidationError) as refused:
         final_value_save(study_issue, fields["impact"], value="", rationale="Unclear.", user=adjudicator)
+    assert refused.value.messages == [
+        f"Choose the final value of {isolate('Impact')}, or clear it on purpose (no answer)."
+    ]
     assert "impact" not in finals(study_issue)
     final_value_save(study_issue, fields["impact"], value="", rationale="Unclear.", user=adjudicator, clear=True)
     assert finals(study_issue)["impact"] == (None, "adjudicated", [])
@@ -62,10 +66,13 @@ def test_it_refuses_an_empty_final_value_unless_cleared_on_purpose(reconciling):
 def test_a_changed_agreed_value_needs_a_reason_and_becomes_adjudicated(reconciling):
     study_issue, adjudicator, _, _, fields, names = reconciling
 
-    with pytest.raises(ValidationError, match="The annotators agreed on Wrong shape: say why Scenario takes another"):
+    with pytest.raises(ValidationError) as refused:
         final_value_save(
             study_issue, fields["scenario"], value="Wrong displayed message", rationale="", user=adjudicator
         )
+    assert refused.value.messages == [
+        f"The annotators agreed on {isolate('Wrong shape')}: say why {isolate('Scenario')} takes another value."
+    ]
     final_value_save(
         study_issue,
         fields["scenario"],
@@ -195,6 +202,7 @@ def test_it_accepts_agreed_values_in_a_bounded_number_of_queries(client, reconci
     FinalValue.objects.filter(study_issue=study_issue).delete()
     client.force_login(adjudicator)
 
-    with django_assert_max_num_queries(14):  # the same for 2 agreed fields as for 10: one insert for all
+    # the same for 2 agreed fields as for 10: one insert for all (and one look-up of the codebook version)
+    with django_assert_max_num_queries(15):
         client.post(page(study_issue, "studies:accept_agreed"))
     assert len(finals(study_issue)) == 2

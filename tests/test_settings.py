@@ -69,11 +69,13 @@ def test_it_reads_the_database_from_database_url(tmp_path):
 
 
 def test_a_client_cannot_skip_the_https_redirect_by_claiming_https_unless_a_proxy_is_trusted(tmp_path):
-    """X-Forwarded-Proto is the TLS proxy's word; sent straight to gunicorn, it is the client's own claim."""
+    """X-Forwarded-Proto is the TLS proxy's word; sent straight to gunicorn, it is the client's own claim. And a
+    proxy the operator forgot to declare meets a page saying what to set, not an endless redirect."""
     code = (
-        "from django.test import Client; "
-        "r = Client(HTTP_HOST='annotator.example.org').get('/', HTTP_X_FORWARDED_PROTO='https'); "
-        "print(r.status_code, r['Location'])"
+        "from django.test import Client; c = Client(HTTP_HOST='annotator.example.org'); "
+        "r = c.get('/'); print(r.status_code, r.get('Location')); "
+        "r = c.get('/', HTTP_X_FORWARDED_PROTO='https'); print(r.status_code, r.get('Location')); "
+        "print(r.content.decode())"
     )
 
     behind_proxy = {**PRODUCTION_ENV, "ANNOTATOR_TRUSTED_PROXIES": "1"}
@@ -81,8 +83,11 @@ def test_a_client_cannot_skip_the_https_redirect_by_claiming_https_unless_a_prox
     direct = manage("shell", "--no-imports", "-c", code, env=PRODUCTION_ENV, tmp_path=tmp_path)
     proxied = manage("shell", "--no-imports", "-c", code, env=behind_proxy, tmp_path=tmp_path)
 
-    assert direct.stdout.split() == ["301", "https://annotator.example.org/"], direct.stderr
-    assert proxied.stdout.split() == ["302", "/accounts/login/?next=/"], proxied.stderr
+    plain, claimed, page = direct.stdout.split("\n", 2)
+    assert plain.split() == ["301", "https://annotator.example.org/"], direct.stderr
+    assert claimed.split() == ["400", "None"]
+    assert "the app trusts no proxy (ANNOTATOR_TRUSTED_PROXIES is 0)" in page
+    assert proxied.stdout.split("\n")[1].split() == ["302", "/accounts/login/?next=/"], proxied.stderr
 
 
 def test_it_names_a_malformed_proxy_count(tmp_path):

@@ -173,6 +173,7 @@ def everything(study: Study) -> dict:
         "discussion": rows(keys, DiscussionComment.objects.filter(study_issue__study=study)),
         "notifications": rows(keys, Notification.objects.filter(comment__study_issue__study=study)),
         "codebook changes": rows(keys, study.codebook_changes.all()),
+        "codebook versions": rows(keys, study.codebook_versions.all()),
         "agreement": {**report, "study": "—"},
         "export": "".join(export),
         "issue histories": {

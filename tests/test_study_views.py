@@ -124,5 +124,5 @@ def test_it_keeps_study_pages_to_a_few_queries(client, member, study, django_ass
 
     with django_assert_max_num_queries(7):
         client.get(reverse("studies:list"))
-    with django_assert_max_num_queries(11):  # with the member's own progress and the stages
+    with django_assert_max_num_queries(12):  # with the member's own progress, re-checks and the stages
         client.get(reverse("studies:detail", args=[study.slug]))

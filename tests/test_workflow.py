@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from annotator.bidi import isolate
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, FinalValue, IssueStage, Stage, StudyIssue
@@ -132,8 +133,9 @@ def test_an_issue_is_included_once_every_required_field_has_a_final_value(labell
         label(assignment, impact=impact)
     fields = {field.key: field for field in study_issue.study.fields.all()}
 
-    with pytest.raises(ValidationError, match=r"Set the final value of: Impact\.'"):  # the agreed ones are final
+    with pytest.raises(ValidationError) as refused:
         decide(study_issue, include=True, user=adjudicator)
+    assert refused.value.messages == [f"Set the final value of: {isolate('Impact')}."]  # the agreed ones are final
     final_value_save(
         study_issue, fields["impact"], value="3", rationale="Wrong results in training.", user=adjudicator
     )
@@ -153,8 +155,9 @@ def test_a_difference_on_an_optional_field_is_settled_before_the_issue_is_includ
         annotation_save(assignment=assignment, field=fields["root_cause"], value=cause)
         label(assignment, impact="3")
 
-    with pytest.raises(ValidationError, match=r"Set the final value of: Root cause\.'"):
+    with pytest.raises(ValidationError) as refused:
         decide(study_issue, include=True, user=adjudicator)
+    assert refused.value.messages == [f"Set the final value of: {isolate('Root cause')}."]
     final_value_save(
         study_issue, fields["root_cause"], value=None, clear=True, rationale="No fix known.", user=adjudicator
     )
@@ -171,8 +174,9 @@ def test_a_final_value_needs_a_rationale_where_the_annotators_differ(labelled):
     fields = {field.key: field for field in study_issue.study.fields.all()}
 
     final_value_save(study_issue, fields["scenario"], value="Wrong shape", rationale="", user=adjudicator)
-    with pytest.raises(ValidationError, match="The annotators differ on Impact: say why this value."):
+    with pytest.raises(ValidationError) as refused:
         final_value_save(study_issue, fields["impact"], value="3", rationale=" ", user=adjudicator)
+    assert refused.value.messages == [f"The annotators differ on {isolate('Impact')}: say why this value."]
 
     assert "impact" not in set(FinalValue.objects.values_list("field__key", flat=True))
 
@@ -185,7 +189,8 @@ def test_a_stale_final_value_is_refused_with_who_set_it(labelled):
     final_value_save(study_issue, impact, value="3", rationale="training", user=adjudicator, version=0)
 
     with pytest.raises(
-        StaleVersion, match=f"{adjudicator.username} set Impact to 3 — model works differently meanwhile."
+        StaleVersion,
+        match=f"{adjudicator.username} set {isolate('Impact')} to {isolate('3 — model works differently')} meanwhile",
     ):
         final_value_save(study_issue, impact, value="2", rationale="GPU", user=owner, version=0)  # saw no value yet
     final_value_save(study_issue, impact, value="2", rationale="knowingly", user=owner, version=1)
@@ -286,7 +291,10 @@ def test_a_stale_final_value_through_htmx_answers_409_with_the_newer_value(clien
     )
 
     assert response.status_code == 409
-    assert f"{adjudicator.username} set Impact to 3 — model works differently meanwhile." in response.text
+    assert (
+        f"{adjudicator.username} set {isolate('Impact')} to {isolate('3 — model works differently')} meanwhile."
+        in response.text
+    )
     assert 'name="version" value="1"' in response.text  # sending it again overwrites knowingly
 
 

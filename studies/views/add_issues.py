@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_http_methods
 
+from annotator.bidi import isolate
 from annotator.htmx import render_page
 from issues.rendering import render_study_issues
 from studies.access import get_access
@@ -28,7 +29,9 @@ def add_issues(request: HttpRequest, slug: str) -> HttpResponse:
             new = issues.exclude(study_issues__study=study).values_list("id", flat=True)
             added = study.add_issues(new.iterator())
             render_study_issues.enqueue()  # their pages are ready before annotators open them
-            messages.success(request, f"{len(added):,} issue{'s' if len(added) != 1 else ''} added to {study.name}.")
+            messages.success(
+                request, f"{len(added):,} issue{'s' if len(added) != 1 else ''} added to {isolate(study.name)}."
+            )
             return redirect("studies:detail", slug=study.slug)
         preview = {
             "matching": issues.count(),

@@ -17,11 +17,13 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
 from studies.access import StudyAccess, get_access
 from studies.annotation import NOT_ASSIGNED, annotation_save, assignment_submit, stage_fields
+from studies.codebook_versions import rechecks
 from studies.models import MAX_TEXT, Annotation, Assignment, CodebookField, Study, StudyIssue, checked_text
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts
@@ -200,9 +202,13 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
 
 @require_GET
 def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
-    """The user's next unfinished assignment of an issue at that stage; the study page when there is none."""
+    """The user's next unfinished assignment of an issue at that stage; the study page when there is none.
+    Answers to re-check come first: the codebook changed what they mean (studies/codebook_versions.py)."""
     access = get_access(request.user, slug)
     study = access.study
+    if rechecks(study, request.user).exists():
+        messages.info(request, "The codebook changed what some of your answers mean: re-check them first.")
+        return redirect("studies:recheck", slug=study.slug)
     at_its_stage = StudyIssue.objects.filter(study=study, issue=OuterRef("issue"), stage=OuterRef("stage"))
     assignment = (
         queue(study, request.user)
@@ -310,7 +316,7 @@ def _unsaved(assignment: Assignment, data) -> dict[str, dict]:
         annotation = stored.get(field.pk)
         try:
             value = field.clean_value(posted_value(field, typed))
-            note = checked_text(typed.get("note", ""), f"The note on {field.label}", MAX_TEXT)
+            note = checked_text(typed.get("note", ""), f"The note on {isolate(field.label)}", MAX_TEXT)
         except ValidationError as exception:
             reason = " ".join(exception.messages)
         else:

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from studies.access import StudyAccess, get_access
 from studies.codebook import (
     CodebookError,
@@ -30,6 +31,7 @@ from studies.codebook import (
     open_codes,
     preset,
 )
+from studies.codebook_versions import rechecks_pending
 from studies.forms import (
     ChoiceForm,
     CodebookCopyForm,
@@ -52,8 +54,13 @@ def _codebook_page(request: HttpRequest, access: StudyAccess, failed: BaseForm |
     """The codebook; for owners with a form for every field, choice and open code, and `failed` in its place."""
     study = access.study
     fields = list(study.fields.prefetch_related("choices"))
-    context = {"study": study, "access": access, "fields": fields}
+    labels = {field.key: field.label for field in fields}
+    versions = list(study.codebook_versions.select_related("user"))
+    for version in versions:
+        version.meaning_labels = [labels.get(key, key) for key in version.meaning_changed]
+    context = {"study": study, "access": access, "fields": fields, "versions": versions}
     if access.may_manage:
+        context["rechecks_pending"] = rechecks_pending(study)
         sent_from = getattr(failed, "about", None)  # the open code or choice a promotion or merge was sent from
         codes = open_codes(access)
         for code in codes:
@@ -132,7 +139,7 @@ def merge(request: HttpRequest, slug: str) -> HttpResponse:
     def merge_it(data: dict) -> str:
         field, source, target = data["field"], data["source"], data["target"]
         code_merge(field, source, target, user=request.user, source_is_choice=data["source_is_choice"])
-        return f"“{source}” merged into “{target}” ({field.label})."
+        return f"“{isolate(source)}” merged into “{isolate(target)}” ({isolate(field.label)})."
 
     return _act(request, access, form, merge_it)
 
@@ -151,7 +158,7 @@ def load(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, data["codebook"])
+        codebook_load(access.study, data["codebook"], user=request.user, summary="Loaded a codebook file")
         return "Codebook loaded."
 
     return _act(request, access, CodebookLoadForm(request.POST, request.FILES), load_it, field="codebook")
@@ -164,7 +171,13 @@ def load_preset(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
 
     def load_it(data: dict) -> str:
-        codebook_load(access.study, preset(data["preset"]), screening=access.study.screening)
+        codebook_load(
+            access.study,
+            preset(data["preset"]),
+            screening=access.study.screening,
+            user=request.user,
+            summary=f"Loaded the {data['preset']} preset",
+        )
         return f"The {data['preset']} preset loaded."
 
     return _act(request, access, CodebookPresetForm(request.POST), load_it, field="preset")
@@ -178,7 +191,7 @@ def copy(request: HttpRequest, slug: str) -> HttpResponse:
         raise Http404  # no study of that name that they may see
 
     def copy_it(data: dict) -> str:
-        codebook_copy(data["source"], access.study)
+        codebook_copy(data["source"], access.study, user=request.user)
         return f"Codebook of {data['source'].name} copied."
 
     return _act(request, access, form, copy_it, field="source")
@@ -214,7 +227,7 @@ def field_edit(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 def field_remove(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
     field = get_object_or_404(CodebookField, study=access.study, key=key)
-    return _remove(request, access, lambda: field_delete(field, user=request.user), f"{field.label} deleted.")
+    return _remove(request, access, lambda: field_delete(field, user=request.user), f"{isolate(field.label)} deleted.")
 
 
 @require_POST
@@ -224,7 +237,7 @@ def choice_new(request: HttpRequest, slug: str, key: str) -> HttpResponse:
 
     def add_it(data: dict) -> str:
         choice_add(field, data, user=request.user)
-        return f"Choice added to {field.label}."
+        return f"Choice added to {isolate(field.label)}."
 
     return _act(request, access, NewChoiceForm(request.POST, field=field), add_it, anchor=f"def-{key}")
 
@@ -236,7 +249,7 @@ def choice_edit(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRespo
 
     def save_it(data: dict) -> str:
         choice_update(choice, data, user=request.user)
-        return f"Choice “{choice.value}” saved."
+        return f"Choice “{isolate(choice.value)}” saved."
 
     return _act(request, access, ChoiceForm(request.POST, instance=choice), save_it, anchor=f"def-{key}")
 
@@ -249,7 +262,7 @@ def choice_remove(request: HttpRequest, slug: str, key: str, pk: int) -> HttpRes
         request,
         access,
         lambda: choice_delete(choice, user=request.user),
-        f"Choice “{choice.label}” deleted.",
+        f"Choice “{isolate(choice.label)}” deleted.",
         anchor=f"def-{key}",
     )
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from annotator.bidi import isolate
 from studies import members
 from studies.access import StudyAccess, get_access, may_create_studies
 from studies.annotation_import import AnnotationImportError, Result, import_annotations
@@ -53,9 +54,12 @@ def study_create(request: HttpRequest) -> HttpResponse:
     if form.is_bound and form.is_valid():
         study = form.save()
         if form.cleaned_data["preset"]:
-            codebook_load(study, preset(form.cleaned_data["preset"]), screening=study.screening)
+            name = form.cleaned_data["preset"]
+            codebook_load(
+                study, preset(name), screening=study.screening, user=request.user, summary=f"Loaded the {name} preset"
+            )
         Membership.objects.create(study=study, user=request.user, role=Membership.Role.OWNER)
-        messages.success(request, f"Study {study.name} created; you are its owner.")
+        messages.success(request, f"Study {isolate(study.name)} created; you are its owner.")
         return redirect("studies:manage", slug=study.slug)
     return render(request, "studies/create.html", {"form": form}, status=REFUSED if form.is_bound else 200)
 
@@ -108,7 +112,7 @@ def member_add(request: HttpRequest, slug: str) -> HttpResponse:
         return _manage_page(request, access, form)
     role = form.cleaned_data["role"]
     Membership.objects.get_or_create(study=study, user=form.user, role=role)
-    messages.success(request, f"{form.user.username} is {role} of {study.name}.")
+    messages.success(request, f"{form.user.username} is {role} of {isolate(study.name)}.")
     return redirect("studies:manage", slug=slug)
 
 

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotator.csv_writer import csv_lines
 from annotator.htmx import render_page
 from studies.access import StudyAccess, get_access, may_create_studies
+from studies.codebook_versions import rechecks
 from studies.discussion import mark_read, notifications_of
 from studies.export_profiles import profile_lines
 from studies.exports import LONG_COLUMNS, json_lines, long_rows, wide_columns, wide_rows
@@ -45,6 +46,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if not request.htmx:
         context["members"] = study.memberships.select_related("user").order_by("user__username", "role")
         context["my_progress"] = study.progress(annotator=request.user)
+        context["rechecks"] = rechecks(study, request.user).count()
         context["annotators"], context["stages"] = study.stage_table(per_annotator=access.oversees)
         if access.oversees:
             context["team_progress"] = study.progress()

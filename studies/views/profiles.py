@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from studies.access import StudyAccess, get_access
 from studies.export_profiles import FINAL, SOURCES, ProfileError, profile_save
 from studies.forms import ExportProfileForm, failed_or, refuse
@@ -47,7 +48,7 @@ def _save(request: HttpRequest, access: StudyAccess, profile: ExportProfile | No
         except ProfileError as error:
             refuse(form, error)
         else:
-            messages.success(request, f"Export profile “{saved.name}” saved.")
+            messages.success(request, f"Export profile “{isolate(saved.name)}” saved.")
             return redirect(reverse("studies:profiles", args=[access.study.slug]) + f"#profile-{saved.pk}")
     return _profiles_page(request, access, form)
 
@@ -73,5 +74,5 @@ def profile_delete(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
     profile = get_object_or_404(access.study.export_profiles, pk=pk)
     profile.delete()
-    messages.success(request, f"Export profile “{profile.name}” deleted.")
+    messages.success(request, f"Export profile “{isolate(profile.name)}” deleted.")
     return redirect("studies:profiles", slug=access.study.slug)

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.views.decorators.http import require_GET, require_POST
 
+from annotator.bidi import isolate
 from annotator.htmx import render_page
 from issues.models import Issue
 from studies.access import StudyAccess, get_access
@@ -301,7 +302,7 @@ def _duplicate_of(study_issue, text: str) -> Issue | None:
     else:
         raise ValidationError(f"{text!r} is not an issue: give #N, owner/name#N or its GitHub URL.")
     if found is None:
-        raise ValidationError(f"{text} is not an imported issue.")
+        raise ValidationError(f"{isolate(text)} is not an imported issue.")
     return found
 
 

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from annotator.bidi import isolate
 from studies.codebook import codebook_load, preset
 from studies.models import FinalValue, StudyIssue
 from tests.factories import IssueFactory, MembershipFactory
@@ -35,7 +36,7 @@ def test_an_owner_makes_a_profile_and_downloads_it(open_as, live_server, study, 
     expect(columns).to_have_value("number = Issue\nfinal:scenario = Scenario\nfinal:component:3 = Third component")
     columns.fill("number = Issue\nfinal:scenario = Scenario\nfinal:component:2 = Second component\ntitle")
     page.get_by_role("button", name="Add the profile").click()
-    expect(page.locator(".messages")).to_contain_text("Export profile “journal” saved.")
+    expect(page.locator(".messages")).to_contain_text(f"Export profile “{isolate('journal')}” saved.")
 
     page.goto(live_server.url + reverse("studies:detail", args=[study.slug]))
     with page.expect_download() as download:

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from annotator.bidi import isolate
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, IssueStage, Stage, StudyIssue
@@ -97,7 +98,7 @@ def test_an_issue_from_screening_to_decision_and_back(open_as, live_server, stud
     stale.locator("input[name=value][value='2']").check()
     stale.get_by_role("button", name="Set the final value").click()
     expect(stale.locator(".save-state")).to_contain_text(
-        f"{adjudicator.username} set Impact to 3 — model works differently meanwhile"
+        f"{adjudicator.username} set {isolate('Impact')} to {isolate('3 — model works differently')} meanwhile"
     )
     second_tab.reload()  # keep theirs
     expect(second_tab.locator("#final-impact .save-state")).to_contain_text("Final: 3")

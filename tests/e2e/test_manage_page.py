@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
+from annotator.bidi import isolate
 from studies.models import Membership
 from tests.factories import MembershipFactory, UserFactory
 from tests.helpers import csp_violations, log_in
@@ -34,7 +35,7 @@ def test_an_owner_mistypes_a_username_sees_why_at_the_field_then_adds_the_member
     username.fill("chen")
     members.get_by_role("button", name="Add").click()
 
-    expect(page.get_by_role("status")).to_have_text(f"chen is adjudicator of {study.name}.")
+    expect(page.get_by_role("status")).to_have_text(f"chen is adjudicator of {isolate(study.name)}.")
     expect(members.get_by_role("row", name="chen adjudicator")).to_be_visible()
     expect(username).to_have_value("")
     expect(username).not_to_have_attribute("aria-invalid", "true")

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from annotator.bidi import isolate
 from tests.factories import MembershipFactory, StudyFactory, UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -34,7 +35,7 @@ def test_an_owner_adds_a_member_without_choosing_a_role_and_gets_an_annotator(op
     members.get_by_label("Username").fill("chen")
     members.get_by_role("button", name="Add").click()
 
-    expect(page.get_by_role("status")).to_have_text(f"chen is annotator of {study.name}.")
+    expect(page.get_by_role("status")).to_have_text(f"chen is annotator of {isolate(study.name)}.")
     assert study.memberships.get(user__username="chen").role == "annotator"
 
 

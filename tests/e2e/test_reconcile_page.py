@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from annotator.bidi import isolate
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import FinalValue, IssueStage, Stage, StudyIssue
@@ -101,7 +102,7 @@ def test_it_refuses_an_empty_choice_and_clears_a_value_only_when_asked(open_as, 
 
     cause.get_by_label("Rationale").fill("Neither fits.")
     cause.get_by_role("button", name="Set the final value").click()  # the mistake: nothing chosen
-    expect(cause.locator(".save-state.error")).to_contain_text("Choose the final value of Root cause")
+    expect(cause.locator(".save-state.error")).to_contain_text(f"Choose the final value of {isolate('Root cause')}")
     expect(cause.locator(".save-state.saved")).to_have_count(0)
     expect(cause.get_by_label("Rationale")).to_have_value("Neither fits.")
     assert "root_cause" not in finals(study_issue)
@@ -205,7 +206,7 @@ def test_a_refused_decision_is_an_error_in_view_that_keeps_the_note(open_as, liv
     judge.get_by_role("button", name="Record the decision").click()  # the mistake: the impact has no final value
 
     error = judge.locator("#decision .form-error")
-    expect(error).to_contain_text("Not recorded. Set the final value of: Impact.")
+    expect(error).to_contain_text(f"Not recorded. Set the final value of: {isolate('Impact')}.")
     expect(error).to_be_in_viewport()
     expect(judge.locator(".messages .message-success")).to_have_count(0)
     expect(judge.get_by_label("Rationale (Markdown)")).to_have_value("Clear-cut silent bug.")

@@ -20,6 +20,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 from sklearn.metrics import cohen_kappa_score
 
+from annotator.bidi import isolate
 from issues.models import ImportRun
 from studies.models import Annotation, FinalValue, IssueStage, Study, StudyIssue
 from tests.factories import AdminFactory
@@ -319,7 +320,8 @@ def test_a_team_runs_a_study_from_accounts_to_downloads(open_as, live_server, st
         members.get_by_label("Username").fill(username)
         members.get_by_label("Role").select_option(role)
         members.get_by_role("button", name="Add").click()
-        expect(admin.get_by_role("status")).to_have_text(f"{username} is {role} of Silent bugs, replicated.")
+        added = f"{username} is {role} of {isolate('Silent bugs, replicated')}."  # the name isolated: bidi-safe
+        expect(admin.get_by_role("status")).to_have_text(added)
     study = Study.objects.get(slug="silent-bugs")
 
     # Issue files uploaded on the Imports page, into the study; the task worker imports them.

@@ -13,17 +13,25 @@ class Command(BaseCommand):
         parser.add_argument("--study", required=True, metavar="SLUG")
         parser.add_argument("--field", metavar="KEY", help="one field only")
         parser.add_argument("--stage", choices=Stage.values, help="the fields of one stage only")
+        parser.add_argument(
+            "--since-version",
+            type=int,
+            metavar="N",
+            help="only answers given (or re-checked) under codebook version N or later",
+        )
         parser.add_argument("--bootstrap", type=int, default=0, metavar="N", help="95%% intervals from N resamples")
         parser.add_argument("--seed", type=int, default=0, help="seed of the bootstrap (default 0)")
         parser.add_argument("--json", action="store_true", dest="as_json", help="print one JSON object")
 
-    def handle(self, *args, study, field, stage, bootstrap, seed, as_json, **options):
+    def handle(self, *args, study, field, stage, since_version, bootstrap, seed, as_json, **options):
         found = Study.objects.filter(slug=study).first()
         if found is None:
             raise CommandError(f"No study {study!r}.")
         if bootstrap < 0:
             raise CommandError("--bootstrap takes a number of resamples, 0 or more.")
-        report = study_report(found, field=field, stage=stage, bootstrap=bootstrap, seed=seed)
+        report = study_report(
+            found, field=field, stage=stage, since_version=since_version, bootstrap=bootstrap, seed=seed
+        )
         if field and not report["fields"]:
             raise CommandError(f"{study} has no field {field!r} with agreement (choices, levels or votes).")
         if as_json:

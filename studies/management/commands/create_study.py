@@ -42,7 +42,8 @@ class Command(BaseCommand):
         study.save()
         if preset_name:
             try:
-                codebook_load(study, preset(preset_name), screening=not no_screening)
+                summary = f"Loaded the {preset_name} preset"
+                codebook_load(study, preset(preset_name), screening=not no_screening, summary=summary)
             except CodebookError as error:
                 raise CommandError(str(error)) from None
         if owner_user:
