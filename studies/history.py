@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from pghistory.models import Events
 
+from agreement.models import PrimaryStatisticEvent
 from annotator.csv_writer import write_csv
 from issues.models import Issue
 from studies.access import StudyAccess
@@ -47,6 +48,7 @@ WHAT = {
     "studies.DiscussionCommentEvent": "discussion comment",
     "studies.CodebookFieldEvent": "codebook field",
     "studies.ChoiceEvent": "codebook choice",
+    "agreement.PrimaryStatisticEvent": "primary statistic",
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
@@ -55,7 +57,7 @@ HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at"
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
 EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.
-USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id"}
+USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id", "declared_by_id"}
 # Columns whose name reads badly as it is.
 COLUMN_NAMES = {
     "value": "value",
@@ -170,6 +172,7 @@ def _latest_events(study: Study, limit: int) -> list:
         FinalValueEvent: Q(study_issue_id__in=study_issues),
         DiscussionCommentEvent: Q(study_issue_id__in=study_issues),
         ChoiceEvent: Q(field_id__in=fields),
+        PrimaryStatisticEvent: Q(study_id=study.pk),
     }
     newest = []
     for model, scope in scopes.items():
@@ -305,6 +308,8 @@ class _Names:
                 return data.get("label") or data.get("name") or ""
             case "studies.ChoiceEvent":
                 return f"{data.get('label')} of {self.field(data.get('field_id'))}"
+            case "agreement.PrimaryStatisticEvent":
+                return self.field(data.get("field_id"))
         return event.pgh_obj_id or ""
 
     def value(self, event, column: str, value):

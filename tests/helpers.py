@@ -181,6 +181,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        "agreement:primary": [study.slug, "impact"],
         "studies:codebook_version": [study.slug, 1],
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),

@@ -273,6 +273,10 @@ EXPECTED = {
             ("login", "404", "404", "404", "404", "404", "404"),  # the issue is not gold; no annotator named
         ),
     ),
+    "agreement:primary": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # owners only; the form again, saying what is missing
+    ),
     # Managing: owners (and admins) only.
     "studies:history_export": (
         ("login", "404", "404", "404", "404", "200", "200"),
@@ -524,6 +528,7 @@ def test_ids_from_another_study_reach_nothing(client, world):
         **dict.fromkeys(("issue_assignment_change",), on_their_issue),
         "studies:save_field": [*on_their_issue, "impact"],
         "studies:final_value": [*on_their_issue, "impact"],
+        "agreement:primary": [study.slug, "only_theirs"],
     }
     for name, args in attempts.items():
         name = name if ":" in name else f"studies:{name}"
