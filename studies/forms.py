@@ -9,6 +9,7 @@ the place of its fresh twin (`failed_or`).
 
 import csv
 import io
+import re
 from datetime import datetime
 
 from django import forms
@@ -17,13 +18,14 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
+from annotator.bidi import isolate
 from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
 from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, CodebookError, codebook_parse, presets
 from studies.effort import MAX_REPORT_SECONDS, read_token
 from studies.export_profiles import columns_from_text, columns_text, profile_dict
-from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study
+from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study, StudyIssue
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ANNOTATIONS_BYTES = 20 * 1024 * 1024
@@ -506,3 +508,41 @@ class ActiveTimeForm(forms.Form):
             raise ValidationError(
                 "This is not the token of an annotation or reconciliation page; reload the page."
             ) from None
+
+
+ISSUE_REFERENCE = re.compile(r"^\s*([\w.-]+)/([\w.-]+)#(\d{1,9})\s*$")
+
+
+class ExampleForm(PageForm, forms.Form):
+    """An example disagreement for the methods report: an issue of the study (owner/repo#number) and a field."""
+
+    ids = "example"
+    issue = forms.CharField(max_length=250, help_text="As <code>owner/repo#number</code>.")
+    field = forms.ChoiceField(label="Field")
+
+    def __init__(self, *args, study: Study, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.study = study
+        self.fields["field"].choices = [
+            (each.key, each.label) for each in study.fields.filter(stage=Stage.LABELLING).order_by("position", "id")
+        ]
+
+    def clean_issue(self) -> StudyIssue:
+        text = self.cleaned_data["issue"]
+        match = ISSUE_REFERENCE.match(text)
+        if match is None:
+            raise ValidationError("Write the issue as owner/repo#number, e.g. deepflow/deepflow#42.")
+        owner, name, number = match.groups()
+        study_issue = (
+            StudyIssue.objects.filter(
+                study=self.study, issue__repository__owner=owner, issue__repository__name=name, issue__number=number
+            )
+            .select_related("issue__repository")
+            .first()
+        )
+        if study_issue is None:
+            raise ValidationError(f"This study has no issue {isolate(text.strip())}.")
+        return study_issue
+
+    def clean_field(self) -> CodebookField:
+        return self.study.fields.get(key=self.cleaned_data["field"])
