@@ -1,7 +1,8 @@
 """The report as Markdown and as LaTeX (for the paper): the same sections and checklist the page shows.
 
 LaTeX escapes every text as agreement/latex.py does (its `tex`), then typesets the few symbols the report writes
-(α, κ, ≥, dashes) and negative numbers in math mode, so that a minus is a minus.
+(α, κ, ≥, dashes, quotes, and the characters the default font encoding misprints) and negative numbers in math
+mode, so that a minus is a minus.
 """
 
 import re
@@ -10,11 +11,24 @@ from agreement.latex import tex
 from studies.methods.checklist import ANTIPATTERN
 from studies.methods.report import Report, Table
 
-STANDARD = 'ACM SIGSOFT Empirical Standards, supplement "Inter-Rater Reliability and Agreement"'
+STANDARD = "ACM SIGSOFT Empirical Standards, supplement “Inter-Rater Reliability and Agreement”"
 # Brackets stay as they are (the intervals'), except before a parenthesis, where they would make a link.
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>|#]|(?<=\])\()")
-SYMBOLS = {"α": r"$\alpha$", "κ": r"$\kappa$", "≥": r"$\geq$", "—": "---", "–": "--", "…": r"\ldots{}"}
-NEGATIVE = re.compile(r"(?<![\w.])-(\d+(?:\.\d+)?)")
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>|]|(?<=\])\()")
+SYMBOLS = {
+    "α": r"$\alpha$",
+    "κ": r"$\kappa$",
+    "≥": r"$\geq$",
+    "—": "---",
+    "–": "--",
+    "…": r"\ldots{}",
+    "“": "``",
+    "”": "''",
+    # The default font encoding prints these as other characters (— ¡ ¿).
+    "|": r"\textbar{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+}
+NEGATIVE = re.compile(r"(?<![\w.-])-(\d+(?:\.\d+)?)")
 
 
 def status(item) -> str:
@@ -30,12 +44,17 @@ def md(text) -> str:
     return MARKDOWN_SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
 
 
+def heading_safe(line: str) -> str:
+    """A paragraph that begins with # (a study's text can) is no heading."""
+    return "\\" + line if line.startswith("#") else line
+
+
 def markdown(report: Report) -> str:
     lines = [f"# Methods: {md(report.study.name)}", ""]
     for section in report.sections:
         lines += [f"## {md(section.title)}", ""]
         for paragraph in section.paragraphs:
-            lines += ["".join(map(md, paragraph)), ""]
+            lines += [heading_safe("".join(map(md, paragraph))), ""]
         for table in section.tables:
             lines += _markdown_table(table)
     lines += [f"## Checklist ({md(STANDARD)})", ""]

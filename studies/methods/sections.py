@@ -294,7 +294,8 @@ def example_disagreements(facts: Facts) -> Section:
             text += [". Final value: ", Quote(display_value(final.value, example.field))]
             if final.set_by:
                 text += [", set by ", Quote(final.set_by.username)]
-            text += [". Rationale: ", Quote(final.rationale.strip() or "none recorded"), "."]
+            rationale = final.rationale.strip() or "none recorded"
+            text += [". Rationale: ", Quote(rationale), "" if rationale[-1] in ".!?" else "."]
         else:
             text.append(". No final value.")
         paragraphs.append(text)
@@ -343,8 +344,12 @@ def codebook_versions(facts: Facts) -> Section:
             f"(or re-checked) under version {labelling['last']}."
         )
     if decided["first"] is not None:
-        span = decided["first"] if decided["first"] == decided["last"] else f"{decided['first']} to {decided['last']}"
-        text.append(f" Final values were set under version {span}.")
+        span = (
+            f"version {decided['first']}"
+            if decided["first"] == decided["last"]
+            else f"versions {decided['first']} to {decided['last']}"
+        )
+        text.append(f" Final values were set under {span}.")
     labels = {field.key: field.label for field in facts.fields}
     rows = []
     for number_, diff, meaning in versions:
