@@ -713,7 +713,7 @@ class Notification(models.Model):
 
 class ExampleDisagreement(models.Model):
     """A decided issue's disagreement on one field that an owner chose to show in the methods report
-    (studies/methods/): both values, the final value and the decision's rationale."""
+    (agreement/methods/): both values, the final value and the decision's rationale."""
 
     study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="example_disagreements")
     field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="example_disagreements")

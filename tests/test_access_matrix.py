@@ -235,15 +235,15 @@ EXPECTED = {
         ),
     ),
     # The methods report: whoever reads both the agreement and the time on task; owners choose its examples.
-    "studies:methods": (
+    "agreement:methods": (
         ("login", "404", "404", "404", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
-    "studies:methods_example_add": (
+    "agreement:methods_example_add": (
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "404", "404", "404", "422", "422"),  # the page again: name an issue and a field
     ),
-    "studies:methods_example_remove": (
+    "agreement:methods_example_remove": (
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "404", "404", "404", "404", "404"),  # no such example
     ),

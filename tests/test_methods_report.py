@@ -10,10 +10,10 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django.urls import reverse
 
+from agreement.methods import methods_report
+from agreement.methods import sections as methods_sections
+from agreement.methods.report import Section
 from studies.access import StudyAccess
-from studies.methods import methods_report
-from studies.methods import sections as methods_sections
-from studies.methods.report import Section
 from studies.models import Annotation, ExampleDisagreement, FinalValue
 from tests.factories import StudyFactory, UserFactory
 from tests.helpers import DATA, as_read, methods_study
@@ -124,7 +124,7 @@ def test_it_meets_an_item_once_its_section_is_recorded(fixed, monkeypatch):
         (lambda facts: Section("rounds", "Calibration rounds")) if build is methods_sections.rounds else build
         for build in methods_sections.SECTIONS
     ]
-    monkeypatch.setattr("studies.methods.SECTIONS", recorded)
+    monkeypatch.setattr("agreement.methods.SECTIONS", recorded)
 
     items = checklist(fixed["study"])
     assert items["IRR broken down by wave"].met
@@ -162,7 +162,7 @@ def test_it_marks_a_statistic_undefined_when_alpha_cannot_be_computed(fixed):
 # --- Who may open it ---
 
 
-def url(study, name="studies:methods") -> str:
+def url(study, name="agreement:methods") -> str:
     return reverse(name, args=[study.slug])
 
 
@@ -224,7 +224,7 @@ def test_it_reads_the_page_in_few_queries(client, fixed, django_assert_max_num_q
 
 
 def choose(client, study, issue: str, field: str):
-    return client.post(url(study, "studies:methods_example_add"), {"issue": issue, "field": field})
+    return client.post(url(study, "agreement:methods_example_add"), {"issue": issue, "field": field})
 
 
 def test_it_shows_the_example_an_owner_chose(client, fixed):
@@ -295,7 +295,7 @@ def test_it_removes_an_example(client, fixed):
     choose(client, fixed["study"], "acme/widgets#4", "impact")
     example = ExampleDisagreement.objects.get()
 
-    response = client.post(url(fixed["study"], "studies:methods_example_remove"), {"example": example.pk})
+    response = client.post(url(fixed["study"], "agreement:methods_example_remove"), {"example": example.pk})
     assert response.status_code == 302
     assert not ExampleDisagreement.objects.exists()
 

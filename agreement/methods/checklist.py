@@ -3,8 +3,8 @@ marked as met from the study's data, or missing with what would meet it. Antipat
 
 from dataclasses import dataclass
 
-from studies.methods.report import Facts, Section
-from studies.methods.sections import TENTATIVE, below, names
+from agreement.methods.report import Facts, Section
+from agreement.methods.sections import TENTATIVE, below, names
 from studies.models import FinalValue
 
 ESSENTIAL, DESIRABLE, EXTRAORDINARY, ANTIPATTERN = "essential", "desirable", "extraordinary", "antipattern"

@@ -5,10 +5,10 @@ agreement (checklist.py), and its renderings as Markdown and LaTeX (render.py); 
 No number in it is typed by hand: every figure is read from the study when the report is built.
 """
 
+from agreement.methods.checklist import checklist
+from agreement.methods.report import Facts, Report, report_intervals
+from agreement.methods.sections import SECTIONS
 from studies.access import StudyAccess
-from studies.methods.checklist import checklist
-from studies.methods.report import Facts, Report, report_intervals
-from studies.methods.sections import SECTIONS
 
 __all__ = ["methods_report", "report_intervals"]
 

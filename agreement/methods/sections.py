@@ -11,9 +11,9 @@ from collections import Counter
 from django.db.models import Max, Min
 
 from agreement.intervals import REPLICATES, SEED
+from agreement.methods.examples import examples
+from agreement.methods.report import Facts, Quote, Section, Table, bounds, number
 from studies.effort import duration, effort_summary
-from studies.methods.examples import examples
-from studies.methods.report import Facts, Quote, Section, Table, bounds, number
 from studies.models import (
     Annotation,
     Assignment,

@@ -1,5 +1,5 @@
 """The methods report: its page (the report beside its checklist), its Markdown and LaTeX downloads, and the
-owners' choice of example disagreements. The report itself is built in studies/methods/."""
+owners' choice of example disagreements. The report itself is built in agreement/methods/."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -7,12 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement.intervals import intervals_for
+from agreement.methods import methods_report
+from agreement.methods.examples import ExampleRefused, chosen_examples, example_choose
+from agreement.methods.render import latex, markdown
 from annotator.bidi import isolate
 from studies.access import StudyAccess, get_access
 from studies.forms import ExampleForm, refuse
-from studies.methods import methods_report
-from studies.methods.examples import ExampleRefused, chosen_examples, example_choose
-from studies.methods.render import latex, markdown
 from studies.models import ExampleDisagreement
 
 REFUSED = 422
@@ -34,7 +34,7 @@ def _report_page(request: HttpRequest, access: StudyAccess, failed: ExampleForm 
         "chosen": chosen_examples(access) if access.may_choose_examples else [],
         "form": failed or ExampleForm(study=study),
     }
-    return render(request, "studies/methods.html", context, status=REFUSED if failed else 200)
+    return render(request, "agreement/methods.html", context, status=REFUSED if failed else 200)
 
 
 @require_GET
@@ -64,7 +64,7 @@ def example_add(request: HttpRequest, slug: str) -> HttpResponse:
             issue = study_issue.issue
             reference = isolate(f"{issue.repository.full_name}#{issue.number}")
             messages.success(request, f"{reference} is an example for {isolate(field.label)}.")
-            return redirect("studies:methods", slug=slug)
+            return redirect("agreement:methods", slug=slug)
     return _report_page(request, access, form)
 
 
@@ -79,4 +79,4 @@ def example_remove(request: HttpRequest, slug: str) -> HttpResponse:
     )
     example.delete()
     messages.success(request, "The example is no longer shown.")
-    return redirect("studies:methods", slug=slug)
+    return redirect("agreement:methods", slug=slug)

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from agreement.methods import methods_report, report_intervals
+from agreement.methods.render import latex, markdown
 from studies.access import StudyAccess
-from studies.methods import methods_report, report_intervals
-from studies.methods.render import latex, markdown
 from studies.models import Study
 
 FORMATS = {"markdown": markdown, "latex": latex}

@@ -8,8 +8,8 @@ mode, so that a minus is a minus.
 import re
 
 from agreement.latex import tex
-from studies.methods.checklist import ANTIPATTERN
-from studies.methods.report import Report, Table
+from agreement.methods.checklist import ANTIPATTERN
+from agreement.methods.report import Report, Table
 
 STANDARD = "ACM SIGSOFT Empirical Standards, supplement “Inter-Rater Reliability and Agreement”"
 # Brackets stay as they are (the intervals'), except before a parenthesis, where they would make a link.
