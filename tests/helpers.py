@@ -225,6 +225,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:activity", args=[study.slug]),
         reverse("studies:effort", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
+        reverse("agreement:methods", args=[study.slug]),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),

@@ -29,7 +29,7 @@ Kind = CodebookField.Kind
 # Krippendorff (2004, Content Analysis, 2nd ed., p. 241): rely on variables with α ≥ 0.800; consider those with
 # 0.667 ≤ α < 0.800 only for tentative conclusions. Used until a field has a pre-registered threshold of its own.
 RELIABLE, TENTATIVE = 0.800, 0.667
-THRESHOLD_SOURCE = "Krippendorff (2004)"
+THRESHOLD_SOURCE = "Krippendorff, 2004"
 NOT_RECORDED = "Not recorded in this study: "
 
 
@@ -169,7 +169,7 @@ def primary_statistic(facts: Facts) -> Section:
         [
             [
                 NOT_RECORDED + "no primary statistic and threshold were declared per field before labelling. Below, "
-                f"Krippendorff's α is reported for every field, against the thresholds of {THRESHOLD_SOURCE}."
+                f"Krippendorff's α is reported for every field, against established thresholds ({THRESHOLD_SOURCE})."
             ]
         ],
         recorded=False,
