@@ -8,7 +8,7 @@ from itertools import combinations
 from agreement import coefficients as c
 from agreement import diagnostics
 from agreement.primary import meets, primary_reports
-from agreement.ratings import LEVELS, FieldRatings, field_ratings
+from agreement.ratings import LEVELS, FieldRatings, field_ratings, issue_ids
 from studies.models import CodebookField, Study
 
 
@@ -17,6 +17,8 @@ def study_ratings(
 ) -> dict[str, FieldRatings]:
     """{key: ratings} of the fields that have agreement; `restrictions`: field_ratings()'s keyword arguments."""
     fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
+    if restrictions.get("issues") is not None:
+        restrictions["issues"] = issue_ids(restrictions["issues"])
     if field:
         fields = fields.filter(key=field)
     if stage:
