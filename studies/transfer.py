@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from itertools import batched
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -257,7 +258,7 @@ def _columns(model: type[models.Model]) -> list[str]:
 def _json_value(value):
     if isinstance(value, date):  # datetimes too, to the microsecond
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
+    if isinstance(value, uuid.UUID | Decimal):  # a Decimal as written, not as an inexact float
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
