@@ -4,7 +4,7 @@ marked as met from the study's data, or missing with what would meet it. Antipat
 from dataclasses import dataclass
 
 from agreement.methods.report import Facts, Quote, Section
-from agreement.methods.sections import TENTATIVE, below, names
+from agreement.methods.sections import TENTATIVE, below, names, plural
 from studies.models import Assignment, CodebookField, FinalValue
 
 ESSENTIAL, DESIRABLE, EXTRAORDINARY, ANTIPATTERN = "essential", "desirable", "extraordinary", "antipattern"
@@ -159,7 +159,7 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
             DESIRABLE,
             "A description of rater training",
             recorded["training"] and bool(trainees),
-            f"Gold issues with reference answers; {trainees} trainees' accuracy and κ against them.",
+            f"Gold issues with reference answers; accuracy and κ against them for {plural(trainees, 'trainee')}.",
             "Annotators trained on gold issues: nobody has submitted a training issue yet."
             if recorded["training"]
             else "Train annotators on gold items.",

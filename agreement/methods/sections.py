@@ -203,7 +203,7 @@ def primary_statistic(facts: Facts) -> Section:
                 f"{primary['threshold']:.3f}",
                 Quote(primary["source"]),
                 _declared(primary["declarations"][-1]),
-                number(primary["value"]) + bounds(interval),
+                against(primary["value"], primary["threshold"]) + bounds(interval),
                 "met" if primary["met"] else "not met",
             ]
         )
@@ -435,7 +435,7 @@ def _verdict(label: str, numbers: dict, intervals: dict) -> list[str]:
             words += f", but the interval's lower bound {number(interval[0])} is below it"
     else:
         words = f"is below the declared threshold {threshold:.3f}: the threshold is not met"
-    return [Quote(label), f": {name} = {number(value)} {words} (", Quote(primary["source"]), f").{late}"]
+    return [Quote(label), f": {name} = {against(value, threshold)} {words} (", Quote(primary["source"]), f").{late}"]
 
 
 def _krippendorff_verdict(label: str, numbers: dict, interval) -> list[str]:
@@ -461,6 +461,15 @@ def _krippendorff_verdict(label: str, numbers: dict, interval) -> list[str]:
         Quote(label),
         f": α = {number(alpha)} {words} ({THRESHOLD_SOURCE}; no primary statistic was declared for it){low}.",
     ]
+
+
+def against(value: float | None, threshold: float) -> str:
+    """The value to as many places as it takes to differ from the threshold it misses (0.6667 < 0.667, never
+    "0.667 is below 0.667"), three at least."""
+    places = 3
+    while value is not None and places < 6 and f"{value:.{places}f}" == f"{threshold:.{places}f}":
+        places += 1
+    return number(value) if places == 3 else f"{value:.{places}f}"
 
 
 def below(value: float | None, threshold: float) -> bool | None:
