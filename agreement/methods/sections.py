@@ -194,7 +194,7 @@ def primary_statistic(facts: Facts) -> Section:
     for field in facts.fields:
         if (primary := declared.get(field.key)) is None:
             continue
-        first, *changes = primary["declarations"]
+        history = primary["declarations"]  # every version, from the history's events
         interval = (facts.intervals or {}).get(field.key, {}).get(primary["statistic"])
         rows.append(
             [
@@ -202,13 +202,13 @@ def primary_statistic(facts: Facts) -> Section:
                 statistic_name(primary["statistic"]),
                 f"{primary['threshold']:.3f}",
                 Quote(primary["source"]),
-                _declared(primary["declarations"][-1]),
+                _declared(history[-1]) if history else "—",
                 against(primary["value"], primary["threshold"]) + bounds(interval),
                 "met" if primary["met"] else "not met",
             ]
         )
-        if changes or first["after_labelling_started"]:
-            paragraphs.append(_history(field.label, primary["declarations"]))
+        if len(history) > 1 or primary["after_labelling_started"]:
+            paragraphs.append(_history(field.label, history))
     undeclared = [field.label for field in facts.compared if field.key not in declared]
     if undeclared:
         paragraphs.append(
