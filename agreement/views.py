@@ -386,7 +386,7 @@ def _number(value) -> str:
 def gold_scores(request: HttpRequest, slug: str) -> HttpResponse:
     """Each trainee's and each checked annotator's accuracy and kappa against gold: for owners only (annotators are
     not told which issues are checks)."""
-    access = get_access(request.user, slug, require="may_manage")
+    access = get_access(request.user, slug, require="may_see_gold_scores")
     study = access.study
     context = {
         "study": study,

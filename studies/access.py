@@ -115,6 +115,12 @@ class StudyAccess:
         return self.may_see_agreement and self.may_see_effort
 
     @property
+    def may_see_gold_scores(self) -> bool:
+        """Each trainee's and each checked annotator's scores against gold: the owners' (annotators are not told
+        which issues are checks), on the gold page and in the methods report."""
+        return self.may_manage
+
+    @property
     def may_choose_examples(self) -> bool:
         """Which disagreements the methods report shows as examples: the owners'."""
         return self.may_manage

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from annotator.bidi import isolate
+from studies.codebook_versions import current_number
 from studies.models import (
     MAX_TEXT,
     Assignment,
@@ -106,9 +107,12 @@ def _store_answers(item: GoldItem, answers: dict[int, tuple[object, str]]) -> No
     """Replace the item's answers with these ({field id: (value, rationale)}); no value, no answer."""
     kept = {pk: answer for pk, answer in answers.items() if answer[0] is not None}
     item.answers.exclude(field_id__in=kept).delete()
+    codebook_version = current_number(item.study_id)
     for field_id, (value, rationale) in kept.items():
         GoldAnswer.objects.update_or_create(
-            gold_item=item, field_id=field_id, defaults={"value": value, "rationale": rationale}
+            gold_item=item,
+            field_id=field_id,
+            defaults={"value": value, "rationale": rationale, "codebook_version": codebook_version},
         )
 
 

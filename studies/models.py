@@ -704,6 +704,7 @@ class GoldAnswer(models.Model):
     field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="gold_answers")
     value = models.JSONField(null=True, blank=True)  # as Annotation.value
     rationale = models.TextField(blank=True)
+    codebook_version = models.PositiveIntegerField(default=1)  # as Annotation.codebook_version
 
     class Meta:
         ordering = ["gold_item", "field__position"]

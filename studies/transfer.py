@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from itertools import batched
 from pathlib import Path
 from typing import BinaryIO, TextIO
@@ -44,6 +45,7 @@ from pghistory.models import Context
 from issues.models import Issue, IssueComment, Repository
 from issues.rendering import render_study_issues
 from issues.search import refresh_search_index
+from studies.history import STUDY_EVENTS_OF_OTHER_APPS
 from studies.models import (
     ActiveTime,
     Annotation,
@@ -89,10 +91,8 @@ EVENTS = [
     FinalValueEvent,
     DiscussionCommentEvent,
 ]
-# The import's own inserts are not history: the history comes from the file.
-INSERT_TRIGGERS = [f"{event.pgh_tracked_model._meta.label}:insert_insert" for event in EVENTS]
-# Every kind of record a file may hold; nothing else is ever written.
-MODELS = [
+# The study's rows, in the order they are written and imported: a row after the rows it refers to.
+ROWS = [
     Study,
     User,
     Issue,
@@ -112,10 +112,11 @@ MODELS = [
     Notification,
     CodebookChange,
     CodebookVersion,
-    Context,
-    *EVENTS,
 ]
-KINDS = {model._meta.label_lower: model for model in MODELS}
+# Rows of the apps built on this one (agreement's primary statistics) that carry a study_id, and whose references
+# are rows above: they register here from their AppConfig.ready(), as studies imports none of them
+# (tests/test_layout.py); their history is studies/history.py's STUDY_EVENTS_OF_OTHER_APPS.
+STUDY_ROWS_OF_OTHER_APPS: list[type[models.Model]] = []
 # Rendered copies of Markdown: the target renders them again (issues/rendering.py).
 DERIVED = {"body_html", "body_html_key"}
 USER_COLUMNS = ["id", "username", "first_name", "last_name", "email"]
@@ -127,6 +128,16 @@ SUMMARY = {
     "studies.finalvalue": "final values",
     "studies.discussioncomment": "discussion comments",
 }
+
+
+def all_events() -> list[type[models.Model]]:
+    return [*EVENTS, *STUDY_EVENTS_OF_OTHER_APPS]
+
+
+def kinds() -> dict[str, type[models.Model]]:
+    """Every kind of record a file may hold, in the order they come; nothing else is ever written."""
+    found = [*ROWS, *STUDY_ROWS_OF_OTHER_APPS, Context, *all_events()]
+    return {model._meta.label_lower: model for model in found}
 
 
 class TransferError(Exception):
@@ -182,6 +193,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         AnnotationEvent: AnnotationEvent.objects.filter(assignment_id__in=assignments),
         FinalValueEvent: FinalValueEvent.objects.filter(study_issue_id__in=study_issues),
         DiscussionCommentEvent: DiscussionCommentEvent.objects.filter(study_issue_id__in=study_issues),
+        **{model: model.objects.filter(study_id=study.pk) for model in STUDY_EVENTS_OF_OTHER_APPS},
     }
     contexts = Q(pk__in=[])
     for queryset in events.values():
@@ -203,6 +215,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         Notification: Notification.objects.filter(comment__study_issue__study=study),
         CodebookChange: study.codebook_changes.all(),
         CodebookVersion: study.codebook_versions.all(),
+        **{model: model.objects.filter(study_id=study.pk) for model in STUDY_ROWS_OF_OTHER_APPS},
         Context: Context.objects.filter(contexts),
         **events,
     }
@@ -245,7 +258,7 @@ def _columns(model: type[models.Model]) -> list[str]:
 def _json_value(value):
     if isinstance(value, date):  # datetimes too, to the microsecond
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
+    if isinstance(value, uuid.UUID | Decimal):  # a Decimal as written, not as an inexact float
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON")
 
@@ -253,7 +266,8 @@ def _json_value(value):
 def describe(counts: Counter) -> str:
     """What a file holds, as the commands report it."""
     parts = [f"{counts[kind]:,} {name}" for kind, name in SUMMARY.items()]
-    return ", ".join([*parts, f"{sum(counts[event._meta.label_lower] for event in EVENTS):,} history events"])
+    events = sum(counts[event._meta.label_lower] for event in all_events())
+    return ", ".join([*parts, f"{events:,} history events"])
 
 
 @dataclass
@@ -281,7 +295,8 @@ def import_study(
             open(path, "rb") as raw,
             gzip.open(raw, "rt", encoding="utf-8", newline="\n") as text,
             # Around the transaction, not inside it: leaving the ignore runs SQL, which a failed transaction refuses.
-            pgtrigger.ignore(*INSERT_TRIGGERS),
+            # The import's own inserts are not history: the history comes from the file.
+            pgtrigger.ignore(*(f"{event.pgh_tracked_model._meta.label}:insert_insert" for event in all_events())),
             transaction.atomic(),
         ):
             importer = _Importer(slug, lambda: on_progress(raw.tell()) if on_progress else None)
@@ -304,6 +319,7 @@ def import_study(
 
 def _read(text: TextIO) -> Iterator[tuple[int, str, dict]]:
     """(line, kind, row) of each record, once the header says the file is a study export this code reads."""
+    known = kinds()
     try:
         header = json.loads(text.readline() + "]}")
     except json.JSONDecodeError:
@@ -319,7 +335,7 @@ def _read(text: TextIO) -> Iterator[tuple[int, str, dict]]:
             kind, row = json.loads(text_line.removesuffix("\n").removesuffix(","))
         except (json.JSONDecodeError, TypeError, ValueError) as error:
             raise TransferError(f"Line {line} is not a record: {error}.") from None
-        if not isinstance(row, dict) or (kind != "end" and kind not in KINDS):
+        if not isinstance(row, dict) or (kind != "end" and kind not in known):
             raise TransferError(f"Line {line} is not a record of a study export.")
         if kind == "end":
             if row.get("records") != line - 2 or text.read() not in ("]}\n", "]}"):
@@ -339,6 +355,8 @@ class _Importer:
         self.repositories: dict[tuple[str, str], int] = {}
         self.kind, self.line, self.batch = "", 0, []
         self.result: ImportResult | None = None
+        self.kinds = kinds()
+        self.events = all_events()
 
     def add(self, line: int, kind: str, row: dict) -> None:
         if kind != self.kind or len(self.batch) >= BATCH:
@@ -349,7 +367,7 @@ class _Importer:
     def flush(self) -> None:
         if not self.batch:
             return
-        model = KINDS[self.kind]
+        model = self.kinds[self.kind]
         if self.result is None and model is not Study:
             raise TransferError("The file does not start with its study.")
         try:
@@ -370,7 +388,7 @@ class _Importer:
         if self.result is None:
             raise TransferError("The file holds no study.")
         connection.check_constraints()  # deferred foreign keys: a record pointing at nothing fails here, in time
-        after_bulk_change(sum(self.result.counts[event._meta.label_lower] for event in EVENTS))
+        after_bulk_change(sum(self.result.counts[event._meta.label_lower] for event in self.events))
         # New issues become searchable, and the study's issues ready to be shown, in the background.
         transaction.on_commit(refresh_search_index.enqueue)
         transaction.on_commit(render_study_issues.enqueue)
@@ -436,9 +454,9 @@ class _Importer:
         references = {
             column.attname: column.related_model
             for column in model._meta.concrete_fields
-            if column.related_model in MODELS
+            if column.related_model in self.kinds.values()
         }
-        if model in EVENTS:
+        if model in self.events:
             references["id"] = model.pgh_tracked_model  # the tracked row's id, kept in each of its events
             for row, new_pk in zip(rows, self._allocate(model, len(rows)), strict=True):
                 row[pk] = new_pk  # nothing refers to an event: no need to remember its id

@@ -6,6 +6,7 @@ GitHub server (fake_github.py) are data of their own.
 
 from __future__ import annotations
 
+import datetime
 import gzip
 import io
 import json
@@ -24,6 +25,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import redirect_stdout
 from dataclasses import dataclass, field
+from decimal import Decimal
 from email.message import Message
 from html import unescape
 from html.parser import HTMLParser
@@ -703,18 +705,55 @@ METHODS_RATIONALES = {
 }
 
 
+METHODS_PRIMARY = {  # declared before labelling, on a fixed day
+    "cause": ("gwet_ac1", "0.700", "Gwet, 2014"),
+    "impact": ("krippendorff_alpha", "0.800", "Krippendorff, 2004"),
+}
+METHODS_DECLARED_AT = datetime.datetime(2026, 3, 2, 9, 0, tzinfo=datetime.UTC)
+
+
 def methods_study() -> dict:
-    """Owner olga, adjudicator ada, annotators ann and ben; eight issues of acme/widgets; the codebook changes once,
-    after issue 4; issues 1 to 6 decided, 7 in reconciliation, 8 in labelling; fixed active times."""
+    """Owner olga, adjudicator ada, annotators ann, ben and tia; eight issues of acme/widgets; a primary statistic
+    per field declared before labelling; the codebook changes once, after issue 4; issues 1 to 6 decided, 7 in
+    reconciliation, 8 in labelling; fixed active times. Issue 9 is gold (written), issue 1 too (promoted): ann
+    trained on issue 9 and passed, tia on both and failed; ben was checked on issue 9."""
+    from unittest import mock
+
+    from agreement.primary import primary_declare
+    from studies.gold import gold_item_promote, gold_item_save
     from studies.models import ActiveTime, FinalValue
     from studies.workflow import decide, final_value_save
     from tests.factories import IssueFactory, RepositoryFactory
 
-    study = StudyFactory(name="Silent bugs, fixed", slug="fixed-methods", annotators_per_issue=2)
+    study = StudyFactory(
+        name="Silent bugs, fixed",
+        slug="fixed-methods",
+        annotators_per_issue=2,
+        training_required=True,
+        training_threshold=0.8,
+        gold_check_percent=10,
+    )
     people = {}
-    for username, role in (("olga", "owner"), ("ada", "adjudicator"), ("ann", "annotator"), ("ben", "annotator")):
+    for username, role in (
+        ("olga", "owner"),
+        ("ada", "adjudicator"),
+        ("ann", "annotator"),
+        ("ben", "annotator"),
+        ("tia", "annotator"),
+    ):
         people[username] = MembershipFactory(study=study, user=UserFactory(username=username), role=role).user
     codebook_load(study, METHODS_CODEBOOK, user=people["olga"])
+    with mock.patch("agreement.primary.timezone.now", return_value=METHODS_DECLARED_AT):
+        for key, (statistic, threshold, source) in METHODS_PRIMARY.items():
+            primary_declare(
+                field=study.fields.get(key=key),
+                statistic=statistic,
+                threshold=Decimal(threshold),
+                source=source,
+                reason="",
+                user=people["olga"],
+                version=0,
+            )
     repository = RepositoryFactory(owner="acme", name="widgets")
     study_issues = {}
     for number, values in METHODS_VALUES.items():
@@ -747,4 +786,27 @@ def methods_study() -> dict:
     for number in range(1, 7):
         decide(study_issues[number], include=True, user=people["ada"])
     assert FinalValue.objects.filter(study_issue__study=study, source="adjudicated").count() == 3
+    gold_issue = StudyIssueFactory(study=study, issue=IssueFactory(repository=repository, number=9, title="Issue 9"))
+    study_issues[9] = gold_issue
+    gold_item_save(
+        study=study,
+        issue=gold_issue.issue,
+        user=people["olga"],
+        answers={"cause": ("data", "The loader drops a column."), "impact": ("3", "Wrong results: high.")},
+    )
+    study_issues[1].refresh_from_db()
+    gold_item_promote(study_issue=study_issues[1], user=people["olga"])
+    gold_work = [  # (annotator, issue, purpose, cause, impact)
+        ("ann", 9, "training", "data", "3"),
+        ("tia", 9, "training", "data", "2"),
+        ("tia", 1, "training", "data", "1"),
+        ("ben", 9, "check", "data", "3"),
+    ]
+    for username, number, purpose, cause, impact in gold_work:
+        assignment = AssignmentFactory(
+            study=study, issue=study_issues[number].issue, annotator=people[username], purpose=purpose
+        )
+        annotation_save(assignment=assignment, field=fields["cause"], value=cause)
+        annotation_save(assignment=assignment, field=fields["impact"], value=impact)
+        assignment_submit(assignment=assignment)
     return {"study": study, "people": people, "study_issues": study_issues, "fields": fields}

@@ -1,17 +1,34 @@
 import json
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from annotator.demo import DEMO_PASSWORD, DEMO_STUDY_SLUG, FIXTURES, LABELLED, DemoNotAllowed, demo_load
+from agreement.models import PrimaryStatistic
+from annotator.demo import DEMO_PASSWORD, DEMO_STUDY_SLUG, FIXTURES, LABELLED, PRIMARY, DemoNotAllowed, demo_load
 from issues.models import Issue, IssueComment
-from studies.models import Annotation, Assignment, CodebookField, DiscussionComment, FinalValue, Membership, Study
+from studies.models import (
+    ActiveTime,
+    Annotation,
+    Assignment,
+    CodebookField,
+    DiscussionComment,
+    FinalValue,
+    Membership,
+    Study,
+)
 from tests.factories import IssueFactory
-from tests.helpers import page
+from tests.helpers import as_read, page
 
 pytestmark = pytest.mark.django_db
+
+
+def words(html: str) -> str:
+    """A page's text as one line: cells and blocks apart, inline marks (<bdi>, <strong>) dropped."""
+    spaced = re.sub(r"</?(td|th|tr|p|li|h\d|div|section|table|thead|tbody|dd|dt)\b[^>]*>", " ", html)
+    return " ".join(as_read(re.sub(r"<[^>]+>", "", spaced)).split())
 
 
 @pytest.fixture
@@ -64,7 +81,7 @@ def test_a_few_issues_are_labelled_by_two_annotators_one_disagreement_in_reconci
     study = Study.objects.get(slug=DEMO_STUDY_SLUG)
     stages = dict(study.study_issues.filter(issue__number__in=LABELLED).values_list("issue__number", "stage"))
     assert sorted(stages.values()) == ["decided", "reconciliation", "reconciliation", "reconciliation"]
-    labelling = Assignment.objects.filter(study=study, stage="labelling")
+    labelling = Assignment.objects.real().filter(study=study, stage="labelling")
     assert sorted(labelling.values_list("annotator__username", flat=True)) == ["bruno"] * len(LABELLED) + [
         "chen"
     ] * len(LABELLED)
@@ -151,3 +168,40 @@ def test_the_demo_has_realistic_bug_reports():
     assert any("\r\n" in body for body in bodies), "CRLF line ends, as real dumps have"
     assert any(body == "" for body in bodies), "a null body, as real dumps have"
     assert len({issue["user"]["login"] for issue in issues}) >= 10
+
+
+def test_the_demo_declares_a_primary_statistic_per_field_before_its_labels(demo_mode, client):
+    demo_load()
+    study = Study.objects.get(slug=DEMO_STUDY_SLUG)
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    declared = PrimaryStatistic.objects.filter(study=study)
+    assert sorted(declared.values_list("field__key", flat=True)) == sorted(PRIMARY)
+    assert not declared.filter(after_labelling_started=True).exists()
+    text = words(client.get(reverse("agreement:report", args=[study.slug])).text)
+    assert "Primary statistic: Krippendorff's α ≥ 0.800 (Krippendorff, 2004)" in text
+    assert "primary: not met (threshold 0.800)" in text and "secondary" in text
+
+
+def test_the_demo_methods_report_shows_its_statistic_diagnostics_training_and_effort(demo_mode, client):
+    demo_load()
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    text = words(client.get(reverse("agreement:methods", args=[DEMO_STUDY_SLUG])).text)
+    assert (
+        "Scenario: Krippendorff's α = 0.6667 is below the declared threshold 0.667: the threshold is not met" in text
+    )
+    assert "Prevalence index" in text and "bruno & chen" in text
+    assert "2 issues of the study are gold" in text and "bruno passed (2 of 2 training issues submitted)" in text
+    assert "Not recorded in this study: no primary statistic" not in text
+    assert "No active time was measured." not in text
+
+
+def test_the_demo_time_on_task_page_shows_pace_and_a_projection(demo_mode, client):
+    demo_load()
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    text = words(client.get(reverse("studies:effort", args=[DEMO_STUDY_SLUG])).text)
+    assert "everyone screening 12 12 9 min 55 s 50 s 72.6" in text
+    assert "bruno 26 10 3.3" in text and "chen 26 8 2.7" in text  # issues a day, over the last three days
+    assert ActiveTime.objects.filter(assignment__study__slug=DEMO_STUDY_SLUG).count() == 22

@@ -16,6 +16,7 @@ from studies import gold
 from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import CodebookError, choice_delete, code_merge, codebook_load, preset
+from studies.codebook_versions import current_number
 from studies.exports import LONG_COLUMNS, long_rows, wide_columns, wide_rows
 from studies.models import Assignment, FinalValue, GoldAnswer, GoldItem, IssueStage, Stage, StudyIssue
 from studies.views.annotate import TRAINING_FIRST
@@ -444,3 +445,20 @@ def test_once_training_is_no_longer_required_its_leftovers_leave_the_queue(clien
     response = client.get(reverse("studies:next", args=[study.slug]))
 
     assert response.url == page(real, "studies:annotate")
+
+
+def test_a_gold_answer_records_the_codebook_version_it_was_set_under(world):
+    """As annotations and final values do: the methods report says which version the reference answers follow."""
+    study, owner = world["study"], world["owner"]
+    sharper = preset("silent-bugs")
+    sharper["fields"][1]["definition"] = "Sharpened: what the user sees go wrong."
+    codebook_load(study, sharper, screening=False, user=owner, summary="Scenario sharpened")
+    issue = StudyIssueFactory(study=study, stage=IssueStage.DECIDED).issue
+
+    gold.gold_item_save(
+        study=study, issue=issue, user=owner, answers={"scenario": ("Wrong shape", ""), "component": (["Model"], "")}
+    )
+
+    first = GoldAnswer.objects.filter(gold_item__issue=world["golds"][0].issue).values_list("codebook_version")
+    latest = GoldAnswer.objects.filter(gold_item__issue=issue).values_list("codebook_version", flat=True)
+    assert set(first) == {(1,)} and set(latest) == {current_number(study.pk)} == {2}

@@ -2,6 +2,7 @@
 checklist item by item, who may open it, and the owners' choice of example disagreements (issue 15)."""
 
 import os
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -13,8 +14,10 @@ from django.urls import reverse
 from agreement.methods import methods_report
 from agreement.methods import sections as methods_sections
 from agreement.methods.report import Section
+from agreement.models import PrimaryStatistic
+from agreement.primary import primary_declare
 from studies.access import StudyAccess
-from studies.models import Annotation, ExampleDisagreement, FinalValue
+from studies.models import Annotation, Assignment, ExampleDisagreement, FinalValue, GoldItem
 from tests.factories import StudyFactory, UserFactory
 from tests.helpers import DATA, as_read, methods_study
 
@@ -106,12 +109,24 @@ def test_it_names_the_fields_without_a_definition(fixed):
     assert "".join(item.detail) == "Write a definition for Root cause in the codebook."
 
 
+def bare(fixed):
+    """The fixed study without its primary statistics and its gold issues."""
+    PrimaryStatistic.objects.all().delete()
+    Assignment.objects.exclude(purpose=Assignment.Purpose.REAL).delete()
+    GoldItem.objects.all().delete()
+    return fixed["study"]
+
+
 def test_it_names_what_would_meet_the_items_other_features_record(fixed):
-    items = checklist(fixed["study"])
+    items = checklist(bare(fixed))
 
     assert "".join(items["IRR broken down by wave"].detail) == "Run calibration rounds."
     assert "".join(items["A description of rater training"].detail) == "Train annotators on gold items."
-    assert not items["Analysis of anomalies such as the kappa paradox"].met
+    justified = items["A justified statistic with established thresholds"]
+    assert not justified.met
+    assert as_read("".join(justified.detail)) == (
+        "No primary statistic was declared for Root cause, Impact: pre-register one per field."
+    )
     favourable = items["Avoided: computing several statistics and reporting the most favourable"]
     assert not favourable.met
     assert "pre-register one per field" in "".join(favourable.detail)
@@ -132,23 +147,150 @@ def test_it_meets_an_item_once_its_section_is_recorded(fixed, monkeypatch):
 
 
 def test_it_says_plainly_what_this_study_did_not_record(fixed):
-    report = methods_report(StudyAccess.everything(fixed["study"]), intervals={})
+    report = methods_report(StudyAccess.everything(bare(fixed)), intervals={})
 
-    for key in ("primary", "training", "rounds", "diagnostics"):
+    for key in ("primary", "training", "rounds"):
         section = report.section(key)
         assert not section.recorded
         assert section.paragraphs[0][0].startswith("Not recorded in this study: ")
 
 
-def test_it_names_the_properties_below_the_threshold(fixed):
-    """The value is stated against the threshold, and named in the checklist: never presented as good."""
+def test_it_reports_nothing_unrecorded_on_an_empty_study(db):
+    report = methods_report(StudyAccess.everything(StudyFactory()), intervals={})
+
+    for key in ("primary", "training", "rounds", "diagnostics"):
+        assert not report.section(key).recorded
+
+
+# --- The primary statistic ---
+
+
+def test_it_states_each_primary_statistic_against_its_declared_threshold(fixed):
+    """Root cause's AC1 misses its declared 0.700: never presented as good, and named in the checklist."""
     items = checklist(fixed["study"])
     text = command("--study", "fixed-methods")
 
+    assert "Root cause: Gwet's AC1 = 0.600 is below the declared threshold 0.700: the threshold is not met" in text
+    assert "Impact: Krippendorff's α = 0.885 reaches the declared threshold 0.800, but the interval's lower bound" in (
+        text
+    )
+    assert "| Root cause | Gwet's AC1 | 0.700 | Gwet, 2014 | 2026-03-02, before labelling | 0.600" in text
+    assert "every other statistic in this report is secondary" in text
     below = items["Avoided: presenting a below-threshold value as good"]
     assert below.met
-    assert "".join(below.detail) == "Each α is stated against its threshold (below it: Root cause)."
-    assert "Root cause: α = 0.536 is below 0.667: the data of this property are not reliable enough" in text
+    assert "".join(below.detail) == (
+        "Each primary statistic (or else α) is stated against its threshold (below it: Root cause)."
+    )
+    assert items["A justified statistic with established thresholds"].met
+    assert items["Avoided: computing several statistics and reporting the most favourable"].met
+
+
+def test_it_falls_back_to_krippendorffs_thresholds_and_says_so(fixed):
+    PrimaryStatistic.objects.filter(field=fixed["fields"]["cause"]).delete()
+
+    items = checklist(fixed["study"])
+    text = command("--study", "fixed-methods")
+    assert (
+        "Root cause: α = 0.536 is below 0.667: the data of this property are not reliable enough to draw conclusions "
+        "(Krippendorff, 2004; no primary statistic was declared for it)." in text
+    )
+    assert "No primary statistic was declared for Root cause: their α is held against Krippendorff's thresholds" in (
+        text
+    )
+    assert not items["A justified statistic with established thresholds"].met
+    assert "".join(items["Avoided: presenting a below-threshold value as good"].detail).endswith(
+        "(below it: Root cause)."
+    )
+
+
+def test_a_statistic_changed_after_labelling_started_is_shown_with_its_reason_and_not_avoided(fixed):
+    impact = fixed["fields"]["impact"]
+    primary_declare(
+        field=impact,
+        statistic="gwet_ac1",
+        threshold=Decimal("0.7"),
+        source="Gwet, 2014",
+        reason="AC1 copes with the rare low level",
+        user=fixed["people"]["olga"],
+        version=impact.primary_statistic.version,
+    )
+
+    items = checklist(fixed["study"])
+    text = command("--study", "fixed-methods")
+    assert "then changed on " in text and ", after labelling started, as Gwet's AC1 ≥ 0.700 (Gwet, 2014)" in text
+    assert "because: AC1 copes with the rare low level" in text
+    assert "Impact: Gwet's AC1 = 0.786 reaches the declared threshold 0.700" in text
+    assert "It was declared after labelling started: it is not pre-registered." in text
+    favourable = items["Avoided: computing several statistics and reporting the most favourable"]
+    assert not favourable.met
+    assert as_read("".join(favourable.detail)) == (
+        "The primary statistic of Impact was declared or changed after labelling started (AC1 copes with the rare "
+        "low level): chosen knowing the data, it may be the most favourable."
+    )
+    assert not items["A justified statistic with established thresholds"].met
+
+
+# --- Diagnostics ---
+
+
+def test_it_reports_the_diagnostics_and_explains_the_kappa_paradox(fixed):
+    """Root cause made "API misuse" on every issue but one: 6 of 7 agree, yet κ is 0."""
+    cause = fixed["fields"]["cause"]
+    Annotation.objects.filter(field=cause, assignment__purpose=Assignment.Purpose.REAL).update(value="api")
+    Annotation.objects.filter(
+        field=cause, assignment__issue=fixed["study_issues"][2].issue, assignment__annotator__username="ben"
+    ).update(value="data")
+
+    report = methods_report(StudyAccess.everything(fixed["study"]), intervals={})
+    section = report.section("diagnostics")
+    text = as_read(" ".join("".join(paragraph) for paragraph in section.paragraphs))
+    assert section.recorded
+    assert "the kappa paradox" in text and "“API misuse” makes up 93 % of the ratings" in text
+    # The pair's items, observed agreement, κ, prevalence and bias indices, PABAK, κ max.
+    expected = ["Root cause", "ann & ben", "7", "0.857", "0.000", "0.857", "0.143", "0.786", "0.000"]
+    assert section.tables[0].rows[0] == expected
+    item = {item.text: item for item in report.checklist}["Analysis of anomalies such as the kappa paradox"]
+    assert item.met
+    assert as_read("".join(item.detail)) == (
+        "Prevalence and bias indices, PABAK and the maximum κ for every nominal property rated twice (1), and the "
+        "kappa paradox explained for Root cause."
+    )
+
+
+def test_the_anomalies_item_is_missing_without_a_nominal_property_rated_twice(db):
+    item = checklist(StudyFactory())["Analysis of anomalies such as the kappa paradox"]
+
+    assert not item.met
+    assert "".join(item.detail) == (
+        "No nominal property was rated by two annotators: the diagnostics need two ratings of an issue."
+    )
+
+
+# --- Training and gold ---
+
+
+def test_it_describes_training_with_each_trainees_accuracy_and_kappa(fixed):
+    report = methods_report(StudyAccess.everything(fixed["study"]), intervals={})
+    section = report.section("training")
+    text = as_read(" ".join("".join(paragraph) for paragraph in section.paragraphs))
+
+    assert "2 issues of the study are gold" in text and "1 promoted from decided issues" in text
+    assert "The reference answers were set under codebook version 2." in text
+    assert "an accuracy of at least 0.80 on every required field" in text
+    assert "ann passed (1 of 1 training issues submitted), tia did not pass (2 of 2" in text
+    trainees, checks = section.tables
+    assert ["tia", "Root cause", "2", "0.500", "0.000"] in trainees.rows
+    assert checks.rows[0] == ["ben", "Root cause", "1", "1.000", "—"]
+    assert {item.text: item for item in report.checklist}["A description of rater training"].met
+
+
+def test_only_owners_read_each_trainees_scores_in_the_report(client, fixed):
+    """Adjudicators read the report, but not who was checked on gold or how each trainee scored."""
+    client.force_login(fixed["people"]["ada"])
+
+    text = as_read(client.get(url(fixed["study"])).content.decode())
+    assert "2 annotators trained on them, 1 passed; 1 annotator had gold checks in their queue." in text
+    assert "did not pass" not in text and "Trainees against gold" not in text
 
 
 def test_it_marks_a_statistic_undefined_when_alpha_cannot_be_computed(fixed):
@@ -216,7 +358,7 @@ def test_it_reads_the_page_in_few_queries(client, fixed, django_assert_max_num_q
     client.force_login(fixed["people"]["olga"])
     client.get(url(fixed["study"]))  # the intervals, computed and stored once
 
-    with django_assert_max_num_queries(60):
+    with django_assert_max_num_queries(75):
         assert client.get(url(fixed["study"])).status_code == 200
 
 

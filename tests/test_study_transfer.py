@@ -3,6 +3,7 @@
 import gzip
 import io
 import re
+from decimal import Decimal
 from itertools import count
 
 import pghistory
@@ -11,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Q
 
+from agreement.models import PrimaryStatistic
+from agreement.primary import declarations, primary_declare
 from agreement.report import study_report
 from annotator.csv_writer import csv_lines
 from issues.models import Issue, IssueComment, Repository
@@ -482,3 +485,48 @@ def test_gold_issues_training_and_checks_move_with_the_study(tmp_path):
     assert list(copy.assignments.exclude(purpose="real").values_list("annotator", "purpose")) == [
         (trainee.pk, "training")
     ]
+
+
+def test_primary_statistics_and_their_history_move_with_the_study(tmp_path):
+    """agreement's PrimaryStatistic rows, registered from agreement/apps.py: the declaration, who made it and when,
+    a change after labelling started with its reason, and every version in the history."""
+    study = build_study()
+    owner = study.memberships.filter(role="owner").first().user
+    scenario = study.fields.get(key="scenario")
+    first = primary_declare(
+        field=scenario,
+        statistic="krippendorff_alpha",
+        threshold=Decimal("0.8"),
+        source="Krippendorff, 2004",
+        reason="declared late in this test",
+        user=owner,
+        version=0,
+    )
+    primary_declare(
+        field=scenario,
+        statistic="gwet_ac1",
+        threshold=Decimal("0.7"),
+        source="Gwet, 2014",
+        reason="AC1 copes with a dominant scenario",
+        user=owner,
+        version=first.version,
+    )
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        exported = export_study(study, out)
+
+    call_command("import_study", str(file), "--slug", "tf-silent-copy", stdout=io.StringIO())
+
+    assert exported["agreement.primarystatistic"] == 1 and exported["agreement.primarystatisticevent"] == 2
+    copy = Study.objects.get(slug="tf-silent-copy")
+    (moved,) = PrimaryStatistic.objects.filter(study=copy)
+    original = PrimaryStatistic.objects.get(study=study)
+    assert moved.field == copy.fields.get(key="scenario") and moved.pk != original.pk
+    columns = ("statistic", "threshold", "source", "reason", "after_labelling_started", "declared_by", "declared_at")
+    assert [getattr(moved, name) for name in columns] == [getattr(original, name) for name in columns]
+    history = declarations([moved.field_id])[moved.field_id]
+    assert [(d.statistic, d.reason, d.declared_by) for d in history] == [
+        ("krippendorff_alpha", "declared late in this test", owner.username),
+        ("gwet_ac1", "AC1 copes with a dominant scenario", owner.username),
+    ]
+    assert study_report(copy)["fields"]["scenario"]["primary"]["statistic"] == "gwet_ac1"

@@ -3,11 +3,13 @@ marked as met from the study's data, or missing with what would meet it. Antipat
 
 from dataclasses import dataclass
 
-from agreement.methods.report import Facts, Section
-from agreement.methods.sections import TENTATIVE, below, names
-from studies.models import FinalValue
+from agreement.methods.report import Facts, Quote, Section
+from agreement.methods.sections import TENTATIVE, below, names, plural
+from studies.models import Assignment, CodebookField, FinalValue
 
 ESSENTIAL, DESIRABLE, EXTRAORDINARY, ANTIPATTERN = "essential", "desirable", "extraordinary", "antipattern"
+# The fields whose diagnostics are computed (agreement/report.py): nominal, with categories (not sets of choices).
+NOMINAL_WITH_CATEGORIES = (CodebookField.Kind.SINGLE, CodebookField.Kind.VOTE)
 
 
 @dataclass
@@ -30,11 +32,29 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
     finals = facts.finals
     adjudicated = finals[FinalValue.Source.ADJUDICATED]
     without_rationale = adjudicated - finals["with_rationale"]
-    unreliable = [
-        field.label
-        for field in facts.fields
-        if field.key in twice and below(facts.agreement[field.key]["krippendorff_alpha"], TENTATIVE)
+    unreliable = [field.label for field in facts.fields if field.key in twice and _below_threshold(facts, field.key)]
+    undeclared = [field.label for field in facts.compared if field.key not in facts.primaries]
+    late = [
+        (field.label, facts.primaries[field.key])
+        for field in facts.compared
+        if field.key in facts.primaries and facts.primaries[field.key]["after_labelling_started"]
     ]
+    pre_registered = bool(facts.compared) and not undeclared and not late
+    nominal = [field for field in facts.fields if field.key in twice and field.kind in NOMINAL_WITH_CATEGORIES]
+    undiagnosed = [field.label for field in nominal if not facts.agreement[field.key]["diagnostics"]]
+    paradoxes = [
+        field.label
+        for field in nominal
+        if any(warning["kind"] == "kappa_paradox" for warning in facts.agreement[field.key]["warnings"])
+    ]
+    trainees = (
+        Assignment.objects.filter(
+            study=facts.study, purpose=Assignment.Purpose.TRAINING, status=Assignment.Status.SUBMITTED
+        )
+        .values("annotator")
+        .distinct()
+        .count()
+    )
 
     def item(level: str, text: str, met: bool, yes, no) -> Item:
         detail = yes if met else no
@@ -118,23 +138,31 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
         item(
             DESIRABLE,
             "A justified statistic with established thresholds",
-            recorded["primary"],
-            "A primary statistic and threshold declared per field before labelling.",
-            "Declare a primary statistic and threshold per field before labelling.",
+            pre_registered,
+            "A primary statistic and its threshold, with the threshold's source, declared per field before labelling.",
+            _undeclared(undeclared, late, facts),
         ),
         item(
             DESIRABLE,
             "Analysis of anomalies such as the kappa paradox",
-            recorded["diagnostics"],
-            "Prevalence and bias indices, PABAK and the maximum κ per field.",
-            "Agreement diagnostics: prevalence and bias indices, PABAK, the maximum κ.",
+            bool(nominal) and not undiagnosed,
+            [
+                "Prevalence and bias indices, PABAK and the maximum κ for every nominal property rated twice "
+                f"({len(nominal)})",
+                *([", and the kappa paradox explained for ", *names(paradoxes), "."] if paradoxes else ["."]),
+            ],
+            ["No diagnostics for ", *names(undiagnosed), ": they need two annotators' ratings on common items."]
+            if undiagnosed
+            else "No nominal property was rated by two annotators: the diagnostics need two ratings of an issue.",
         ),
         item(
             DESIRABLE,
             "A description of rater training",
-            recorded["training"],
-            "Trainees' accuracy and κ against gold items.",
-            "Train annotators on gold items.",
+            recorded["training"] and bool(trainees),
+            f"Gold issues with reference answers; accuracy and κ against them for {plural(trainees, 'trainee')}.",
+            "Annotators trained on gold issues: nobody has submitted a training issue yet."
+            if recorded["training"]
+            else "Train annotators on gold items.",
         ),
         item(
             DESIRABLE,
@@ -155,18 +183,49 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
         item(
             ANTIPATTERN,
             "Avoided: computing several statistics and reporting the most favourable",
-            recorded["primary"],
-            "The primary statistic was declared before labelling; others are secondary.",
-            "Only a statistic declared before labelling rules this out: pre-register one per field.",
+            pre_registered,
+            "The primary statistic of every rated property was declared before labelling; the others are secondary.",
+            _undeclared(undeclared, late, facts),
         ),
         item(
             ANTIPATTERN,
             "Avoided: presenting a below-threshold value as good",
             True,
             [
-                "Each α is stated against its threshold",
+                "Each primary statistic (or else α) is stated against its threshold",
                 *([" (below it: ", *names(unreliable), ")."] if unreliable else ["; none is below it."]),
             ],
             "",
         ),
     ]
+
+
+def _below_threshold(facts: Facts, key: str) -> bool:
+    """Below the field's declared threshold (its primary statistic), or else below Krippendorff's 0.667 (α)."""
+    primary = facts.primaries.get(key)
+    if primary is not None:
+        return not primary["met"]
+    return bool(below(facts.agreement[key]["krippendorff_alpha"], TENTATIVE))
+
+
+def _undeclared(undeclared: list[str], late: list[tuple[str, dict]], facts: Facts) -> list[str]:
+    """What keeps the statistic from being pre-registered: fields without a declaration, declarations made late."""
+    if not facts.compared:
+        return ["No property was rated yet: declare a primary statistic and threshold per field before labelling."]
+    sentences = []
+    if undeclared:
+        sentences.append(
+            ["No primary statistic was declared for ", *names(undeclared), ": pre-register one per field."]
+        )
+    for label, primary in late:
+        reasons = [d["reason"] for d in primary["declarations"] if d["after_labelling_started"] and d["reason"]]
+        sentences.append(
+            [
+                "The primary statistic of ",
+                Quote(label),
+                " was declared or changed after labelling started",
+                *([" (", Quote(reasons[-1]), ")"] if reasons else []),
+                ": chosen knowing the data, it may be the most favourable.",
+            ]
+        )
+    return [part for index, sentence in enumerate(sentences) for part in ([" "] if index else []) + sentence]

@@ -38,6 +38,8 @@ def _answers(study_issue: StudyIssue, field: CodebookField) -> list[tuple[str, o
         assignment__issue_id=study_issue.issue_id,
         assignment__stage=Stage.LABELLING,
         assignment__status=Assignment.Status.SUBMITTED,
+        # Training and check answers on a gold issue are scored against gold, never a disagreement to report.
+        assignment__purpose=Assignment.Purpose.REAL,
         field=field,
         value__isnull=False,
     ).values_list("assignment__annotator__username", "value", "note")

@@ -74,12 +74,25 @@ class Facts:
         return report_of(self.study, study_ratings(self.study, issues=self.access.revealed_issues()))["fields"]
 
     @cached_property
+    def primaries(self) -> dict[str, dict]:
+        """{field key: its declared primary statistic, with its value and verdict, as agreement/report.py gives it}."""
+        return {key: numbers["primary"] for key, numbers in self.agreement.items() if "primary" in numbers}
+
+    @cached_property
+    def compared(self) -> list[CodebookField]:
+        """The fields that annotators answered and that have agreement coefficients: those a primary statistic is
+        declared for."""
+        return [field for field in self.fields if field.key in self.agreement and field.key in self.rated]
+
+    @cached_property
     def rated(self) -> dict[str, dict]:
         """{field key: {"annotators", "issues", "per_issue": (min, median, max)}} of the submitted answers."""
+        # Real work only: training and check answers on gold issues are the training section's.
         answers = (
             Annotation.objects.filter(
                 assignment__study=self.study,
                 assignment__status=Assignment.Status.SUBMITTED,
+                assignment__purpose=Assignment.Purpose.REAL,
                 value__isnull=False,
             )
             .values("field__key", "assignment__issue")
@@ -91,7 +104,10 @@ class Facts:
             per_issue.setdefault(row["field__key"], []).append(row["raters"])
         annotators = dict(
             Annotation.objects.filter(
-                assignment__study=self.study, assignment__status=Assignment.Status.SUBMITTED, value__isnull=False
+                assignment__study=self.study,
+                assignment__status=Assignment.Status.SUBMITTED,
+                assignment__purpose=Assignment.Purpose.REAL,
+                value__isnull=False,
             )
             .values_list("field__key")
             .annotate(n=Count("assignment__annotator", distinct=True))

@@ -1,24 +1,28 @@
 """The report's sections, each built by one function from the study's data (`Facts`), in the order a methods
 section reads. A section whose data the study does not hold says so plainly and is marked `recorded=False`.
 
-Three sections wait for features built elsewhere; each is one function to fill in, returning a recorded Section:
-`primary_statistic` (pre-registered statistic and threshold per field), `diagnostics` (prevalence, bias, PABAK,
-the kappa paradox), `training` (gold items and trainees' scores), `rounds` (calibration rounds, IRR per round).
+One section waits for a feature built elsewhere, one function to fill in returning a recorded Section: `rounds`
+(calibration rounds, IRR per round).
 """
 
 from collections import Counter
 
 from django.db.models import Max, Min
 
+from agreement import gold
+from agreement.diagnostics import interval_warnings
 from agreement.intervals import REPLICATES, SEED
 from agreement.methods.examples import examples
 from agreement.methods.report import Facts, Quote, Section, Table, bounds, number
+from agreement.models import PrimaryStatistic
+from agreement.primary import meets
 from studies.effort import duration, effort_summary
 from studies.models import (
     Annotation,
     Assignment,
     CodebookField,
     FinalValue,
+    GoldAnswer,
     Membership,
     Stage,
     StudyIssue,
@@ -162,28 +166,190 @@ def process(facts: Facts) -> Section:
 
 
 def primary_statistic(facts: Facts) -> Section:
-    """[seam: diag] The statistic and threshold declared per field before labelling, and any later change."""
-    return Section(
-        "primary",
-        "Primary statistic",
-        [
+    """The statistic and threshold declared per field before labelling, any later change with its reason, and the
+    value against the threshold."""
+    declared = facts.primaries
+    if not declared:
+        return Section(
+            "primary",
+            "Primary statistic",
             [
-                NOT_RECORDED + "no primary statistic and threshold were declared per field before labelling. Below, "
-                f"Krippendorff's α is reported for every field, against established thresholds ({THRESHOLD_SOURCE})."
+                [
+                    NOT_RECORDED + "no primary statistic and threshold were declared per field before labelling. "
+                    "Below, Krippendorff's α is reported for every field, against established thresholds "
+                    f"({THRESHOLD_SOURCE})."
+                ]
+            ],
+            recorded=False,
+        )
+    paragraphs = [
+        [
+            "Per field, the owners declared the statistic to report and the threshold it must reach. Once a field "
+            "has answers its declaration is locked: a change needs a reason, is kept in the study's history and is "
+            "listed here as made after labelling started. The primary statistic alone is held against the "
+            "threshold; every other statistic in this report is secondary."
+        ]
+    ]
+    rows = []
+    for field in facts.fields:
+        if (primary := declared.get(field.key)) is None:
+            continue
+        history = primary["declarations"]  # every version, from the history's events
+        interval = (facts.intervals or {}).get(field.key, {}).get(primary["statistic"])
+        rows.append(
+            [
+                Quote(field.label),
+                statistic_name(primary["statistic"]),
+                f"{primary['threshold']:.3f}",
+                Quote(primary["source"]),
+                _declared(history[-1]) if history else "—",
+                against(primary["value"], primary["threshold"]) + bounds(interval),
+                "met" if primary["met"] else "not met",
             ]
-        ],
-        recorded=False,
+        )
+        if len(history) > 1 or primary["after_labelling_started"]:
+            paragraphs.append(_history(field.label, history))
+    undeclared = [field.label for field in facts.compared if field.key not in declared]
+    if undeclared:
+        paragraphs.append(
+            [
+                "No primary statistic was declared for ",
+                *names(undeclared),
+                f": their α is held against Krippendorff's thresholds ({RELIABLE:.3f} for reliable data, "
+                f"{TENTATIVE:.3f} for tentative conclusions; {THRESHOLD_SOURCE}).",
+            ]
+        )
+    columns = ["Property", "Primary statistic", "Threshold", "Source", "Declared", "Value", "Threshold met"]
+    return Section(
+        "primary", "Primary statistic", paragraphs, [Table("Primary statistic per property.", columns, rows)]
     )
+
+
+def statistic_name(statistic: str) -> str:
+    return PrimaryStatistic.Statistic(statistic).label
+
+
+def _declared(declaration: dict) -> str:
+    when = "after labelling started" if declaration["after_labelling_started"] else "before labelling"
+    return f"{declaration['declared_at'][:10]}, {when}"
+
+
+def _history(label: str, history: list[dict]) -> list[str]:
+    """Every version of a field's declaration, oldest first, with the reason of those made after labelling."""
+    text = [Quote(label), ": "]
+    for index, declaration in enumerate(history):
+        text += [
+            "; then " if index else "",
+            "declared " if not index else "changed ",
+            f"on {declaration['declared_at'][:10]}",
+            *([" by ", Quote(declaration["declared_by"])] if declaration["declared_by"] else []),
+            ", after labelling started," if declaration["after_labelling_started"] else ", before labelling,",
+            f" as {statistic_name(declaration['statistic'])} ≥ {declaration['threshold']:.3f} (",
+            Quote(declaration["source"]),
+            ")",
+        ]
+        if declaration["reason"]:
+            text += [", because: ", Quote(declaration["reason"])]
+    text.append(
+        ". A statistic or threshold chosen after labelling started is not pre-registered: it may have been chosen "
+        "knowing the data."
+    )
+    return text
 
 
 def training(facts: Facts) -> Section:
-    """[seam: gold] Rater training: gold items, each trainee's accuracy and κ against them, the threshold."""
-    return Section(
-        "training",
-        "Rater training and gold items",
-        [[NOT_RECORDED + "no gold items with reference answers, and no training set."]],
-        recorded=False,
+    """Rater training: gold items, each trainee's accuracy and κ against them, the threshold; gold checks."""
+    study = facts.study
+    items = list(study.gold_items.values_list("promoted", flat=True))
+    if not items:
+        return Section(
+            "training",
+            "Rater training and gold items",
+            [[NOT_RECORDED + "no gold items with reference answers, and no training set."]],
+            recorded=False,
+        )
+    promoted = sum(items)
+    versions = GoldAnswer.objects.filter(gold_item__study=study).aggregate(
+        first=Min("codebook_version"), last=Max("codebook_version")
     )
+    paragraphs = [
+        [
+            f"{plural(len(items), 'issue')} of the study are gold, with a reference answer and its rationale per "
+            f"labelling field: {promoted} promoted from decided issues (their final values and rationales), "
+            f"{len(items) - promoted} written by an owner. "
+            + _versions("The reference answers were set under codebook", versions)
+        ],
+        [
+            (
+                f"Training was required: each new annotator labelled the gold issues first, saw the reference answer "
+                f"and its rationale beside their own after each one, and began real work only with an accuracy of "
+                f"at least {study.training_threshold:.2f} on every required field."
+            )
+            if study.training_required
+            else "Training was not required before real work."
+        ],
+    ]
+    trainees = gold.scores(study, Assignment.Purpose.TRAINING)
+    checks = gold.scores(study, Assignment.Purpose.CHECK)
+    tables = []
+    if not facts.access.may_see_gold_scores:
+        passed = sum(bool(score.passed) for score in trainees)
+        paragraphs.append(
+            [
+                f"{plural(len(trainees), 'annotator')} trained on them, {passed} passed; "
+                f"{plural(len(checks), 'annotator')} had gold checks in their queue. Each one's scores are for "
+                "the owners."
+            ]
+        )
+        return Section("training", "Rater training and gold items", paragraphs)
+    if trainees:
+        text = ["Accuracy and Cohen's κ against the reference answers, per trainee and field: "]
+        for index, score in enumerate(trainees):
+            verdict = "passed" if score.passed else "did not pass"
+            text += [
+                ", " if index else "",
+                Quote(score.annotator),
+                f" {verdict} ({score.submitted} of {score.assigned} training issues submitted)",
+            ]
+        paragraphs.append([*text, "."])
+        tables.append(_scores_table("Trainees against gold, per property.", "Trainee", trainees))
+    else:
+        paragraphs.append(["Nobody has trained on the gold issues yet."])
+    if study.gold_check_percent or checks:
+        paragraphs.append(
+            [
+                f"Gold issues were mixed into the labelling queues as checks, unmarked, at {study.gold_check_percent} "
+                "% of each annotator's queue"
+                + (": their accuracy on them follows." if checks else "; none was submitted yet.")
+            ]
+        )
+        if checks:
+            tables.append(_scores_table("Gold checks in the queues, per annotator and property.", "Annotator", checks))
+    return Section("training", "Rater training and gold items", paragraphs, tables)
+
+
+def _scores_table(caption: str, who: str, scores: list) -> Table:
+    rows = [
+        [
+            Quote(score.annotator),
+            Quote(each.field.label),
+            str(each.items),
+            number(each.accuracy),
+            number(each.kappa.value if each.kappa else None),
+        ]
+        for score in scores
+        for each in score.fields
+        if each.items
+    ]
+    return Table(caption, [who, "Property", "Gold issues", "Accuracy", "κ"], rows)
+
+
+def _versions(what: str, versions: dict) -> str:
+    if versions["first"] is None:
+        return ""
+    if versions["first"] == versions["last"]:
+        return f"{what} version {versions['first']}."
+    return f"{what} versions {versions['first']} to {versions['last']}."
 
 
 def rounds(facts: Facts) -> Section:
@@ -215,9 +381,10 @@ def agreement(facts: Facts) -> Section:
                 number(numbers["krippendorff_alpha"]) + bounds(intervals.get("krippendorff_alpha")),
                 number(numbers["gwet_ac1"]) + bounds(intervals.get("gwet_ac1")),
                 number(numbers["fleiss_kappa"]),
+                _primary_cell(numbers.get("primary")),
             ]
         )
-        verdicts.append(_verdict(labels[key], numbers, intervals.get("krippendorff_alpha")))
+        verdicts.append(_verdict(labels[key], numbers, intervals))
     if facts.intervals is None:
         how = "The 95 % bootstrap intervals are still being computed."
     else:
@@ -225,18 +392,54 @@ def agreement(facts: Facts) -> Section:
     paragraphs = [
         [
             "Agreement per property, over the issues that at least two annotators rated (submitted answers only). "
-            "Krippendorff's α is at the field's level of measurement (the MASI distance for sets of choices). " + how
+            "Krippendorff's α is at the field's level of measurement (the MASI distance for sets of choices). "
+            + how
+            + (
+                " Where a field has a primary statistic, its verdict is stated against the declared threshold; the "
+                "table's other statistics are secondary."
+                if facts.primaries
+                else ""
+            )
         ]
     ]
     paragraphs += verdicts
     if once:
         paragraphs.append(["No issue was rated by two annotators on: ", *names(once), "."])
-    columns = ["Property", "Level", "Items", "Raters", "% agreement", "α", "AC1", "Fleiss' κ"]
+    columns = ["Property", "Level", "Items", "Raters", "% agreement", "α", "AC1", "Fleiss' κ", "Primary"]
     return Section("agreement", "Agreement", paragraphs, [Table("Inter-rater agreement per property.", columns, rows)])
 
 
-def _verdict(label: str, numbers: dict, interval) -> list[str]:
-    """α against the thresholds, in words: a value below them is never called good."""
+def _primary_cell(primary: dict | None) -> str:
+    if primary is None:
+        return "—"
+    met = "met" if primary["met"] else "not met"
+    return f"{statistic_name(primary['statistic'])} ≥ {primary['threshold']:.3f}: {met}"
+
+
+def _verdict(label: str, numbers: dict, intervals: dict) -> list[str]:
+    """The primary statistic against its declared threshold, or else α against Krippendorff's, in words: a value
+    below the threshold is never called good."""
+    primary = numbers.get("primary")
+    if primary is None:
+        return _krippendorff_verdict(label, numbers, intervals.get("krippendorff_alpha"))
+    name, value, threshold = statistic_name(primary["statistic"]), primary["value"], primary["threshold"]
+    late = " It was declared after labelling started: it is not pre-registered." * primary["after_labelling_started"]
+    if value is None:
+        reason = numbers["undefined"].get(primary["statistic"], "no reason given")
+        words = f": {name}, the primary statistic, is undefined ({reason}): its threshold is not met."
+        return [Quote(label), words + late]
+    interval = intervals.get(primary["statistic"])
+    if primary["met"]:
+        words = f"reaches the declared threshold {threshold:.3f}"
+        if interval and interval[0] is not None and not meets(interval[0], threshold):
+            words += f", but the interval's lower bound {number(interval[0])} is below it"
+    else:
+        words = f"is below the declared threshold {threshold:.3f}: the threshold is not met"
+    return [Quote(label), f": {name} = {against(value, threshold)} {words} (", Quote(primary["source"]), f").{late}"]
+
+
+def _krippendorff_verdict(label: str, numbers: dict, interval) -> list[str]:
+    """α against Krippendorff's thresholds, for a field without a primary statistic of its own."""
     alpha = numbers["krippendorff_alpha"]
     if alpha is None:
         return [
@@ -254,7 +457,19 @@ def _verdict(label: str, numbers: dict, interval) -> list[str]:
         if interval and interval[0] is not None and not below(alpha, RELIABLE) and below(interval[0], RELIABLE)
         else ""
     )
-    return [Quote(label), f": α = {number(alpha)} {words} ({THRESHOLD_SOURCE}){low}."]
+    return [
+        Quote(label),
+        f": α = {number(alpha)} {words} ({THRESHOLD_SOURCE}; no primary statistic was declared for it){low}.",
+    ]
+
+
+def against(value: float | None, threshold: float) -> str:
+    """The value to as many places as it takes to differ from the threshold it misses (0.6667 < 0.667, never
+    "0.667 is below 0.667"), three at least."""
+    places = 3
+    while value is not None and places < 6 and f"{value:.{places}f}" == f"{threshold:.{places}f}":
+        places += 1
+    return number(value) if places == 3 else f"{value:.{places}f}"
 
 
 def below(value: float | None, threshold: float) -> bool | None:
@@ -263,13 +478,71 @@ def below(value: float | None, threshold: float) -> bool | None:
 
 
 def diagnostics(facts: Facts) -> Section:
-    """[seam: diag] Per field and pair: prevalence and bias indices, PABAK, the maximum κ, the kappa paradox."""
-    return Section(
-        "diagnostics",
-        "Agreement diagnostics",
-        [[NOT_RECORDED + "no prevalence or bias indices, PABAK, or maximum κ; no check for the kappa paradox."]],
-        recorded=False,
-    )
+    """Per field and pair: prevalence and bias indices, PABAK, the maximum κ; the warnings, the kappa paradox first."""
+    labels = {field.key: field.label for field in facts.fields}
+    rows, warned, quiet = [], [], []
+    for key, numbers in facts.agreement.items():
+        if not numbers["items"]:
+            continue
+        for pair, found in numbers["diagnostics"].items():
+            rows.append(
+                [
+                    Quote(labels[key]),
+                    Quote(pair.replace("|", " & ")),
+                    str(found["n"]),
+                    number(found["observed"]),
+                    number(found["kappa"]),
+                    number(found["prevalence_index"]),
+                    number(found["bias_index"]),
+                    number(found["pabak"]),
+                    number(found["kappa_max"]),
+                ]
+            )
+        warnings = numbers["warnings"] + [
+            warning.as_dict() for warning in interval_warnings((facts.intervals or {}).get(key, {}))
+        ]
+        for warning in warnings:
+            warned.append([Quote(labels[key]), ": ", warning["message"]])
+        if not warnings:
+            quiet.append(labels[key])
+    if not rows:
+        return Section(
+            "diagnostics",
+            "Agreement diagnostics",
+            [
+                [
+                    NOT_RECORDED + "no field with categories was rated by two annotators: no prevalence or bias "
+                    "indices, PABAK, or maximum κ; no check for the kappa paradox."
+                ]
+            ],
+            recorded=False,
+        )
+    paragraphs = [
+        [
+            "For each field with categories (not sets of choices) and each pair of annotators, over the items both "
+            "rated: the prevalence index (how unevenly the items they agreed on fall on the categories) and the bias "
+            "index (how differently the two use the categories; Byrt, Bishop & Carlin, 1993), PABAK (κ adjusted "
+            "for both) and κ_max, the largest κ their marginals allow (Sim & Wright, 2005). A κ far below the "
+            "observed agreement while one category dominates is the kappa paradox: κ is pulled down by the "
+            "prevalence, not by disagreement."
+        ],
+        *warned,
+    ]
+    if quiet:
+        paragraphs.append(["No warning for ", *names(quiet), "."])
+    columns = [
+        "Property",
+        "Pair",
+        "Items",
+        "Observed",
+        "Cohen's κ",
+        "Prevalence index",
+        "Bias index",
+        "PABAK",
+        "κ max",
+    ]
+    table = Table("Diagnostics per property and pair.", columns, rows)
+    return Section("diagnostics", "Agreement diagnostics", paragraphs, [table])
 
 
 def example_disagreements(facts: Facts) -> Section:
@@ -332,6 +605,7 @@ def codebook_versions(facts: Facts) -> Section:
         assignment__study=study,
         assignment__stage=Stage.LABELLING,
         assignment__status=Assignment.Status.SUBMITTED,
+        assignment__purpose=Assignment.Purpose.REAL,
     ).aggregate(first=Min("codebook_version"), last=Max("codebook_version"))
     decided = FinalValue.objects.filter(study_issue__study=study).aggregate(
         first=Min("codebook_version"), last=Max("codebook_version")

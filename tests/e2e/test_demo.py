@@ -1,4 +1,7 @@
-"""A newcomer on the demo in Chromium: the Agreement page has numbers, and there is a disagreement to reconcile."""
+"""A newcomer on the demo in Chromium: the Agreement page has numbers, and there is a disagreement to reconcile; the
+methods report and Time on task have the demo's own figures."""
+
+import re
 
 import pytest
 from django.urls import reverse
@@ -30,4 +33,32 @@ def test_a_newcomer_logs_in_as_alice_and_finds_agreement_and_a_disagreement(page
     expect(page.locator("#final-impact")).to_contain_text("differ")
     expect(page.locator("#final-scenario")).to_contain_text("Wrong calculation")
     expect(page.get_by_text("@bruno @chen you differ")).to_be_visible()
+    assert csp_violations(page) == []
+
+
+def test_alice_reads_the_demos_methods_report_and_time_on_task(page: Page, live_server, settings):
+    """The demo's report has its pre-registered statistics, diagnostics, bruno's training and the team's pace."""
+    settings.DEMO_MODE = True
+    demo_load()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Silent bugs in DeepFlow (demo)").first.click()
+    study_page = page.url
+
+    page.get_by_role("link", name="Methods report →").click()
+    expect(page.locator("#methods-primary")).to_contain_text("Krippendorff's α")
+    expect(page.locator("#methods-agreement")).to_contain_text(
+        "α = 0.6667 is below the declared threshold 0.667: the threshold is not met"
+    )
+    expect(page.locator("#methods-diagnostics")).to_contain_text("bruno & chen")
+    expect(page.locator("#methods-training")).to_contain_text("bruno passed (2 of 2 training issues submitted)")
+    checklist = page.locator("#methods-checklist")
+    for item in ("A justified statistic with established thresholds", "A description of rater training"):
+        expect(checklist.locator("li.met").filter(has_text=item)).to_be_visible()
+
+    page.goto(study_page)
+    page.get_by_role("link", name="Time on task →").click()
+    expect(page.get_by_role("row", name=re.compile(r"^bruno 26 10 3\.3"))).to_be_visible()
     assert csp_violations(page) == []
