@@ -102,6 +102,13 @@ class StudyAccess:
         own, so that nobody labels against the clock)."""
         return self.oversees
 
+    @property
+    def may_see_rounds(self) -> bool:
+        """Calibration rounds' reports set everyone's values side by side: those who oversee the work, never the
+        annotators (not even where the study shows them its agreement), who label the next round blind. Even then
+        only the issues revealed to the viewer count (studies/rounds.py asks `revealed_filter`)."""
+        return self.oversees
+
     # --- One issue ---
 
     def get_study_issue(self, owner: str, repo: str, number: int) -> StudyIssue:
