@@ -513,7 +513,7 @@ class RoundStartForm(PageForm, forms.Form):
     a sample larger than the issues that can join is refused at `size`)."""
 
     ids = "round"
-    size = forms.IntegerField(min_value=1, label="Issues in the sample")
+    size = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="Issues in the sample")
     sampling = forms.ChoiceField(choices=Round.Sampling.choices, initial=Round.Sampling.RANDOM)
     stratify_by = forms.CharField(
         required=False,
@@ -521,7 +521,9 @@ class RoundStartForm(PageForm, forms.Form):
         label="Stratify by",
         help_text="By label: the label, or the beginning of the labels (type:); by value: a field's key.",
     )
-    seed = forms.IntegerField(required=False, initial=0, help_text="The same seed draws the same sample.")
+    seed = forms.IntegerField(
+        required=False, initial=0, min_value=0, max_value=2**31 - 1, help_text="The same seed draws the same sample."
+    )
     annotators = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
     fields = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Fields")
     statistic = forms.ChoiceField(choices=Round.Statistic.choices, label="Stop rule: statistic")

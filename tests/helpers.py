@@ -44,6 +44,7 @@ from issues.models import ImportRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, IssueStage, Stage
+from studies.rounds import round_start
 from tests.factories import (
     TEST_PASSWORD,
     AdminFactory,
@@ -155,6 +156,8 @@ def study_world() -> dict:
             study=study, issue=study_issue.issue, annotator=people[role], stage=Stage.LABELLING
         )
     annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
+    usernames = [people["annotator"].username, people["other"].username]
+    round_start(study=study, user=people["owner"], size=1, seed=0, annotators=usernames, fields=["impact"])
     return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
 
 
@@ -182,6 +185,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
         "studies:codebook_version": [study.slug, 1],
+        **dict.fromkeys(("studies:round", "studies:round_close"), [study.slug, 1]),
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),
             [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
