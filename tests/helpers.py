@@ -228,6 +228,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:reconcile", args=[study.slug, repository.owner, repository.name, reconciled.issue.number]),
         reverse("studies:activity", args=[study.slug]),
         reverse("studies:effort", args=[study.slug]),
+        reverse("studies:rounds", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),
