@@ -1,8 +1,12 @@
 from django.urls import path
 
-from agreement import views
+from agreement import round_views, views
 
 app_name = "agreement"
 urlpatterns = [
     path("studies/<slug:slug>/agreement/", views.agreement, name="report"),
+    path("studies/<slug:slug>/rounds/", round_views.rounds, name="rounds"),
+    path("studies/<slug:slug>/rounds.csv", round_views.rounds_export, name="rounds_export"),
+    path("studies/<slug:slug>/rounds/<int:number>/", round_views.round_report, name="round"),
+    path("studies/<slug:slug>/rounds/<int:number>/close/", round_views.round_close_view, name="round_close"),
 ]

@@ -106,7 +106,7 @@ class StudyAccess:
     def may_see_rounds(self) -> bool:
         """Calibration rounds' reports set everyone's values side by side: those who oversee the work, never the
         annotators (not even where the study shows them its agreement), who label the next round blind. Even then
-        only the issues revealed to the viewer count (studies/rounds.py asks `revealed_filter`)."""
+        only the issues revealed to the viewer count (agreement/rounds.py asks `revealed_filter`)."""
         return self.oversees
 
     # --- One issue ---

@@ -509,7 +509,7 @@ class ActiveTimeForm(forms.Form):
 
 
 class RoundStartForm(PageForm, forms.Form):
-    """A calibration round: its sample, its annotators and fields, its stop rule (studies/rounds.py checks the rest:
+    """A calibration round: its sample, its annotators and fields, its stop rule (agreement/rounds.py checks the rest:
     a sample larger than the issues that can join is refused at `size`)."""
 
     ids = "round"

@@ -712,7 +712,7 @@ class Notification(models.Model):
 
 
 class Round(models.Model):
-    """A calibration round (studies/rounds.py): a sample of the study's issues labelled by some annotators on some
+    """A calibration round (agreement/rounds.py): a sample of the study's issues labelled by some annotators on some
     fields, whose agreement is measured against a stop rule before the codebook is sharpened for the next round."""
 
     class Sampling(models.TextChoices):

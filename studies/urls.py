@@ -12,7 +12,6 @@ from .views import (
     people,
     profiles,
     reconcile,
-    rounds,
     versions,
 )
 
@@ -41,10 +40,6 @@ urlpatterns = [
     path("studies/<slug:slug>/history.csv", history.history_export, name="history_export"),
     path("studies/<slug:slug>/effort/", effort.effort, name="effort"),
     path("studies/<slug:slug>/effort.csv", effort.effort_export, name="effort_export"),
-    path("studies/<slug:slug>/rounds/", rounds.rounds, name="rounds"),
-    path("studies/<slug:slug>/rounds.csv", rounds.rounds_export, name="rounds_export"),
-    path("studies/<slug:slug>/rounds/<int:number>/", rounds.round_report, name="round"),
-    path("studies/<slug:slug>/rounds/<int:number>/close/", rounds.round_close_view, name="round_close"),
     path("studies/<slug:slug>/labels/", pages.export, name="export"),
     path("studies/<slug:slug>/export-profiles/", profiles.profiles, name="profiles"),
     path("studies/<slug:slug>/export-profiles/new/", profiles.profile_new, name="profile_new"),

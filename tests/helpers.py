@@ -36,6 +36,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from agreement.rounds import round_start
 from annotator.bidi import FSI, PDI
 from bench.generate_dump import main as generate_dump
 from issues.importers.run import ImportOptions, ImportService
@@ -44,7 +45,6 @@ from issues.models import ImportRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, IssueStage, Stage
-from studies.rounds import round_start
 from tests.factories import (
     TEST_PASSWORD,
     AdminFactory,
@@ -185,7 +185,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
         "studies:codebook_version": [study.slug, 1],
-        **dict.fromkeys(("studies:round", "studies:round_close"), [study.slug, 1]),
+        **dict.fromkeys(("agreement:round", "agreement:round_close"), [study.slug, 1]),
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),
             [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
@@ -228,7 +228,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:reconcile", args=[study.slug, repository.owner, repository.name, reconciled.issue.number]),
         reverse("studies:activity", args=[study.slug]),
         reverse("studies:effort", args=[study.slug]),
-        reverse("studies:rounds", args=[study.slug]),
+        reverse("agreement:rounds", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),

@@ -237,17 +237,17 @@ EXPECTED = {
     # Calibration rounds: their reports set everyone's values side by side, so never for annotators; owners start
     # and close them.
     **dict.fromkeys(
-        ("studies:round", "studies:rounds_export"),
+        ("agreement:round", "agreement:rounds_export"),
         (
             ("login", "404", "404", "404", "200", "200", "200"),
             ("login", "405", "405", "405", "405", "405", "405"),
         ),
     ),
-    "studies:rounds": (
+    "agreement:rounds": (
         ("login", "404", "404", "404", "200", "200", "200"),
         ("login", "404", "404", "404", "404", "422", "422"),  # the form again, with what is missing
     ),
-    "studies:round_close": (
+    "agreement:round_close": (
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "404", "404", "404", "302", "302"),  # closed, back to its report
     ),

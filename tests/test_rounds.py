@@ -11,11 +11,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from studies.access import StudyAccess
-from studies.annotation import annotation_save, assignment_submit
-from studies.codebook import codebook_load, field_update, preset
-from studies.models import Assignment, FinalValue, IssueStage, Round, Stage
-from studies.rounds import (
+from agreement.rounds import (
     FieldResult,
     RoundError,
     draw_sample,
@@ -26,6 +22,10 @@ from studies.rounds import (
     rounds_summary,
     strata,
 )
+from studies.access import StudyAccess
+from studies.annotation import annotation_save, assignment_submit
+from studies.codebook import codebook_load, field_update, preset
+from studies.models import Assignment, FinalValue, IssueStage, Round, Stage
 from tests.factories import MembershipFactory, StudyIssueFactory
 from tests.helpers import as_read
 
@@ -226,7 +226,7 @@ def test_it_says_not_met_when_only_the_lower_bound_falls_short(study, world, cli
 
     Round.objects.filter(pk=round_.pk).update(applies_to=Round.AppliesTo.LOWER)
     client.force_login(world["olga"])
-    page = text(client.get(reverse("studies:round", args=[study.slug, 1])))
+    page = text(client.get(reverse("agreement:round", args=[study.slug, 1])))
 
     assert "judged on the lower bound of the 95 % interval: not met." in page
 
@@ -239,7 +239,7 @@ def test_it_shows_the_disagreements_side_by_side_with_a_link_to_reconcile(study,
     disputed = round_issues(round_)[2]  # scenario 0 against 2
     client.force_login(world["adam"])
 
-    page = as_read(client.get(reverse("studies:round", args=[study.slug, 1])).content.decode())
+    page = as_read(client.get(reverse("agreement:round", args=[study.slug, 1])).content.decode())
 
     reconcile = reverse(
         "studies:reconcile", args=[study.slug, disputed.repository.owner, disputed.repository.name, disputed.number]
@@ -257,7 +257,7 @@ def test_it_lists_the_codebook_changes_since_the_previous_round(study, world, cl
     start(study, world["olga"])
     client.force_login(world["olga"])
 
-    page = as_read(client.get(reverse("studies:round", args=[study.slug, 2])).content.decode())
+    page = as_read(client.get(reverse("agreement:round", args=[study.slug, 2])).content.decode())
 
     assert "Codebook changes since round 1" in page
     assert "renamed “Scenario” → “Observable scenario”" in page
@@ -271,24 +271,24 @@ def test_an_owner_who_labels_a_round_issue_does_not_see_its_values(study, world,
         answer(round_, "bob", issue, scenario="Wrong calculation", impact="4", note="bob-secret-note")
     client.force_login(world["olga"])
 
-    page = text(client.get(reverse("studies:round", args=[study.slug, 1])))
+    page = text(client.get(reverse("agreement:round", args=[study.slug, 1])))
 
     assert "secret-note" not in page and "Wrong calculation" not in page
     assert "2 of the round's issues are still blind to you" in page
     client.force_login(world["adam"])  # who does not label them sees them
-    assert "bob-secret-note" in text(client.get(reverse("studies:round", args=[study.slug, 1])))
+    assert "bob-secret-note" in text(client.get(reverse("agreement:round", args=[study.slug, 1])))
 
 
 # --- Who may ---
 
 
-@pytest.mark.parametrize("name", ["studies:rounds", "studies:rounds_export"])
+@pytest.mark.parametrize("name", ["agreement:rounds", "agreement:rounds_export"])
 def test_it_hides_rounds_from_non_members_and_annotators(study, world, client, name):
     study.annotators_see_agreement = True
     study.save()
     labelled_round(study, world)
     url = reverse(name, args=[study.slug])
-    report = reverse("studies:round", args=[study.slug, 1])
+    report = reverse("agreement:round", args=[study.slug, 1])
 
     client.force_login(MembershipFactory(role="owner").user)  # of another study
     assert client.get(url).status_code == 404
@@ -299,7 +299,7 @@ def test_it_hides_rounds_from_non_members_and_annotators(study, world, client, n
 
 
 def test_it_sends_the_anonymous_to_log_in(study, world):
-    response = Client().get(reverse("studies:rounds", args=[study.slug]))
+    response = Client().get(reverse("agreement:rounds", args=[study.slug]))
 
     assert response.status_code == 302
     assert "/login/" in response["Location"]
@@ -309,10 +309,10 @@ def test_only_owners_start_and_close_rounds(study, world, client):
     start(study, world["olga"])
     client.force_login(world["adam"])
 
-    assert client.get(reverse("studies:rounds", args=[study.slug])).status_code == 200
-    refused = client.post(reverse("studies:rounds", args=[study.slug]), {"size": 2})
+    assert client.get(reverse("agreement:rounds", args=[study.slug])).status_code == 200
+    refused = client.post(reverse("agreement:rounds", args=[study.slug]), {"size": 2})
     assert refused.status_code == 404
-    assert client.post(reverse("studies:round_close", args=[study.slug, 1])).status_code == 404
+    assert client.post(reverse("agreement:round_close", args=[study.slug, 1])).status_code == 404
     assert Round.objects.get().is_open
 
 
@@ -322,17 +322,17 @@ def test_start_and_close_need_the_csrf_token(study, world):
     data = {"size": 2, "sampling": "random", "annotators": ["ann", "bob"], "fields": ["scenario"]}
     data |= {"statistic": "krippendorff_alpha", "threshold": 0.8, "applies_to": "estimate"}
 
-    assert client.post(reverse("studies:rounds", args=[study.slug]), data).status_code == 403
+    assert client.post(reverse("agreement:rounds", args=[study.slug]), data).status_code == 403
     start(study, world["olga"])
-    assert client.post(reverse("studies:round_close", args=[study.slug, 1])).status_code == 403
+    assert client.post(reverse("agreement:round_close", args=[study.slug, 1])).status_code == 403
     assert Round.objects.get().is_open
 
 
 def test_the_rounds_page_refuses_get_only_methods(study, world, client):
     client.force_login(world["olga"])
 
-    assert client.put(reverse("studies:rounds", args=[study.slug])).status_code == 405
-    assert client.get(reverse("studies:round_close", args=[study.slug, 1])).status_code == 405
+    assert client.put(reverse("agreement:rounds", args=[study.slug])).status_code == 405
+    assert client.get(reverse("agreement:round_close", args=[study.slug, 1])).status_code == 405
 
 
 # --- Starting from the page ---
@@ -343,10 +343,10 @@ def test_it_starts_a_round_from_the_page(study, world, client):
     data = {"size": 4, "sampling": "random", "seed": 3, "annotators": ["ann", "cyd"], "fields": ["scenario"]}
     data |= {"statistic": "gwet_ac1", "threshold": 0.7, "applies_to": "lower"}
 
-    response = client.post(reverse("studies:rounds", args=[study.slug]), data)
+    response = client.post(reverse("agreement:rounds", args=[study.slug]), data)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("studies:round", args=[study.slug, 1])
+    assert response["Location"] == reverse("agreement:round", args=[study.slug, 1])
     round_ = Round.objects.get()
     assert (round_.size, round_.seed, round_.statistic, round_.threshold, round_.applies_to) == (
         4,
@@ -364,7 +364,7 @@ def test_a_refused_start_keeps_what_was_typed_and_says_why(study, world, client)
     data = {"size": 50, "sampling": "random", "seed": 42, "annotators": ["ann", "bob"], "fields": ["scenario"]}
     data |= {"statistic": "krippendorff_alpha", "threshold": 0.67, "applies_to": "lower"}
 
-    response = client.post(reverse("studies:rounds", args=[study.slug]), data)
+    response = client.post(reverse("agreement:rounds", args=[study.slug]), data)
 
     assert response.status_code == 422
     page = as_read(response.content.decode())
@@ -384,7 +384,7 @@ def test_the_rounds_page_plots_every_field_round_by_round(study, world, client):
         answer(second, "bob", issue, scenario="Wrong calculation", impact="3")
     client.force_login(world["olga"])
 
-    page = client.get(reverse("studies:rounds", args=[study.slug])).content.decode()
+    page = client.get(reverse("agreement:rounds", args=[study.slug])).content.decode()
 
     assert page.count("<svg") == 2  # scenario, impact
     assert page.count('class="threshold"') == 4
@@ -399,7 +399,7 @@ def test_the_csv_has_a_row_per_round_and_field(study, world, client):
     round_close(round_)
     client.force_login(world["olga"])
 
-    response = client.get(reverse("studies:rounds_export", args=[study.slug]))
+    response = client.get(reverse("agreement:rounds_export", args=[study.slug]))
 
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert response["Content-Disposition"] == f'attachment; filename="{study.slug}-rounds.csv"'

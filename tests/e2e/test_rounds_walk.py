@@ -105,10 +105,10 @@ def test_an_owner_runs_two_rounds_and_sees_whether_the_codebook_converges(open_a
     expect(bob.locator("#field-impact .save-state")).to_have_text("Saved")
     bob.get_by_role("button", name="Submit").click()
     expect(bob.locator(".messages")).to_contain_text("submitted")
-    assert bob.goto(live_server.url + reverse("studies:round", args=[study.slug, 1])).status == 404
+    assert bob.goto(live_server.url + reverse("agreement:round", args=[study.slug, 1])).status == 404
 
     # Round 1's report: Scenario disagrees on one issue of three, far below 0.8.
-    olga.goto(live_server.url + reverse("studies:round", args=[study.slug, 1]))
+    olga.goto(live_server.url + reverse("agreement:round", args=[study.slug, 1]))
     expect(olga.locator("#stop-rule-verdict")).to_have_text("not met")
     row = olga.locator("#round-results tr", has=olga.get_by_text("Scenario", exact=True))
     expect(row).to_contain_text("not met")
@@ -129,10 +129,10 @@ def test_an_owner_runs_two_rounds_and_sees_whether_the_codebook_converges(open_a
     form.get_by_label("Definition (Markdown)").fill("The symptom the user sees first, not its cause.")
     form.get_by_role("button", name="Save").click()
     expect(olga.get_by_text("Scenario saved.")).to_be_visible()
-    olga.goto(live_server.url + reverse("studies:round", args=[study.slug, 1]))
+    olga.goto(live_server.url + reverse("agreement:round", args=[study.slug, 1]))
     olga.get_by_role("button", name="Close round 1").click()
     expect(olga.get_by_text("Round 1 closed at codebook version 2.")).to_be_visible()
-    olga.goto(live_server.url + reverse("studies:rounds", args=[study.slug]))
+    olga.goto(live_server.url + reverse("agreement:rounds", args=[study.slug]))
     start_round(olga, size="3")
     expect(olga.get_by_text("Round 2 started: 3 issues assigned for labelling.")).to_be_visible()
     expect(olga.locator("#changes-heading")).to_have_text("Codebook changes since round 1")
@@ -143,7 +143,7 @@ def test_an_owner_runs_two_rounds_and_sees_whether_the_codebook_converges(open_a
         for assignment, scenario in zip(work_of(second, username), SCENARIOS, strict=True):
             answer(assignment, scenario, "3")
 
-    olga.goto(live_server.url + reverse("studies:rounds", args=[study.slug]))
+    olga.goto(live_server.url + reverse("agreement:rounds", args=[study.slug]))
     plots = olga.locator("figure.round-plot")
     expect(plots).to_have_count(2)
     scenario_plot = plots.filter(has_text="Scenario")

@@ -8,12 +8,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from annotator.csv_writer import csv_lines
-from studies.access import StudyAccess, get_access
-from studies.assignment import annotators_of
-from studies.forms import RoundStartForm, failed_or, refuse
-from studies.models import Round
-from studies.rounds import (
+from agreement.rounds import (
     CSV_COLUMNS,
     RoundError,
     all_met,
@@ -28,6 +23,11 @@ from studies.rounds import (
     round_start,
     rounds_summary,
 )
+from annotator.csv_writer import csv_lines
+from studies.access import StudyAccess, get_access
+from studies.assignment import annotators_of
+from studies.forms import RoundStartForm, failed_or, refuse
+from studies.models import Round
 from studies.views.manage import REFUSED
 
 # The plot of one field: a column per round, agreement from its lowest value (0 or below) up to 1.
@@ -48,7 +48,7 @@ def rounds(request: HttpRequest, slug: str) -> HttpResponse:
             refuse(form, error)
         else:
             messages.success(request, f"Round {started.number} started: {started.size} issues assigned for labelling.")
-            return redirect("studies:round", slug=slug, number=started.number)
+            return redirect("agreement:round", slug=slug, number=started.number)
     return _rounds_page(request, access, form)
 
 
@@ -69,7 +69,7 @@ def round_report(request: HttpRequest, slug: str, number: int) -> HttpResponse:
         "annotators": round_.annotators.order_by("username"),
         "hidden": round_.issues.count() - round_.issues.filter(access.revealed_filter()).count(),
     }
-    return render(request, "studies/round.html", context)
+    return render(request, "agreement/round.html", context)
 
 
 @require_POST
@@ -82,7 +82,7 @@ def round_close_view(request: HttpRequest, slug: str, number: int) -> HttpRespon
         messages.error(request, str(error))
     else:
         messages.success(request, f"Round {closed.number} closed at codebook version {closed.codebook_version_end}.")
-    return redirect("studies:round", slug=slug, number=number)
+    return redirect("agreement:round", slug=slug, number=number)
 
 
 @require_GET
@@ -111,7 +111,7 @@ def _rounds_page(request: HttpRequest, access: StudyAccess, failed: RoundStartFo
         "form": failed_or(_start_form(access), failed) if access.may_manage else None,
         "eligible": eligible_issues(study).count(),
     }
-    return render(request, "studies/rounds.html", context, status=REFUSED if failed else 200)
+    return render(request, "agreement/rounds.html", context, status=REFUSED if failed else 200)
 
 
 def _plots(summary) -> list[dict]:
