@@ -8,6 +8,7 @@ import re
 import krippendorff
 import numpy as np
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -432,3 +433,29 @@ def test_round_issues_are_labelled_blind_like_any_other(study, world, client):
     assert page.status_code == 200
     assert "ann-blind-note" not in page.content.decode()
     assert study.study_issues.get(issue=issue).stage == IssueStage.LABELLING
+
+
+def test_the_command_writes_the_same_csv(study, world, capsys):
+    round_close(labelled_round(study, world))
+
+    call_command("rounds", "--study", study.slug)
+
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(row["round"], row["field"], row["items"], row["codebook_version_end"]) for row in rows] == [
+        ("1", "scenario", "6", "1"),
+        ("1", "impact", "6", "1"),
+    ]
+    with pytest.raises(CommandError, match="No study 'nope'"):
+        call_command("rounds", "--study", "nope")
+
+
+def test_the_report_and_the_rounds_page_take_few_queries(study, world, client, django_assert_max_num_queries):
+    round_close(labelled_round(study, world))
+    start(study, world["olga"])
+    client.force_login(world["olga"])
+
+    with django_assert_max_num_queries(22):
+        assert client.get(reverse("agreement:round", args=[study.slug, 1])).status_code == 200
+    # A few per round and field (rounds are a handful): none per issue.
+    with django_assert_max_num_queries(22):
+        assert client.get(reverse("agreement:rounds", args=[study.slug])).status_code == 200
