@@ -216,8 +216,10 @@ def round_ratings(round_: Round, access: StudyAccess) -> list[FieldRatings]:
     ]
 
 
-def round_results(round_: Round, access: StudyAccess, *, reps: int = REPLICATES) -> list[FieldResult]:
-    """Each field's agreement over the round's issues, by its annotators, with a 95 % bootstrap interval."""
+def round_results(round_: Round, access: StudyAccess | None = None, *, reps: int = REPLICATES) -> list[FieldResult]:
+    """Each field's agreement over the round's issues, by its annotators, with a 95 % bootstrap interval; over the
+    issues revealed to `access`, or (without it, as a command) over all of them."""
+    access = access or StudyAccess.everything(round_.study)
     return [_result(round_, ratings, reps) for ratings in round_ratings(round_, access)]
 
 
@@ -258,8 +260,7 @@ def rounds_summary(study: Study, access: StudyAccess | None = None) -> list[tupl
     """Every round of the study with its results, oldest first (the rounds page, its CSV, the methods report).
     Without `access`, over everything (a command run from the shell)."""
     access = access or StudyAccess.everything(study)
-    rounds = study.rounds.select_related("study")
-    return [(each, round_results(each, access)) for each in rounds]
+    return [(each, round_results(each, access)) for each in study.rounds.select_related("study")]
 
 
 CSV_COLUMNS = [
