@@ -65,6 +65,7 @@ from studies.models import (
     MembershipEvent,
     Notification,
     ReconciliationTime,
+    Round,
     Study,
     StudyEvent,
     StudyIssue,
@@ -108,6 +109,11 @@ MODELS = [
     Notification,
     CodebookChange,
     CodebookVersion,
+    Round,
+    # A round's sample, annotators and fields: the rows of its many-to-many tables.
+    Round.issues.through,
+    Round.annotators.through,
+    Round.fields.through,
     Context,
     *EVENTS,
 ]
@@ -197,6 +203,11 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         Notification: Notification.objects.filter(comment__study_issue__study=study),
         CodebookChange: study.codebook_changes.all(),
         CodebookVersion: study.codebook_versions.all(),
+        Round: study.rounds.all(),
+        **{
+            through: through.objects.filter(round__study=study)
+            for through in (Round.issues.through, Round.annotators.through, Round.fields.through)
+        },
         Context: Context.objects.filter(contexts),
         **events,
     }

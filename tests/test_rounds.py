@@ -27,6 +27,7 @@ from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, field_update, preset
 from studies.models import Assignment, FinalValue, IssueStage, Round, Stage
+from studies.transfer import export_study, import_study
 from tests.factories import MembershipFactory, StudyIssueFactory
 from tests.helpers import as_read
 
@@ -459,3 +460,22 @@ def test_the_report_and_the_rounds_page_take_few_queries(study, world, client, d
     # A few per round and field (rounds are a handful): none per issue.
     with django_assert_max_num_queries(22):
         assert client.get(reverse("agreement:rounds", args=[study.slug])).status_code == 200
+
+
+def test_a_study_moved_to_another_instance_keeps_its_rounds(study, world, tmp_path):
+    first = labelled_round(study, world, threshold=0.67, applies_to=Round.AppliesTo.LOWER)
+    round_close(first)
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(study, out)
+    before = [(r.field.key, r.value, r.low, r.met) for r in round_results(first)]
+
+    copy = import_study(file, slug="moved").study
+
+    moved = copy.rounds.get()
+    assert (moved.number, moved.threshold, moved.applies_to, moved.started_by) == (1, 0.67, "lower", world["olga"])
+    assert (moved.codebook_version_start, moved.codebook_version_end) == (1, 1)
+    assert sorted(moved.issues.values_list("issue_id", flat=True)) == [issue.pk for issue in round_issues(first)]
+    assert sorted(moved.annotators.values_list("username", flat=True)) == ["ann", "bob"]
+    assert {field.study_id for field in moved.fields.all()} == {copy.pk}
+    assert [(r.field.key, r.value, r.low, r.met) for r in round_results(moved)] == before
