@@ -7,6 +7,8 @@ Every text from the study (its name, field labels, usernames) is escaped.
 
 from datetime import date
 
+from agreement.diagnostics import interval_warnings
+
 SPECIAL = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -28,11 +30,18 @@ COLUMNS = [
     ("krippendorff_alpha", r"$\alpha$"),
     ("gwet_ac1", "AC1"),
 ]
+# The few symbols of the warnings' text, for pdflatex.
+SYMBOLS = {"κ": r"$\kappa$", "α": r"$\alpha$", "≥": r"$\geq$", "×": r"$\times$", "−": "$-$"}
 PAIR_COLUMNS = [("kappa", r"$\kappa$"), ("linear", r"linear $\kappa_w$"), ("quadratic", r"quadratic $\kappa_w$")]
 
 
 def tex(text) -> str:
     return "".join(SPECIAL.get(character, character) for character in str(text))
+
+
+def prose(text) -> str:
+    """Text of the app's own (a warning, a source), escaped, with its symbols in math mode."""
+    return "".join(SYMBOLS.get(character, character) for character in tex(text))
 
 
 def number(value: float) -> str:
@@ -48,7 +57,7 @@ def latex_table(study_name: str, labels: dict, report: dict, intervals: dict | N
     """`labels`: {field key: label}; `intervals`: {field key: {coefficient: [low, high]}} as on the page, or None
     while they are being computed."""
     fields = {key: numbers for key, numbers in report["fields"].items() if numbers["items"]}  # rated twice at least
-    notes, pair_notes = [], []
+    notes, pair_notes, primaries, warnings = [], [], [], []
     lines = [
         f"% Inter-annotator agreement, {tex(study_name)}; exported by annotator on {day:%Y-%m-%d}.",
         "% Needs \\usepackage{booktabs}.",
@@ -65,16 +74,34 @@ def latex_table(study_name: str, labels: dict, report: dict, intervals: dict | N
     for key, numbers in fields.items():
         label = tex(labels[key])
         cells = [label, numbers["level"], str(numbers["items"]), str(numbers["annotators"])]
+        primary = numbers.get("primary")
         for name, title in COLUMNS:
             if numbers[name] is None:
                 cells.append("--")
                 notes.append(f"{label}, {title}: {tex(numbers['undefined'].get(name, ''))}")
             else:
-                cells.append(number(numbers[name]) + interval((intervals or {}).get(key, {}).get(name)))
+                shown = number(numbers[name]) + interval((intervals or {}).get(key, {}).get(name))
+                cells.append(r"\textbf{" + shown + "}" if primary and primary["statistic"] == name else shown)
+            if primary and primary["statistic"] == name:
+                verdict = "met" if primary["met"] else "not met"
+                late = ", declared or changed after labelling started" if primary["after_labelling_started"] else ""
+                source = prose(primary["source"])
+                primaries.append(f"{label}, {title} $\\geq$ {primary['threshold']:.3f} ({source}): {verdict}{late}")
+        field_warnings = numbers.get("warnings", []) + [
+            w.as_dict() for w in interval_warnings((intervals or {}).get(key, {}))
+        ]
+        warnings += [f"{label}: {prose(warning['message'])}" for warning in field_warnings]
         lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}"]
     if notes:
         lines.append(r"\par\smallskip\footnotesize Undefined (--): " + "; ".join(notes) + ".")
+    if primaries:
+        lines.append(
+            r"\par\smallskip\footnotesize Bold: each field's pre-registered primary statistic, against its threshold; "
+            "every other coefficient is secondary. " + "; ".join(primaries) + "."
+        )
+    if warnings:
+        lines.append(r"\par\smallskip\footnotesize Warnings: " + " ".join(warnings))
     if intervals is None:
         lines.append(r"\par\smallskip\footnotesize The bootstrap intervals were still being computed.")
     lines.append(r"\end{table}")

@@ -29,6 +29,10 @@ class FieldRatings:
     coders: list[str]  # usernames, sorted
     units: list[int]  # issue ids, sorted
     rows: list[list]  # units × coders; None where a coder gave no rating
+    # The field's values in order, and any "Other" text given: the categories of the diagnostics (None for multiple
+    # choice, whose values are sets); and how people read each value.
+    categories: list | None = None
+    labels: dict | None = None
 
     @property
     def ratings(self) -> int:
@@ -54,7 +58,8 @@ def field_ratings(
     """
     if field.kind not in LEVELS:
         raise ValueError(f"{field.label} is {field.get_kind_display()}: agreement needs choices, levels or votes.")
-    submitted = Assignment.objects.filter(study=study, stage=field.stage, status=Assignment.Status.SUBMITTED)
+    # Training and check answers on gold issues are scored against gold (studies/gold.py), never counted here.
+    submitted = Assignment.objects.real().filter(study=study, stage=field.stage, status=Assignment.Status.SUBMITTED)
     if annotators is not None:
         submitted = submitted.filter(annotator__username__in=annotators)
     if since is not None:
@@ -72,16 +77,30 @@ def field_ratings(
         by_unit.setdefault(issue_id, {})[username] = rating(field, value)
     units = sorted(issue for issue, given in by_unit.items() if len(given) >= 2)
     coders = sorted({username for issue in units for username in by_unit[issue]})
-    scale = (
-        [int(value) for value in field.choices.values_list("value", flat=True)] if field.kind == "ordinal" else None
-    )
+    rows = [[by_unit[issue].get(coder) for coder in coders] for issue in units]
+    if field.kind == CodebookField.Kind.VOTE:
+        labels = {"no": "no", "yes": "yes"}
+    else:
+        # As annotations store them: an ordinal field's numeric levels as numbers (CodebookField.clean_value).
+        ordinal = field.kind == CodebookField.Kind.ORDINAL
+        labels = {
+            int(value) if ordinal and value.isdigit() else value: label
+            for value, label in field.choices.values_list("value", "label")
+        }
+    scale = sorted(labels) or None if field.kind == CodebookField.Kind.ORDINAL else None
+    categories = None
+    if field.kind != CodebookField.Kind.MULTIPLE:
+        given = {value for row in rows for value in row if value is not None}
+        categories = (scale or list(labels)) + sorted(given - labels.keys(), key=str)
     return FieldRatings(
         field=field,
         level=LEVELS[field.kind],
-        scale=sorted(scale) if scale else None,
+        scale=scale,
         coders=coders,
         units=units,
-        rows=[[by_unit[issue].get(coder) for coder in coders] for issue in units],
+        rows=rows,
+        categories=categories,
+        labels=labels,
     )
 
 

@@ -6,6 +6,8 @@ Scripts and other tools read that JSON: keep its keys stable (README, "Agreement
 from itertools import combinations
 
 from agreement import coefficients as c
+from agreement import diagnostics
+from agreement.primary import meets, primary_reports
 from agreement.ratings import LEVELS, FieldRatings, field_ratings
 from studies.models import CodebookField, Study
 
@@ -28,10 +30,12 @@ def study_report(study: Study, *, bootstrap: int = 0, seed: int = 0, **selection
 
 
 def report_of(study: Study, ratings: dict[str, FieldRatings], *, bootstrap: int = 0, seed: int = 0) -> dict:
-    return {
-        "study": study.slug,
-        "fields": {key: field_report(each, bootstrap=bootstrap, seed=seed) for key, each in ratings.items()},
-    }
+    fields = {key: field_report(each, bootstrap=bootstrap, seed=seed) for key, each in ratings.items()}
+    for key, primary in primary_reports(study).items():
+        if key in fields:
+            value = fields[key][primary["statistic"]]
+            fields[key]["primary"] = {**primary, "value": value, "met": meets(value, primary["threshold"])}
+    return {"study": study.slug, "fields": fields}
 
 
 def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) -> dict:
@@ -77,4 +81,29 @@ def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) ->
         }
         report["ci95"] = {name: [interval.low, interval.high] for name, interval in intervals.items()}
     report["undefined"] = undefined
+    pairs = {}
+    if ratings.categories is not None:  # not for sets of choices
+        for first, second in combinations(range(len(ratings.coders)), 2):
+            found = diagnostics.pair_diagnostics([[row[first], row[second]] for row in rows], ratings.categories)
+            if found is not None:
+                pairs[f"{ratings.coders[first]}|{ratings.coders[second]}"] = found
+    report["diagnostics"] = {name: pair.as_dict() for name, pair in pairs.items()}
+    report["warnings"] = [
+        warning.as_dict()
+        for warning in diagnostics.field_warnings(
+            rows=rows,
+            numbers=report,
+            pairs=pairs,
+            kappa_name=_paradox_kappa(ratings, report),
+            labels=ratings.labels,
+        )
+    ]
     return report
+
+
+def _paradox_kappa(ratings: FieldRatings, report: dict) -> str | None:
+    """The nominal κ to hold against the observed agreement: Fleiss' κ, or α where items have different numbers
+    of ratings; none for ordinal levels and sets of choices, whose α weighs disagreements."""
+    if ratings.level != "nominal" or ratings.categories is None:
+        return None
+    return "fleiss_kappa" if report["fleiss_kappa"] is not None else "krippendorff_alpha"

@@ -53,8 +53,13 @@ class RoundError(ValueError):
 
 
 def eligible_issues(study: Study) -> QuerySet:
-    """The StudyIssues a new round may draw: at the labelling stage and in no round yet."""
-    return StudyIssue.objects.filter(study=study, stage=IssueStage.LABELLING).exclude(rounds__isnull=False)
+    """The StudyIssues a new round may draw: at the labelling stage, in no round yet, and not gold (their reference
+    answers are shown in training: they would not measure the codebook)."""
+    return (
+        StudyIssue.objects.filter(study=study, stage=IssueStage.LABELLING)
+        .exclude(rounds__isnull=False)
+        .exclude(issue__in=study.gold_items.values("issue"))
+    )
 
 
 def round_fields(study: Study) -> QuerySet:
@@ -137,7 +142,7 @@ def round_start(
     if size > available:
         raise RoundError(
             f"The sample would be {size} issues, but only {available} can join a round "
-            "(those at the labelling stage that are in no earlier round).",
+            "(those at the labelling stage, not gold, that are in no earlier round).",
             field="size",
         )
     sample = draw_sample(strata(study, pool, sampling, stratify_by), size, seed)
@@ -319,6 +324,7 @@ def round_disagreements(round_: Round, access: StudyAccess) -> dict[int, list[di
             assignment__study=round_.study_id,
             assignment__stage=Stage.LABELLING,
             assignment__status=Assignment.Status.SUBMITTED,
+            assignment__purpose=Assignment.Purpose.REAL,
             assignment__annotator__in=round_.annotators.all(),
             assignment__issue_id__in=list(study_issues),
             field_id__in=list(fields),

@@ -9,4 +9,6 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds.csv", round_views.rounds_export, name="rounds_export"),
     path("studies/<slug:slug>/rounds/<int:number>/", round_views.round_report, name="round"),
     path("studies/<slug:slug>/rounds/<int:number>/close/", round_views.round_close_view, name="round_close"),
+    path("studies/<slug:slug>/agreement/gold/", views.gold_scores, name="gold"),
+    path("studies/<slug:slug>/agreement/primary/<str:key>/", views.primary, name="primary"),
 ]

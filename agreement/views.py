@@ -4,19 +4,27 @@ from datetime import datetime, time
 from itertools import combinations
 from urllib.parse import urlencode
 
+from django.contrib import messages
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from agreement import coefficients
+from agreement import coefficients, diagnostics, gold
 from agreement.intervals import REPLICATES, intervals_for
 from agreement.latex import latex_table
+from agreement.models import PrimaryStatistic
+from agreement.primary import PrimaryStatisticError, declarations, meets, primary_declare
 from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
 from annotator.csv_writer import write_csv
-from studies.access import get_access
-from studies.models import CodebookField, Membership, Stage
+from studies.access import StudyAccess, get_access
+from studies.forms import PrimaryStatisticForm, failed_or, refuse
+from studies.models import Assignment, CodebookField, Membership, Stage
+from studies.versions import posted_version
+from studies.views.conflicts import answers_conflicts
 
 COEFFICIENTS = [
     ("percent_agreement", "Percent agreement", "share of items on which all their annotators agree"),
@@ -33,6 +41,52 @@ CELL, LABEL_WIDTH, LABEL_HEIGHT = 28, 130, 110
 @require_GET
 def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     access = get_access(request.user, slug, require="may_see_agreement")
+    return _report_page(request, access)
+
+
+@require_POST
+@answers_conflicts(lambda request, stale, slug, key: _report_page(request, get_access(request.user, slug), stale))
+def primary(request: HttpRequest, slug: str, key: str) -> HttpResponse:
+    """Declare or change a field's primary statistic: owners only; after labelling started, with a reason."""
+    access = get_access(request.user, slug, require="may_manage")
+    field = get_object_or_404(CodebookField, study=access.study, key=key)
+    form = PrimaryStatisticForm(request.POST, field=field)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            declared = primary_declare(
+                field=field,
+                statistic=data["statistic"],
+                threshold=data["threshold"],
+                source=data["source"],
+                reason=data["reason"],
+                user=request.user,
+                version=posted_version(request.POST),
+            )
+        except PrimaryStatisticError as error:
+            refuse(form, error)
+        else:
+            if declared is None:
+                messages.info(request, f"The primary statistic of {field.label} is unchanged.")
+            elif declared.after_labelling_started:
+                messages.warning(
+                    request,
+                    f"The primary statistic of {field.label} is now {declared.get_statistic_display()} ≥ "
+                    f"{declared.threshold}, recorded as set after labelling started.",
+                )
+            else:
+                messages.success(
+                    request,
+                    f"The primary statistic of {field.label} is {declared.get_statistic_display()} ≥ "
+                    f"{declared.threshold}.",
+                )
+            return redirect(reverse("agreement:report", args=[slug]) + f"#agreement-{key}")
+    return _report_page(request, access, failed=form, status=422)
+
+
+def _report_page(
+    request: HttpRequest, access: StudyAccess, stale=None, *, failed: BaseForm | None = None, status: int = 200
+) -> HttpResponse:
     study = access.study
     filters = _filters(request)
     restrictions = {
@@ -55,9 +109,24 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
     intervals = intervals_for(access, _filters_key(request), restrictions)
     if request.GET.get("format") == "latex":
         return _latex(study, report, intervals)
-    rows = [
-        _field_row(study, each, report["fields"][key], (intervals or {}).get(key, {})) for key, each in ratings.items()
-    ]
+    primaries = {p.field_id: p for p in PrimaryStatistic.objects.filter(study=study).select_related("declared_by")}
+    history = declarations(list(primaries))
+    rows = []
+    for key, each in ratings.items():
+        row = _field_row(study, each, report["fields"][key], (intervals or {}).get(key, {}))
+        row["primary"] = _primary(primaries.get(each.field.pk), history.get(each.field.pk, []), row)
+        if row["primary"]:
+            # The declared statistic first; every other one is secondary.
+            row["table"].sort(key=lambda line: line is not row["primary"]["line"])
+        row["warnings"] = report["fields"][key]["warnings"] + [
+            warning.as_dict() for warning in diagnostics.interval_warnings((intervals or {}).get(key, {}))
+        ]
+        if access.may_manage:
+            fresh = PrimaryStatisticForm(field=each.field, current=primaries.get(each.field.pk))
+            row["primary_form"] = failed_or(fresh, failed)
+            current = primaries.get(each.field.pk)
+            row["primary_version"] = current.version if current else 0
+        rows.append(row)
     annotators = sorted(
         study.memberships.filter(role=Membership.Role.ANNOTATOR).values_list("user__username", flat=True)
     )
@@ -74,8 +143,28 @@ def agreement(request: HttpRequest, slug: str) -> HttpResponse:
             "query": request.GET.urlencode(),
             "computing": intervals is None,
             "replicates": f"{REPLICATES:,}",
+            "conflict": str(stale) if stale is not None else "",
         },
+        status=status,
     )
+
+
+def _primary(current: PrimaryStatistic | None, history: list, row: dict) -> dict | None:
+    """The field's primary statistic against its threshold: met only when the value reaches it."""
+    if current is None:
+        return None
+    line = next(line for line in row["table"] if line["name"] == current.statistic)
+    met = meets(line["value"], current.threshold)
+    low = line["ci"][0] if line["ci"] else None
+    return {
+        "declaration": current,
+        "line": line,
+        "met": met,
+        # Met by the point estimate only: the interval reaches below the threshold.
+        "uncertain": met and low is not None and not meets(low, current.threshold),
+        "history": history,
+        "changed_after_labelling": any(each.after_labelling_started for each in history),
+    }
 
 
 def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
@@ -90,6 +179,7 @@ def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
         line(
             label, meaning, numbers[name], numbers["undefined"].get(name, ""), name in KAPPA_LIKE, intervals.get(name)
         )
+        | {"name": name}
         for name, label, meaning in COEFFICIENTS
     ]
     field = ratings.field
@@ -104,6 +194,7 @@ def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
                 interval.reason,
                 True,
             )
+            | {"name": "krippendorff_alpha_interval"}
         )
     pairs = [
         {
@@ -113,7 +204,15 @@ def _field_row(study, ratings, numbers: dict, intervals: dict) -> dict:
         }
         for pair, entry in numbers["cohen_kappa"].items()
     ]
-    return {"field": field, "numbers": numbers, "table": table, "pairs": pairs, **_details(study, field, ratings)}
+    diagnosed = [{"pair": pair.replace("|", " & "), **entry} for pair, entry in numbers["diagnostics"].items()]
+    return {
+        "field": field,
+        "numbers": numbers,
+        "table": table,
+        "pairs": pairs,
+        "diagnostics": diagnosed,
+        **_details(study, field, ratings),
+    }
 
 
 def _details(study, field, ratings) -> dict:
@@ -235,22 +334,39 @@ def _csv(study, report: dict) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{study.slug}-agreement.csv"'
     columns = ["field", "level", "items", "annotators", "ratings", "coefficient", "value", "n", "undefined"]
+    columns += ["role", "note"]
     write_csv(response, columns, _csv_rows(report))
     return response
 
 
 def _csv_rows(report: dict):
+    """A row per coefficient (primary or secondary, when the field has a primary statistic), per pair's κ and
+    diagnostics, and per warning (its text in `note`)."""
     for key, numbers in report["fields"].items():
         common = [key, numbers["level"], numbers["items"], numbers["annotators"], numbers["ratings"]]
+        primary = numbers.get("primary")
         for name, _, _ in COEFFICIENTS:
-            yield [*common, name, _number(numbers[name]), numbers["items"], numbers["undefined"].get(name, "")]
+            role, note = "", ""
+            if primary:
+                role = "primary" if name == primary["statistic"] else "secondary"
+            if role == "primary":
+                verdict = "met" if primary["met"] else "not met"
+                changed = "; declared or changed after labelling started" if primary["after_labelling_started"] else ""
+                note = f"threshold {primary['threshold']:.3f} ({primary['source']}): {verdict}{changed}"
+            value, reason = _number(numbers[name]), numbers["undefined"].get(name, "")
+            yield [*common, name, value, numbers["items"], reason, role, note]
         for pair, entry in numbers["cohen_kappa"].items():
             for variant in ("kappa", "linear", "quadratic"):
                 if variant in entry:
                     reason = numbers["undefined"].get(
                         f"cohen_kappa {pair}" + ("" if variant == "kappa" else f" {variant}"), ""
                     )
-                    yield [*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason]
+                    yield [*common, f"cohen_{variant} {pair}", _number(entry[variant]), entry["n"], reason, "", ""]
+        for pair, found in numbers["diagnostics"].items():
+            for name in ("prevalence_index", "bias_index", "pabak", "kappa_max"):
+                yield [*common, f"{name} {pair}", _number(found[name]), found["n"], "", "", ""]
+        for warning in numbers["warnings"]:
+            yield [*common, f"warning {warning['kind']}", "", numbers["items"], "", "", warning["message"]]
 
 
 def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:
@@ -263,3 +379,18 @@ def _latex(study, report: dict, intervals: dict | None) -> HttpResponse:
 
 def _number(value) -> str:
     return "" if value is None else f"{value:.6f}"
+
+
+@require_GET
+def gold_scores(request: HttpRequest, slug: str) -> HttpResponse:
+    """Each trainee's and each checked annotator's accuracy and kappa against gold: for owners only (annotators are
+    not told which issues are checks)."""
+    access = get_access(request.user, slug, require="may_manage")
+    study = access.study
+    context = {
+        "study": study,
+        "fields": gold.gold_fields(study),
+        "trainees": gold.scores(study, Assignment.Purpose.TRAINING),
+        "checks": gold.scores(study, Assignment.Purpose.CHECK),
+    }
+    return render(request, "agreement/gold.html", context)

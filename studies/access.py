@@ -12,6 +12,12 @@ and the study's *reveal after decision*. The QuerySet filter that selects
 revealed issues (`StudyIssue.objects.revealed_to(access)`) is derived from
 that function, so the single-issue answer and the database's cannot drift
 apart. Everyone always sees their own values.
+
+Gold issues (studies/gold.py): an issue the viewer trains or is checked on is
+never revealed to them (its final values would give the reference answers
+away); its reference answers are the owners' to read, and a trainee's once
+they have submitted their own; others' training and check answers are
+hidden from everyone but the owners.
 """
 
 import hashlib
@@ -23,6 +29,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from issues.models import Issue
+from studies import gold
 from studies.models import Assignment, IssueStage, Membership, Stage, Study, StudyIssue
 
 OVERSEEING_ROLES = {Membership.Role.OWNER, Membership.Role.ADJUDICATOR}
@@ -147,7 +154,32 @@ class StudyAccess:
         return bool(self.own_assignments(study_issue))
 
     def is_revealed(self, study_issue: StudyIssue) -> bool:
+        if self.does_gold_work(study_issue):
+            return False
         return self.reveals(study_issue.stage, labels_it=self.labels(study_issue))
+
+    def does_gold_work(self, study_issue: StudyIssue) -> bool:
+        """Whether the viewer trains or is checked on the issue (a gold issue): it stays blind to them."""
+        return any(a.purpose != Assignment.Purpose.REAL for a in self.own_assignments(study_issue))
+
+    def may_see_gold(self, study_issue: StudyIssue) -> bool:
+        """The issue's reference answers: its owners; a trainee once they have submitted their training on it;
+        never someone checked on it."""
+        if self.may_manage:
+            return True
+        return any(
+            a.purpose == Assignment.Purpose.TRAINING and a.status == Assignment.Status.SUBMITTED
+            for a in self.own_assignments(study_issue)
+        )
+
+    @cached_property
+    def training_pending(self) -> bool:
+        """The study requires training and this annotator has not passed it: no real labelling for them yet."""
+        return (
+            self.study.training_required
+            and Membership.Role.ANNOTATOR in self.roles
+            and not gold.training_passed(self.study, self.user)
+        )
 
     def reveals(self, stage: str, *, labels_it: bool) -> bool:
         return reveals(
@@ -170,16 +202,17 @@ class StudyAccess:
         if self.oversees:
             return True
         mine = self.own_assignments(study_issue)
-        return self.study.annotators_reconcile and any(a.stage == Stage.LABELLING for a in mine)
+        real = (a for a in mine if a.purpose == Assignment.Purpose.REAL)
+        return self.study.annotators_reconcile and any(a.stage == Stage.LABELLING for a in real)
 
     def may_label(self, study_issue: StudyIssue) -> bool:
         """Whether the viewer's answers on the issue may still change: theirs, at the issue's stage, not submitted."""
         assignment = self.own_assignment(study_issue)
-        return (
-            assignment is not None
-            and assignment.stage == study_issue.stage
-            and assignment.status != Assignment.Status.SUBMITTED
-        )
+        if assignment is None or assignment.status == Assignment.Status.SUBMITTED:
+            return False
+        if assignment.purpose != Assignment.Purpose.REAL:
+            return True  # a gold issue is labelled whatever its own stage in the study
+        return assignment.stage == study_issue.stage and not self.training_pending
 
     def may_set_final_values(self, study_issue: StudyIssue) -> bool:
         return study_issue.stage == IssueStage.RECONCILIATION and self.may_reconcile(study_issue)
@@ -210,7 +243,10 @@ class StudyAccess:
                 revealed |= Q(stage=stage) & labels_it
             elif if_not:
                 revealed |= Q(stage=stage) & ~labels_it
-        return revealed
+        gold_work = Assignment.objects.filter(
+            study_id=OuterRef("study_id"), issue_id=OuterRef("issue_id"), annotator_id=self.user.pk
+        ).exclude(purpose=Assignment.Purpose.REAL)
+        return revealed & ~Exists(gold_work)
 
     def revealed_issues(self) -> QuerySet:
         return StudyIssue.objects.revealed_to(self)
@@ -223,11 +259,13 @@ class StudyAccess:
         )
 
     def hidden_assignments(self) -> QuerySet:
-        """Other people's assignments on issues not revealed to the viewer: their values are not shown."""
+        """Other people's assignments on issues not revealed to the viewer, and their training and checks unless
+        the viewer manages the study: their values are not shown."""
         hidden = StudyIssue.objects.filter(study=self.study).exclude(self.revealed_filter())
-        return Assignment.objects.filter(study=self.study, issue_id__in=hidden.values("issue_id")).exclude(
-            annotator_id=self.user.pk
-        )
+        blind = Q(issue_id__in=hidden.values("issue_id"))
+        if not self.may_manage:
+            blind |= ~Q(purpose=Assignment.Purpose.REAL)
+        return Assignment.objects.filter(blind, study=self.study).exclude(annotator_id=self.user.pk)
 
     @cached_property
     def hidden_assignment_ids(self) -> frozenset[int]:

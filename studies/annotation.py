@@ -77,7 +77,8 @@ def assignment_submit(*, assignment: Assignment) -> None:
     assignment.status, assignment.submitted_at = Assignment.Status.SUBMITTED, timezone.now()
     assignment.started_at = assignment.started_at or assignment.submitted_at
     assignment.save(update_fields=["status", "started_at", "submitted_at"])
-    after_submit(assignment)
+    if assignment.purpose == Assignment.Purpose.REAL:
+        after_submit(assignment)
 
 
 def _lock(assignment: Assignment) -> None:
@@ -98,7 +99,10 @@ def issue_stage(assignment: Assignment) -> str:
 
 
 def _check_stage_is_open(assignment: Assignment) -> None:
-    """Labelling an issue still in screening (or screening one already past it) is refused."""
+    """Labelling an issue still in screening (or screening one already past it) is refused; training and checks on
+    gold issues are labelled whatever the issue's stage (studies/gold.py)."""
+    if assignment.purpose != Assignment.Purpose.REAL:
+        return
     stage = issue_stage(assignment)
     if stage != assignment.stage:
         raise ValidationError(

@@ -110,11 +110,13 @@ def import_annotations(
         study, text, create_users=create_users, create_choices=create_choices, result=result, issues=issues
     )
     if dry_run:
+        _refuse_gold_work(study, judgements)
         _refuse_protected_changes(study, judgements, replace)
         return result
     with transaction.atomic():
         # Locked, so that nobody submits or decides between the check and the writes.
         list(StudyIssue.objects.select_for_update().filter(study=study, issue__in=[j.issue for j in judgements]))
+        _refuse_gold_work(study, judgements)
         _refuse_protected_changes(study, judgements, replace)
         _write(study, judgements, result)
     return result
@@ -246,6 +248,24 @@ def _cleaned(judgement: _Judgement):
     if field.has_choices and isinstance(value, str):
         return int(value) if field.kind == CodebookField.Kind.ORDINAL else value
     return field.clean_value(value)
+
+
+def _refuse_gold_work(study: Study, judgements: list[_Judgement]) -> None:
+    """AnnotationImportError if a row would land on someone's training or check of a gold issue (studies/gold.py):
+    their answers there are scored against gold and never count as the issue's labels, so an import would vanish."""
+    gold_work = set(
+        Assignment.objects.filter(study=study, issue__in={j.issue.pk for j in judgements})
+        .exclude(purpose=Assignment.Purpose.REAL)
+        .values_list("issue_id", "annotator__username", "stage")
+    )
+    errors = [
+        f"line {j.line}: {j.username} trains or is checked on {j.issue.repository.full_name}#{j.issue.number}, a gold "
+        "issue; their answers there are not labels of it"
+        for j in judgements
+        if j.kind == "annotation" and (j.issue.pk, j.username, j.field.stage) in gold_work
+    ]
+    if errors:
+        raise AnnotationImportError(errors)
 
 
 def _refuse_protected_changes(study: Study, judgements: list[_Judgement], replace: bool) -> None:

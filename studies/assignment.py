@@ -55,8 +55,14 @@ def assign_balanced(study: Study, *, per_issue: int, stage: str, seed: int = 0) 
         )
     existing = Assignment.objects.filter(study=study, stage=stage)
     taken: dict[int, set[int]] = {}  # issue id -> the annotators it already has
+    # Training and checks on a gold issue (studies/gold.py) are not its labelling, but their annotators cannot
+    # also label it.
+    training_or_checked: dict[int, set[int]] = {}
     load = Counter({annotator.pk: 0 for annotator in annotators})
-    for issue_id, annotator_id in existing.values_list("issue_id", "annotator_id"):
+    for issue_id, annotator_id, purpose in existing.values_list("issue_id", "annotator_id", "purpose"):
+        if purpose != Assignment.Purpose.REAL:
+            training_or_checked.setdefault(issue_id, set()).add(annotator_id)
+            continue
         taken.setdefault(issue_id, set()).add(annotator_id)
         if annotator_id in load:
             load[annotator_id] += 1
@@ -64,9 +70,12 @@ def assign_balanced(study: Study, *, per_issue: int, stage: str, seed: int = 0) 
     new = []
     for issue_id in study.issues.order_by("id").values_list("id", flat=True):
         have = taken.get(issue_id, set())
+        busy = training_or_checked.get(issue_id, set())
         for _ in range(per_issue - len(have)):
             # The least loaded annotator who does not have the issue yet; ties drawn at random.
-            candidates = [pk for pk in load if pk not in have]
+            candidates = [pk for pk in load if pk not in have and pk not in busy]
+            if not candidates:
+                break
             least = min(load[pk] for pk in candidates)
             chosen = rng.choice(sorted(pk for pk in candidates if load[pk] == least))
             have = have | {chosen}

@@ -28,7 +28,7 @@ from studies.codebook_versions import (
     codebook_snapshot,
 )
 from studies.export_profiles import ProfileError, profile_dict, profile_save, profiles_using
-from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, Stage, Study
+from studies.models import Annotation, Choice, CodebookChange, CodebookField, FinalValue, GoldAnswer, Stage, Study
 
 PRESETS_DIR = Path(__file__).resolve().parent / "presets"
 # Attributes a codebook file must give as JSON strings (a list or a number is a mistake, not text).
@@ -166,7 +166,7 @@ def _widen(field: CodebookField, kind: str, where: str) -> None:
     """Change the field's kind to one that takes every value it holds; a list becomes its items on one line."""
     if (field.kind, kind) not in WIDENINGS:
         raise CodebookError(f"{where}: its kind cannot change from {field.kind} to {kind}")
-    for model in (Annotation, FinalValue):
+    for model in (Annotation, FinalValue, GoldAnswer):
         rows = [row for row in model.objects.select_for_update().filter(field=field) if isinstance(row.value, list)]
         for row in rows:
             row.value = " ".join(row.value)  # one line: the text box shows no line breaks
@@ -302,9 +302,10 @@ def _merge(field: CodebookField, source: str, target: str, *, user, source_is_ch
 
 
 def _rewrite(field: CodebookField, old, new) -> int:
-    """Replace `old` by `new` in the field's annotations and final values (lists keep one copy of `new`)."""
+    """Replace `old` by `new` in the field's annotations, final values and gold answers (lists keep one copy of
+    `new`)."""
     changed = 0
-    for model in (Annotation, FinalValue):
+    for model in (Annotation, FinalValue, GoldAnswer):
         rows = []
         for row in model.objects.select_for_update().filter(field=field, value__isnull=False):
             value = row.value

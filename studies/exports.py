@@ -90,7 +90,10 @@ def long_rows(access: StudyAccess) -> Iterator[list]:
     study = access.study
     annotations = (
         Annotation.objects.filter(
-            assignment__study=study, assignment__status=Assignment.Status.SUBMITTED, value__isnull=False
+            assignment__study=study,
+            assignment__status=Assignment.Status.SUBMITTED,
+            assignment__purpose=Assignment.Purpose.REAL,  # never training or check answers on gold issues
+            value__isnull=False,
         )
         .exclude(assignment__in=access.hidden_assignments())
         .select_related("field", "assignment__annotator", "assignment__issue__repository")
@@ -159,7 +162,9 @@ def _fields(study: Study) -> list[CodebookField]:
 def _annotators(study: Study) -> list[str]:
     return sorted(
         set(
-            Assignment.objects.filter(study=study, stage=Stage.LABELLING).values_list("annotator__username", flat=True)
+            Assignment.objects.real()
+            .filter(study=study, stage=Stage.LABELLING)
+            .values_list("annotator__username", flat=True)
         )
     )
 
@@ -209,6 +214,7 @@ def _labels(study: Study, shown: list[StudyIssue]) -> dict[tuple[int, int, str],
         assignment__study=study,
         assignment__stage=Stage.LABELLING,
         assignment__status=Assignment.Status.SUBMITTED,
+        assignment__purpose=Assignment.Purpose.REAL,
         assignment__issue_id__in=[study_issue.issue_id for study_issue in shown],
     ).values_list("assignment__issue_id", "field_id", "assignment__annotator__username", "value")
     return {(issue, field, username): value for issue, field, username, value in rows}

@@ -17,6 +17,8 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
+from agreement.models import PrimaryStatistic
+from annotator.bidi import isolate
 from issues.models import Repository
 from issues.search import search
 from studies.annotation_import import AnnotationImportError
@@ -506,6 +508,132 @@ class ActiveTimeForm(forms.Form):
             raise ValidationError(
                 "This is not the token of an annotation or reconciliation page; reload the page."
             ) from None
+
+
+# --- Gold issues and training (the Gold page, studies/gold.py) ---
+
+
+class TrainingForm(PageForm, forms.ModelForm):
+    ids = "training"
+
+    class Meta:
+        model = Study
+        fields = ["training_required", "training_threshold", "gold_check_percent"]
+        labels = {
+            "training_required": "Annotators train on the gold issues before real work",
+            "training_threshold": "Accuracy that passes",
+            "gold_check_percent": "Gold checks in each labelling queue (%)",
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        has_gold = self.instance.gold_items.exists()
+        if cleaned.get("training_required") and not has_gold:
+            self.add_error("training_required", "Mark at least one issue as gold first: training is labelling them.")
+        if cleaned.get("gold_check_percent") and not has_gold:
+            self.add_error("gold_check_percent", "Mark at least one issue as gold first: checks are gold issues.")
+        return cleaned
+
+
+class GoldItemForm(PageForm, forms.Form):
+    """A gold issue's reference answer and rationale for each labelling field. The form only gathers what was
+    typed, a value as the annotation form posts it; studies/gold.py checks it against the field and refuses it
+    (ValidationError by field key), and the view puts the refusal at the field (`refuse`)."""
+
+    ids = "gold"
+
+    def __init__(self, *args, fields: list[CodebookField], answers: dict | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.codebook = fields
+        answers = answers or {}
+        for field in fields:
+            answer = answers.get(field.pk)
+            self.fields[field.key] = self._value_field(field, answer.value if answer else None)
+            self.fields[f"{field.key}__rationale"] = forms.CharField(
+                required=False,
+                label=f"Why ({isolate(field.label)})",
+                widget=forms.Textarea(attrs={"rows": 2}),
+                initial=answer.rationale if answer else "",
+            )
+
+    @staticmethod
+    def _value_field(field: CodebookField, value) -> forms.Field:
+        label, required = field.label, False  # a missing required answer is the service's to refuse, by name
+        choices = [(choice.value, choice.label) for choice in field.choices.all()]
+        match field.kind:
+            case CodebookField.Kind.SINGLE | CodebookField.Kind.ORDINAL:
+                return forms.ChoiceField(
+                    label=label, required=required, choices=[("", "no answer"), *choices], initial=value
+                )
+            case CodebookField.Kind.MULTIPLE:
+                return forms.MultipleChoiceField(
+                    label=label,
+                    required=required,
+                    choices=choices,
+                    initial=value,
+                    widget=forms.CheckboxSelectMultiple,
+                )
+            case CodebookField.Kind.VOTE:
+                vote = {True: "yes", False: "no"}.get(value.get("vote")) if isinstance(value, dict) else None
+                return forms.ChoiceField(
+                    label=label,
+                    required=required,
+                    choices=[("", "no answer"), ("yes", "yes"), ("no", "no")],
+                    initial=vote,
+                )
+            case CodebookField.Kind.URLS | CodebookField.Kind.COMMITS:
+                text = "\n".join(value) if isinstance(value, list) else ""
+                return forms.CharField(
+                    label=label, required=required, initial=text, widget=forms.Textarea(attrs={"rows": 2})
+                )
+        return forms.CharField(label=label, required=required, initial=value if isinstance(value, str) else "")
+
+    def answers(self) -> dict[str, tuple[object, str]]:
+        """{field key: (value, rationale)} as typed, for studies/gold.py to check."""
+        answers = {}
+        for field in self.codebook:
+            value = self.cleaned_data.get(field.key)
+            if field.kind == CodebookField.Kind.VOTE:
+                value = {"vote": value == "yes", "comment": ""} if value else None
+            answers[field.key] = (
+                value if value not in ("", []) else None,
+                self.cleaned_data.get(f"{field.key}__rationale", ""),
+            )
+        return answers
+
+    def rows(self) -> list[tuple]:
+        """(value input, rationale input) per field, for the template."""
+        return [(self[field.key], self[f"{field.key}__rationale"]) for field in self.codebook]
+
+
+# --- Agreement: the pre-registered primary statistic of a field ---
+
+
+class PrimaryStatisticForm(PageForm, forms.Form):
+    """One field's primary statistic and threshold (agreement/primary.py keeps the lock)."""
+
+    statistic = forms.ChoiceField(choices=PrimaryStatistic.Statistic.choices, label="Statistic")
+    threshold = forms.DecimalField(
+        min_value=0, max_value=1, max_digits=4, decimal_places=3, help_text="Met when the value is at least this."
+    )
+    source = forms.CharField(
+        max_length=300,
+        label="Source of the threshold",
+        help_text="E.g. Krippendorff (2004): α ≥ 0.800, tentative conclusions ≥ 0.667; Landis &amp; Koch (1977): "
+        "κ &gt; 0.60 substantial.",
+    )
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why (required once the field has answers)",
+    )
+
+    def __init__(self, *args, field: CodebookField, current: PrimaryStatistic | None = None, **kwargs):
+        self.ids = f"primary-{field.key}"
+        if current is not None and not args:
+            kwargs["initial"] = {name: getattr(current, name) for name in ("statistic", "threshold", "source")}
+        super().__init__(*args, **kwargs)
 
 
 class RoundStartForm(PageForm, forms.Form):

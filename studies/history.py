@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from pghistory.models import Events
 
+from agreement.models import PrimaryStatisticEvent
 from annotator.csv_writer import write_csv
 from issues.models import Issue
 from studies.access import StudyAccess
@@ -47,14 +48,16 @@ WHAT = {
     "studies.DiscussionCommentEvent": "discussion comment",
     "studies.CodebookFieldEvent": "codebook field",
     "studies.ChoiceEvent": "codebook choice",
+    "agreement.PrimaryStatisticEvent": "primary statistic",
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
-HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html"}
+# `purpose`: an annotator's own check on a gold issue must read like any assignment (studies/gold.py).
+HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html", "purpose"}
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
 EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.
-USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id"}
+USERS = {"set_by_id", "annotator_id", "decided_by_id", "author_id", "user_id", "declared_by_id"}
 # Columns whose name reads badly as it is.
 COLUMN_NAMES = {
     "value": "value",
@@ -91,10 +94,9 @@ class _Blind:
 
     @classmethod
     def of_issue(cls, access: StudyAccess, study_issue: StudyIssue) -> "_Blind":
-        if access.is_revealed(study_issue):
-            return cls(frozenset(), frozenset())
+        # Asked even on a revealed issue: others' training and check answers on a gold issue stay hidden.
         others = access.hidden_assignments().filter(issue_id=study_issue.issue_id).values_list("pk", flat=True)
-        return cls(frozenset(others), frozenset([study_issue.pk]))
+        return cls(frozenset(others), frozenset() if access.is_revealed(study_issue) else frozenset([study_issue.pk]))
 
     def hides(self, event) -> bool:
         data = event.pgh_data
@@ -170,6 +172,7 @@ def _latest_events(study: Study, limit: int) -> list:
         FinalValueEvent: Q(study_issue_id__in=study_issues),
         DiscussionCommentEvent: Q(study_issue_id__in=study_issues),
         ChoiceEvent: Q(field_id__in=fields),
+        PrimaryStatisticEvent: Q(study_id=study.pk),
     }
     newest = []
     for model, scope in scopes.items():
@@ -305,6 +308,8 @@ class _Names:
                 return data.get("label") or data.get("name") or ""
             case "studies.ChoiceEvent":
                 return f"{data.get('label')} of {self.field(data.get('field_id'))}"
+            case "agreement.PrimaryStatisticEvent":
+                return self.field(data.get("field_id"))
         return event.pgh_obj_id or ""
 
     def value(self, event, column: str, value):

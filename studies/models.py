@@ -8,7 +8,7 @@ import pghistory
 from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator, URLValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import connection, models
 from django.db.models import ProtectedError
 from django.db.models.signals import pre_delete
@@ -83,6 +83,20 @@ class Study(models.Model):
     )
     annotators_see_agreement = models.BooleanField(
         default=False, help_text="Annotators may open the agreement report (owners and adjudicators always can)."
+    )
+    # Gold issues (studies/gold.py): training before real work, and checks mixed into the queues.
+    training_required = models.BooleanField(
+        default=False, help_text="Annotators label the gold issues first; real work opens once they pass."
+    )
+    training_threshold = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Accuracy against gold, on every required field, that passes training (0 to 1).",
+    )
+    gold_check_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text="Gold issues mixed into each annotator's labelling queue, as a percentage of it (0: none).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     issues = models.ManyToManyField(
@@ -442,13 +456,15 @@ class Choice(models.Model):
         return self.label
 
     def uses(self) -> int:
-        """How many annotations and final values hold this choice (alone, or in a list)."""
+        """How many annotations, final values and gold answers hold this choice (alone, or in a list)."""
         values = [self.value] + ([int(self.value)] if self.value.isdigit() else [])
         holds = models.Q()
         for value in values:
             holds |= models.Q(value=value) | models.Q(value__contains=[value])
-        annotations = Annotation.objects.filter(field_id=self.field_id).filter(holds).count()
-        return annotations + FinalValue.objects.filter(field_id=self.field_id).filter(holds).count()
+        return sum(
+            model.objects.filter(field_id=self.field_id).filter(holds).count()
+            for model in (Annotation, FinalValue, GoldAnswer)
+        )
 
 
 @receiver(pre_delete, sender=Choice)
@@ -464,6 +480,13 @@ def keep_choices_in_use(sender, instance: Choice, origin=None, **kwargs) -> None
         )
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def real(self) -> "AssignmentQuerySet":
+        """The study's own labelling: what agreement, reconciliation, the workflow and exports count; never the
+        training and check answers on gold issues (studies/gold.py)."""
+        return self.filter(purpose=Assignment.Purpose.REAL)
+
+
 @tracked()
 class Assignment(models.Model):
     """One annotator's task: label one issue of a study at one stage."""
@@ -473,6 +496,12 @@ class Assignment(models.Model):
         IN_PROGRESS = "in_progress", "in progress"
         SUBMITTED = "submitted"
 
+    class Purpose(models.TextChoices):
+        REAL = "real", "labelling"
+        TRAINING = "training"
+        # A gold issue mixed into the queue: labelled like any other, scored against gold, counted nowhere else.
+        CHECK = "check"
+
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="assignments")
     issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="assignments")
     annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assignments")
@@ -481,6 +510,9 @@ class Assignment(models.Model):
     assigned_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=8, choices=Purpose, default=Purpose.REAL)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["study", "stage", "issue", "annotator"]
@@ -644,6 +676,41 @@ class FinalValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field.key} = {self.value!r} (final, {self.study_issue})"
+
+
+# Not tracked by the history: its events would name the issue, and the history shows an issue's events to its
+# annotators; gold answers are shown by studies/gold.py alone, as studies/access.py allows.
+class GoldItem(models.Model):
+    """An issue of the study whose reference answers are known: for training annotators and checking them."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="gold_items")
+    issue = models.ForeignKey(Issue, on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    promoted = models.BooleanField(default=False, help_text="Its answers are the final values of a decided issue.")
+
+    class Meta:
+        ordering = ["study", "issue"]
+        constraints = [models.UniqueConstraint(fields=["study", "issue"], name="unique_gold_item")]
+
+    def __str__(self) -> str:
+        return f"gold: {self.issue} ({self.study})"
+
+
+class GoldAnswer(models.Model):
+    """The reference answer to one labelling field of a gold issue, and why it is the right one."""
+
+    gold_item = models.ForeignKey(GoldItem, on_delete=models.CASCADE, related_name="answers")
+    field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="gold_answers")
+    value = models.JSONField(null=True, blank=True)  # as Annotation.value
+    rationale = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["gold_item", "field__position"]
+        constraints = [models.UniqueConstraint(fields=["gold_item", "field"], name="unique_gold_answer")]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} = {self.value!r} (gold, {self.gold_item.issue})"
 
 
 class ExportProfile(models.Model):

@@ -62,7 +62,7 @@ def _bump(study_issue: StudyIssue, **changes) -> None:
 def after_submit(assignment: Assignment) -> None:
     """Called in the transaction of a submission: moves the issue on once all its annotators of the stage are done."""
     study_issue = locked(StudyIssue.objects.get(study_id=assignment.study_id, issue_id=assignment.issue_id))
-    stage_assignments = Assignment.objects.filter(
+    stage_assignments = Assignment.objects.real().filter(
         study_id=assignment.study_id, issue_id=assignment.issue_id, stage=assignment.stage
     )
     if stage_assignments.exclude(status=Assignment.Status.SUBMITTED).exists():
@@ -141,7 +141,7 @@ def _apply_screening_rule(study_issue: StudyIssue) -> None:
 def _start_labelling(study_issue: StudyIssue) -> None:
     """Into labelling; the screening annotators label it unless the owner has assigned someone already."""
     _bump(study_issue, stage=IssueStage.LABELLING)
-    here = Assignment.objects.filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id)
+    here = Assignment.objects.real().filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id)
     if not here.filter(stage=Stage.LABELLING).exists():
         Assignment.objects.bulk_create(
             [
@@ -243,7 +243,8 @@ def final_value_save(
 def _submitted_values(study_issue: StudyIssue, fields) -> tuple[list[str], dict[int, list]]:
     """The usernames of the issue's submitted labelling annotators, and {field id: their values} in that order."""
     assignments = list(
-        Assignment.objects.filter(
+        Assignment.objects.real()
+        .filter(
             study_id=study_issue.study_id,
             issue_id=study_issue.issue_id,
             stage=Stage.LABELLING,
@@ -447,7 +448,7 @@ def reopen(study_issue: StudyIssue, *, to_stage: str, user, version=None) -> Stu
         decided_at=None,
     )
     if to_stage == IssueStage.LABELLING:
-        Assignment.objects.filter(
+        Assignment.objects.real().filter(
             study_id=study_issue.study_id,
             issue_id=study_issue.issue_id,
             stage=Stage.LABELLING,

@@ -184,11 +184,13 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
+        "agreement:primary": [study.slug, "impact"],
         "studies:codebook_version": [study.slug, 1],
         **dict.fromkeys(("agreement:round", "agreement:round_close"), [study.slug, 1]),
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),
-            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first()],
+            # an answer of the study, or (none yet) an id nothing has
+            [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first() or 0],
         ),
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
         **{
@@ -230,6 +232,9 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:effort", args=[study.slug]),
         reverse("agreement:rounds", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
+        reverse("agreement:gold", args=[study.slug]),
+        reverse("studies:gold", args=[study.slug]),
+        reverse("studies:gold_item", args=on_issue),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),

@@ -263,6 +263,37 @@ EXPECTED = {
         ("login", "404", "404", "404", "200", "200", "200"),  # annotators too, if the owner allows it
         ("login", "405", "405", "405", "405", "405", "405"),
     ),
+    # Gold issues, training and the scores against gold: owners (and admins) only; to trainees they do not exist.
+    **dict.fromkeys(
+        ("studies:gold", "agreement:gold"),
+        (
+            ("login", "404", "404", "404", "404", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    "studies:gold_item": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again: a required field has no answer
+    ),
+    "studies:training_settings": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again: no threshold
+    ),
+    "studies:gold_promote": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "302", "302"),  # back to the issue's gold page: it is not decided
+    ),
+    **dict.fromkeys(
+        ("studies:gold_remove", "studies:training_retake"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "404", "404"),  # the issue is not gold; no annotator named
+        ),
+    ),
+    "agreement:primary": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # owners only; the form again, saying what is missing
+    ),
     # Managing: owners (and admins) only.
     "studies:history_export": (
         ("login", "404", "404", "404", "404", "200", "200"),
@@ -514,6 +545,7 @@ def test_ids_from_another_study_reach_nothing(client, world):
         **dict.fromkeys(("issue_assignment_change",), on_their_issue),
         "studies:save_field": [*on_their_issue, "impact"],
         "studies:final_value": [*on_their_issue, "impact"],
+        "agreement:primary": [study.slug, "only_theirs"],
     }
     for name, args in attempts.items():
         name = name if ":" in name else f"studies:{name}"

@@ -264,3 +264,20 @@ def test_the_command_changes_a_submitted_answer_only_with_replace(target, tmp_pa
 
     assert f"ann has submitted {ref}; their impact stays '3'" in err.getvalue()
     assert (before.value, after.value, after.version) == (3, 1, before.version + 1)
+
+
+def test_a_row_on_someones_gold_check_is_refused_and_their_check_stays(target):
+    """ann is checked on the issue (a gold issue, studies/gold.py): an imported label there would land on her check
+    and count nowhere, so the file is refused, by line."""
+    study, issue, (ann, _) = target
+    StudyIssueFactory(study=study, issue=issue, stage=IssueStage.DECIDED)
+    Assignment.objects.create(study=study, issue=issue, annotator=ann, stage="labelling", purpose="check")
+
+    with pytest.raises(AnnotationImportError) as raised:
+        import_annotations(study, csv_of(f"tf/tf#{issue.number},ann,impact,3,,,,,"), replace=True)
+
+    assert raised.value.errors == [
+        f"line 2: ann trains or is checked on tf/tf#{issue.number}, a gold issue; their answers there are not labels "
+        "of it"
+    ]
+    assert not Annotation.objects.exists()

@@ -4,7 +4,8 @@ Each seed builds a study at random: its settings, members with overlapping
 roles (annotators who also adjudicate or own), issues at every stage (some
 re-opened into labelling with their old final values and discussion), votes,
 answers, notes, Other texts, final values, rationales, discussion comments,
-decision notes. Every text is a unique marker. Then every member (and an
+decision notes; gold issues with reference answers and rationales, and
+annotators training or checked on them. Every text is a unique marker. Then every member (and an
 admin) requests every URL pattern of the project that reaches a study — GET,
 and an empty POST rolled back after it — and every download; no response may
 carry a marker that the access policy (studies/access.py) says is hidden from
@@ -29,6 +30,8 @@ from studies.models import (
     Assignment,
     DiscussionComment,
     FinalValue,
+    GoldAnswer,
+    GoldItem,
     IssueStage,
     Membership,
     Stage,
@@ -92,7 +95,13 @@ class World:
             self.people.append(user)
         self.annotators = [u for u in self.people if u.memberships.filter(role="annotator").exists()]
         self.markers: dict[str, tuple[StudyIssue, object]] = {}
+        # Reference answers (studies/gold.py): marker -> gold issue; training and check answers: marker -> (issue,
+        # whose). Apart from `markers`, whose rule (revealed, or one's own) is not theirs.
+        self.gold_markers: dict[str, StudyIssue] = {}
+        self.gold_work_markers: dict[str, tuple[StudyIssue, object]] = {}
         self.study_issues = [self.issue(index, stage) for index, stage in enumerate(STAGES * 2)]
+        for study_issue in rng.sample(self.study_issues, 4):
+            self.gold(study_issue)
 
     def mark(self, study_issue, user, what: str) -> str:
         marker = f"MK{self.seed}i{study_issue.issue.number}{what}{user.pk if user else 'all'}Z"
@@ -149,6 +158,25 @@ class World:
         study_issue.refresh_from_db()
         return study_issue
 
+    def gold(self, study_issue: StudyIssue) -> None:
+        """The issue becomes gold; an annotator who does not label it trains or is checked on it."""
+        rng = self.rng
+        item = GoldItem.objects.create(study=self.study, issue=study_issue.issue)
+        value, rationale = self.mark(study_issue, None, "gv"), self.mark(study_issue, None, "gr")
+        for marker in (value, rationale):
+            self.gold_markers[marker] = self.markers.pop(marker)[0]
+        GoldAnswer.objects.create(gold_item=item, field=self.fields["buggy_version"], value=value, rationale=rationale)
+        labellers = set(Assignment.objects.filter(issue=study_issue.issue).values_list("annotator_id", flat=True))
+        free = [user for user in self.annotators if user.pk not in labellers]
+        if not free:
+            return
+        user = rng.choice(free)
+        work = self.assign(study_issue, user, Stage.LABELLING, submitted=rng.random() < 0.5)
+        Assignment.objects.filter(pk=work.pk).update(purpose=rng.choice(["training", "check"]))
+        answer = self.mark(study_issue, user, "gw")
+        self.gold_work_markers[answer] = self.markers.pop(answer)
+        self.answer(work, "buggy_version", answer)
+
     def assign(self, study_issue, user, stage: str, *, submitted: bool) -> Assignment:
         now = timezone.now()
         return Assignment.objects.create(
@@ -169,10 +197,16 @@ class World:
     def hidden_from(self, viewer) -> set[str]:
         """The markers the policy hides from the viewer: others' on issues not revealed to them."""
         access = StudyAccess(self.study, viewer)
-        return {
+        hidden = {
             marker
             for marker, (study_issue, owner) in self.markers.items()
             if not access.is_revealed(study_issue) and (owner is None or owner.pk != viewer.pk)
+        }
+        hidden |= {marker for marker, study_issue in self.gold_markers.items() if not access.may_see_gold(study_issue)}
+        return hidden | {
+            marker
+            for marker, (study_issue, owner) in self.gold_work_markers.items()
+            if owner.pk != viewer.pk and not access.may_manage
         }
 
     def urls(self) -> list[str]:

@@ -26,7 +26,7 @@ from agreement.rounds import (
 from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, field_update, preset
-from studies.models import Assignment, FinalValue, IssueStage, Round, Stage
+from studies.models import Assignment, FinalValue, GoldItem, IssueStage, Round, Stage
 from studies.transfer import export_study, import_study
 from tests.factories import MembershipFactory, StudyIssueFactory
 from tests.helpers import as_read
@@ -455,10 +455,10 @@ def test_the_report_and_the_rounds_page_take_few_queries(study, world, client, d
     start(study, world["olga"])
     client.force_login(world["olga"])
 
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(25):
         assert client.get(reverse("agreement:round", args=[study.slug, 1])).status_code == 200
     # A few per round and field (rounds are a handful): none per issue.
-    with django_assert_max_num_queries(22):
+    with django_assert_max_num_queries(25):
         assert client.get(reverse("agreement:rounds", args=[study.slug])).status_code == 200
 
 
@@ -479,3 +479,15 @@ def test_a_study_moved_to_another_instance_keeps_its_rounds(study, world, tmp_pa
     assert sorted(moved.annotators.values_list("username", flat=True)) == ["ann", "bob"]
     assert {field.study_id for field in moved.fields.all()} == {copy.pk}
     assert [(r.field.key, r.value, r.low, r.met) for r in round_results(moved)] == before
+
+
+def test_gold_issues_never_join_a_round(study, world):
+    gold = list(study.study_issues.order_by("pk")[:5])
+    for study_issue in gold:
+        GoldItem.objects.create(study=study, issue=study_issue.issue)
+
+    with pytest.raises(RoundError, match="only 15 can join"):
+        start(study, world["olga"], size=16)
+    round_ = start(study, world["olga"], size=15)
+
+    assert not set(round_.issues.all()) & set(gold)

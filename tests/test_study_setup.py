@@ -113,6 +113,19 @@ def test_assigning_again_only_fills_the_gaps(team_study):
     assert Counter(issue for issue, _ in assignments(study))[issues[0].pk] == 2
 
 
+def test_a_check_on_a_gold_issue_is_not_one_of_its_labellers(team_study):
+    """annotators[0] is checked on issue 0 (studies/gold.py): it still gets two labellers, neither of them her."""
+    study, annotators, issues = team_study
+    Assignment.objects.create(
+        study=study, issue=issues[0], annotator=annotators[0], stage="labelling", purpose="check"
+    )
+
+    run("assign", study.slug, "--per-issue", 2, "--stage", "labelling")
+
+    labellers = Assignment.objects.real().filter(study=study, issue=issues[0], stage=Stage.LABELLING)
+    assert sorted(labellers.values_list("annotator_id", flat=True)) == sorted(a.pk for a in annotators[1:])
+
+
 def test_balanced_assignment_needs_enough_annotators(team_study):
     study, _, _ = team_study
 

@@ -28,6 +28,7 @@ from studies.codebook import (
 )
 from studies.discussion import comment_post, mark_read
 from studies.exports import wide_columns, wide_rows
+from studies.gold import gold_item_save
 from studies.history import issue_history, study_activity
 from studies.models import (
     Annotation,
@@ -449,3 +450,35 @@ def test_a_missing_file_a_bad_slug_or_an_unknown_study_is_a_clear_error(tmp_path
     with pytest.raises(CommandError, match="No study 'nope'"):
         call_command("export_study", "nope", "-o", str(tmp_path / "out.json.gz"))
     assert not (tmp_path / "out.json.gz").exists()
+
+
+def test_gold_issues_training_and_checks_move_with_the_study(tmp_path):
+    """studies/gold.py: the reference answers and rationales, and which assignments are training and checks."""
+    study = build_study()
+    owner = study.memberships.filter(role="owner").first().user
+    gold_issue = study.issues.order_by("pk").last()
+    gold_item_save(
+        study=study,
+        issue=gold_issue,
+        user=owner,
+        answers={"scenario": ("Wrong shape", "The shape is wrong."), "component": (["Model"], "")},
+    )
+    trainee = MembershipFactory(study=study, role="annotator").user
+    Assignment.objects.create(study=study, issue=gold_issue, annotator=trainee, stage="labelling", purpose="training")
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(study, out)
+
+    call_command("import_study", str(file), "--slug", "tf-silent-copy", stdout=io.StringIO())
+
+    copy = Study.objects.get(slug="tf-silent-copy")
+    (item,) = copy.gold_items.all()
+    assert item.issue == gold_issue and item.created_by == owner
+    assert {(a.field.key, repr(a.value), a.rationale) for a in item.answers.all()} == {
+        ("scenario", "'Wrong shape'", "The shape is wrong."),
+        ("component", "['Model']", ""),
+    }
+    assert item.answers.first().field.study == copy
+    assert list(copy.assignments.exclude(purpose="real").values_list("annotator", "purpose")) == [
+        (trainee.pk, "training")
+    ]

@@ -22,6 +22,7 @@ from annotator.bidi import isolate
 from issues.markdown import in_app_issue_links, render_markdown_cached
 from issues.models import Issue, IssueComment
 from issues.rendering import BODY_SHOWN, shown_body, stored_html
+from studies import gold
 from studies.access import StudyAccess, get_access
 from studies.annotation import NOT_ASSIGNED, annotation_save, assignment_submit, stage_fields
 from studies.codebook_versions import rechecks
@@ -58,11 +59,19 @@ def _page(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue, re
         "may_label": access.may_label(study_issue),
         "fields": fields,
         "missing": [state["field"].label for state in fields if state["field"].required and not state["answered"]],
+        "training_pending": access.training_pending,
+        "gold_feedback": _gold_feedback(access, study_issue, assignment),
         **_neighbours(access.study, request.user, assignment),
         # While the issue is open, the page reports the time it is in use (studies/effort.py).
         "active_time_token": report_token(assignment=assignment.pk) if access.may_label(study_issue) else "",
         "idle_seconds": settings.ACTIVE_TIME_IDLE_SECONDS,
     }
+
+
+def _gold_feedback(access: StudyAccess, study_issue: StudyIssue, assignment: Assignment | None) -> list | None:
+    """On a submitted training item: the reference answers beside the trainee's own."""
+    is_training = assignment is not None and assignment.purpose == Assignment.Purpose.TRAINING
+    return gold.feedback(assignment) if is_training and access.may_see_gold(study_issue) else None
 
 
 def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue) -> dict:
@@ -100,16 +109,28 @@ def issue_pane(request: HttpRequest, access: StudyAccess, study_issue: StudyIssu
 
 class NotAssigned(Exception):
     """A member writes to an issue that is not (or no longer) theirs: a tab left open while an owner moved or took
-    back the assignment. Non-members never get this far: get_access answers them 404."""
+    back the assignment; or real work while their training is pending (the message says so). Non-members never get
+    this far: get_access answers them 404."""
+
+
+TRAINING_FIRST = "Your training comes first: label the gold issues in your queue; real work opens once you pass."
+
+
+def _own_assignment(access: StudyAccess, study_issue: StudyIssue) -> Assignment:
+    """The user's assignment on the issue, to write to; NotAssigned if they have none or must train first."""
+    assignment = access.own_assignment(study_issue)
+    if assignment is None:
+        raise NotAssigned
+    if assignment.purpose == Assignment.Purpose.REAL and access.training_pending:
+        raise NotAssigned(TRAINING_FIRST)
+    return assignment
 
 
 def _own_field(request: HttpRequest, slug: str, owner: str, repo: str, number: int, key: str):
     """The access, the issue and the field of the user's assignment on it; NotAssigned if they have none."""
     access = get_access(request.user, slug)
     study_issue = access.get_study_issue(owner, repo, number)
-    assignment = access.own_assignment(study_issue)
-    if assignment is None:
-        raise NotAssigned
+    assignment = _own_assignment(access, study_issue)
     field = get_object_or_404(
         CodebookField.objects.prefetch_related("choices"), study=access.study, key=key, stage=assignment.stage
     )
@@ -124,10 +145,11 @@ def answers_not_assigned(view):
     def wrapper(request: HttpRequest, slug: str, owner: str, repo: str, number: int, **kwargs) -> HttpResponse:
         try:
             return view(request, slug, owner, repo, number, **kwargs)
-        except NotAssigned:
+        except NotAssigned as refusal:
+            message = str(refusal) or NOT_ASSIGNED
             if request.htmx and "key" in kwargs:
-                return _save_state(request, {"key": kwargs["key"], "saved": False, "error": NOT_ASSIGNED}, 409)
-            messages.error(request, NOT_ASSIGNED)
+                return _save_state(request, {"key": kwargs["key"], "saved": False, "error": message}, 409)
+            messages.error(request, message)
             return redirect("studies:annotate", slug, owner, repo, number)
 
     return wrapper
@@ -188,9 +210,7 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
     study = access.study
     study_issue = access.get_study_issue(owner, repo, number)
     issue = study_issue.issue
-    assignment = access.own_assignment(study_issue)
-    if assignment is None:
-        raise NotAssigned
+    assignment = _own_assignment(access, study_issue)
     if unsaved := _unsaved(assignment, request.POST):
         # The page comes back with what was typed, so that nothing is lost, and the reason under each field.
         page = _page(request, access, study_issue, refused=unsaved)
@@ -201,31 +221,51 @@ def submit(request: HttpRequest, slug: str, owner: str, repo: str, number: int) 
     except ValidationError as exception:
         messages.error(request, " ".join(exception.messages))
         return redirect(issue_url(study, issue) + "#codebook")
+    if assignment.purpose == Assignment.Purpose.TRAINING:
+        messages.success(request, "Submitted. Compare your answers with the reference answers below.")
+        return redirect(issue_url(study, issue) + "#gold-feedback")
     messages.success(request, f"{issue.repository.full_name}#{issue.number} submitted.")
     return redirect("studies:next", slug=study.slug)
 
 
 @require_GET
 def next_issue(request: HttpRequest, slug: str) -> HttpResponse:
-    """The user's next unfinished assignment of an issue at that stage; the study page when there is none.
-    Answers to re-check come first: the codebook changed what they mean (studies/codebook_versions.py)."""
+    """The user's next unfinished assignment of an issue at that stage (training first, while it is pending; gold
+    issues whatever their stage); the study page when there is none. Answers to re-check come before all: the
+    codebook changed what they mean (studies/codebook_versions.py)."""
     access = get_access(request.user, slug)
     study = access.study
     if rechecks(study, request.user).exists():
         messages.info(request, "The codebook changed what some of your answers mean: re-check them first.")
         return redirect("studies:recheck", slug=study.slug)
+    gold.queue_prepare(study, request.user)
     at_its_stage = StudyIssue.objects.filter(study=study, issue=OuterRef("issue"), stage=OuterRef("stage"))
+    unfinished = queue(study, request.user).exclude(status=Assignment.Status.SUBMITTED)
+    if access.training_pending:
+        unfinished = unfinished.filter(purpose=Assignment.Purpose.TRAINING)
+    else:  # training no longer required (or passed): what is left of it is no work to hand out
+        unfinished = unfinished.exclude(purpose=Assignment.Purpose.TRAINING)
     assignment = (
-        queue(study, request.user)
-        .exclude(status=Assignment.Status.SUBMITTED)
-        .filter(Exists(at_its_stage))
+        unfinished.filter(Exists(at_its_stage) | ~Q(purpose=Assignment.Purpose.REAL))
         .select_related("issue__repository")
         .first()
     )
     if assignment is None:
-        messages.info(request, "Nothing left to label in this study for you.")
+        messages.info(request, _nothing_left(access))
         return redirect("studies:detail", slug=study.slug)
     return redirect(issue_url(study, assignment.issue))
+
+
+def _nothing_left(access: StudyAccess) -> str:
+    if not access.training_pending:
+        return "Nothing left to label in this study for you."
+    work = gold.gold_work(access.study, Assignment.Purpose.TRAINING, access.user)
+    accuracy = gold.overall_accuracy(work[0]) if work else None
+    shown = f"{accuracy:.0%}" if accuracy is not None else "no score yet"
+    return (
+        f"Your training is done but not passed (accuracy {shown}; every required field needs "
+        f"{access.study.training_threshold:.0%}): real work stays closed. Ask an owner to let you train again."
+    )
 
 
 # `#123` in a body; a reference that is an issue of the study links to its page here.

@@ -225,7 +225,8 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
 def _comparison(study_issue) -> list[dict]:
     """Per labelling field: every annotator's value, flags and note; whether they agree; the final value."""
     assignments = list(
-        Assignment.objects.filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING)
+        Assignment.objects.real()
+        .filter(study_id=study_issue.study_id, issue_id=study_issue.issue_id, stage=Stage.LABELLING)
         .select_related("annotator")
         .order_by("annotator__username")
     )

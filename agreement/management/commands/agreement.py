@@ -51,4 +51,13 @@ class Command(BaseCommand):
                 interval = numbers.get("ci95", {}).get(name)
                 if interval and None not in interval:
                     shown += f"  95% CI [{interval[0]:.3f}, {interval[1]:.3f}]"
+                primary = numbers.get("primary")
+                if primary and primary["statistic"] == name:
+                    late = ", declared or changed late" if primary["after_labelling_started"] else ""
+                    verdict = "met" if primary["met"] else "not met"
+                    shown += f"  PRIMARY, threshold {primary['threshold']:.3f} ({primary['source']}): {verdict}{late}"
+                elif primary:
+                    shown += "  (secondary)"
                 self.stdout.write(f"  {name.replace('_', ' ')}: {shown}")
+            for warning in numbers["warnings"]:
+                self.stdout.write(f"  warning ({warning['kind'].replace('_', ' ')}): {warning['message']}")
