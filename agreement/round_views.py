@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from agreement.models import PrimaryStatistic
 from agreement.rounds import (
     CSV_COLUMNS,
     RoundError,
@@ -58,11 +59,19 @@ def round_report(request: HttpRequest, slug: str, number: int) -> HttpResponse:
     round_ = get_object_or_404(Round.objects.select_related("study", "started_by"), study=access.study, number=number)
     results = round_results(round_, access)
     disagreements = round_disagreements(round_, access)
+    primary = {each.field_id: each for each in PrimaryStatistic.objects.filter(field__in=round_.fields.all())}
     context = {
         "study": access.study,
         "access": access,
         "round": round_,
-        "rows": [{"result": result, "disagreements": disagreements[result.field.pk]} for result in results],
+        "rows": [
+            {
+                "result": result,
+                "disagreements": disagreements[result.field.pk],
+                "primary": primary.get(result.field.pk),
+            }
+            for result in results
+        ],
         "all_met": all_met(results),
         "previous": previous_round(round_),
         "changes": codebook_changes(round_),

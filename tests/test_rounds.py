@@ -4,6 +4,7 @@ who may see and start them."""
 import csv
 import io
 import re
+from decimal import Decimal
 
 import krippendorff
 import numpy as np
@@ -12,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from agreement.primary import primary_declare
 from agreement.rounds import (
     FieldResult,
     RoundError,
@@ -491,3 +493,24 @@ def test_gold_issues_never_join_a_round(study, world):
     round_ = start(study, world["olga"], size=15)
 
     assert not set(round_.issues.all()) & set(gold)
+
+
+def test_the_report_says_when_the_rounds_statistic_is_not_the_pre_registered_one(study, world, client):
+    fields = {field.key: field for field in study.fields.all()}
+    for key, statistic, threshold in (("scenario", "krippendorff_alpha", "0.8"), ("impact", "gwet_ac1", "0.7")):
+        primary_declare(
+            field=fields[key],
+            statistic=statistic,
+            threshold=Decimal(threshold),
+            source="a textbook",
+            reason="",
+            user=world["olga"],
+            version=0,
+        )
+    labelled_round(study, world, statistic=Round.Statistic.GWET_AC1)
+    client.force_login(world["olga"])
+
+    page = text(client.get(reverse("agreement:round", args=[study.slug, 1])))
+
+    assert "Krippendorff's α ≥ 0.800: the round's statistic is secondary" in page
+    assert "Gwet's AC1 ≥ 0.700 " in page and "Gwet's AC1 ≥ 0.700:" not in page
