@@ -105,7 +105,14 @@ def rounds_export(request: HttpRequest, slug: str) -> StreamingHttpResponse:
 
 
 def _start_form(access: StudyAccess, data=None) -> RoundStartForm:
-    return RoundStartForm(data, annotators=annotators_of(access.study), fields=list(round_fields(access.study)))
+    """The stop rule starts as the study's pre-registered primary statistic when its fields share one, so that a
+    round is not judged by another statistic unless the owner chooses it."""
+    study = access.study
+    declared = set(PrimaryStatistic.objects.filter(study=study).values_list("statistic", "threshold"))
+    initial = {}
+    if len(declared) == 1 and (rule := declared.pop())[0] in Round.Statistic.values:
+        initial = {"statistic": rule[0], "threshold": rule[1]}
+    return RoundStartForm(data, initial=initial, annotators=annotators_of(study), fields=list(round_fields(study)))
 
 
 def _rounds_page(request: HttpRequest, access: StudyAccess, failed: RoundStartForm | None = None) -> HttpResponse:

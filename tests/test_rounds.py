@@ -514,3 +514,22 @@ def test_the_report_says_when_the_rounds_statistic_is_not_the_pre_registered_one
 
     assert "Krippendorff's α ≥ 0.800: the round's statistic is secondary" in page
     assert "Gwet's AC1 ≥ 0.700 " in page and "Gwet's AC1 ≥ 0.700:" not in page
+
+
+def test_the_stop_rule_starts_as_the_pre_registered_statistic(study, world, client):
+    for key in ("scenario", "impact"):
+        primary_declare(
+            field=study.fields.get(key=key),
+            statistic="gwet_ac1",
+            threshold=Decimal("0.75"),
+            source="Gwet (2014)",
+            reason="",
+            user=world["olga"],
+            version=0,
+        )
+    client.force_login(world["olga"])
+
+    page = client.get(reverse("agreement:rounds", args=[study.slug])).content.decode()
+
+    assert re.search(r'<option value="gwet_ac1" selected>', page)
+    assert 'name="threshold" value="0.750"' in page
