@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agreement import coefficients
+from annotator.bidi import isolate
 
 # The kappa paradox: agreement this high, one value this common, and κ this far below the agreement.
 HIGH_AGREEMENT = 0.80
@@ -234,4 +235,5 @@ def _number(value: float) -> str:
 
 
 def _label(value, labels: dict) -> str:
-    return str(labels.get(value, value))
+    """Isolated: the warnings quote it in a sentence (annotator/bidi.py)."""
+    return isolate(labels.get(value, value))

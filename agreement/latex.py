@@ -8,6 +8,7 @@ Every text from the study (its name, field labels, usernames) is escaped.
 from datetime import date
 
 from agreement.diagnostics import interval_warnings
+from annotator.bidi import FSI, PDI
 
 SPECIAL = {
     "\\": r"\textbackslash{}",
@@ -22,6 +23,8 @@ SPECIAL = {
     "^": r"\textasciicircum{}",
     "\n": " ",  # a line break in a `%` comment would end it
     "\r": " ",
+    FSI: "",  # the marks isolating a quoted label on screen (annotator/bidi.py): a page has no use for them
+    PDI: "",
 }
 COLUMNS = [
     ("percent_agreement", r"\% agr."),

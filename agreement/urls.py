@@ -1,6 +1,7 @@
 from django.urls import path
 
 from agreement import round_views, views
+from agreement.methods import views as methods
 
 app_name = "agreement"
 urlpatterns = [
@@ -11,4 +12,7 @@ urlpatterns = [
     path("studies/<slug:slug>/rounds/<int:number>/close/", round_views.round_close_view, name="round_close"),
     path("studies/<slug:slug>/agreement/gold/", views.gold_scores, name="gold"),
     path("studies/<slug:slug>/agreement/primary/<str:key>/", views.primary, name="primary"),
+    path("studies/<slug:slug>/methods/", methods.methods, name="methods"),
+    path("studies/<slug:slug>/methods/examples/", methods.example_add, name="methods_example_add"),
+    path("studies/<slug:slug>/methods/examples/remove/", methods.example_remove, name="methods_example_remove"),
 ]

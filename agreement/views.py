@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from agreement import coefficients, diagnostics, gold
+from agreement.forms import PrimaryStatisticForm
 from agreement.intervals import REPLICATES, intervals_for
 from agreement.latex import latex_table
 from agreement.models import PrimaryStatistic
@@ -21,7 +22,7 @@ from agreement.ratings import final_ratings
 from agreement.report import report_of, study_ratings
 from annotator.csv_writer import write_csv
 from studies.access import StudyAccess, get_access
-from studies.forms import PrimaryStatisticForm, failed_or, refuse
+from studies.forms import failed_or, refuse
 from studies.models import Assignment, CodebookField, Membership, Stage
 from studies.versions import posted_version
 from studies.views.conflicts import answers_conflicts

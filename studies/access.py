@@ -116,6 +116,16 @@ class StudyAccess:
         only the issues revealed to the viewer count (agreement/rounds.py asks `revealed_filter`)."""
         return self.oversees
 
+    @property
+    def may_see_methods_report(self) -> bool:
+        """The methods report holds the study's agreement and its time on task: whoever may read both."""
+        return self.may_see_agreement and self.may_see_effort
+
+    @property
+    def may_choose_examples(self) -> bool:
+        """Which disagreements the methods report shows as examples: the owners'."""
+        return self.may_manage
+
     # --- One issue ---
 
     def get_study_issue(self, owner: str, repo: str, number: int) -> StudyIssue:

@@ -17,7 +17,6 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 
-from agreement.models import PrimaryStatistic
 from annotator.bidi import isolate
 from issues.models import Repository
 from issues.search import search
@@ -604,36 +603,6 @@ class GoldItemForm(PageForm, forms.Form):
     def rows(self) -> list[tuple]:
         """(value input, rationale input) per field, for the template."""
         return [(self[field.key], self[f"{field.key}__rationale"]) for field in self.codebook]
-
-
-# --- Agreement: the pre-registered primary statistic of a field ---
-
-
-class PrimaryStatisticForm(PageForm, forms.Form):
-    """One field's primary statistic and threshold (agreement/primary.py keeps the lock)."""
-
-    statistic = forms.ChoiceField(choices=PrimaryStatistic.Statistic.choices, label="Statistic")
-    threshold = forms.DecimalField(
-        min_value=0, max_value=1, max_digits=4, decimal_places=3, help_text="Met when the value is at least this."
-    )
-    source = forms.CharField(
-        max_length=300,
-        label="Source of the threshold",
-        help_text="E.g. Krippendorff (2004): α ≥ 0.800, tentative conclusions ≥ 0.667; Landis &amp; Koch (1977): "
-        "κ &gt; 0.60 substantial.",
-    )
-    reason = forms.CharField(
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        label="Why (required once the field has answers)",
-    )
-
-    def __init__(self, *args, field: CodebookField, current: PrimaryStatistic | None = None, **kwargs):
-        self.ids = f"primary-{field.key}"
-        if current is not None and not args:
-            kwargs["initial"] = {name: getattr(current, name) for name in ("statistic", "threshold", "source")}
-        super().__init__(*args, **kwargs)
 
 
 class RoundStartForm(PageForm, forms.Form):

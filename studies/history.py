@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 from pghistory.models import Events
 
-from agreement.models import PrimaryStatisticEvent
 from annotator.csv_writer import write_csv
 from issues.models import Issue
 from studies.access import StudyAccess
@@ -67,6 +66,10 @@ COLUMN_NAMES = {
 }
 # What an issue's stage and decision events say that is part of its judgement, not of its progress.
 JUDGEMENT_NOTES = {"screening_note", "decision_note"}
+
+# Event models of the apps built on this one (agreement's primary statistics) whose rows carry a study_id: they
+# register here from their AppConfig.ready(), as studies imports none of them (tests/test_layout.py).
+STUDY_EVENTS_OF_OTHER_APPS: list[type] = []
 
 
 @dataclass
@@ -172,7 +175,7 @@ def _latest_events(study: Study, limit: int) -> list:
         FinalValueEvent: Q(study_issue_id__in=study_issues),
         DiscussionCommentEvent: Q(study_issue_id__in=study_issues),
         ChoiceEvent: Q(field_id__in=fields),
-        PrimaryStatisticEvent: Q(study_id=study.pk),
+        **{model: Q(study_id=study.pk) for model in STUDY_EVENTS_OF_OTHER_APPS},
     }
     newest = []
     for model, scope in scopes.items():

@@ -826,3 +826,20 @@ class Round(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+
+class ExampleDisagreement(models.Model):
+    """A decided issue's disagreement on one field that an owner chose to show in the methods report
+    (agreement/methods/): both values, the final value and the decision's rationale."""
+
+    study_issue = models.ForeignKey(StudyIssue, on_delete=models.CASCADE, related_name="example_disagreements")
+    field = models.ForeignKey(CodebookField, on_delete=models.CASCADE, related_name="example_disagreements")
+    chosen_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    chosen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["study_issue", "field__position"]
+        constraints = [models.UniqueConstraint(fields=["study_issue", "field"], name="unique_example_disagreement")]
+
+    def __str__(self) -> str:
+        return f"{self.field.key} on {self.study_issue} (example)"

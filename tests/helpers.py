@@ -235,6 +235,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("agreement:gold", args=[study.slug]),
         reverse("studies:gold", args=[study.slug]),
         reverse("studies:gold_item", args=on_issue),
+        reverse("agreement:methods", args=[study.slug]),
         reverse("studies:notifications"),
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),
@@ -654,3 +655,101 @@ def log_in(page: Page, live_server, user) -> None:
 
 def csp_violations(page: Page) -> list[str]:
     return page.evaluate("window.__cspViolations")
+
+
+# --- The methods report: a study built the same way every time (tests/data/methods/ holds its expected report) ---
+
+METHODS_CODEBOOK = {
+    "format": "annotator-codebook",
+    "version": 1,
+    "name": "Fixed",
+    "fields": [
+        {
+            "key": "cause",
+            "label": "Root cause",
+            "kind": "single",
+            "required": True,
+            "definition": "Where the fault lies.",
+            "choices": [
+                {"value": "api", "label": "API misuse"},
+                {"value": "data", "label": "Data"},
+                {"value": "config", "label": "Configuration"},
+            ],
+        },
+        {
+            "key": "impact",
+            "label": "Impact",
+            "kind": "ordinal",
+            "definition": "How bad it is.",
+            "choices": [
+                {"value": "1", "label": "low"},
+                {"value": "2", "label": "medium"},
+                {"value": "3", "label": "high"},
+            ],
+        },
+        {"key": "summary", "label": "Summary", "kind": "text"},
+    ],
+}
+# Issue number: (ann's cause, ann's impact, ben's cause, ben's impact); they differ on 2 and 6 (cause), 4 (impact).
+METHODS_VALUES = {
+    1: ("api", "1", "api", "1"),
+    2: ("api", "2", "data", "2"),
+    3: ("data", "3", "data", "3"),
+    4: ("config", "2", "config", "3"),
+    5: ("api", "1", "api", "1"),
+    6: ("data", "3", "api", "3"),
+    7: ("api", "2", "api", "2"),
+    8: ("config", "2", None, None),  # ben has not submitted: still in labelling
+}
+METHODS_RATIONALES = {
+    (2, "cause"): "The call violates the documented contract.",
+    (4, "impact"): "Wrong results | no crash: medium",
+    (6, "cause"): "The traceback ends in the data loader.",
+}
+
+
+def methods_study() -> dict:
+    """Owner olga, adjudicator ada, annotators ann and ben; eight issues of acme/widgets; the codebook changes once,
+    after issue 4; issues 1 to 6 decided, 7 in reconciliation, 8 in labelling; fixed active times."""
+    from studies.models import ActiveTime, FinalValue
+    from studies.workflow import decide, final_value_save
+    from tests.factories import IssueFactory, RepositoryFactory
+
+    study = StudyFactory(name="Silent bugs, fixed", slug="fixed-methods", annotators_per_issue=2)
+    people = {}
+    for username, role in (("olga", "owner"), ("ada", "adjudicator"), ("ann", "annotator"), ("ben", "annotator")):
+        people[username] = MembershipFactory(study=study, user=UserFactory(username=username), role=role).user
+    codebook_load(study, METHODS_CODEBOOK, user=people["olga"])
+    repository = RepositoryFactory(owner="acme", name="widgets")
+    study_issues = {}
+    for number, values in METHODS_VALUES.items():
+        if number == 5:
+            sharper = json.loads(json.dumps(METHODS_CODEBOOK))
+            sharper["fields"][1]["definition"] = "How bad it is for the user: wrong results are high."
+            codebook_load(study, sharper, user=people["olga"], summary="Impact sharpened")
+        issue = IssueFactory(repository=repository, number=number, title=f"Issue {number}")
+        study_issues[number] = StudyIssueFactory(study=study, issue=issue)
+        fields = {field.key: field for field in study.fields.all()}
+        assignments = [
+            AssignmentFactory(study=study, issue=issue, annotator=people[username], stage=Stage.LABELLING)
+            for username in ("ann", "ben")
+        ]
+        for index, assignment in enumerate(assignments):
+            cause, impact = values[2 * index], values[2 * index + 1]
+            if cause is None:
+                continue
+            annotation_save(assignment=assignment, field=fields["cause"], value=cause)
+            annotation_save(assignment=assignment, field=fields["impact"], value=impact)
+            assignment_submit(assignment=assignment)
+            ActiveTime.objects.create(
+                assignment=assignment, seconds=60 + 30 * number + 15 * index, credited_until=assignment.submitted_at
+            )
+    fields = {field.key: field for field in study.fields.all()}
+    for (number, key), rationale in METHODS_RATIONALES.items():
+        study_issue = study_issues[number]
+        chosen = METHODS_VALUES[number][0 if key == "cause" else 1]
+        final_value_save(study_issue, fields[key], value=chosen, rationale=rationale, user=people["ada"])
+    for number in range(1, 7):
+        decide(study_issues[number], include=True, user=people["ada"])
+    assert FinalValue.objects.filter(study_issue__study=study, source="adjudicated").count() == 3
+    return {"study": study, "people": people, "study_issues": study_issues, "fields": fields}

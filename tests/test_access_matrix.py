@@ -251,6 +251,19 @@ EXPECTED = {
         ("login", "405", "405", "405", "405", "405", "405"),
         ("login", "404", "404", "404", "404", "302", "302"),  # closed, back to its report
     ),
+    # The methods report: whoever reads both the agreement and the time on task; owners choose its examples.
+    "agreement:methods": (
+        ("login", "404", "404", "404", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    "agreement:methods_example_add": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the page again: name an issue and a field
+    ),
+    "agreement:methods_example_remove": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "404", "404"),  # no such example
+    ),
     "studies:export": (
         ("login", "404", "404", "404", "200", "200", "200"),
         ("login", "405", "405", "405", "405", "405", "405"),

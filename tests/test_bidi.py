@@ -135,6 +135,7 @@ def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
             reverse("agreement:report", args=[slug]),
             reverse("agreement:rounds", args=[slug]),
             reverse("agreement:round", args=[slug, 1]),
+            reverse("agreement:methods", args=[slug]),
             page(study_issue),
             page(study_issue, "studies:issue_history"),
             page(study_issue, "studies:issue_assignments"),

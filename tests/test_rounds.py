@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from agreement.methods import methods_report
 from agreement.primary import primary_declare
 from agreement.rounds import (
     FieldResult,
@@ -533,3 +534,31 @@ def test_the_stop_rule_starts_as_the_pre_registered_statistic(study, world, clie
 
     assert re.search(r'<option value="gwet_ac1" selected>', page)
     assert 'name="threshold" value="0.750"' in page
+
+
+# --- The methods report ---
+
+
+def test_the_methods_report_gives_each_rounds_agreement_and_stop_rule(study, world):
+    round_close(labelled_round(study, world))
+    access = StudyAccess.everything(study)
+    results = round_results(Round.objects.get(), access)
+    assert [result.met for result in results] == [False, True]  # scenario, impact
+
+    report = methods_report(access, intervals=None)
+
+    section = report.section("rounds")
+    assert section.recorded
+    assert "".join(section.paragraphs[0]) == (
+        "Round 1: 6 issues drawn at random (seed 1), labelled independently by 2 annotators, started under "
+        "codebook version 1 and closed under version 1. Stop rule: Krippendorff's α ≥ 0.800 on every property, "
+        "judged on the point estimate: not met (1 of 2 properties)."
+    )
+    assert section.tables[0].rows == [
+        ["1", result.field.label, "Krippendorff's α", f"{result.value:.3f} [{result.low:.3f}, {result.high:.3f}]"]
+        + ["6", "met" if result.met else "not met"]
+        for result in results
+    ]
+    met = {item.text: item.met for item in report.checklist}
+    assert met["IRR broken down by wave"]
+    assert met["Iterative cycles (rate a subset, resolve, update the scheme), IRR for each cycle"]
