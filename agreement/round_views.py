@@ -49,14 +49,15 @@ def rounds(request: HttpRequest, slug: str) -> HttpResponse:
             refuse(form, error)
         else:
             messages.success(request, f"Round {started.number} started: {started.size} issues assigned for labelling.")
-            return redirect("agreement:round", slug=slug, number=started.number)
+            return redirect("agreement:round", slug=slug, round_number=started.number)
     return _rounds_page(request, access, form)
 
 
 @require_GET
-def round_report(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def round_report(request: HttpRequest, slug: str, round_number: int) -> HttpResponse:
     access = get_access(request.user, slug, require="may_see_rounds")
-    round_ = get_object_or_404(Round.objects.select_related("study", "started_by"), study=access.study, number=number)
+    rounds = Round.objects.select_related("study", "started_by")
+    round_ = get_object_or_404(rounds, study=access.study, number=round_number)
     results = round_results(round_, access)
     disagreements = round_disagreements(round_, access)
     primary = {each.field_id: each for each in PrimaryStatistic.objects.filter(field__in=round_.fields.all())}
@@ -82,16 +83,16 @@ def round_report(request: HttpRequest, slug: str, number: int) -> HttpResponse:
 
 
 @require_POST
-def round_close_view(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+def round_close_view(request: HttpRequest, slug: str, round_number: int) -> HttpResponse:
     access = get_access(request.user, slug, require="may_manage")
-    round_ = get_object_or_404(Round, study=access.study, number=number)
+    round_ = get_object_or_404(Round, study=access.study, number=round_number)
     try:
         closed = round_close(round_)
     except RoundError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, f"Round {closed.number} closed at codebook version {closed.codebook_version_end}.")
-    return redirect("agreement:round", slug=slug, number=number)
+    return redirect("agreement:round", slug=slug, round_number=round_number)
 
 
 @require_GET
