@@ -110,6 +110,13 @@ class StudyAccess:
         return self.oversees
 
     @property
+    def may_see_rounds(self) -> bool:
+        """Calibration rounds' reports set everyone's values side by side: those who oversee the work, never the
+        annotators (not even where the study shows them its agreement), who label the next round blind. Even then
+        only the issues revealed to the viewer count (agreement/rounds.py asks `revealed_filter`)."""
+        return self.oversees
+
+    @property
     def may_see_methods_report(self) -> bool:
         """The methods report holds the study's agreement and its time on task: whoever may read both."""
         return self.may_see_agreement and self.may_see_effort

@@ -123,6 +123,25 @@ def assign_from_rows(study: Study, rows: list[dict], *, stage: str) -> Assignmen
     return AssignmentResult(created=len(new), kept=len(existing))
 
 
+@transaction.atomic
+def assign_issues(study: Study, *, issue_ids: list[int], annotators: list, stage: str) -> AssignmentResult:
+    """Give each of the issues to every one of the annotators (a calibration round); what is there already stays."""
+    existing = set(
+        Assignment.objects.filter(study=study, stage=stage, issue_id__in=issue_ids).values_list(
+            "issue_id", "annotator_id"
+        )
+    )
+    new = [
+        Assignment(study=study, issue_id=issue_id, annotator_id=annotator.pk, stage=stage)
+        for issue_id in issue_ids
+        for annotator in annotators
+        if (issue_id, annotator.pk) not in existing
+    ]
+    Assignment.objects.bulk_create(new)
+    after_bulk_change(len(new))
+    return AssignmentResult(created=len(new), kept=len(existing))
+
+
 # --- By hand, one issue at a time (the owner's assignments page) ---
 
 

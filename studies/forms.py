@@ -24,7 +24,7 @@ from studies.annotation_import import AnnotationImportError
 from studies.codebook import CHOICE_EDITABLE, FIELD_EDITABLE, CodebookError, codebook_parse, presets
 from studies.effort import MAX_REPORT_SECONDS, read_token
 from studies.export_profiles import columns_from_text, columns_text, profile_dict
-from studies.models import Choice, CodebookField, ExportProfile, Membership, Stage, Study
+from studies.models import Choice, CodebookField, ExportProfile, Membership, Round, Stage, Study
 
 MAX_CSV_BYTES = 5 * 1024 * 1024
 MAX_ANNOTATIONS_BYTES = 20 * 1024 * 1024
@@ -603,3 +603,36 @@ class GoldItemForm(PageForm, forms.Form):
     def rows(self) -> list[tuple]:
         """(value input, rationale input) per field, for the template."""
         return [(self[field.key], self[f"{field.key}__rationale"]) for field in self.codebook]
+
+
+class RoundStartForm(PageForm, forms.Form):
+    """A calibration round: its sample, its annotators and fields, its stop rule (agreement/rounds.py checks the rest:
+    a sample larger than the issues that can join is refused at `size`)."""
+
+    ids = "round"
+    size = forms.IntegerField(min_value=1, max_value=2**31 - 1, label="Issues in the sample")
+    sampling = forms.ChoiceField(choices=Round.Sampling.choices, initial=Round.Sampling.RANDOM)
+    stratify_by = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Stratify by",
+        help_text="By label: the label, or the beginning of the labels (type:); by value: a field's key.",
+    )
+    seed = forms.IntegerField(
+        required=False, initial=0, min_value=0, max_value=2**31 - 1, help_text="The same seed draws the same sample."
+    )
+    annotators = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple)
+    fields = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, label="Fields")
+    statistic = forms.ChoiceField(choices=Round.Statistic.choices, label="Stop rule: statistic")
+    threshold = forms.FloatField(min_value=0, max_value=1, initial=0.8, label="at least")
+    applies_to = forms.ChoiceField(choices=Round.AppliesTo.choices, label="judged on")
+
+    def __init__(self, *args, annotators: list, fields: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["annotators"].choices = [(user.username, user.username) for user in annotators]
+        self.fields["fields"].choices = [(field.key, field.label) for field in fields]
+        self.initial.setdefault("annotators", [user.username for user in annotators])
+        self.initial.setdefault("fields", [field.key for field in fields])
+
+    def clean_seed(self) -> int:
+        return self.cleaned_data["seed"] or 0

@@ -779,6 +779,56 @@ class Notification(models.Model):
         return f"{self.user}: {self.comment}"
 
 
+class Round(models.Model):
+    """A calibration round (agreement/rounds.py): a sample of the study's issues labelled by some annotators on some
+    fields, whose agreement is measured against a stop rule before the codebook is sharpened for the next round."""
+
+    class Sampling(models.TextChoices):
+        RANDOM = "random", "random"
+        LABEL = "label", "stratified by GitHub label"
+        VALUE = "value", "stratified by a field's final value"
+
+    class Statistic(models.TextChoices):
+        KRIPPENDORFF_ALPHA = "krippendorff_alpha", "Krippendorff's α"
+        GWET_AC1 = "gwet_ac1", "Gwet's AC1"
+        FLEISS_KAPPA = "fleiss_kappa", "Fleiss' κ"
+        PERCENT_AGREEMENT = "percent_agreement", "percent agreement"
+
+    class AppliesTo(models.TextChoices):
+        ESTIMATE = "estimate", "the point estimate"
+        LOWER = "lower", "the lower bound of the 95 % interval"
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveIntegerField()
+    sampling = models.CharField(max_length=10, choices=Sampling, default=Sampling.RANDOM)
+    # The label prefix (LABEL) or the field key (VALUE) the sample is stratified by.
+    stratify_by = models.CharField(max_length=200, blank=True)
+    size = models.PositiveIntegerField()
+    seed = models.IntegerField(default=0)
+    issues = models.ManyToManyField(StudyIssue, related_name="rounds")
+    annotators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="+")
+    fields = models.ManyToManyField(CodebookField, related_name="rounds")
+    statistic = models.CharField(max_length=20, choices=Statistic, default=Statistic.KRIPPENDORFF_ALPHA)
+    threshold = models.FloatField(default=0.8)
+    applies_to = models.CharField(max_length=10, choices=AppliesTo, default=AppliesTo.ESTIMATE)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(auto_now_add=True)
+    codebook_version_start = models.PositiveIntegerField()
+    closed_at = models.DateTimeField(null=True, blank=True)
+    codebook_version_end = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["study", "number"]
+        constraints = [models.UniqueConstraint(fields=["study", "number"], name="unique_round_number")]
+
+    def __str__(self) -> str:
+        return f"{self.study} round {self.number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+
 class ExampleDisagreement(models.Model):
     """A decided issue's disagreement on one field that an owner chose to show in the methods report
     (agreement/methods/): both values, the final value and the decision's rationale."""

@@ -69,6 +69,7 @@ from studies.models import (
     MembershipEvent,
     Notification,
     ReconciliationTime,
+    Round,
     Study,
     StudyEvent,
     StudyIssue,
@@ -112,6 +113,11 @@ ROWS = [
     Notification,
     CodebookChange,
     CodebookVersion,
+    Round,
+    # A round's sample, annotators and fields: the rows of its many-to-many tables.
+    Round.issues.through,
+    Round.annotators.through,
+    Round.fields.through,
 ]
 # Rows of the apps built on this one (agreement's primary statistics) that carry a study_id, and whose references
 # are rows above: they register here from their AppConfig.ready(), as studies imports none of them
@@ -215,6 +221,11 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
         Notification: Notification.objects.filter(comment__study_issue__study=study),
         CodebookChange: study.codebook_changes.all(),
         CodebookVersion: study.codebook_versions.all(),
+        Round: study.rounds.all(),
+        **{
+            through: through.objects.filter(round__study=study)
+            for through in (Round.issues.through, Round.annotators.through, Round.fields.through)
+        },
         **{model: model.objects.filter(study_id=study.pk) for model in STUDY_ROWS_OF_OTHER_APPS},
         Context: Context.objects.filter(contexts),
         **events,

@@ -38,6 +38,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from agreement.rounds import round_start
 from annotator.bidi import FSI, PDI
 from bench.generate_dump import main as generate_dump
 from issues.importers.run import ImportOptions, ImportService
@@ -157,6 +158,8 @@ def study_world() -> dict:
             study=study, issue=study_issue.issue, annotator=people[role], stage=Stage.LABELLING
         )
     annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
+    usernames = [people["annotator"].username, people["other"].username]
+    round_start(study=study, user=people["owner"], size=1, seed=0, annotators=usernames, fields=["impact"])
     return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
 
 
@@ -185,6 +188,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:final_value": [*on_issue, "impact"],
         "agreement:primary": [study.slug, "impact"],
         "studies:codebook_version": [study.slug, 1],
+        **dict.fromkeys(("agreement:round", "agreement:round_close"), [study.slug, 1]),
         **dict.fromkeys(
             ("studies:recheck_keep", "studies:recheck_change"),
             # an answer of the study, or (none yet) an id nothing has
@@ -228,6 +232,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:reconcile", args=[study.slug, repository.owner, repository.name, reconciled.issue.number]),
         reverse("studies:activity", args=[study.slug]),
         reverse("studies:effort", args=[study.slug]),
+        reverse("agreement:rounds", args=[study.slug]),
         reverse("agreement:report", args=[study.slug]),
         reverse("agreement:gold", args=[study.slug]),
         reverse("studies:gold", args=[study.slug]),

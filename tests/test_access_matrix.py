@@ -234,6 +234,23 @@ EXPECTED = {
             ("login", "405", "405", "405", "405", "405", "405"),
         ),
     ),
+    # Calibration rounds: their reports set everyone's values side by side, so never for annotators; owners start
+    # and close them.
+    **dict.fromkeys(
+        ("agreement:round", "agreement:rounds_export"),
+        (
+            ("login", "404", "404", "404", "200", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    "agreement:rounds": (
+        ("login", "404", "404", "404", "200", "200", "200"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again, with what is missing
+    ),
+    "agreement:round_close": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "302", "302"),  # closed, back to its report
+    ),
     # The methods report: whoever reads both the agreement and the time on task; owners choose its examples.
     "agreement:methods": (
         ("login", "404", "404", "404", "200", "200", "200"),

@@ -12,7 +12,7 @@ from django.utils.html import escape
 from annotator.bidi import isolate
 from studies.annotation import annotation_save, assignment_submit
 from studies.discussion import comment_post
-from studies.models import IssueStage
+from studies.models import IssueStage, Round
 from tests.factories import AssignmentFactory, ImportRunFactory, StudyIssueFactory
 from tests.helpers import VOID, label, page
 
@@ -118,6 +118,11 @@ def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
     # One more issue, still to label: its page names the fields still to answer.
     open_issue = StudyIssueFactory(study=study_issue.study)
     AssignmentFactory(study=open_issue.study, issue=open_issue.issue, annotator=assignments[0].annotator)
+    # A calibration round over the issue: its report sets the values and notes side by side.
+    round_ = Round.objects.create(study=study_issue.study, number=1, size=1, codebook_version_start=1)
+    round_.issues.set([study_issue])
+    round_.annotators.set([assignment.annotator for assignment in assignments])
+    round_.fields.set(study_issue.study.fields.filter(key__in=["impact", "scenario"]))
     pages = {
         owner: [
             reverse("studies:list"),
@@ -128,6 +133,8 @@ def test_no_page_lets_an_override_reorder_the_text_around_it(client, hostile):
             reverse("studies:manage", args=[slug]),
             reverse("studies:activity", args=[slug]),
             reverse("agreement:report", args=[slug]),
+            reverse("agreement:rounds", args=[slug]),
+            reverse("agreement:round", args=[slug, 1]),
             reverse("agreement:methods", args=[slug]),
             page(study_issue),
             page(study_issue, "studies:issue_history"),

@@ -5,7 +5,8 @@ roles (annotators who also adjudicate or own), issues at every stage (some
 re-opened into labelling with their old final values and discussion), votes,
 answers, notes, Other texts, final values, rationales, discussion comments,
 decision notes; gold issues with reference answers and rationales, and
-annotators training or checked on them. Every text is a unique marker. Then every member (and an
+annotators training or checked on them; a calibration round over some of
+the issues. Every text is a unique marker. Then every member (and an
 admin) requests every URL pattern of the project that reaches a study — GET,
 and an empty POST rolled back after it — and every download; no response may
 carry a marker that the access policy (studies/access.py) says is hidden from
@@ -34,6 +35,7 @@ from studies.models import (
     GoldItem,
     IssueStage,
     Membership,
+    Round,
     Stage,
     StudyIssue,
 )
@@ -63,6 +65,7 @@ DOWNLOADS = {
     ],
     "studies:export#profiles": ["?profile=paper", "?profile=everything"],
     "agreement:report": ["", "?format=json", "?format=csv", "?format=latex"],
+    "agreement:rounds_export": [""],
     "studies:issues": ["", "?status=reconciliation", "?status=decided&q=layer", "?uncertain=1"],
     "studies:reconcile": ["", "?only=disagreements", "?only=uncertain"],
 }
@@ -102,6 +105,11 @@ class World:
         self.study_issues = [self.issue(index, stage) for index, stage in enumerate(STAGES * 2)]
         for study_issue in rng.sample(self.study_issues, 4):
             self.gold(study_issue)
+        # A calibration round over issues at every stage: its report sets values and notes side by side.
+        round_ = Round.objects.create(study=study, number=1, size=6, codebook_version_start=1)
+        round_.issues.set(rng.sample(self.study_issues, 6))
+        round_.annotators.set(self.annotators)
+        round_.fields.set([self.fields["scenario"], self.fields["impact"]])
 
     def mark(self, study_issue, user, what: str) -> str:
         marker = f"MK{self.seed}i{study_issue.issue.number}{what}{user.pk if user else 'all'}Z"
@@ -235,6 +243,8 @@ class World:
             args.append(self.study.export_profiles.first().pk)
         elif "<int:pk>" in route:
             args.append(self.study.memberships.first().pk)
+        elif "<int:round_number>" in route:
+            args.append(1)
         elif "<int:version>" in route:
             args.append(self.study.codebook_versions.first().number)
         return reverse(key, args=args)

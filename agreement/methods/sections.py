@@ -1,8 +1,5 @@
 """The report's sections, each built by one function from the study's data (`Facts`), in the order a methods
 section reads. A section whose data the study does not hold says so plainly and is marked `recorded=False`.
-
-One section waits for a feature built elsewhere, one function to fill in returning a recorded Section: `rounds`
-(calibration rounds, IRR per round).
 """
 
 from collections import Counter
@@ -16,6 +13,7 @@ from agreement.methods.examples import examples
 from agreement.methods.report import Facts, Quote, Section, Table, bounds, number
 from agreement.models import PrimaryStatistic
 from agreement.primary import meets
+from agreement.rounds import rounds_summary
 from studies.effort import duration, effort_summary
 from studies.models import (
     Annotation,
@@ -24,6 +22,7 @@ from studies.models import (
     FinalValue,
     GoldAnswer,
     Membership,
+    Round,
     Stage,
     StudyIssue,
 )
@@ -353,14 +352,46 @@ def _versions(what: str, versions: dict) -> str:
 
 
 def rounds(facts: Facts) -> Section:
-    """[seam: rounds] Calibration rounds: IRR per round and per property with intervals, the stop rule, the codebook
-    diff between rounds."""
-    return Section(
-        "rounds",
-        "Calibration rounds",
-        [[NOT_RECORDED + "no calibration rounds; agreement is measured once, over every issue rated twice."]],
-        recorded=False,
-    )
+    """Calibration rounds (agreement/rounds.py): IRR per round and per property with intervals, the stop rule and
+    whether it was met, the codebook versions each round started and ended under."""
+    summary = rounds_summary(facts.study, facts.access)
+    if not summary:
+        return Section(
+            "rounds",
+            "Calibration rounds",
+            [[NOT_RECORDED + "no calibration rounds; agreement is measured once, over every issue rated twice."]],
+            recorded=False,
+        )
+    paragraphs = []
+    rows = []
+    for each, results in summary:
+        met = [result for result in results if result.met]
+        closed = f"closed under version {each.codebook_version_end}" if not each.is_open else "still open"
+        paragraphs.append(
+            [
+                f"Round {each.number}: {plural(each.size, 'issue')} drawn "
+                f"{'at random' if each.sampling == Round.Sampling.RANDOM else each.get_sampling_display()} "
+                f"(seed {each.seed}), labelled independently by {plural(each.annotators.count(), 'annotator')}, "
+                f"started under codebook version {each.codebook_version_start} and {closed}. Stop rule: "
+                f"{each.get_statistic_display()} ≥ {each.threshold:.3f} on every property, judged on "
+                f"{each.get_applies_to_display()}: {'met' if results and len(met) == len(results) else 'not met'} "
+                f"({len(met)} of {len(results)} properties)."
+            ]
+        )
+        rows += [
+            [
+                str(each.number),
+                Quote(result.field.label),
+                each.get_statistic_display(),
+                number(result.value) + bounds((result.low, result.high)),
+                str(result.items),
+                "met" if result.met else "not met",
+            ]
+            for result in results
+        ]
+    columns = ["Round", "Property", "Statistic", "Value [95 % CI]", "Items", "Stop rule"]
+    table = Table("Agreement per calibration round and property.", columns, rows)
+    return Section("rounds", "Calibration rounds", paragraphs, [table])
 
 
 def agreement(facts: Facts) -> Section:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('studies', '0016_methods_example_disagreements'),
+        ('studies', '0017_calibration_rounds'),
     ]
 
     operations = [
