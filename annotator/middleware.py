@@ -54,5 +54,6 @@ class UntrustedProxyMiddleware:
                 "for ever. The operator sets ANNOTATOR_TRUSTED_PROXIES to the number of proxies in front of the app "
                 "(README, Deployment)."
             )
-            return render(request, "400.html", {"message": message}, status=400)
+            # Plain text: this runs before the session and the user exist, so no page of the site can be drawn.
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
