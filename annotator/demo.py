@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from agreement.models import PrimaryStatistic
 from agreement.primary import primary_declare
+from agreement.rounds import round_close, round_start
 from issues.importers.run import ImportOptions, ImportService, file_descriptions
 from issues.models import ImportRun, Issue
 from studies.annotation import annotation_save, assignment_submit
@@ -52,6 +53,8 @@ LABELLED = {
     1302: ({"scenario": "Wrong save/reload", "component": ["Saving"], "impact": "4"}, None, "reconciliation"),
 }
 LABELLERS = ("bruno", "chen")
+# Their labelling is calibration round 1 (agreement/rounds.py), measured on these fields.
+ROUND_FIELDS = ["scenario", "component", "impact"]
 # Declared by alice before the first vote, so that the reports show them as pre-registered (agreement/primary.py):
 # field key: (statistic, threshold, where the threshold comes from).
 PRIMARY = {
@@ -186,18 +189,30 @@ def _timed(assignment: Assignment, seconds: int, submitted_at) -> None:
 
 def _demo_work(study: Study, users: dict, clock) -> None:
     """Screen, label, reconcile and decide a few issues through the workflow the pages use, so that the demo keeps
-    the app's rules (what moves an issue on, what is set when it reaches reconciliation)."""
+    the app's rules (what moves an issue on, what is set when it reaches reconciliation). The labelling is the
+    closed calibration round 1, so that the rounds page and the methods report show a real round."""
     fields = {field.key: field for field in study.fields.all()}
     owner = users["alice"]
     votes, labels = iter(VOTE_SECONDS), iter(LABEL_SECONDS)
-    for number, (bruno, chen, end) in LABELLED.items():
-        study_issue = StudyIssue.objects.select_related("issue").get(study=study, issue__number=number)
+    by_number = {
+        each.issue.number: each
+        for each in StudyIssue.objects.select_related("issue").filter(study=study, issue__number__in=LABELLED)
+    }
+    study_issues = [by_number[number] for number in LABELLED]
+    for study_issue in study_issues:
         for username in LABELLERS:  # labelled by two of the three screeners
             assignment_add(study, study_issue.issue, username=username, stage=Stage.LABELLING)
         for assignment in Assignment.objects.filter(study=study, issue=study_issue.issue, stage=Stage.SCREENING):
             annotation_save(assignment=assignment, field=fields["silent_bug"], value={"vote": True, "comment": ""})
             assignment_submit(assignment=assignment)
             _timed(assignment, next(votes), next(clock))
+    # The issues screened in are the only ones at the labelling stage: the round samples all of them, and gives
+    # them to the two labellers they have already.
+    calibration = round_start(
+        study=study, user=owner, size=len(LABELLED), seed=0, annotators=list(LABELLERS), fields=ROUND_FIELDS
+    )
+    for study_issue in study_issues:
+        bruno, chen, end = LABELLED[study_issue.issue.number]
         for username, given in zip(LABELLERS, (bruno, chen or bruno), strict=True):
             assignment = Assignment.objects.get(
                 study=study, issue=study_issue.issue, annotator=users[username], stage=Stage.LABELLING
@@ -216,6 +231,7 @@ def _demo_work(study: Study, users: dict, clock) -> None:
             for key, value in bruno.items():
                 final_value_save(study_issue, fields[key], value=value, rationale="", user=owner)
             decide(study_issue, include=True, user=owner, note="Both annotators agree; a silent shape bug.")
+    round_close(calibration)
 
 
 def _import_issues(fixtures: Path, study: Study, admin) -> None:

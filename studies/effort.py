@@ -41,8 +41,14 @@ PACE_WINDOW = timedelta(days=14)
 MIN_FOR_PACE = 5
 TOKEN_SALT = "studies.effort.active-time"
 RECONCILING = (IssueStage.DISCUSSION, IssueStage.RECONCILIATION)
+# Training and gold checks are work on gold issues, not on the study's own: rows of their own, after the stages,
+# outside the pace and the projection (which would otherwise count the same issue twice, or issues no one labels).
+NOT_REAL = {Assignment.Purpose.TRAINING: "Training", Assignment.Purpose.CHECK: "Gold checks"}
 # The stages in the method's order, as the figures name them.
-ORDER = [IssueStage(stage).label for stage in ("screening", "discussion", "labelling", "reconciliation")]
+ORDER = [
+    *(IssueStage(stage).label for stage in ("screening", "discussion", "labelling", "reconciliation")),
+    *NOT_REAL.values(),
+]
 
 
 def report_token(**work: int | str) -> str:
@@ -184,16 +190,16 @@ class EffortSummary:
 
 def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummary:
     """Per member and stage: issues per hour and the median active time per issue of the submitted assignments (of
-    the issues reconciled, for the screening discussion and reconciliation); per annotator and for the study: when
-    the remaining assignments will be done at the current pace."""
+    the issues reconciled, for the screening discussion and reconciliation), training and gold checks in rows of
+    their own; per annotator and for the study: when the remaining assignments of the study's own labelling will be
+    done at the current pace."""
     now = now or timezone.now()
     rows: dict[tuple[str, str], Pace] = {}
     stages: dict[str, Pace] = {}
     submissions: dict[str, list[datetime]] = defaultdict(list)
     remaining: dict[str, int] = defaultdict(int)
 
-    def count(username: str, stage: str, *, done: bool, seconds: float | None) -> None:
-        label = IssueStage(stage).label
+    def count(username: str, label: str, *, done: bool, seconds: float | None) -> None:
         for group in (
             rows.setdefault((username, label), Pace(username, label)),
             stages.setdefault(label, Pace("", label)),
@@ -206,11 +212,14 @@ def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummar
                 group.times.append(seconds)
 
     assignments = Assignment.objects.filter(study=study).values_list(
-        "annotator__username", "stage", "status", "submitted_at", "active_time__seconds"
+        "annotator__username", "stage", "purpose", "status", "submitted_at", "active_time__seconds"
     )
-    for username, stage, status, submitted_at, seconds in assignments:
+    for username, stage, purpose, status, submitted_at, seconds in assignments:
         done = status == Assignment.Status.SUBMITTED
-        count(username, stage, done=done, seconds=seconds)
+        if purpose in NOT_REAL:
+            count(username, NOT_REAL[purpose], done=done, seconds=seconds)
+            continue
+        count(username, IssueStage(stage).label, done=done, seconds=seconds)
         if done and submitted_at:
             submissions[username].append(submitted_at)
         remaining[username] += not done
@@ -220,7 +229,7 @@ def effort_summary(study: Study, *, now: datetime | None = None) -> EffortSummar
         "user__username", "stage", "seconds", "study_issue__stage"
     )
     for username, stage, seconds, now_at in reconciliations:
-        count(username, stage, done=now_at != stage, seconds=seconds)
+        count(username, IssueStage(stage).label, done=now_at != stage, seconds=seconds)
     for stage, waiting in (
         study.study_issues.filter(stage__in=RECONCILING).values_list("stage").annotate(n=Count("pk")).order_by()
     ):

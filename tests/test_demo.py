@@ -203,5 +203,25 @@ def test_the_demo_time_on_task_page_shows_pace_and_a_projection(demo_mode, clien
 
     text = words(client.get(reverse("studies:effort", args=[DEMO_STUDY_SLUG])).text)
     assert "everyone screening 12 12 9 min 55 s 50 s 72.6" in text
-    assert "bruno 26 10 3.3" in text and "chen 26 8 2.7" in text  # issues a day, over the last three days
+    assert "bruno 26 8 2.7" in text and "chen 26 8 2.7" in text  # issues a day, over the last three days
+    assert "bruno Training 2 2 6 min 47 s" in text  # apart from his pace
     assert ActiveTime.objects.filter(assignment__study__slug=DEMO_STUDY_SLUG).count() == 22
+
+
+def test_the_labelling_is_a_closed_calibration_round_shown_on_the_rounds_page_and_its_report(demo_mode, client):
+    demo_load()
+    study = Study.objects.get(slug=DEMO_STUDY_SLUG)
+    client.force_login(get_user_model().objects.get(username="alice"))
+
+    round_1 = study.rounds.get()
+    rounds = words(client.get(reverse("agreement:rounds", args=[study.slug])).text)
+    report = words(client.get(reverse("agreement:round", args=[study.slug, 1])).text)
+
+    assert round_1.number == 1 and not round_1.is_open
+    assert sorted(round_1.issues.values_list("issue__number", flat=True)) == sorted(LABELLED)
+    assert sorted(round_1.annotators.values_list("username", flat=True)) == ["bruno", "chen"]
+    assert "Round 1 v1 → v1 4 Krippendorff's α ≥ 0.8 on the point estimate Scenario 0.667 [-0.400, 1.000] 4" in rounds
+    assert "Impact 0.790 [-0.254, 1.000] 4 not met" in rounds
+    assert "4 issues (random, seed 0), labelled by bruno, chen." in report
+    assert "judged on the point estimate: not met" in report
+    assert "deepflow/deepflow#3274" in report and "bruno Wrong shape chen Wrong calculation" in report

@@ -24,6 +24,7 @@ from studies.effort import (
 from studies.models import ActiveTime, Assignment, IssueStage, ReconciliationTime, Stage, StudyIssue
 from studies.transfer import export_study, import_study
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
+from tests.helpers import as_read
 
 pytestmark = pytest.mark.django_db
 
@@ -211,13 +212,16 @@ def test_a_submitted_issue_gives_no_token(client, assignment):
 # --- The figures ---
 
 
-def submitted(study, annotator, *, seconds: float | None, when: datetime, stage=Stage.LABELLING) -> Assignment:
+def submitted(
+    study, annotator, *, seconds: float | None, when: datetime, stage=Stage.LABELLING, purpose=Assignment.Purpose.REAL
+) -> Assignment:
     study_issue = StudyIssueFactory(study=study)
     assignment = AssignmentFactory(
         study=study,
         issue=study_issue.issue,
         annotator=annotator,
         stage=stage,
+        purpose=purpose,
         status=Assignment.Status.SUBMITTED,
         submitted_at=when,
     )
@@ -279,6 +283,60 @@ def test_the_projection_is_when_the_slowest_annotator_is_done(team_at_work):
     # ben: 5 issues in 3 days, 3 to go: 1.8 days; ana: 2 days.
     assert summary.done_at == NOW + timedelta(days=2)
     assert summary.no_projection == ""
+
+
+@pytest.fixture
+def with_training_and_checks(team_at_work):
+    """tess, a trainee: two slow training issues; ana: one gold check submitted (long), one still in her queue."""
+    tess = MembershipFactory(study=team_at_work, role="annotator", user__username="tess").user
+    ana = team_at_work.assignments.filter(annotator__username="ana").first().annotator
+    for hours in (5, 4):
+        submitted(team_at_work, tess, seconds=1500, when=NOW - timedelta(hours=hours), purpose="training")
+    submitted(team_at_work, ana, seconds=3000, when=NOW - timedelta(hours=2), purpose="check")
+    AssignmentFactory(
+        study=team_at_work, issue=StudyIssueFactory(study=team_at_work).issue, annotator=ana, purpose="check"
+    )
+    return team_at_work
+
+
+def test_training_and_gold_checks_are_rows_of_their_own_outside_the_pace(with_training_and_checks):
+    summary = effort_summary(with_training_and_checks, now=NOW)
+
+    rows = {(pace.member, pace.stage): pace for pace in summary.rows}
+    ana = rows["ana", "labelling"]
+    assert (ana.submitted, ana.measured, ana.remaining, ana.median_seconds) == (6, 5, 4, 180)
+    assert ana.issues_per_hour == pytest.approx(15)
+    checks = rows["ana", "Gold checks"]
+    assert (checks.submitted, checks.remaining, checks.active_seconds) == (1, 1, 3000)
+    training = rows["tess", "Training"]
+    assert (training.submitted, training.median_seconds) == (2, 1500)
+    assert ("tess", "labelling") not in rows
+    totals = {pace.stage: pace for pace in summary.stages}
+    assert list(totals) == ["labelling", "Training", "Gold checks"]
+    assert (totals["labelling"].submitted, totals["labelling"].median_seconds) == (8, 180)
+    assert (totals["Training"].submitted, totals["Gold checks"].submitted) == (2, 1)
+
+
+def test_training_and_gold_checks_do_not_move_the_projection(with_training_and_checks):
+    summary = effort_summary(with_training_and_checks, now=NOW)
+
+    projections = {projection.annotator: projection for projection in summary.projections}
+    assert sorted(projections) == ["ana", "ben"]  # tess has no issue of the study's own to label
+    assert (projections["ana"].remaining, projections["ana"].recent) == (4, 6)
+    assert projections["ana"].done_at == NOW + timedelta(days=2)
+    assert summary.remaining == 7
+
+
+def test_the_page_shows_training_and_checks_apart(client, with_training_and_checks):
+    client.force_login(MembershipFactory(study=with_training_and_checks, role="owner").user)
+
+    response = client.get(reverse("studies:effort", args=[with_training_and_checks.slug]))
+
+    text = " ".join(as_read(re.sub(r"<[^>]+>", " ", response.text)).split())
+    assert "tess Training 2 2 50 min 25 min 2.4 0" in text
+    assert "ana Gold checks 1 1 50 min 50 min 1.2 1" in text
+    assert "ana labelling 6 5 20 min 3 min 15.0 4" in text
+    assert "the labelling figures and the projection leave them out" in text
 
 
 def test_the_owner_sees_the_figures_and_the_annotator_does_not(client, team_at_work):

@@ -561,4 +561,49 @@ def test_the_methods_report_gives_each_rounds_agreement_and_stop_rule(study, wor
     ]
     met = {item.text: item.met for item in report.checklist}
     assert met["IRR broken down by wave"]
-    assert met["Iterative cycles (rate a subset, resolve, update the scheme), IRR for each cycle"]
+    assert not met["Iterative cycles (rate a subset, resolve, update the scheme), IRR for each cycle"]  # one round
+
+
+# --- The methods checklist's iterative cycles ---
+
+CYCLES = "Iterative cycles (rate a subset, resolve, update the scheme), IRR for each cycle"
+
+
+def cycles_item(study):
+    report = methods_report(StudyAccess.everything(study), intervals={})
+    item = {item.text: item for item in report.checklist}[CYCLES]
+    return item.met, "".join(str(part) for part in item.detail)
+
+
+def test_one_round_is_no_iterative_cycle(study, world):
+    round_close(start(study, world["olga"]))
+
+    met, detail = cycles_item(study)
+
+    assert not met
+    assert detail.startswith("Only one calibration round: a cycle needs a second")
+
+
+def test_two_rounds_without_a_codebook_change_are_no_iterative_cycle(study, world):
+    round_close(start(study, world["olga"]))
+    round_close(start(study, world["olga"], seed=2))
+
+    met, detail = cycles_item(study)
+
+    assert not met
+    assert detail.startswith("2 calibration rounds, but the codebook did not change between any two of them")
+
+
+def test_two_rounds_with_the_codebook_updated_between_them_are_an_iterative_cycle(study, world):
+    first = start(study, world["olga"])
+    field_update(study.fields.get(key="scenario"), {"definition": "The visible symptom, not its cause."})
+    round_close(first)
+    second = start(study, world["olga"], seed=2)
+
+    met, detail = cycles_item(study)
+
+    assert met
+    assert detail == (
+        "IRR reported for each of 2 calibration rounds; the codebook was updated between rounds 1 and 2 "
+        f"(v{first.codebook_version_start} → v{second.codebook_version_start})."
+    )

@@ -2,10 +2,11 @@
 marked as met from the study's data, or missing with what would meet it. Antipatterns are met when avoided."""
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 from agreement.methods.report import Facts, Quote, Section
 from agreement.methods.sections import TENTATIVE, below, names, plural
-from studies.models import Assignment, CodebookField, FinalValue
+from studies.models import Assignment, CodebookField, FinalValue, Round
 
 ESSENTIAL, DESIRABLE, EXTRAORDINARY, ANTIPATTERN = "essential", "desirable", "extraordinary", "antipattern"
 # The fields whose diagnostics are computed (agreement/report.py): nominal, with categories (not sets of choices).
@@ -55,6 +56,15 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
         .distinct()
         .count()
     )
+
+    rounds = list(facts.study.rounds.order_by("number"))
+    # A round records the codebook version it started under: a higher one at the next start means the scheme was
+    # updated between the two (a version made after round N started and by the time round N + 1 did).
+    updated = [
+        (earlier, later)
+        for earlier, later in pairwise(rounds)
+        if later.codebook_version_start > earlier.codebook_version_start
+    ]
 
     def item(level: str, text: str, met: bool, yes, no) -> Item:
         detail = yes if met else no
@@ -176,9 +186,9 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
         item(
             EXTRAORDINARY,
             "Iterative cycles (rate a subset, resolve, update the scheme), IRR for each cycle",
-            recorded["rounds"],
-            "IRR reported for each calibration round.",
-            "Run calibration rounds, updating the codebook between them.",
+            recorded["rounds"] and bool(updated),
+            _cycles(rounds, updated),
+            _no_cycles(rounds),
         ),
         item(
             ANTIPATTERN,
@@ -198,6 +208,29 @@ def checklist(facts: Facts, sections: list[Section]) -> list[Item]:
             "",
         ),
     ]
+
+
+def _cycles(rounds: list[Round], updated: list[tuple[Round, Round]]) -> str:
+    between = ", ".join(
+        f"rounds {earlier.number} and {later.number} (v{earlier.codebook_version_start} → "
+        f"v{later.codebook_version_start})"
+        for earlier, later in updated
+    )
+    return f"IRR reported for each of {len(rounds)} calibration rounds; the codebook was updated between {between}."
+
+
+def _no_cycles(rounds: list[Round]) -> str:
+    if not rounds:
+        return "Run calibration rounds, updating the codebook between them."
+    if len(rounds) == 1:
+        return (
+            "Only one calibration round: a cycle needs a second, after its disagreements are resolved and the "
+            "codebook updated."
+        )
+    return (
+        f"{len(rounds)} calibration rounds, but the codebook did not change between any two of them: update it "
+        "after a round's discussion, before the next round starts."
+    )
 
 
 def _below_threshold(facts: Facts, key: str) -> bool:

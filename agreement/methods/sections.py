@@ -623,7 +623,8 @@ def effort(facts: Facts) -> Section:
         return Section("effort", "Effort", [["No active time was measured."]], recorded=False)
     text = [
         "Active time on task: the annotation (or reconciliation) page in the foreground and in use; pauses longer "
-        f"than {duration(summary.idle_seconds)} without a key, click, scroll or pointer move are not counted."
+        f"than {duration(summary.idle_seconds)} without a key, click, scroll or pointer move are not counted. "
+        "Training and gold checks, answers on gold issues, are counted apart from the study's own labelling."
     ]
     columns = ["Stage", "Submitted", "Measured", "Active time", "Median per issue", "Issues per hour"]
     return Section("effort", "Effort", [text], [Table("Time on task per stage.", columns, rows)])

@@ -60,5 +60,26 @@ def test_alice_reads_the_demos_methods_report_and_time_on_task(page: Page, live_
 
     page.goto(study_page)
     page.get_by_role("link", name="Time on task →").click()
-    expect(page.get_by_role("row", name=re.compile(r"^bruno 26 10 3\.3"))).to_be_visible()
+    # bruno's pace is his 8 votes and labels; his 2 training issues are a row of their own.
+    expect(page.get_by_role("row", name=re.compile(r"^bruno 26 8 2\.7"))).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"^bruno Training 2 2 6 min 47 s"))).to_be_visible()
+    assert csp_violations(page) == []
+
+
+def test_alice_finds_the_demos_closed_calibration_round_and_its_report(page: Page, live_server, settings):
+    """The demo's labelling is round 1: the rounds page plots it, and its report lists the disagreement on #3274."""
+    settings.DEMO_MODE = True
+    demo_load()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill("alice")
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Silent bugs in DeepFlow (demo)").first.click()
+
+    page.get_by_role("link", name="Calibration rounds →").click()
+    expect(page.get_by_role("row", name=re.compile(r"Impact 0\.790 \[-0\.254, 1\.000\] 4 not met"))).to_be_visible()
+    page.get_by_role("link", name="Round 1", exact=True).click()
+    expect(page.get_by_text("4 issues (random, seed 0), labelled by bruno, chen.")).to_be_visible()
+    expect(page.get_by_role("row", name=re.compile(r"#3274 .* bruno Wrong shape$"))).to_be_visible()
+    expect(page.get_by_role("row", name="chen Wrong calculation")).to_be_visible()
     assert csp_violations(page) == []
