@@ -15,7 +15,8 @@ from studies.models import CodebookField, Study
 def study_ratings(
     study: Study, *, field: str | None = None, stage: str | None = None, **restrictions
 ) -> dict[str, FieldRatings]:
-    """{key: ratings} of the fields that have agreement; `restrictions`: field_ratings()'s keyword arguments."""
+    """{key: ratings} of the fields that have agreement; `restrictions`: field_ratings()'s keyword arguments, but
+    `issues` as StudyIssues (e.g. those revealed to the reader), read once here."""
     fields = study.fields.filter(kind__in=list(LEVELS)).order_by("position", "id")
     if restrictions.get("issues") is not None:
         restrictions["issues"] = issue_ids(restrictions["issues"])

@@ -162,8 +162,8 @@ def round_start(
     new.issues.set(sample)
     new.annotators.set(people)
     new.fields.set(chosen_fields)
-    issue_ids = list(StudyIssue.objects.filter(pk__in=sample).values_list("issue_id", flat=True))
-    assign_issues(study, issue_ids=issue_ids, annotators=people, stage=Stage.LABELLING)
+    sampled = list(StudyIssue.objects.filter(pk__in=sample).values_list("issue_id", flat=True))
+    assign_issues(study, issue_ids=sampled, annotators=people, stage=Stage.LABELLING)
     return new
 
 
