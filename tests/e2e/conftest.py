@@ -1,4 +1,5 @@
 import subprocess
+import time
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -11,6 +12,25 @@ pytestmark = pytest.mark.e2e
 # is 5 s): generous, as a page can take seconds on a loaded machine; only a failing test ever waits that long.
 BROWSER_DEADLINE_MS = 30_000
 expect.set_options(timeout=BROWSER_DEADLINE_MS)
+
+
+@pytest.fixture(autouse=True)
+def _live_server_quiet_before_flush(request):
+    """Lets the live server finish what closing the pages sent before the test database is flushed.
+
+    A page that goes away reports its time on task by a beacon (static/js/active-time.js); a beacon still being
+    written while pytest-django empties the tables made PostgreSQL abort the flush as a deadlock. Requesting
+    transactional_db orders this fixture's teardown after the pages' (they are set up later) and before the flush.
+    """
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    server = request.getfixturevalue("live_server")
+    yield
+    time.sleep(0.2)  # a beacon leaves the closing page after context.close() returns
+    for thread in list(server.thread.httpd._threads):  # socketserver's list of its request threads
+        thread.join(timeout=10)
 
 
 @pytest.fixture
