@@ -17,7 +17,10 @@ Gold issues (studies/gold.py): an issue the viewer trains or is checked on is
 never revealed to them (its final values would give the reference answers
 away); its reference answers are the owners' to read, and a trainee's once
 they have submitted their own; others' training and check answers are
-hidden from everyone but the owners.
+hidden from everyone but the owners. An issue someone is checked on looks to
+them like any issue they label (`stage_shown`, `is_checked_on`): its stage in
+the study, its decision, the others' work on it and its history would tell
+them it is a check.
 """
 
 import hashlib
@@ -178,6 +181,20 @@ class StudyAccess:
         """Whether the viewer trains or is checked on the issue (a gold issue): it stays blind to them."""
         return any(a.purpose != Assignment.Purpose.REAL for a in self.own_assignments(study_issue))
 
+    def is_checked_on(self, study_issue: StudyIssue) -> bool:
+        """Whether the issue is a gold check in the viewer's queue: to them it is an issue like any other."""
+        return any(a.purpose == Assignment.Purpose.CHECK for a in self.own_assignments(study_issue))
+
+    @cached_property
+    def checked_issue_ids(self) -> frozenset[int]:
+        """The issues (Issue ids) the viewer is checked on, for lists: no query per row."""
+        mine = Assignment.objects.filter(study=self.study, annotator_id=self.user.pk, purpose=Assignment.Purpose.CHECK)
+        return frozenset(mine.values_list("issue_id", flat=True))
+
+    def stage_shown(self, study_issue: StudyIssue) -> str:
+        """The issue's stage as the viewer is told it: labelling, on an issue they are checked on."""
+        return IssueStage.LABELLING if self.is_checked_on(study_issue) else study_issue.stage
+
     def may_see_gold(self, study_issue: StudyIssue) -> bool:
         """The issue's reference answers: its owners; a trainee once they have submitted their training on it;
         never someone checked on it."""
@@ -210,7 +227,8 @@ class StudyAccess:
             when = "once it is decided"
         else:
             when = "in reconciliation"
-        return f"Everyone's values on this issue are shown {when}; it is in {study_issue.get_stage_display()}."
+        stage = IssueStage(self.stage_shown(study_issue)).label
+        return f"Everyone's values on this issue are shown {when}; it is in {stage}."
 
     def may_reconcile(self, study_issue: StudyIssue) -> bool:
         """Set final values and decide: adjudicators, owners and admins; the issue's own annotators too when the

@@ -123,6 +123,11 @@ def issue_history(study_issue: StudyIssue, access: StudyAccess) -> list[Change]:
         for event in Events.objects.references(study_issue.issue).across("studies.AssignmentEvent")
         if event.pgh_data.get("study_id") == study_id
     ]
+    if access.is_checked_on(study_issue):
+        # To the annotator checked on a gold issue, its history is their own work on it: its stages, decision and
+        # the others' assignments would tell them it is a check.
+        own = []
+        assignments = [event for event in assignments if event.pgh_data.get("annotator_id") == access.user.pk]
     events = list(own) + assignments
     assignment_ids = {int(event.pgh_obj_id) for event in assignments}
     if assignment_ids:

@@ -181,17 +181,23 @@ class Study(models.Model):
         after_bulk_change(len(added))
         return added
 
-    def progress(self, annotator=None) -> list[dict]:
-        """Assignments done and to do, per stage and annotator (one annotator's when given)."""
+    def progress(self, annotator=None, *, gold_apart: bool = False) -> list[dict]:
+        """Assignments done and to do, per stage and annotator (one annotator's when given).
+
+        An annotator's own progress counts their training and gold checks with the rest (they are not told which
+        issues are checks); the team's, `gold_apart`, counts the study's own work and gives the gold work as `gold`.
+        """
         assignments = self.assignments.all()
         if annotator is not None:
             assignments = assignments.filter(annotator=annotator)
+        counted = models.Q(purpose="real") if gold_apart else models.Q()
         rows = (
             assignments.values("stage", "annotator__username")
             .annotate(
-                total=models.Count("id"),
-                submitted=models.Count("id", filter=models.Q(status="submitted")),
-                started=models.Count("id", filter=models.Q(status="in_progress")),
+                total=models.Count("id", filter=counted),
+                submitted=models.Count("id", filter=counted & models.Q(status="submitted")),
+                started=models.Count("id", filter=counted & models.Q(status="in_progress")),
+                gold=models.Count("id", filter=~models.Q(purpose="real")),
             )
             .order_by("-stage", "annotator__username")
         )

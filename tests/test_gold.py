@@ -21,7 +21,7 @@ from studies.exports import LONG_COLUMNS, long_rows, wide_columns, wide_rows
 from studies.models import Assignment, FinalValue, GoldAnswer, GoldItem, IssueStage, Stage, StudyIssue
 from studies.views.annotate import TRAINING_FIRST
 from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory, UserFactory
-from tests.helpers import page
+from tests.helpers import as_read, page
 
 pytestmark = pytest.mark.django_db
 
@@ -320,6 +320,20 @@ def test_a_check_looks_like_any_issue_to_its_annotator_even_once_submitted(clien
         assert "data-training" not in html and "gold" not in html.lower()
         assert RATIONALE not in html
     assert "Labelling" in before and "Submitted." in after
+
+
+def test_progress_counts_checks_in_the_annotators_own_queue_and_apart_for_the_team(client, world):
+    study, ann = world["study"], world["ann"]
+    checked(world)  # ann: one real issue and one check
+    client.force_login(ann)
+    own = as_read(client.get(reverse("studies:detail", args=[study.slug])).content.decode())
+    assert "Labelling: 0 of 2 submitted, 2 to go" in own  # her check is in her count like any issue
+
+    client.force_login(world["owner"])
+    team = client.get(reverse("studies:detail", args=[study.slug])).context["team_progress"]
+    manage = client.get(reverse("studies:manage", args=[study.slug])).context["progress"]
+    for rows in (team, manage):
+        assert [(r["annotator__username"], r["total"], r["gold"]) for r in rows] == [(ann.username, 1, 1)]
 
 
 def test_check_answers_stay_out_of_agreement_exports_reconciliation_and_the_workflow(client, world):

@@ -6,6 +6,8 @@ checked on it. Markers planted in the final values, their rationales and the dis
 can reach, before submitting (trainee) or ever (check).
 """
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -13,8 +15,8 @@ from studies import gold
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, DiscussionComment, FinalValue, IssueStage, StudyIssue
-from tests.factories import MembershipFactory, StudyIssueFactory
-from tests.helpers import page
+from tests.factories import AssignmentFactory, MembershipFactory, StudyIssueFactory
+from tests.helpers import as_read, page
 
 pytestmark = pytest.mark.django_db
 
@@ -119,3 +121,37 @@ def test_an_annotator_checked_on_a_gold_issue_never_finds_its_answers(client, wo
 
     assert leaks(before) == {} and leaks(after) == {}
     assert after["compare tab"][0] == 403
+
+
+def row_of(html: str, study_issue) -> str:
+    """The issue list's row of the issue, as read."""
+    name = f"{study_issue.issue.repository.full_name}#{study_issue.issue.number}<"
+    rows = [row for row in as_read(html).split("<tr>") if name in row]
+    assert len(rows) == 1, rows
+    return " ".join(re.sub(r"<[^>]+>", " ", rows[0]).split())
+
+
+def test_a_decided_gold_issue_is_in_labelling_wherever_its_checked_annotator_looks(client, world):
+    """The issue the annotator is checked on was decided and labelled by others long ago: its stage, decision,
+    progress and history would tell them it is a check, so to them it looks like an issue in labelling."""
+    study, checked, gold_issue = world["study"], world["checked"], world["gold"]
+    labelled_by_others = [AssignmentFactory(study=study, issue=gold_issue.issue, status="submitted") for _ in "ab"]
+    assert labelled_by_others
+    issues = reverse("studies:issues", args=[study.slug])
+    client.force_login(checked)
+
+    assert "labelling 0 of 2 submitted" in row_of(client.get(issues).content.decode(), gold_issue)
+    for status in ("decided", "included", "submitted"):
+        assert f"#{gold_issue.issue.number}<" not in client.get(f"{issues}?status={status}").content.decode()
+    assert f"#{gold_issue.issue.number}<" in client.get(f"{issues}?status=assigned").content.decode()
+    assert f"#{gold_issue.issue.number}<" in client.get(f"{issues}?annotator={checked.username}").content.decode()
+    compare = client.get(page(gold_issue, "studies:reconcile"))
+    assert compare.status_code == 403 and "it is in labelling" in as_read(compare.content.decode())
+    history = as_read(client.get(page(gold_issue, "studies:issue_history")).content.decode()).split("<h2>History")[1]
+    assert history.startswith(' <span class="badge">labelling</span>')
+    for told in ("decided", "include", "reconciliation", *(a.annotator.username for a in labelled_by_others)):
+        assert told not in history, told
+
+    # Everyone else still sees the issue as it is.
+    client.force_login(world["trainee"])
+    assert "decided: included 2 of 2 submitted" in row_of(client.get(issues).content.decode(), gold_issue)

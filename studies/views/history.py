@@ -6,6 +6,7 @@ from django.views.decorators.http import require_GET
 
 from studies.access import get_access
 from studies.history import issue_history, study_activity, write_history_csv
+from studies.models import IssueStage
 from studies.views.annotate import issue_pane
 
 
@@ -16,6 +17,7 @@ def issue_history_page(request: HttpRequest, slug: str, owner: str, repo: str, n
     context = {
         **issue_pane(request, access, study_issue),
         "study_issue": study_issue,
+        "stage_shown": IssueStage(access.stage_shown(study_issue)).label,
         "changes": issue_history(study_issue, access),
     }
     return render(request, "studies/history.html", context)

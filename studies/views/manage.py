@@ -79,7 +79,7 @@ def _manage_page(request: HttpRequest, access: StudyAccess, failed: BaseForm | N
         "study": study,
         "members": study.memberships.select_related("user").order_by("user__username", "role"),
         "annotators": annotators_of(study),
-        "progress": study.progress(),
+        "progress": study.progress(gold_apart=True),
         **{name: failed_or(form, failed) for name, form in forms.items()},
     }
     return render(request, "studies/manage.html", context, status=REFUSED if failed else 200)

@@ -49,7 +49,7 @@ def study_detail(request: HttpRequest, slug: str) -> HttpResponse:
         context["rechecks"] = rechecks(study, request.user).count()
         context["annotators"], context["stages"] = study.stage_table(per_annotator=access.oversees)
         if access.oversees:
-            context["team_progress"] = study.progress()
+            context["team_progress"] = study.progress(gold_apart=True)
             context["profiles"] = study.export_profiles.all()
     return render_page(request, "studies/detail.html", context, partial="issue-list")
 
