@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "issues",
     "studies",
     "agreement",
+    "llm",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,9 @@ DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Model raters (llm/client.py): the first wait before retrying a request that failed (doubled each time).
+LLM_RETRY_BACKOFF_SECONDS = 1.0
 
 # History (studies/history.py): the event tables refuse updates and deletes.
 PGHISTORY_APPEND_ONLY = True

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class LlmConfig(AppConfig):
+    name = "llm"
+    verbose_name = "Language models as raters"
+
+    def ready(self) -> None:
+        from llm import tasks  # noqa: F401  (its receiver stops the runs of killed workers)
