@@ -145,6 +145,7 @@ def _report_page(
             "computing": intervals is None,
             "replicates": f"{REPLICATES:,}",
             "conflict": str(stale) if stale is not None else "",
+            "has_model_raters": study.model_raters.exists(),  # llm/'s view, linked by name: agreement imports no llm
         },
         status=status,
     )

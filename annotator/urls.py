@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("issues.urls")),
     path("", include("studies.urls")),
     path("", include("agreement.urls")),
+    path("", include("llm.urls")),
 ]
 
 handler500 = views.server_error

@@ -153,3 +153,30 @@ class ModelAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rater.name} on {self.field.key} of {self.study_issue}"
+
+
+class ModelGate(models.Model):
+    """What an owner requires before a field's labelling may lean on models (llm/agreement.py checks it)."""
+
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="model_gates")
+    field = models.OneToOneField(CodebookField, on_delete=models.CASCADE, related_name="model_gate")
+    min_model_alpha = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Krippendorff's α every two models must reach on the field.",
+    )
+    swap_margin = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Putting a model in the place of any human may change α by at most this much (95 % interval).",
+    )
+    confidence_threshold = models.FloatField(
+        default=0.8,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="A model's answer counts as sure when this share of its samples or more agree.",
+    )
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Model gate of {self.field}"

@@ -131,6 +131,25 @@ class StudyAccess:
         return self.may_manage
 
     @property
+    def may_manage_model_raters(self) -> bool:
+        """Adding language models as raters, running them, reading their logs (llm/): the owners'."""
+        return self.may_manage
+
+    def may_see_model_values(self, study_issue: StudyIssue) -> bool:
+        """A model's values on an issue are hidden exactly like another annotator's: the reveal rule. Lists ask
+        `revealed_filter()`, which is the same rule."""
+        return self.is_revealed(study_issue)
+
+    def may_see_model_suggestions(self, study_issue: StudyIssue) -> bool:
+        """Model values shown as suggestions where the issue is reconciled: once the humans have submitted (the issue
+        is in reconciliation), to whoever reconciles it, if its model rater allows it (asked by llm/)."""
+        return (
+            study_issue.stage == IssueStage.RECONCILIATION
+            and self.may_reconcile(study_issue)
+            and self.may_see_model_values(study_issue)
+        )
+
+    @property
     def may_choose_examples(self) -> bool:
         """Which disagreements the methods report shows as examples: the owners'."""
         return self.may_manage
@@ -337,6 +356,11 @@ class _Shell:
 
 def may_create_studies(user) -> bool:
     """Admins create studies, and become their first owner."""
+    return user.is_staff
+
+
+def may_configure_model_endpoints(user) -> bool:
+    """Admins say which language-model APIs the app may send prompts to (llm/): nothing leaves otherwise."""
     return user.is_staff
 
 

@@ -44,6 +44,7 @@ from bench.generate_dump import main as generate_dump
 from issues.importers.run import ImportOptions, ImportService
 from issues.importers.selection import Selection
 from issues.models import ImportRun
+from llm.models import Endpoint, ModelRater, ModelRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, IssueStage, Stage
@@ -160,7 +161,21 @@ def study_world() -> dict:
     annotation_save(assignment=assignment, field=study.fields.get(key="impact"), value="3")
     usernames = [people["annotator"].username, people["other"].username]
     round_start(study=study, user=people["owner"], size=1, seed=0, annotators=usernames, fields=["impact"])
+    model_rater(study, "qwen")
     return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
+
+
+def model_rater(study, name: str, *, base_url: str = "http://127.0.0.1:9/v1", fields=("impact",)):
+    """A model rater of the study's issues on `fields`, with a run not started: its endpoint goes nowhere unless
+    given a fake server's `base_url` (tests/fake_model_server.py)."""
+    endpoint, _ = Endpoint.objects.get_or_create(
+        name="local", defaults={"base_url": base_url, "model": "qwen-7b", "request_budget": 1000}
+    )
+    rater = ModelRater.objects.create(study=study, endpoint=endpoint, name=name, samples=3)
+    rater.fields.set(study.fields.filter(key__in=fields))
+    rater.issues.set(study.study_issues.all())
+    ModelRun.objects.create(rater=rater)
+    return rater
 
 
 def concrete_urls(world) -> dict[str, str]:
@@ -186,7 +201,7 @@ def concrete_urls(world) -> dict[str, str]:
         "studies:choice_remove": [study.slug, "impact", impact.choices.first().pk],
         "studies:save_field": [*on_issue, "impact"],
         "studies:final_value": [*on_issue, "impact"],
-        "agreement:primary": [study.slug, "impact"],
+        **dict.fromkeys(("agreement:primary", "llm:gate", "llm:queue"), [study.slug, "impact"]),
         "studies:codebook_version": [study.slug, 1],
         **dict.fromkeys(("agreement:round", "agreement:round_close"), [study.slug, 1]),
         **dict.fromkeys(
@@ -195,6 +210,12 @@ def concrete_urls(world) -> dict[str, str]:
             [study.slug, Annotation.objects.filter(assignment__study=study).values_list("pk", flat=True).first() or 0],
         ),
         **dict.fromkeys(("studies:profile_edit", "studies:profile_delete"), [study.slug, profile.pk]),
+        **dict.fromkeys(("llm:rater", "llm:run_start"), [study.slug, "qwen"]),
+        **dict.fromkeys(
+            ("llm:run_progress", "llm:run_pause", "llm:run_resume", "llm:run_log"),
+            [study.slug, "qwen", ModelRun.objects.filter(rater__study=study).values_list("pk", flat=True).first()],
+        ),
+        "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first()],
         **{
             f"issues:{name}": [world["run"].pk]
             for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")

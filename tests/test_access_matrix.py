@@ -284,6 +284,44 @@ EXPECTED = {
             ("login", "405", "405", "405", "405", "405", "405"),
         ),
     ),
+    # Language models: admins configure the endpoints; owners add model raters, run them and read their logs.
+    "llm:endpoints": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "422"),  # the form again: nothing filled in
+    ),
+    "llm:endpoint_edit": (
+        ("login", "404", "404", "404", "404", "404", "200"),
+        ("login", "404", "404", "404", "404", "404", "422"),
+    ),
+    **dict.fromkeys(
+        ("llm:raters", "llm:rater", "llm:run_progress", "llm:run_log"),
+        (
+            ("login", "404", "404", "404", "404", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    "llm:agreement": (  # each model against the humans: who reads the agreement (annotators, if allowed)
+        ("login", "404", "404", "404", "200", "200", "200"),
+        ("login", "405", "405", "405", "405", "405", "405"),
+    ),
+    **dict.fromkeys(
+        ("llm:gate", "llm:queue"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "422", "422"),  # the page again, with what is missing
+        ),
+    ),
+    "llm:rater_new": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the page again: no name, no field
+    ),
+    **dict.fromkeys(
+        ("llm:run_start", "llm:run_pause", "llm:run_resume"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "302", "302"),  # back to the rater's page, with what happened
+        ),
+    ),
     "studies:gold_item": (
         ("login", "404", "404", "404", "404", "200", "200"),
         ("login", "404", "404", "404", "404", "422", "422"),  # the form again: a required field has no answer

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from llm.models import Endpoint, ModelAnswer, ModelRater, ModelRun
 from studies.access import StudyAccess
 from studies.codebook import codebook_load, preset
 from studies.export_profiles import profile_save
@@ -110,6 +111,30 @@ class World:
         round_.issues.set(rng.sample(self.study_issues, 6))
         round_.annotators.set(self.annotators)
         round_.fields.set([self.fields["scenario"], self.fields["impact"]])
+        self.model_answers()
+
+    def model_answers(self) -> None:
+        """A language model rated every issue (llm/): its answers are hidden exactly like another annotator's."""
+        endpoint = Endpoint.objects.create(name="local", base_url="http://127.0.0.1:9/v1", model="m", request_budget=9)
+        rater = ModelRater.objects.create(study=self.study, endpoint=endpoint, name="gpt", samples=1)
+        rater.fields.set([self.fields["scenario"]])
+        rater.issues.set(self.study_issues)
+        self.model_run = ModelRun.objects.create(rater=rater, status="done")
+        for study_issue in self.study_issues:
+            marker = self.mark(study_issue, None, "ml")
+            sample = {"value": "Wrong shape", "rationale": marker, "raw": marker, "error": ""}
+            ModelAnswer.objects.create(
+                run=self.model_run,
+                rater=rater,
+                study_issue=study_issue,
+                field=self.fields["scenario"],
+                prompt_hash="0" * 64,
+                codebook_version=1,
+                messages=[],
+                samples=[sample],
+                value="Wrong shape",
+                confidence=1.0,
+            )
 
     def mark(self, study_issue, user, what: str) -> str:
         marker = f"MK{self.seed}i{study_issue.issue.number}{what}{user.pk if user else 'all'}Z"
@@ -237,6 +262,10 @@ class World:
             args += [repository.owner, repository.name, study_issue.issue.number]
         if "<str:key>" in route:
             args.append("impact")
+        if "<slug:name>" in route:
+            args.append("gpt")
+        if "<int:run>" in route:
+            args.append(self.model_run.pk)
         if "choices/<int:pk>" in route:
             args.append(self.fields["impact"].choices.first().pk)
         elif "export-profiles/<int:pk>" in route:
@@ -287,7 +316,8 @@ def test_no_response_shows_a_viewer_what_the_policy_hides(seed):
 @pytest.mark.parametrize("seed", SEEDS[:2])
 def test_what_the_policy_reveals_does_show_on_the_compare_tab(client, seed):
     """The positive control: on an issue in reconciliation or decided that the policy reveals to the viewer, the
-    Compare tab shows every marker of it (but the note of an accepted split vote, which only the history keeps):
+    Compare tab shows every marker of it (but the note of an accepted split vote, which only the history keeps, and
+    model answers, which only the model rater's log holds):
     so a marker missing elsewhere is missing for a reason."""
     world = World(seed)
     checked = 0
@@ -300,7 +330,9 @@ def test_what_the_policy_reveals_does_show_on_the_compare_tab(client, seed):
                 continue
             text = body(client.get(world.url("studies:reconcile", study_issue)))
             for marker, (marked, _) in world.markers.items():
-                if marked.pk == study_issue.pk and "sn" not in marker.split("i", 1)[1]:
+                # Not the note of an accepted split vote, nor a model's answer (only its owners' log holds it).
+                kind = marker.split("i", 1)[1]
+                if marked.pk == study_issue.pk and "sn" not in kind and "ml" not in kind:
                     assert marker in text, (viewer.username, marker)
                     checked += 1
     assert checked > 20
