@@ -21,6 +21,7 @@ from agreement.ratings import field_ratings, final_ratings, issue_ids, rating
 from llm.models import ModelAnswer, ModelGate, ModelRater
 from studies.access import StudyAccess
 from studies.models import CodebookField
+from studies.suggestions import Suggestion
 
 REPS = 1000
 
@@ -245,3 +246,19 @@ def items_for_humans(study, field_: CodebookField, threshold: float) -> list:
         or len({repr(rating(field_, value)) for value, _ in answers}) > 1
     ]
     return list(study.study_issues.filter(pk__in=chosen).select_related("issue").order_by("pk"))
+
+
+def reconciliation_suggestions(study_issue) -> dict[int, list]:
+    """The latest value of each model rater that allows it, on each of its fields of the issue, as suggestions
+    for the final values (studies/suggestions.py asks only once the reveal rule lets the reader see them)."""
+    answers = (
+        ModelAnswer.objects.filter(study_issue=study_issue, rater__suggest_in_reconciliation=True, value__isnull=False)
+        .select_related("rater")
+        .order_by("rater_id", "field_id", "-id")
+        .distinct("rater_id", "field_id")
+    )
+    found: dict[int, list] = {}
+    for answer in answers:
+        note = f"{answer.confidence:.0%} of its {answer.rater.samples} samples" if answer.confidence else ""
+        found.setdefault(answer.field_id, []).append(Suggestion(answer.rater.name, answer.value, note))
+    return found

@@ -7,3 +7,7 @@ class LlmConfig(AppConfig):
 
     def ready(self) -> None:
         from llm import tasks  # noqa: F401  (its receiver stops the runs of killed workers)
+        from llm.agreement import reconciliation_suggestions
+        from studies.suggestions import SUGGESTION_PROVIDERS
+
+        SUGGESTION_PROVIDERS.append(reconciliation_suggestions)  # model values, where an issue is reconciled

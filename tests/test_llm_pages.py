@@ -10,6 +10,7 @@ from studies.codebook import codebook_load, preset
 from studies.models import Assignment, IssueStage, Round
 from tests.factories import AdminFactory, MembershipFactory, StudyIssueFactory
 from tests.helpers import as_read, model_rater
+from tests.helpers import page as page_of
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +168,43 @@ def test_the_log_holds_every_prompt_and_response_but_none_of_an_issue_its_reader
         1.0,
         "impact",
     )
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_adjudicators_see_model_values_as_suggestions_in_reconciliation_only_if_the_rater_allows(
+    client, world, allowed
+):
+    study = world["study"]
+    adjudicator = MembershipFactory(study=study, role="adjudicator").user
+    annotator = MembershipFactory(study=study, role="annotator").user
+    rater = model_rater(study, "qwen")
+    rater.suggest_in_reconciliation = allowed
+    rater.save()
+    labelling, reconciled = world["issues"][:2]
+    for study_issue, stage in ((labelling, IssueStage.LABELLING), (reconciled, IssueStage.RECONCILIATION)):
+        study_issue.stage = stage
+        study_issue.save()
+        Assignment.objects.create(study=study, issue=study_issue.issue, annotator=annotator, stage="labelling")
+        ModelAnswer.objects.create(
+            run=rater.runs.get(),
+            rater=rater,
+            study_issue=study_issue,
+            field=study.fields.get(key="impact"),
+            prompt_hash="0" * 64,
+            codebook_version=1,
+            messages=[],
+            value=3,
+            confidence=0.8,
+        )
+    client.force_login(adjudicator)
+
+    page = as_read(client.get(page_of(reconciled)).content.decode())
+
+    assert ('data-suggestion="qwen"' in page) is allowed
+    if allowed:
+        assert "80% of its 3 samples" in page and "model suggestion" in page
+    # Nobody meets them before reconciliation, nor an annotator who may not reconcile.
+    assert client.get(page_of(labelling)).status_code == 200
+    assert 'data-suggestion="qwen"' not in client.get(page_of(labelling)).content.decode()
+    client.force_login(annotator)
+    assert 'data-suggestion="qwen"' not in client.get(page_of(reconciled)).content.decode()

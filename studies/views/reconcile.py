@@ -25,6 +25,7 @@ from studies.assignment import ISSUE_REFERENCE
 from studies.discussion import comment_post
 from studies.effort import report_token
 from studies.models import Annotation, Assignment, CodebookField, FinalValue, Stage, StudyIssue
+from studies.suggestions import suggestions
 from studies.versions import posted_version
 from studies.views.annotate import OTHER, issue_pane, issue_url, posted_value
 from studies.views.conflicts import answers_conflicts
@@ -191,6 +192,12 @@ def _context(request: HttpRequest, access: StudyAccess, study_issue: StudyIssue,
     """The page's context; `rows`: the comparison, when the caller has it already."""
     only = request.GET.get("only", "")
     rows = _comparison(study_issue) if rows is None else rows
+    suggested = suggestions(access, study_issue)
+    for row in rows:
+        field = row["field"]
+        row["suggestions"] = [
+            (each.source, display_value(each.value, field), each.note) for each in suggested.get(field.pk, [])
+        ]
     shown = [
         row
         for row in rows
