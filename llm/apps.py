@@ -11,3 +11,8 @@ class LlmConfig(AppConfig):
         from studies.suggestions import SUGGESTION_PROVIDERS
 
         SUGGESTION_PROVIDERS.append(reconciliation_suggestions)  # model values, where an issue is reconciled
+
+        from agreement.methods.sections import SECTIONS
+        from llm.methods import model_raters
+
+        SECTIONS.append(model_raters)  # the methods report's section on the study's models

@@ -197,3 +197,28 @@ def test_the_page_shows_annotators_the_numbers_and_only_owners_the_gate_and_the_
     )
     page = as_read(client.get(url).content.decode())
     assert "Gate not met" in page and "Save the gate" in page
+
+
+def test_the_methods_report_states_each_models_role_version_configuration_and_validation(world, client):
+    study = world["study"]
+    ModelAnswer.objects.filter(rater__name="twin").update(model_version="qwen2.5-7b-instruct q4")
+    client.force_login(world["owner"])
+
+    text = as_read(client.get(reverse("agreement:methods", args=[study.slug]) + "?format=markdown").content.decode())
+
+    assert "## Language models as raters" in text
+    assert "The model twin (qwen-7b; reported version qwen2.5-7b-instruct q4) rated Impact on 40 issues" in text
+    assert "The model noise (qwen-7b; no version reported) rated Impact" in text
+    assert "never became final values by themselves" in text and "Each item was asked 3 times" in text
+    assert "No open model was used as a baseline" in text
+    twin_row = next(line for line in text.splitlines() if line.startswith("| Impact | twin | 40 |"))
+    assert f"| {world['humans'][0].username} 0.000 [0.000, 0.000];" in twin_row  # it gave ann's values
+
+
+def test_a_study_without_model_raters_has_no_section_on_them(client, study):
+    owner = MembershipFactory(study=study, role="owner").user
+    client.force_login(owner)
+
+    text = as_read(client.get(reverse("agreement:methods", args=[study.slug]) + "?format=markdown").content.decode())
+
+    assert "Language models" not in text

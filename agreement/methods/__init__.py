@@ -16,5 +16,5 @@ __all__ = ["methods_report", "report_intervals"]
 def methods_report(access: StudyAccess, *, intervals: dict | None) -> Report:
     """`intervals`: {field key: {coefficient: [low, high]}}, or None while they are being computed."""
     facts = Facts(access, intervals)
-    sections = [build(facts) for build in SECTIONS]
+    sections = [section for build in SECTIONS if (section := build(facts)) is not None]
     return Report(study=access.study, sections=sections, checklist=checklist(facts, sections))

@@ -683,6 +683,8 @@ def names(labels: list[str]) -> list[str]:
     return parts
 
 
+# The apps built on this one (llm/'s language models) append theirs from AppConfig.ready(); a builder returns None
+# for a study that has nothing of the kind, and the report leaves the section out.
 SECTIONS = [
     properties,
     raters,
