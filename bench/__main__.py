@@ -2,10 +2,10 @@
 
 import sys
 
-from bench import agreement, annotation, imports, load, startup
+from bench import agreement, annotation, imports, load, models, startup
 
 if __name__ == "__main__":
-    for benchmark in (startup, imports, annotation, agreement, load):
+    for benchmark in (startup, imports, annotation, agreement, load, models):
         sys.argv = sys.argv[:1]  # each takes its defaults
         benchmark.main()
         print()

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 from django.db import transaction
@@ -88,7 +89,8 @@ class Budget:
         return spent
 
 
-def run_execute(run_id: int) -> ModelRun:
+def run_execute(run_id: int, on_progress: Callable[[ModelRun], None] | None = None) -> ModelRun:
+    """Run a queued run to its end, a pause or a stop; `on_progress(run)` each time its progress is saved."""
     run = ModelRun.objects.select_related("rater__endpoint", "rater__study").get(pk=run_id)
     if run.status != ModelRun.Status.QUEUED:
         return run  # paused before it started, or already run
@@ -103,7 +105,7 @@ def run_execute(run_id: int) -> ModelRun:
     items = _items(rater)
     run.items_total = len(items)
     done = set(run.answers.values_list("study_issue_id", "field_id"))
-    work = Work(run, rater, client, budget)
+    work = Work(run, rater, client, budget, on_progress)
     status, error = work.ask_all([item for item in items if (item[0].pk, item[1].pk) not in done])
     work.save_progress()
     return _finish(run, status, error)
@@ -126,8 +128,9 @@ def _finish(run: ModelRun, status: str, error: str = "") -> ModelRun:
 class Work:
     """One run's asking: the main thread builds prompts, reuses and stores answers; a pool sends the requests."""
 
-    def __init__(self, run: ModelRun, rater: ModelRater, client: ChatClient, budget: Budget) -> None:
+    def __init__(self, run: ModelRun, rater: ModelRater, client: ChatClient, budget: Budget, on_progress=None) -> None:
         self.run, self.rater, self.client, self.budget = run, rater, client, budget
+        self.on_progress = on_progress
         self.version = current_number(rater.study_id)
         self.parameters = {"temperature": rater.temperature, "samples": rater.samples}
         self.saved_at = self.pause_checked_at = time.monotonic()
@@ -261,6 +264,8 @@ class Work:
         fields += ["prompt_tokens", "completion_tokens", "seconds"]
         self.run.save(update_fields=fields)
         self.saved_at = time.monotonic()
+        if self.on_progress:
+            self.on_progress(self.run)
 
 
 def ask(client: ChatClient, prompt: Prompt, field: CodebookField, k: int, temperature: float) -> list[dict]:

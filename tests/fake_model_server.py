@@ -20,6 +20,7 @@ QUESTION = re.compile(r"# The question: (?P<label>.+)")
 class FakeModelServer:
     def __init__(self, *, latency: float = 0.0, model: str = "fake-model-1", fingerprint: str = "fp_test") -> None:
         self.answers: dict[tuple[int, str], object] = {}
+        self.defaults: dict[str, object] = {}  # question label: the answer for any issue not in `answers`
         self.script: dict[int, list[str]] = {}
         self.requests: list[dict] = []
         self.latency, self.model, self.fingerprint = latency, model, fingerprint
@@ -58,7 +59,8 @@ class FakeModelServer:
             return 200, {}, self._completion(request, "Sure! The answer is {value: maybe")
         if step == "refuse":
             return 200, {}, self._completion(request, None, refusal="I can't help with that.")
-        answer = self.answers.get((number, question["label"].strip() if question else ""))
+        label = question["label"].strip() if question else ""
+        answer = self.answers.get((number, label), self.defaults.get(label))
         if isinstance(answer, PerSeed):
             answer = answer[request.get("seed", 0) % len(answer)]
         if step == "invalid":
@@ -96,6 +98,11 @@ class FakeModelServer:
                         length = int(self.headers.get("Content-Length", 0))
                         request = json.loads(self.rfile.read(length))
                         status, headers, body = fake.respond(request, dict(self.headers))
+                finally:
+                    # Done before answering: once answered, the client may send its next request at once.
+                    with fake.lock:
+                        fake.in_flight -= 1
+                try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(body)))
@@ -105,9 +112,6 @@ class FakeModelServer:
                     self.wfile.write(body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout under test)
-                finally:
-                    with fake.lock:
-                        fake.in_flight -= 1
 
             def log_message(self, *args):
                 pass

@@ -2,6 +2,7 @@
 127.0.0.1 that misbehaves on cue: slow answers, malformed JSON, refusals, 429 with Retry-After, 500s, 401."""
 
 import pytest
+from django.core.management import CommandError, call_command
 
 from issues.models import IssueComment
 from llm.models import Endpoint, ModelAnswer, ModelRater, ModelRun
@@ -246,3 +247,16 @@ def test_it_sends_no_more_requests_at_once_than_the_endpoint_allows(world):
         run = run_execute(queued_run(world).pk)
 
     assert run.status == "done" and slow.most_in_flight == 3
+
+
+def test_the_command_runs_a_rater_here_and_says_how_it_went(world, server, capsys):
+    call_command("model_run", "--study", world["study"].slug, "--rater", "qwen")
+
+    output = capsys.readouterr().out
+    run = ModelRun.objects.get()
+    assert output.strip().endswith(
+        f"Run {run.pk}: done. 6 of 6 items (0 reused, 0 failed), 18 requests, {run.prompt_tokens:,} prompt and "
+        "216 completion tokens."
+    )
+    with pytest.raises(CommandError, match="No model rater 'gpt' in study"):
+        call_command("model_run", "--study", world["study"].slug, "--rater", "gpt")
