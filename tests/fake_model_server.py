@@ -4,7 +4,7 @@ Real HTTP, never the network. It answers from `answers[(issue number, question l
 values given in turn by seed), finding the issue and the question in the prompt as llm/prompts.py writes them.
 `script[issue number]` lists misbehaviours to play, one per request, before answering normally:
 "slow" (1.5 s: past a 1 s timeout), "malformed" (not JSON), "invalid" (a value outside the choices), "refuse",
-"429" (with Retry-After: 0), "500", "401". Every request is kept in `requests`.
+"429" (with Retry-After: 0), "500", "401", "redirect" (302 to another host). Every request is kept in `requests`.
 """
 
 import json
@@ -53,6 +53,8 @@ class FakeModelServer:
             time.sleep(1.5)  # past the tests' 1 s timeout
         if step == "429":
             return 429, {"Retry-After": "0"}, b'{"error": {"message": "rate limited"}}'
+        if step == "redirect":  # elsewhere: a client that followed it would send the prompt to another host
+            return 302, {"Location": "http://192.0.2.1/v1/chat/completions"}, b""
         if step in ("500", "401"):
             return int(step), {}, b'{"error": {"message": "' + step.encode() + b'"}}'
         if step == "malformed":

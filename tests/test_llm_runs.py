@@ -142,6 +142,14 @@ def test_a_refused_key_stops_the_run_with_the_reason(world, server):
     assert run.error.startswith("local answered 401: the key was refused.")
 
 
+def test_a_redirect_is_not_followed_to_another_host(world, server):
+    server.script[world["issues"][0].issue.number] = ["redirect"]
+
+    run = run_execute(queued_run(world).pk)
+
+    assert run.status == "failed" and run.error.startswith("local answered 302")
+
+
 def test_the_key_comes_from_the_named_environment_variable_and_a_missing_one_is_said(world, server, monkeypatch):
     endpoint = world["endpoint"]
     endpoint.api_key_env = "ANNOTATOR_TEST_MODEL_KEY"
