@@ -2,7 +2,9 @@
 
 `ratings` is units × coders: one row per unit (issue), one value per coder, None where a coder gave no rating.
 Values are hashable codes (str or int), or frozensets of codes for multiple-choice fields. `scale` is the field's
-declared list of values, in order, including values nobody used; it defaults to the values used, sorted.
+declared list of values, in order, including values nobody used; it defaults to the values used, sorted. A report
+that computes many coefficients on the same ratings passes them `coded(ratings)` instead: reading Python values is
+most of a coefficient's cost, and then it is paid once.
 
 Every coefficient here is 1 − D_o / D_e, an observed over an expected disagreement: kappa-like coefficients use
 D = 1 − agreement, percentages use D_e = 1. Both are built from weighted sums over units, each unit reduced to a
@@ -18,7 +20,6 @@ from typing import Literal
 
 import numpy as np
 
-Ratings = Sequence[Sequence[Hashable | None]]
 Level = Literal["nominal", "ordinal", "interval", "ratio", "masi"]
 Weights = Literal["linear", "quadratic"] | Sequence[Sequence[float]] | None
 
@@ -50,6 +51,37 @@ class Interval:
     confidence: float
     replicates: int  # resamples in which the coefficient was defined
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Ratings read once (`coded()`): every function here takes them in place of the rows."""
+
+    codes: np.ndarray  # units × coders; −1 for a missing rating
+    labels: list  # the value of each code
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def coders(self, *columns: int) -> "Coded":
+        """The ratings of the coders in those columns only."""
+        return Coded(self.codes[:, list(columns)], self.labels)
+
+    def recoded(self, scale: Sequence | None) -> tuple[np.ndarray, list]:
+        """Codes and labels as `_encode` gives them for the same rows and `scale`."""
+        used_codes = np.unique(self.codes[self.codes >= 0])
+        used = [self.labels[code] for code in used_codes]
+        labels = list(scale) if scale is not None else sorted(used, key=_sort_key)
+        code_of = {value: code for code, value in enumerate(labels)}
+        if unknown := set(used) - code_of.keys():
+            raise ValueError(f"values not in the scale: {sorted(map(repr, unknown))}")
+        # The last entry maps the missing rating's −1 to itself.
+        mapping = np.full(len(self.labels) + 1, -1, dtype=np.int64)
+        mapping[used_codes] = [code_of[value] for value in used]
+        return mapping[self.codes], labels
+
+
+Ratings = Sequence[Sequence[Hashable | None]] | Coded
 
 
 @dataclass(frozen=True)
@@ -231,7 +263,7 @@ def paired_bootstrap_difference(
     with np.errstate(divide="ignore", invalid="ignore"):
         for ratings, sample in zip((first, second), samples, strict=True):
             # The sample left out the units nobody rated: their weights go with them.
-            rated = np.array([any(value is not None for value in row) for row in ratings])
+            rated = (_encode(ratings)[0] >= 0).any(axis=1)
             observed, expected = sample.statistic(sample.rows, weights[:, rated])
             values.append(1 - observed / expected)
     differences = values[1] - values[0]
@@ -240,6 +272,12 @@ def paired_bootstrap_difference(
         return Interval(None, None, confidence, 0, "undefined in every resample")
     low, high = np.quantile(differences, [(1 - confidence) / 2, (1 + confidence) / 2])
     return Interval(float(low), float(high), confidence, len(differences))
+
+
+def coded(ratings: Ratings, scale: Sequence | None = None) -> Coded:
+    """The ratings read once, for many coefficients; `scale` as the coefficients take it (their own `scale` still
+    decides each one's values)."""
+    return Coded(*_encode(ratings, scale))
 
 
 def landis_koch(value: float) -> str:
@@ -502,6 +540,8 @@ def _counts(codes: np.ndarray, labels: list) -> np.ndarray:
 
 def _encode(ratings: Ratings, scale: Sequence | None = None) -> tuple[np.ndarray, list]:
     """Codes (units × coders; −1 for a missing rating) and the value of each code."""
+    if isinstance(ratings, Coded):
+        return ratings.recoded(scale)
     rows = [list(row) for row in ratings]
     coders = len(rows[0]) if rows else 0
     if any(len(row) != coders for row in rows):

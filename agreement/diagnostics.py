@@ -114,14 +114,19 @@ def pair_diagnostics(ratings: coefficients.Ratings, categories: Sequence | None 
 
 def value_uses(rows: coefficients.Ratings) -> Counter:
     """How often each value was given on the items compared (those with two ratings or more); a multiple-choice
-    answer counts each of its choices."""
+    answer counts each of its choices. Values come in the order they are first given (`most_common` breaks ties by
+    it)."""
+    ratings = coefficients.coded(rows)
+    given = ratings.codes >= 0
+    compared = ratings.codes[given.sum(axis=1) >= 2]
+    compared = compared[compared >= 0]  # row by row, in order
+    codes, first = np.unique(compared, return_index=True)
+    counts = np.bincount(compared, minlength=len(ratings.labels))
     uses = Counter()
-    for row in rows:
-        given = [value for value in row if value is not None]
-        if len(given) < 2:
-            continue
-        for value in given:
-            uses.update(value if isinstance(value, frozenset) else [value])
+    for code in codes[np.argsort(first)]:
+        value = ratings.labels[code]
+        for each in value if isinstance(value, frozenset) else [value]:
+            uses[each] += int(counts[code])
     return uses
 
 

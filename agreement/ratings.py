@@ -5,10 +5,12 @@ still editing is not a judgement yet. Imported annotations count exactly like
 those made in the browser.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from studies.models import OTHER_PREFIX, Annotation, Assignment, CodebookField, FinalValue, Study
 
@@ -80,10 +82,16 @@ def field_ratings(
         answers = answers.filter(assignment__issue_id__in=issues)
     if since_version is not None:
         answers = answers.filter(codebook_version__gte=since_version)
-    answers = answers.values_list("assignment__issue_id", "assignment__annotator__username", "value")
+    # Values as their JSON text, each distinct one decoded once: a field has few, a study many answers.
+    answers = answers.values_list(
+        "assignment__issue_id", "assignment__annotator__username", Cast("value", output_field=TextField())
+    )
+    decoded: dict[str, object] = {}
     by_unit: dict[int, dict[str, object]] = {}
-    for issue_id, username, value in answers:
-        by_unit.setdefault(issue_id, {})[username] = rating(field, value)
+    for issue_id, username, text in answers:
+        if text not in decoded:
+            decoded[text] = rating(field, json.loads(text))
+        by_unit.setdefault(issue_id, {})[username] = decoded[text]
     units = sorted(issue for issue, given in by_unit.items() if len(given) >= 2)
     coders = sorted({username for issue in units for username in by_unit[issue]})
     rows = [[by_unit[issue].get(coder) for coder in coders] for issue in units]

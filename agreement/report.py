@@ -43,7 +43,8 @@ def report_of(study: Study, ratings: dict[str, FieldRatings], *, bootstrap: int 
 
 def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) -> dict:
     """Every coefficient of one field; `bootstrap` > 0 adds 95 % intervals from that many resamples."""
-    rows, scale, ordinal = ratings.rows, ratings.scale, ratings.level == "ordinal"
+    # Read once for every coefficient below.
+    rows, scale, ordinal = c.coded(ratings.rows), ratings.scale, ratings.level == "ordinal"
     alpha_level = "masi" if ratings.field.kind == CodebookField.Kind.MULTIPLE else ratings.level
     undefined: dict[str, str] = {}
 
@@ -62,7 +63,7 @@ def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) ->
         "cohen_kappa": {},
     }
     for first, second in combinations(range(len(ratings.coders)), 2):  # coders are sorted: keys are too
-        pair = [[row[first], row[second]] for row in rows]
+        pair = rows.coders(first, second)
         name = f"{ratings.coders[first]}|{ratings.coders[second]}"
         kappa = c.cohen_kappa(pair)
         entry = {"kappa": value(f"cohen_kappa {name}", kappa), "n": kappa.n_units}
@@ -87,7 +88,7 @@ def field_report(ratings: FieldRatings, *, bootstrap: int = 0, seed: int = 0) ->
     pairs = {}
     if ratings.categories is not None:  # not for sets of choices
         for first, second in combinations(range(len(ratings.coders)), 2):
-            found = diagnostics.pair_diagnostics([[row[first], row[second]] for row in rows], ratings.categories)
+            found = diagnostics.pair_diagnostics(rows.coders(first, second), ratings.categories)
             if found is not None:
                 pairs[f"{ratings.coders[first]}|{ratings.coders[second]}"] = found
     report["diagnostics"] = {name: pair.as_dict() for name, pair in pairs.items()}

@@ -2,6 +2,7 @@
 warnings on data built to trigger each."""
 
 import itertools
+from collections import Counter
 
 import pytest
 from hypothesis import given, settings
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
 
 from agreement.coefficients import brennan_prediger, fleiss_kappa, pairwise_agreement, percent_agreement
-from agreement.diagnostics import field_warnings, interval_warnings, pair_diagnostics
+from agreement.diagnostics import field_warnings, interval_warnings, pair_diagnostics, value_uses
 from tests.helpers import as_read
 
 PROPERTY = settings(max_examples=200, deadline=None)
@@ -183,6 +184,25 @@ def test_for_more_than_two_categories_it_computes_what_the_module_says():
     assert found.pabak == pytest.approx((3 * 6 / 9 - 1) / 2)
     p_e = (6 * 7 + 2 * 1 + 1 * 1) / 81
     assert found.kappa_max == pytest.approx(((6 + 1 + 1) / 9 - p_e) / (1 - p_e))
+
+
+VALUES_OR_CHOICES = st.sampled_from([None, "a", "b", "c", frozenset("ab"), frozenset("c")])
+
+
+@PROPERTY
+@given(st.lists(st.lists(VALUES_OR_CHOICES, min_size=3, max_size=3)))
+def test_value_uses_counts_each_value_and_choice_in_the_order_first_given(rows):
+    expected = Counter()
+    for row in rows:
+        given = [value for value in row if value is not None]
+        if len(given) >= 2:
+            for value in given:
+                expected.update(value if isinstance(value, frozenset) else [value])
+
+    found = value_uses(rows)
+
+    # Same counts, in the same order: the kappa-paradox warning names the first of equally common values.
+    assert list(found.items()) == list(expected.items())
 
 
 # --- Warnings, each on data built to trigger it, and not on data that should not ---

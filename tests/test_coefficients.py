@@ -19,6 +19,7 @@ from agreement.coefficients import (
     bootstrap_interval,
     brennan_prediger,
     category_agreement,
+    coded,
     cohen_kappa,
     confusion_matrix,
     fleiss_kappa,
@@ -245,6 +246,34 @@ def test_no_unit_with_two_ratings():
 def test_values_outside_the_scale_are_refused():
     with pytest.raises(ValueError, match="not in the scale"):
         krippendorff_alpha([[1, 7]], "ordinal", scale=[1, 2, 3])
+    with pytest.raises(ValueError, match="not in the scale"):
+        krippendorff_alpha(coded([[1, 7]]), "ordinal", scale=[1, 2, 3])
+
+
+@PROPERTY
+@given(table=rating_tables(), read_with_scale=st.booleans())
+def test_ratings_read_once_give_every_coefficient_and_interval_as_the_rows_do(table, read_with_scale):
+    # The report reads a field's ratings once (coded) and hands them to every coefficient, with its own scale.
+    ratings, scale = table
+    once = coded(ratings, scale if read_with_scale else None)
+    for coefficient, options in [
+        (percent_agreement, {}),
+        (pairwise_agreement, {}),
+        (fleiss_kappa, {}),
+        (gwet_ac1, {"scale": scale}),
+        (brennan_prediger, {"scale": scale}),
+        (krippendorff_alpha, {"level": "ordinal", "scale": scale}),
+        (krippendorff_alpha, {"level": "nominal"}),
+    ]:
+        assert coefficient(once, **options) == coefficient(ratings, **options)
+        assert bootstrap_interval(coefficient, once, reps=20, **options) == bootstrap_interval(
+            coefficient, ratings, reps=20, **options
+        )
+    pair = [row[:2] for row in ratings]
+    assert cohen_kappa(once.coders(0, 1), "linear", scale) == cohen_kappa(pair, "linear", scale)
+    assert cohen_kappa(once.coders(0, 1)) == cohen_kappa(pair)
+    assert confusion_matrix(once.coders(0, 1)).labels == confusion_matrix(pair).labels
+    assert (confusion_matrix(once.coders(0, 1)).counts == confusion_matrix(pair).counts).all()
 
 
 # Hand-checked small cases.
