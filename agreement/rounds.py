@@ -10,6 +10,7 @@ Its results (`round_results`) are the agreement of each of its fields over its i
 interval, and whether the owner's stop rule is met. The methods report reads `rounds_summary`.
 """
 
+import hashlib
 import random
 from dataclasses import dataclass
 
@@ -223,26 +224,58 @@ def round_ratings(round_: Round, access: StudyAccess) -> list[FieldRatings]:
 
 def round_results(round_: Round, access: StudyAccess | None = None, *, reps: int = REPLICATES) -> list[FieldResult]:
     """Each field's agreement over the round's issues, by its annotators, with a 95 % bootstrap interval; over the
-    issues revealed to `access`, or (without it, as a command) over all of them."""
+    issues revealed to `access`, or (without it, as a command) over all of them.
+
+    The figures are kept on the round with the key of the ratings they came from (`_results_key`), so that a round
+    whose ratings have not changed since (every closed round, as a rule) is not computed again on every view."""
     access = access or StudyAccess.everything(round_.study)
-    return [_result(round_, ratings, reps) for ratings in round_ratings(round_, access)]
+    ratings = round_ratings(round_, access)
+    key = _results_key(round_, ratings, reps)
+    cached = round_.cached_results or {}
+    if cached.get("key") != key:
+        cached = {"key": key, "fields": {each.field.key: _figures(round_, each, reps) for each in ratings}}
+        Round.objects.filter(pk=round_.pk).update(cached_results=cached)
+        round_.cached_results = cached
+    return [
+        FieldResult(
+            field=each.field,
+            statistic=round_.statistic,
+            threshold=round_.threshold,
+            applies_to=round_.applies_to,
+            **cached["fields"][each.field.key],
+        )
+        for each in ratings
+    ]
 
 
-def _result(round_: Round, ratings: FieldRatings, reps: int) -> FieldResult:
+def _figures(round_: Round, ratings: FieldRatings, reps: int) -> dict:
     coefficient, options = _statistic(round_.statistic, ratings)
     estimate = coefficient(ratings.rows, **options)
     interval = c.bootstrap_interval(coefficient, ratings.rows, reps=reps, seed=SEED, **options)
-    return FieldResult(
-        field=ratings.field,
-        statistic=round_.statistic,
-        value=estimate.value,
-        low=interval.low,
-        high=interval.high,
-        items=len(ratings.units),
-        reason=estimate.reason,
-        threshold=round_.threshold,
-        applies_to=round_.applies_to,
-    )
+    return {
+        "value": estimate.value,
+        "low": interval.low,
+        "high": interval.high,
+        "items": len(ratings.units),
+        "reason": estimate.reason,
+    }
+
+
+def _results_key(round_: Round, ratings: list[FieldRatings], reps: int) -> str:
+    """A digest of everything the figures are computed from: the statistic, the resamples, and each field's ratings
+    as read for this viewer (a new or changed answer, a submission, an issue revealed or hidden, a codebook change
+    to the field's kind or levels each change it)."""
+    digest = hashlib.sha256(repr((round_.statistic, reps, SEED)).encode())
+    for each in ratings:
+        rows = [[_canonical(value) for value in row] for row in each.rows]
+        digest.update(repr((each.field.key, each.field.kind, each.level, each.scale, each.units, rows)).encode())
+    return digest.hexdigest()
+
+
+def _canonical(value):
+    """A rating as the same text in every process: a set of choices by its sorted members (a frozenset's own order
+    depends on the process's hash seed)."""
+    return sorted(map(repr, value)) if isinstance(value, frozenset) else value
 
 
 def _statistic(name: str, ratings: FieldRatings):

@@ -822,6 +822,9 @@ class Round(models.Model):
     codebook_version_start = models.PositiveIntegerField()
     closed_at = models.DateTimeField(null=True, blank=True)
     codebook_version_end = models.PositiveIntegerField(null=True, blank=True)
+    # Its figures and the key of the ratings they came from, computed again when the ratings change
+    # (agreement/rounds.py round_results).
+    cached_results = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["study", "number"]

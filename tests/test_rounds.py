@@ -13,6 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
+from agreement import rounds
 from agreement.methods import methods_report
 from agreement.primary import primary_declare
 from agreement.rounds import (
@@ -463,6 +464,62 @@ def test_the_report_and_the_rounds_page_take_few_queries(study, world, client, d
     # A few per round and field (rounds are a handful; each reads its revealed issues' ids once): none per issue.
     with django_assert_max_num_queries(27):
         assert client.get(reverse("agreement:rounds", args=[study.slug])).status_code == 200
+
+
+def test_a_closed_rounds_figures_are_computed_once(study, world, client, monkeypatch):
+    round_close(labelled_round(study, world))
+    client.force_login(world["olga"])
+    pages = [reverse(name, args=[study.slug]) for name in ("agreement:rounds", "agreement:rounds_export")]
+    pages.append(reverse("agreement:round", args=[study.slug, 1]))
+    first = text(client.get(pages[0]))
+    resamples = []
+    bootstrap = rounds.c.bootstrap_interval
+    monkeypatch.setattr(rounds.c, "bootstrap_interval", lambda *a, **k: resamples.append(a) or bootstrap(*a, **k))
+
+    for page in pages:
+        assert client.get(page).status_code == 200
+
+    assert resamples == []  # read from the round, not resampled again
+    assert text(client.get(pages[0])) == first
+
+
+def test_an_open_rounds_figures_follow_its_answers(study, world, client):
+    round_ = start(study, world["olga"])
+    *answered, last = round_issues(round_)
+    for issue, ((s_ann, s_bob), (i_ann, i_bob)) in zip(answered, ROUND_ONE, strict=False):
+        answer(round_, "ann", issue, scenario=SCENARIOS[s_ann], impact=str(i_ann))
+        answer(round_, "bob", issue, scenario=SCENARIOS[s_bob], impact=str(i_bob))
+    answer(round_, "ann", last, scenario=SCENARIOS[0], impact="1")
+    client.force_login(world["olga"])
+    export = reverse("agreement:rounds_export", args=[study.slug])
+
+    def scenario_row() -> dict:
+        rows = csv.DictReader(io.StringIO(b"".join(client.get(export).streaming_content).decode()))
+        return next(row for row in rows if row["field"] == "scenario")
+
+    before = scenario_row()
+    answer(round_, "bob", last, scenario=SCENARIOS[0], impact="1")  # the last answer comes in, agreeing
+    after = scenario_row()
+
+    assert (before["items"], after["items"]) == ("5", "6")
+    assert float(after["value"]) > float(before["value"])
+    expected = {
+        result.field.key: result for result in round_results(Round.objects.get(), StudyAccess.everything(study))
+    }
+    assert float(after["value"]) == pytest.approx(expected["scenario"].value, abs=1e-4)
+
+
+def test_a_viewer_never_gets_the_figures_kept_for_another(study, world):
+    MembershipFactory(study=study, role="annotator", user=world["olga"])
+    round_ = start(study, world["olga"], annotators=["ann", "bob", "olga"], size=2)
+    for issue in round_issues(round_):
+        answer(round_, "ann", issue, scenario="Wrong shape", impact="1")
+        answer(round_, "bob", issue, scenario="Wrong calculation", impact="4")
+
+    # adam sees both issues; olga labels them and has not yet: they are blind to her.
+    assert [result.items for result in round_results(round_, StudyAccess(study, world["adam"]))] == [2, 2]
+    assert [result.items for result in round_results(round_, StudyAccess(study, world["olga"]))] == [0, 0]
+    assert [result.items for result in round_results(round_, StudyAccess(study, world["adam"]))] == [2, 2]
 
 
 def test_a_study_moved_to_another_instance_keeps_its_rounds(study, world, tmp_path):
