@@ -4,12 +4,14 @@ warnings on data built to trigger each."""
 import itertools
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats import inter_rater
 
-from agreement.coefficients import brennan_prediger, fleiss_kappa, pairwise_agreement, percent_agreement
+from agreement.coefficients import brennan_prediger, cohen_kappa, fleiss_kappa, pairwise_agreement, percent_agreement
 from agreement.diagnostics import field_warnings, interval_warnings, pair_diagnostics, value_uses
 from tests.helpers import as_read
 
@@ -36,15 +38,24 @@ def report_numbers(rows, items=None) -> dict:
     }
 
 
-# --- Published worked examples ---
+# --- Worked examples from the literature ---
+#
+# Where each number comes from is said beside it. The papers themselves were out of reach (paywalled, and no stored
+# copy of their tables could be found); a number is called published only where a source we could read prints it.
+# The others are checked against independent implementations (scikit-learn, statsmodels) and by hand, and say so.
+# Byrt, Bishop & Carlin's (1993) own worked example could not be found in any source we could read: it is not here.
 
 
 @pytest.mark.parametrize(
     ("table", "kappa", "prevalence", "bias"),
     [
         # Feinstein & Cicchetti (1990), "High agreement but low kappa: I. The problems of two paradoxes", J Clin
-        # Epidemiol 43(6): two tables with the same observed agreement 0.85 and κ 0.70 and 0.32. Prevalence and
-        # bias indices by Byrt et al.'s (1993) definitions, |a − d|/n and |b − c|/n, from the same cells.
+        # Epidemiol 43(6):543–549: two tables with the same p_o 0.85 and κ 0.70 and 0.32. NOT read in the paper: the
+        # cells and the two κ are those other projects' tests transcribe (the second table also transposed, which
+        # changes none of these numbers). By hand: p_e = (49·46 + 51·54)/100² = 0.5008, κ = 0.3492/0.4992 = 0.6995;
+        # p_e = (90·85 + 10·15)/100² = 0.78, κ = 0.07/0.22 = 0.3182. Prevalence and bias indices by Byrt et al.'s
+        # definitions as epiR's epi.kappa documents them (pindex (a − d)/n, bindex (b − c)/n), here in size:
+        # |40 − 45|/100, |9 − 6|/100 and |80 − 5|/100, |10 − 5|/100.
         ([[40, 9], [6, 45]], 0.70, 0.05, 0.03),
         ([[80, 10], [5, 5]], 0.32, 0.75, 0.05),
     ],
@@ -54,31 +65,79 @@ def test_it_matches_the_two_tables_of_the_kappa_paradox(table, kappa, prevalence
 
     assert found.observed == pytest.approx(0.85)
     assert round(found.kappa, 2) == kappa
+    assert found.kappa == pytest.approx(inter_rater.cohens_kappa(np.array(table)).kappa, abs=1e-12)
     assert found.prevalence_index == pytest.approx(prevalence)
     assert found.bias_index == pytest.approx(bias)
-    assert found.pabak == pytest.approx(0.70)  # 2 × 0.85 − 1: the same for both, as Byrt et al. point out
+    assert found.pabak == pytest.approx(0.70)  # 2 × 0.85 − 1: the same for both tables, whatever their κ
 
 
-def test_it_matches_sim_and_wrights_worked_example():
-    # Sim & Wright (2005), "The kappa statistic in reliability studies", Phys Ther 85(3), Table 1: two clinicians
-    # judge the relevance of a lateral shift in 39 patients (from Kilpikoski et al.): 22 yes/yes, 2 yes/no, 4 no/yes,
-    # 11 no/no; p_o 0.85, κ 0.67.
+def test_it_matches_sim_and_wrights_table_1():
+    # Sim & Wright (2005), "The kappa statistic in reliability studies", Phys Ther 85(3):257–268, Table 1: two
+    # clinicians judge whether a lateral shift is relevant in 39 patients, 22 yes/yes, 2 yes/no, 4 no/yes, 11 no/no,
+    # κ 0.67. Cells and κ as the R package irt transcribes them (github.com/egonulates/irt: kappa_coef()'s example
+    # "Hypothetical data from Sim and Wright (2005), Table 1" and its tests, which expect 0.67); the paper itself was
+    # out of reach. By hand: p_e = (24·26 + 15·13)/39² = 819/1521, κ = (33/39 − 819/1521)/(1 − 819/1521) = 2/3.
     found = pair_diagnostics(from_table([[22, 2], [4, 11]]))
 
-    assert (found.n, round(found.observed, 2), round(found.kappa, 2)) == (39, 0.85, 0.67)
-    # κ_max by Cohen's (1960) definition from the same marginals (24/15 and 26/13): p_max = (24 + 13)/39.
-    p_max, p_e = 37 / 39, (24 * 26 + 15 * 13) / 39**2
-    assert found.kappa_max == pytest.approx((p_max - p_e) / (1 - p_e))
-    assert round(found.kappa_max, 2) == 0.89
+    assert (found.n, round(found.kappa, 2)) == (39, 0.67)
+    assert found.kappa == pytest.approx(2 / 3)
+    # Not from the paper: by the definitions, from the same cells.
+    assert found.observed == pytest.approx(33 / 39)
+    assert found.prevalence_index == pytest.approx(11 / 39)  # |22 − 11|/39
+    assert found.bias_index == pytest.approx(2 / 39)  # |2 − 4|/39
+    assert found.pabak == pytest.approx(2 * 33 / 39 - 1)
+
+
+def test_kappa_max_of_sim_and_wrights_table_1_is_cohens():
+    # κ_max, the largest κ the marginals allow (Cohen 1960): p_max = Σ min(row, column share). Sim & Wright (2005)
+    # give κ_max for their example, but no source we could read prints their value: checked against statsmodels'
+    # own kappa_max (inter_rater.cohens_kappa) and by hand: marginals 24/15 and 26/13, p_max = (24 + 13)/39 =
+    # 1443/1521, κ_max = (1443 − 819)/(1521 − 819) = 624/702 = 8/9 ≈ 0.89.
+    table = [[22, 2], [4, 11]]
+
+    found = pair_diagnostics(from_table(table))
+
+    assert found.kappa_max == pytest.approx(8 / 9)
+    assert found.kappa_max == pytest.approx(inter_rater.cohens_kappa(np.array(table)).kappa_max, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("table", "kappa", "linear", "quadratic"),
+    [
+        # Sim & Wright (2005), Table 2: pain (none, mild, moderate, severe) rated twice in 100 patients; κ 0.55,
+        # linearly weighted 0.61, quadratically weighted 0.67. Cells and values as the R package irt's tests transcribe
+        # them (see above). By hand: p_o = 66/100, p_e = (20·24 + 27·28 + 29·24 + 24·24)/100² = 0.2508,
+        # κ = 0.4092/0.7492 = 0.546.
+        ([[15, 3, 1, 1], [4, 18, 3, 2], [4, 5, 16, 4], [1, 2, 4, 17]], 0.55, 0.61, 0.67),
+        # Table 3: three syndromes of spinal pain in 102 patients, κ 0.46 (same transcription; weighted κ not
+        # given there). By hand: p_o = 66/102, p_e = (34·30 + 44·42 + 24·30)/102² = 3588/10404, κ = 0.461.
+        ([[22, 10, 2], [6, 27, 11], [2, 5, 17]], 0.46, None, None),
+    ],
+)
+def test_it_matches_sim_and_wrights_tables_with_more_categories(table, kappa, linear, quadratic):
+    ratings = from_table(table)
+    levels = list(range(len(table)))
+
+    found = pair_diagnostics(ratings, levels)
+
+    assert round(found.kappa, 2) == kappa
+    # κ_max for k categories, against statsmodels (not published for these tables in any source we could read).
+    assert found.kappa_max == pytest.approx(inter_rater.cohens_kappa(np.array(table)).kappa_max, abs=1e-12)
+    if linear is not None:
+        assert round(cohen_kappa(ratings, "linear", levels).value, 2) == linear
+        assert round(cohen_kappa(ratings, "quadratic", levels).value, 2) == quadratic
 
 
 def test_the_papers_screening_is_a_kappa_paradox():
     # Tambon et al. (2023), Silent bugs in deep learning frameworks: three reviewers voted on 1,168 issues; 57 got
-    # three yes votes, 38 two, 41 one, 1,032 none. So 1,089 (93 %) were unanimous, most votes were no, and Fleiss'
-    # κ is 0.70.
+    # three yes votes, 38 two, 41 one, 1,032 none (the counts as ../shared/codebooks/silent-bugs.md gives them from the
+    # paper). So 1,089 (93 %) were unanimous and most votes were no; Fleiss' κ 0.70 is computed from those counts
+    # (not a published value), checked against statsmodels.
     rows = [["yes"] * 3] * 57 + [["yes", "yes", "no"]] * 38 + [["yes", "no", "no"]] * 41 + [["no"] * 3] * 1032
     numbers = report_numbers(rows)
     assert (round(numbers["percent_agreement"], 2), round(numbers["fleiss_kappa"], 2)) == (0.93, 0.70)
+    votes = np.array([[3, 0]] * 57 + [[2, 1]] * 38 + [[1, 2]] * 41 + [[0, 3]] * 1032)
+    assert numbers["fleiss_kappa"] == pytest.approx(inter_rater.fleiss_kappa(votes), abs=1e-12)
 
     [warning] = field_warnings(rows=rows, numbers=numbers, pairs={}, kappa_name="fleiss_kappa")
 
@@ -90,10 +149,13 @@ def test_the_papers_screening_is_a_kappa_paradox():
 
 
 def test_the_classic_high_agreement_low_kappa_table_is_flagged():
-    # shared/agreement-reference "kappa-paradox": 118 / 5 / 2 / 0, κ −0.023 (libraries agree to 1e-6).
-    found = pair_diagnostics(from_table([[118, 5], [2, 0]]))
+    # ../shared/agreement-reference "kappa-paradox": 118 / 5 / 2 / 0, with no published value there; κ −0.023392 is
+    # what its independent libraries all compute (to 1e-6), and statsmodels here.
+    table = [[118, 5], [2, 0]]
+    found = pair_diagnostics(from_table(table))
 
     assert found.kappa == pytest.approx(-0.023392, abs=1e-6)
+    assert found.kappa == pytest.approx(inter_rater.cohens_kappa(np.array(table)).kappa, abs=1e-12)
     assert found.paradox
     assert found.prevalence_index == pytest.approx(118 / 125)
 
