@@ -13,6 +13,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from agreement.rounds import round_start
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Assignment, Round, Stage
@@ -159,3 +160,54 @@ def test_an_owner_runs_two_rounds_and_sees_whether_the_codebook_converges(open_a
         ("1", "2"),
         ("2", ""),
     ]
+
+
+def test_a_report_read_before_the_last_answer_shows_it_when_read_again(open_as, live_server, team):
+    """The trap: the owner reads round 1's report before Bob has submitted his last issue. The figures are kept with
+    the round once computed; his answer must still show when she reads the report again, and once the round is
+    closed the kept figures are the ones shown."""
+    study, people = team
+    round_ = round_start(
+        study=study, user=people["olga"], size=3, seed=5, annotators=["ann", "bob"], fields=["scenario"]
+    )
+    for assignment, scenario in zip(work_of(round_, "ann"), SCENARIOS, strict=True):
+        answer(assignment, scenario, "2")
+    bobs = work_of(round_, "bob")
+    answer(bobs[0], "Wrong shape", "2")
+    answer(bobs[1], "Wrong calculation", "2")
+    olga = open_as(people["olga"])
+    report = live_server.url + reverse("agreement:round", args=[study.slug, 1])
+
+    # Read too early: two issues, on which they agree.
+    olga.goto(report)
+    row = olga.locator("#round-results tr", has=olga.get_by_text("Scenario", exact=True))
+    expect(row.locator("td").nth(1)).to_have_text("1.000")
+    expect(row.locator("td").nth(3)).to_have_text("2")
+    expect(olga.locator("#stop-rule-verdict")).to_have_text("met")
+
+    # Bob labels the third in the browser, unlike Ann.
+    bob = open_as(people["bob"])
+    issue = bobs[2].issue
+    bob.goto(
+        live_server.url
+        + reverse("studies:annotate", args=[study.slug, issue.repository.owner, issue.repository.name, issue.number])
+    )
+    bob.get_by_label("Wrong calculation").check()
+    bob.locator("#component-1").click()
+    bob.locator("#impact-3").click()
+    expect(bob.locator("#field-impact .save-state")).to_have_text("Saved")
+    bob.get_by_role("button", name="Submit").click()
+    expect(bob.locator(".messages")).to_contain_text("submitted")
+
+    olga.reload()
+    expect(row.locator("td").nth(3)).to_have_text("3")
+    expect(olga.locator("#stop-rule-verdict")).to_have_text("not met")
+    value = row.locator("td").nth(1).inner_text()
+    assert float(value) < 0.8
+
+    olga.get_by_role("button", name="Close round 1").click()
+    expect(olga.get_by_text("Round 1 closed at codebook version 1.")).to_be_visible()
+    olga.reload()
+    expect(row.locator("td").nth(1)).to_have_text(value)
+    expect(row.locator("td").nth(3)).to_have_text("3")
+    assert Round.objects.get().cached_results["fields"]["scenario"]["items"] == 3
