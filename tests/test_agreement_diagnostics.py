@@ -53,9 +53,10 @@ def report_numbers(rows, items=None) -> dict:
         # Epidemiol 43(6):543–549: two tables with the same p_o 0.85 and κ 0.70 and 0.32. NOT read in the paper: the
         # cells and the two κ are those other projects' tests transcribe (the second table also transposed, which
         # changes none of these numbers). By hand: p_e = (49·46 + 51·54)/100² = 0.5008, κ = 0.3492/0.4992 = 0.6995;
-        # p_e = (90·85 + 10·15)/100² = 0.78, κ = 0.07/0.22 = 0.3182. Prevalence and bias indices by Byrt et al.'s
-        # definitions as epiR's epi.kappa documents them (pindex (a − d)/n, bindex (b − c)/n), here in size:
-        # |40 − 45|/100, |9 − 6|/100 and |80 − 5|/100, |10 − 5|/100.
+        # p_e = (90·85 + 10·15)/100² = 0.78, κ = 0.07/0.22 = 0.3182. Prevalence and bias indices as Sim & Wright
+        # (2005) give Byrt et al.'s, |a − d|/n and |b − c|/n (so the R function RkappaPB computes them, citing Sim &
+        # Wright: rdrr.io/github/EccRiley/Riley/src/R/RkappaPB.R): |40 − 45|/100, |9 − 6|/100 and |80 − 5|/100,
+        # |10 − 5|/100.
         ([[40, 9], [6, 45]], 0.70, 0.05, 0.03),
         ([[80, 10], [5, 5]], 0.32, 0.75, 0.05),
     ],
