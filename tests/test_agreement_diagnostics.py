@@ -43,7 +43,9 @@ def report_numbers(rows, items=None) -> dict:
 # Where each number comes from is said beside it. The papers themselves were out of reach (paywalled, and no stored
 # copy of their tables could be found); a number is called published only where a source we could read prints it.
 # The others are checked against independent implementations (scikit-learn, statsmodels) and by hand, and say so.
-# Byrt, Bishop & Carlin's (1993) own worked example could not be found in any source we could read: it is not here.
+# Byrt, Bishop & Carlin's (1993) own worked example could not be found in any source we could read: it is not here
+# (the R package grassr's test fixtures call 118 / 5 / 2 / 0 "Byrt, Bishop & Carlin (1993) example", others call the
+# same table Gwet's (2008); with nothing to check either against, it stays "the classic table" below).
 
 
 @pytest.mark.parametrize(
