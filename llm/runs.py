@@ -104,7 +104,12 @@ def run_execute(run_id: int, on_progress: Callable[[ModelRun], None] | None = No
         return _finish(run, ModelRun.Status.FAILED, str(error))
     items = _items(rater)
     run.items_total = len(items)
-    done = set(run.answers.values_list("study_issue_id", "field_id"))
+    # Counted again from what is stored: a worker killed after its last save stored more than it counted.
+    stored = run.answers.all()
+    done = set(stored.values_list("study_issue_id", "field_id"))
+    run.items_done = len(done)
+    run.items_reused = stored.filter(reused_from__isnull=False).count()
+    run.items_failed = stored.exclude(failed="").count()
     work = Work(run, rater, client, budget, on_progress)
     status, error = work.ask_all([item for item in items if (item[0].pk, item[1].pk) not in done])
     work.save_progress()
