@@ -213,9 +213,14 @@ def concrete_urls(world) -> dict[str, str]:
         **dict.fromkeys(("llm:rater", "llm:run_start"), [study.slug, "qwen"]),
         **dict.fromkeys(
             ("llm:run_progress", "llm:run_pause", "llm:run_resume", "llm:run_log"),
-            [study.slug, "qwen", ModelRun.objects.filter(rater__study=study).values_list("pk", flat=True).first()],
+            # the study's model run, or (none) an id nothing has
+            [
+                study.slug,
+                "qwen",
+                ModelRun.objects.filter(rater__study=study).values_list("pk", flat=True).first() or 0,
+            ],
         ),
-        "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first()],
+        "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first() or 0],
         **{
             f"issues:{name}": [world["run"].pk]
             for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")
