@@ -163,8 +163,9 @@ def _decompressed(stream: IO[bytes], budget: DecompressedBudget) -> IO[bytes]:
     buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         compressed_size = _size(buffered)
-        return budget.reader(gzip.GzipFile(fileobj=buffered, mode="rb"), compressed_size)
-    return buffered
+        buffered = budget.reader(gzip.GzipFile(fileobj=buffered, mode="rb"), compressed_size)
+    # A peek returns no more than the buffer holds (4 KB of a file just opened): the layout needs PEEK bytes.
+    return io.BufferedReader(buffered, buffer_size=PEEK)
 
 
 def _size(stream: IO[bytes]) -> int | None:
@@ -190,7 +191,9 @@ def _layout(name: str, head: bytes, format: str | None) -> str | None:
     if start == b"[":
         return "json"
     if start == b"{":
-        first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        first_line, newline, _ = head.lstrip(b"\xef\xbb\xbf \t\r\n").partition(b"\n")
+        if not newline and len(head) == PEEK:
+            return "jsonl"  # an object on one line longer than the peek: compact, one a line
         try:
             json.loads(first_line)
         except ValueError:
