@@ -207,8 +207,15 @@ class IssueWriter:
             else:
                 changed.append(record)
         if changed:
+            new, stored_changed = [], []
+            for record in changed:
+                key = (self._repository_ids[record.repository], record.number)
+                (stored_changed if key in stored else new).append(record)
             with connection.cursor() as cursor:
-                ids |= self._merge_issues(cursor, changed)
+                if new:
+                    ids |= self._insert_issues(cursor, new)
+                if stored_changed:
+                    ids |= self._merge_issues(cursor, stored_changed)
                 self._write_embedded_comments(cursor, changed, ids)
         self.on_issue_ids(list(ids.values()))
 
@@ -219,9 +226,17 @@ class IssueWriter:
             cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
             return {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
 
-    def _merge_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
-        cursor.execute(_STAGING)
-        with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
+    def _insert_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
+        """Issues not stored yet (the batch's transaction holds none of them) go straight into the table, as a
+        plain COPY: no staging, no merge."""
+        self._copy_issues(cursor, "issues_issue", batch)
+        self.counts["created"] += len(batch)
+        keys = [(self._repository_ids[record.repository], record.number) for record in batch]
+        cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
+        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
+
+    def _copy_issues(self, cursor, table: str, batch: list[IssueRecord]) -> None:
+        with cursor.copy(f"COPY {table} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
             for record in batch:
                 copy.write_row(
                     (
@@ -242,6 +257,10 @@ class IssueWriter:
                         record.import_hash,
                     )
                 )
+
+    def _merge_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
+        cursor.execute(_STAGING)
+        self._copy_issues(cursor, "import_issue", batch)
         cursor.execute(_MERGE_ISSUES)
         written = cursor.fetchall()
         ids = {}
@@ -263,7 +282,7 @@ class IssueWriter:
         with_comments = [record for record in batch if record.comments is not None]
         if not with_comments:
             return
-        cursor.execute("TRUNCATE import_comment")
+        cursor.execute(_STAGING)
         with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
             for record in with_comments:
                 issue_id = ids[(self._repository_ids[record.repository], record.number)]
