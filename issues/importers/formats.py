@@ -86,7 +86,8 @@ class ByteProgress:
         return min(self.total, self._done + current)
 
     def open(self, path: Path) -> IO[bytes]:
-        self._current = path.open("rb")
+        # A peek returns no more than the buffer holds (4 KB by default): the layout is told from PEEK bytes.
+        self._current = path.open("rb", buffering=PEEK)
         return self._current
 
     def close(self, path: Path) -> None:
@@ -163,9 +164,8 @@ def _decompressed(stream: IO[bytes], budget: DecompressedBudget) -> IO[bytes]:
     buffered = io.BufferedReader(stream) if not hasattr(stream, "peek") else stream
     if buffered.peek(2)[:2] == b"\x1f\x8b":
         compressed_size = _size(buffered)
-        buffered = budget.reader(gzip.GzipFile(fileobj=buffered, mode="rb"), compressed_size)
-    # A peek returns no more than the buffer holds (4 KB of a file just opened): the layout needs PEEK bytes.
-    return io.BufferedReader(buffered, buffer_size=PEEK)
+        return budget.reader(gzip.GzipFile(fileobj=buffered, mode="rb"), compressed_size)
+    return buffered
 
 
 def _size(stream: IO[bytes]) -> int | None:
