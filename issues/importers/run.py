@@ -10,7 +10,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
 from issues.importers.github_api import GitHubAPIError
 from issues.importers.limits import Limits
+from issues.importers.read_ahead import ReadAhead
 from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
@@ -163,8 +164,9 @@ class ImportService:
         self._last_progress = 0.0
         self.limits = Limits.from_settings()
         self._deadline = 0.0
-        self._bytes = None
+        self._bytes: ByteProgress | None = None
         self._bytes_before = 0
+        self._reader: ReadAhead | None = None  # the files' records, read in a thread of their own
         self._writer: IssueWriter | None = None
         # Every issue the run wrote or found unchanged: which of them miss comments is counted at the end.
         self._issue_ids: set[int] = set()
@@ -268,25 +270,31 @@ class ImportService:
     def _passes(self, files: list[Path], size: int, passes: int) -> None:
         if passes == 2:
             self._bytes = ByteProgress(size, self.limits)
-            self._survey(files)
+            with contextlib.closing(self._read(files)) as records:
+                self._survey(records)
             self._bytes_before = size
         self._bytes = ByteProgress(size, self.limits)
-        self._import(self._read(files))
+        with contextlib.closing(self._read(files)) as records:
+            self._import(records)
         if self.options.strict and self.counts["failed"]:
             raise StrictModeFailure(
                 f"The database refused {self.counts['failed']} record(s) that passed the check; the others were "
                 "written (strict mode could not keep them all out). See the bad records."
             )
 
-    def _read(self, files: list[Path]) -> Iterable[Record]:
-        for path in files:
-            yield from read_file(path, self._bytes, format=self.options.format, repository=self.options.repository)
+    def _read(self, files: list[Path]) -> ReadAhead:
+        def records(progress: ByteProgress) -> Iterator[Record]:
+            for path in files:
+                yield from read_file(path, progress, format=self.options.format, repository=self.options.repository)
 
-    def _survey(self, files: list[Path]) -> None:
+        self._reader = ReadAhead(records(self._bytes), position=lambda progress=self._bytes: progress.read)
+        return self._reader
+
+    def _survey(self, records: Iterable[Record]) -> None:
         """A first pass that writes nothing: finds bad records (strict mode) and the sample's candidates."""
         candidates = set()
         bad = 0
-        for record in self._read(files):
+        for record in records:
             if isinstance(record, Problem):
                 bad += 1
                 if self.options.strict:  # otherwise the import pass reports it
@@ -418,8 +426,8 @@ class ImportService:
         self._last_progress = now
         self._save_problems()
         run = self.run
-        if self._bytes is not None:
-            run.bytes_read = self._bytes_before + self._bytes.read
+        if self._reader is not None:
+            run.bytes_read = self._bytes_before + self._reader.position
         if force and run.status == ImportRun.Status.DONE:
             run.bytes_read = run.bytes_total
         run.counts = dict(sorted(self.counts.items()))
