@@ -168,8 +168,9 @@ class ImportService:
         self._bytes_before = 0
         self._reader: ReadAhead | None = None  # the files' records, read in a thread of their own
         self._writer: IssueWriter | None = None
-        # Every issue the run wrote or found unchanged: which of them miss comments is counted at the end.
-        self._issue_ids: set[int] = set()
+        # Every issue the run wrote or found unchanged, with the comments GitHub counted (as its record says):
+        # which of them miss comments is counted at the end.
+        self._issue_ids: dict[int, int | None] = {}
 
     # --- entry points ---
 
@@ -199,7 +200,7 @@ class ImportService:
             for issue in issues:
                 # GitHub now holds fewer than it once counted (some were deleted): the issue misses none.
                 if issue.pk in counted and counted[issue.pk] < issue.github_comment_count:
-                    issue.payload["comments"] = counted[issue.pk]
+                    issue.payload["comments"] = self._issue_ids[issue.pk] = counted[issue.pk]
                     issue.save(update_fields=["payload"])
             self._count_missing_comments()
 
@@ -221,7 +222,7 @@ class ImportService:
                 for index, obj in enumerate(comments, 1):
                     yield records.rest_comment(obj, f"{where}, comment {index}")
                 counted[issue.pk] = len(comments)
-            self._issue_ids.add(issue.pk)
+            self._issue_ids[issue.pk] = issue.github_comment_count
             self.run.bytes_read += 1
 
     # --- the run ---
@@ -357,11 +358,7 @@ class ImportService:
     def _count_missing_comments(self) -> None:
         """How many of the run's issues have comments on GitHub that are not stored (their dump held only the
         count): the run says so, and the Imports page offers to fetch them."""
-        ids = sorted(self._issue_ids)
-        missing = sum(
-            Issue.objects.filter(pk__in=ids[start : start + 10_000]).missing_comments().count()
-            for start in range(0, len(ids), 10_000)
-        )
+        missing = Issue.objects.count_missing_comments(self._issue_ids)
         if missing:
             self.counts[MISSING_COMMENTS] = missing
 
@@ -389,9 +386,10 @@ class ImportService:
             self._selected.add(key)
         writer.add_issue(record, repeat=repeat)
 
-    def _after_batch(self, issue_ids: list[int]) -> None:
+    def _after_batch(self, issues: dict[int, int | None]) -> None:
         """Share the batch's issues, and add them to a study, as the options say."""
-        self._issue_ids.update(issue_ids)
+        self._issue_ids.update(issues)
+        issue_ids = list(issues)
         if self.options.share and issue_ids:
             Issue.objects.filter(pk__in=issue_ids, shared=False).update(shared=True)
         if self.options.study and issue_ids:

@@ -96,13 +96,14 @@ class IssueWriter:
     `counts` gets created / updated / unchanged and the comment counts;
     `on_problem` hears about every record the database refused or that
     could not be joined; `on_issue_ids` gets the ids of every issue written
-    or found unchanged (to add them to a study).
+    or found unchanged (to add them to a study), each with the comments its
+    record says GitHub counted (IssueRecord.github_comment_count).
     """
 
     def __init__(self, counts: Counter, on_problem: Callable[[Problem], None], on_issue_ids=None):
         self.counts = counts
         self.on_problem = on_problem
-        self.on_issue_ids = on_issue_ids or (lambda ids: None)
+        self.on_issue_ids = on_issue_ids or (lambda issues: None)
         self._repository_ids: dict[tuple[str, str], int] = {}
         self._issues: dict[tuple[int, int], IssueRecord] = {}
         self._repeats: set[tuple[int, int]] = set()
@@ -195,6 +196,7 @@ class IssueWriter:
     def _write_issues(self, batch: list[IssueRecord]) -> None:
         ids, changed = {}, []
         stored = self._stored(batch)
+        github_comment_counts = {}
         for record in batch:
             key = (self._repository_ids[record.repository], record.number)
             issue_id, import_hash, updated_at = stored.get(key, (None, None, None))
@@ -204,8 +206,11 @@ class IssueWriter:
             elif updated_at and record.updated_at and updated_at > record.updated_at:
                 self.counts["skipped: older snapshot"] += 1
                 ids[key] = issue_id
+                github_comment_counts[key] = None  # what the newer snapshot stored says
+                continue
             else:
                 changed.append(record)
+            github_comment_counts[key] = record.github_comment_count
         if changed:
             new, stored_changed = [], []
             for record in changed:
@@ -217,7 +222,7 @@ class IssueWriter:
                 if stored_changed:
                     ids |= self._merge_issues(cursor, stored_changed)
                 self._write_embedded_comments(cursor, changed, ids)
-        self.on_issue_ids(list(ids.values()))
+        self.on_issue_ids({issue_id: github_comment_counts[key] for key, issue_id in ids.items()})
 
     def _stored(self, batch: list[IssueRecord]) -> dict[tuple[int, int], tuple]:
         """What is stored already for the batch's issues: id, digest and update time."""
