@@ -3,6 +3,7 @@
 import json
 import signal
 import subprocess
+import threading
 from datetime import date
 
 import pytest
@@ -230,3 +231,18 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(tmp_path)
     assert Issue.objects.count() == 20_000 and IssueComment.objects.count() == 40_000
     interrupted = ImportRun.objects.exclude(pk=run.pk).get()
     assert (interrupted.status, interrupted.error) == ("failed", "Interrupted: the process stopped before the end.")
+
+
+@pytest.mark.parametrize("stop", ["done", "time limit", "strict"])
+def test_the_thread_reading_the_dump_ends_with_the_run(tmp_path, settings, stop):
+    # More records than the reader may hold ahead: at a stop it waits, and must still end.
+    issues = [rest_issue(n) for n in range(1, 2001)]
+    if stop == "time limit":
+        settings.IMPORT_MAX_SECONDS = 0
+    dump = write_jsonl(tmp_path / "d.jsonl", issues + ([{"number": "bad"}] if stop == "strict" else []))
+
+    run = import_paths(dump, strict=stop == "strict")
+
+    assert run.status == (ImportRun.Status.DONE if stop == "done" else ImportRun.Status.FAILED)
+    assert Issue.objects.count() == {"done": 2000, "time limit": 1, "strict": 0}[stop]
+    assert not [thread for thread in threading.enumerate() if thread.name == "import-reader"]
