@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from issues.importers.run import MISSING_COMMENTS
 from issues.models import ImportRun, Issue, IssueComment
 from studies.models import StudyIssue
 from tests.helpers import (
@@ -91,6 +92,18 @@ def test_an_older_dump_does_not_overwrite_a_newer_issue(tmp_path):
 
     assert run.counts["skipped: older snapshot"] == 1
     assert Issue.objects.get(number=1).title == "New"
+
+
+def test_issues_missing_comments_are_counted_as_their_stored_records_say(tmp_path):
+    newer = [rest_issue(1, comments=3, updated_at="2024-05-01T00:00:00Z"), rest_issue(2, comments=2)]
+    import_paths(write_jsonl(tmp_path / "new.jsonl", newer))
+
+    # Issue 1 older: its stored record (3 comments) counts; issue 2 unchanged; issue 3 with none on GitHub.
+    older = [rest_issue(1, comments=0), rest_issue(2, comments=2), rest_issue(3, comments=0)]
+    run = import_paths(write_jsonl(tmp_path / "old.jsonl", older))
+
+    assert run.counts["skipped: older snapshot"] == 1
+    assert run.counts[MISSING_COMMENTS] == 2
 
 
 @pytest.fixture
