@@ -105,7 +105,9 @@ class Client:
         return (time.perf_counter() - started) * 1000, status, text
 
 
-def run_client(base: str, number: int, issues: list, largest, seconds: float, requests: list, started: float) -> None:
+def run_client(
+    base: str, number: int, issues: list, largest, seconds: float, requests: list, started: float, stop=None
+) -> None:
     user = f"a{number % 3 + 1}"  # 3 annotators, several tabs each
     client = Client(base, user)
     rng = random.Random(number)  # a seed per user: users sharing an account do not move in lockstep
@@ -130,7 +132,7 @@ def run_client(base: str, number: int, issues: list, largest, seconds: float, re
         time.sleep(rng.uniform(*THINK))
         return text
 
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop and stop.is_set()):
         owner, name, number_, _ = largest if rng.random() < 0.1 else rng.choice(issues)
         page = f"/studies/{SLUG}/{owner}/{name}/issues/{number_}/"
         shown = re.search(r'id="version-impact" value="(\d+)"', act("page", page))
@@ -184,7 +186,9 @@ def percentile(values: list[float], share: float) -> float:
 TARGETS = {"page": 50, "save": 30, "list": 150}  # p95, ms (issue #4)
 
 
-def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targets: dict = TARGETS) -> None:
+def main(
+    title: str = "annotation", clients: int = 10, seconds: float = 60, targets: dict = TARGETS, during_import=True
+) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--issues", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=seconds)
@@ -280,10 +284,61 @@ def main(title: str = "annotation", clients: int = 10, seconds: float = 60, targ
             thread.join()
         stop.set()
         sampler.join()
+        during = during_an_import(base, env, args, issues, largest) if during_import else None
     finally:
         server.terminate()
         server.wait()
     report(title, args, requests, memory, targets)
+    if during:
+        report_during_import(title, *during)
+
+
+def during_an_import(base: str, env: dict, args, issues: list, largest) -> tuple[list[dict], float, int]:
+    """The same users while another dump of as many issues (another repository) is imported: their requests
+    and the import's seconds (issue #18: the pages stay responsive while an import uses both cores)."""
+    with tempfile.TemporaryDirectory(prefix="annotator-bench-") as workdir:
+        dump = Path(workdir) / "more.jsonl"
+        generate = [sys.executable, "-m", "bench.generate_dump", str(args.issues), "-o", str(dump), "--repo"]
+        subprocess.run([*generate, "bench/during-import"], cwd=ROOT, check=True, capture_output=True)
+        print(f"Importing {args.issues:,} more issues with the {args.clients} clients at work …", flush=True)
+        requests, started = [], time.monotonic()
+        importing = subprocess.Popen(
+            [sys.executable, "manage.py", "import_issues", str(dump)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # The clients stop a little after the import: what counts is what they met while it ran.
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=run_client, args=(base, i, issues, largest, 3600, requests, started, stop))
+            for i in range(args.clients)
+        ]
+        for thread in threads:
+            thread.start()
+        importing.wait()
+        seconds = time.monotonic() - started
+        stop.set()
+        for thread in threads:
+            thread.join()
+        during = [row for row in list(requests) if row["t_s"] <= seconds]
+    return during, seconds, args.issues
+
+
+def report_during_import(name: str, requests: list[dict], seconds: float, count: int) -> None:
+    print(f"\n{name}, during an import of {count:,} more issues ({seconds:.1f} s):")
+    print(f"{'request':<8} {'count':>7} {'errors':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    summary = []
+    for kind in ("page", "save", "list"):
+        values = [row["ms"] for row in requests if row["request"] == kind and row["status"] == 200]
+        failed = sum(1 for row in requests if row["request"] == kind and row["status"] != 200)
+        if not values:
+            continue
+        p50, p95, p99 = statistics.median(values), percentile(values, 0.95), percentile(values, 0.99)
+        summary.append({"request": kind, "count": len(values), "errors": failed, "p95_ms": round(p95, 1)})
+        print(f"{kind:<8} {len(values):>7} {failed:>7} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}")
+    save_results(f"{name}-during-import", summary)
 
 
 def report(name: str, args, requests: list[dict], memory: list[dict], targets: dict) -> None:

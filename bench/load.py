@@ -11,7 +11,7 @@ TARGETS = {"page": 100, "save": 50, "list": None}  # p95, ms; the issue list is 
 
 
 def main() -> None:
-    annotation.main(title="load", clients=20, seconds=600, targets=TARGETS)
+    annotation.main(title="load", clients=20, seconds=600, targets=TARGETS, during_import=False)
 
 
 if __name__ == "__main__":

@@ -510,6 +510,11 @@ def render_markdown(
     return in_app_issue_links(rendered, repository, issue_url) if issue_url else rendered
 
 
+def render_all(texts: list[tuple[str, str | None]]) -> list[str]:
+    """`render_markdown()` of each (text, repository); in a process of a pool (issues/rendering.py) too."""
+    return [render_markdown(text, repository=repository) for text, repository in texts]
+
+
 def cache_key(text: str, repository: str | None) -> str:
     """A digest of everything the HTML depends on: an edited body, or a new library, renders anew."""
     digest = hashlib.sha256()

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import connection, models
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
@@ -66,6 +66,21 @@ class IssueQuerySet(models.QuerySet):
             .annotate(stored_comment_count=Coalesce(Subquery(stored), 0))
             .filter(github_comment_count__gt=F("stored_comment_count"))
         )
+
+    def count_missing_comments(self, github_comment_counts: dict[int, int | None]) -> int:
+        """How many of these issues (id: the comments GitHub counted, as an import read them from each record)
+        miss comments, as `missing_comments()` tells; without reading the payloads, each as large as its body.
+        Only issues counted with comments are looked at; a count of None is read from the payload."""
+        unknown = [pk for pk, count in github_comment_counts.items() if count is None]
+        counted = {pk: count for pk, count in github_comment_counts.items() if count}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM unnest(%s::bigint[], %s::integer[]) AS counted (issue_id, comments) "
+                "WHERE comments > (SELECT count(*) FROM issues_issuecomment c WHERE c.issue_id = counted.issue_id)",
+                [list(counted), list(counted.values())],
+            )
+            missing = cursor.fetchone()[0]
+        return missing + self.filter(pk__in=unknown).missing_comments().count()
 
 
 class Issue(models.Model):

@@ -8,6 +8,9 @@ since it was indexed.
 
 import html
 import re
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 from django.contrib.postgres.search import SearchQuery
 from django.db import connection, transaction
@@ -20,11 +23,13 @@ from issues.models import Issue
 
 CONFIG = "english"
 BATCH = 500
+# PostgreSQL builds the documents (the work is all to_tsvector): one connection a core.
+WORKERS = 2
 
 _STALE = """
 SELECT i.id FROM issues_issue i LEFT JOIN issues_issuesearch s ON s.issue_id = i.id
 WHERE s.issue_id IS NULL OR s.import_hash <> i.import_hash
-ORDER BY i.id LIMIT %s
+ORDER BY i.id
 """
 _INDEX = """
 INSERT INTO issues_issuesearch (issue_id, document, import_hash)
@@ -40,16 +45,43 @@ ON CONFLICT (issue_id) DO UPDATE SET document = EXCLUDED.document, import_hash =
 
 
 def index_stale_issues() -> int:
-    """Index every stale issue, a batch a transaction; returns how many were indexed."""
-    indexed = 0
-    while True:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_STALE, [BATCH])
-            ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                return indexed
-            cursor.execute(_INDEX, {"config": CONFIG, "ids": ids})
-        indexed += len(ids)
+    """Index every issue stale when called, a batch a transaction; returns how many were indexed.
+
+    Batches go to WORKERS connections at once, each its own thread; inside a transaction (which other connections
+    cannot see into) or for a single batch, they are indexed on this connection.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_STALE)
+        ids = [row[0] for row in cursor.fetchall()]
+    batches = [ids[start : start + BATCH] for start in range(0, len(ids), BATCH)]
+    if len(batches) < 2 or connection.in_atomic_block:
+        for batch in batches:
+            _index(batch)
+    else:
+        queue = iter(batches)
+        lock = threading.Lock()
+        with ThreadPoolExecutor(WORKERS) as pool:
+            for worker in [pool.submit(_index_from, queue, lock) for _ in range(WORKERS)]:
+                worker.result()
+    return len(ids)
+
+
+def _index_from(batches: Iterator[list[int]], lock: threading.Lock) -> None:
+    """Index batches taken from the shared iterator, on this thread's own connection, closed at the end."""
+    try:
+        while True:
+            with lock:
+                batch = next(batches, None)
+            if batch is None:
+                return
+            _index(batch)
+    finally:
+        connection.close()
+
+
+def _index(ids: list[int]) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_INDEX, {"config": CONFIG, "ids": ids})
 
 
 @task

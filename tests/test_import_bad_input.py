@@ -24,6 +24,22 @@ def test_it_reports_a_malformed_line_and_imports_the_rest(tmp_path):
     assert problem.startswith("dump.jsonl, line 2: not valid JSON")
 
 
+@pytest.mark.parametrize("first_body", [5_000, 100_000], ids=["5 KB", "100 KB"])
+def test_it_reads_json_lines_whose_first_line_is_long_line_by_line(tmp_path, first_body):
+    # Real issues often weigh more than the 4 KB a file's first peek returned: the dump was read as one JSON text,
+    # the bad line named as an item and everything after it lost.
+    dump = tmp_path / "dump.jsonl"
+    first = rest_issue(1, body="log line\n" * (first_body // 9))
+    dump.write_text(json.dumps(first) + "\n{not json\n" + json.dumps(rest_issue(3)) + "\n")
+
+    run = import_paths(dump)
+
+    assert run.counts["created"] == 2
+    [problem] = problems(run)
+    assert problem.startswith("dump.jsonl, line 2: not valid JSON")
+    assert Issue.objects.get(number=1).payload == first
+
+
 def test_it_keeps_what_precedes_the_cut_in_a_truncated_json_array(tmp_path):
     text = json.dumps([rest_issue(1), rest_issue(2), rest_issue(3)], indent=1)
     dump = tmp_path / "cut.json"

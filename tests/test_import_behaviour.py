@@ -3,10 +3,12 @@
 import json
 import signal
 import subprocess
+import threading
 from datetime import date
 
 import pytest
 
+from issues.importers.run import MISSING_COMMENTS
 from issues.models import ImportRun, Issue, IssueComment
 from studies.models import StudyIssue
 from tests.helpers import (
@@ -90,6 +92,18 @@ def test_an_older_dump_does_not_overwrite_a_newer_issue(tmp_path):
 
     assert run.counts["skipped: older snapshot"] == 1
     assert Issue.objects.get(number=1).title == "New"
+
+
+def test_issues_missing_comments_are_counted_as_their_stored_records_say(tmp_path):
+    newer = [rest_issue(1, comments=3, updated_at="2024-05-01T00:00:00Z"), rest_issue(2, comments=2)]
+    import_paths(write_jsonl(tmp_path / "new.jsonl", newer))
+
+    # Issue 1 older: its stored record (3 comments) counts; issue 2 unchanged; issue 3 with none on GitHub.
+    older = [rest_issue(1, comments=0), rest_issue(2, comments=2), rest_issue(3, comments=0)]
+    run = import_paths(write_jsonl(tmp_path / "old.jsonl", older))
+
+    assert run.counts["skipped: older snapshot"] == 1
+    assert run.counts[MISSING_COMMENTS] == 2
 
 
 @pytest.fixture
@@ -230,3 +244,18 @@ def test_a_killed_import_leaves_whole_batches_and_a_rerun_completes_it(tmp_path)
     assert Issue.objects.count() == 20_000 and IssueComment.objects.count() == 40_000
     interrupted = ImportRun.objects.exclude(pk=run.pk).get()
     assert (interrupted.status, interrupted.error) == ("failed", "Interrupted: the process stopped before the end.")
+
+
+@pytest.mark.parametrize("stop", ["done", "time limit", "strict"])
+def test_the_thread_reading_the_dump_ends_with_the_run(tmp_path, settings, stop):
+    # More records than the reader may hold ahead: at a stop it waits, and must still end.
+    issues = [rest_issue(n) for n in range(1, 2001)]
+    if stop == "time limit":
+        settings.IMPORT_MAX_SECONDS = 0
+    dump = write_jsonl(tmp_path / "d.jsonl", issues + ([{"number": "bad"}] if stop == "strict" else []))
+
+    run = import_paths(dump, strict=stop == "strict")
+
+    assert run.status == (ImportRun.Status.DONE if stop == "done" else ImportRun.Status.FAILED)
+    assert Issue.objects.count() == {"done": 2000, "time limit": 1, "strict": 0}[stop]
+    assert not [thread for thread in threading.enumerate() if thread.name == "import-reader"]

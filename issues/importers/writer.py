@@ -96,13 +96,14 @@ class IssueWriter:
     `counts` gets created / updated / unchanged and the comment counts;
     `on_problem` hears about every record the database refused or that
     could not be joined; `on_issue_ids` gets the ids of every issue written
-    or found unchanged (to add them to a study).
+    or found unchanged (to add them to a study), each with the comments its
+    record says GitHub counted (IssueRecord.github_comment_count).
     """
 
     def __init__(self, counts: Counter, on_problem: Callable[[Problem], None], on_issue_ids=None):
         self.counts = counts
         self.on_problem = on_problem
-        self.on_issue_ids = on_issue_ids or (lambda ids: None)
+        self.on_issue_ids = on_issue_ids or (lambda issues: None)
         self._repository_ids: dict[tuple[str, str], int] = {}
         self._issues: dict[tuple[int, int], IssueRecord] = {}
         self._repeats: set[tuple[int, int]] = set()
@@ -195,6 +196,7 @@ class IssueWriter:
     def _write_issues(self, batch: list[IssueRecord]) -> None:
         ids, changed = {}, []
         stored = self._stored(batch)
+        github_comment_counts = {}
         for record in batch:
             key = (self._repository_ids[record.repository], record.number)
             issue_id, import_hash, updated_at = stored.get(key, (None, None, None))
@@ -204,13 +206,23 @@ class IssueWriter:
             elif updated_at and record.updated_at and updated_at > record.updated_at:
                 self.counts["skipped: older snapshot"] += 1
                 ids[key] = issue_id
+                github_comment_counts[key] = None  # what the newer snapshot stored says
+                continue
             else:
                 changed.append(record)
+            github_comment_counts[key] = record.github_comment_count
         if changed:
+            new, stored_changed = [], []
+            for record in changed:
+                key = (self._repository_ids[record.repository], record.number)
+                (stored_changed if key in stored else new).append(record)
             with connection.cursor() as cursor:
-                ids |= self._merge_issues(cursor, changed)
+                if new:
+                    ids |= self._insert_issues(cursor, new)
+                if stored_changed:
+                    ids |= self._merge_issues(cursor, stored_changed)
                 self._write_embedded_comments(cursor, changed, ids)
-        self.on_issue_ids(list(ids.values()))
+        self.on_issue_ids({issue_id: github_comment_counts[key] for key, issue_id in ids.items()})
 
     def _stored(self, batch: list[IssueRecord]) -> dict[tuple[int, int], tuple]:
         """What is stored already for the batch's issues: id, digest and update time."""
@@ -219,9 +231,17 @@ class IssueWriter:
             cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
             return {(row[0], row[1]): row[2:] for row in cursor.fetchall()}
 
-    def _merge_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
-        cursor.execute(_STAGING)
-        with cursor.copy(f"COPY import_issue ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
+    def _insert_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
+        """Issues not stored yet (the batch's transaction holds none of them) go straight into the table, as a
+        plain COPY: no staging, no merge."""
+        self._copy_issues(cursor, "issues_issue", batch)
+        self.counts["created"] += len(batch)
+        keys = [(self._repository_ids[record.repository], record.number) for record in batch]
+        cursor.execute(_STORED_ISSUES, [[key[0] for key in keys], [key[1] for key in keys]])
+        return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
+
+    def _copy_issues(self, cursor, table: str, batch: list[IssueRecord]) -> None:
+        with cursor.copy(f"COPY {table} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
             for record in batch:
                 copy.write_row(
                     (
@@ -242,6 +262,10 @@ class IssueWriter:
                         record.import_hash,
                     )
                 )
+
+    def _merge_issues(self, cursor, batch: list[IssueRecord]) -> dict[tuple[int, int], int]:
+        cursor.execute(_STAGING)
+        self._copy_issues(cursor, "import_issue", batch)
         cursor.execute(_MERGE_ISSUES)
         written = cursor.fetchall()
         ids = {}
@@ -263,7 +287,7 @@ class IssueWriter:
         with_comments = [record for record in batch if record.comments is not None]
         if not with_comments:
             return
-        cursor.execute("TRUNCATE import_comment")
+        cursor.execute(_STAGING)
         with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
             for record in with_comments:
                 issue_id = ids[(self._repository_ids[record.repository], record.number)]

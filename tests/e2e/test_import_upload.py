@@ -143,3 +143,33 @@ def test_an_admin_uploads_a_file_whose_name_is_too_long_renames_it_and_it_import
     expect(page).to_have_url(re.compile(rf"^{live_server.url}/imports/\d+/$"))
     assert ImportRun.objects.get().files[0]["name"] == "deepflow.jsonl"
     assert csp_violations(page) == []
+
+
+def test_an_admin_uploads_json_lines_of_long_issues_with_a_cut_line_and_the_page_names_that_line(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    """Real issues weigh more than 4 KB a line: the dump is still read line by line. The mistake: a line cut
+    where the script that wrote the dump was interrupted and started again."""
+    issues = [rest_issue(number, body="Traceback line\n" * 400) for number in range(1, 5)]
+    lines = [json.dumps(issue) for issue in issues]
+    dump = tmp_path / "tf-issues.jsonl"
+    dump.write_text("\n".join([lines[0], lines[1][:3000], *lines[1:]]) + "\n")
+    log_in(page, live_server, AdminFactory())
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Imports").click()
+
+    page.get_by_label("Dump files").set_input_files(dump)
+    page.get_by_role("button", name="Import", exact=True).click()
+    start_task_worker()
+
+    finished = wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
+    assert finished.status == "done", finished.error
+    cut = page.get_by_role("row", name=re.compile(r"^tf-issues\.jsonl line 2"))
+    expect(cut).to_be_visible(timeout=30_000)
+    expect(cut).to_contain_text("not valid JSON")
+    expect(page.get_by_role("row", name="created 4")).to_be_visible()
+    assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 2, 3, 4]
+    assert csp_violations(page) == []
