@@ -16,3 +16,8 @@ class LlmConfig(AppConfig):
         from llm.methods import model_raters
 
         SECTIONS.append(model_raters)  # the methods report's section on the study's models
+
+        from llm.models import ModelGateEvent
+        from studies.history import STUDY_EVENTS_OF_OTHER_APPS
+
+        STUDY_EVENTS_OF_OTHER_APPS.append(ModelGateEvent)  # gates set and changed, in the study's Activity

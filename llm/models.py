@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
-from studies.models import CodebookField, Study, StudyIssue
+from studies.models import CodebookField, Study, StudyIssue, tracked
 
 
 class Endpoint(models.Model):
@@ -155,8 +155,10 @@ class ModelAnswer(models.Model):
         return f"{self.rater.name} on {self.field.key} of {self.study_issue}"
 
 
+@tracked()
 class ModelGate(models.Model):
-    """What an owner requires before a field's labelling may lean on models (llm/agreement.py checks it)."""
+    """What an owner requires before a field's labelling may lean on models (llm/agreement.py checks it). Every
+    setting and change is kept by the history triggers: a gate loosened after seeing the results shows."""
 
     study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="model_gates")
     field = models.OneToOneField(CodebookField, on_delete=models.CASCADE, related_name="model_gate")

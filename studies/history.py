@@ -48,11 +48,12 @@ WHAT = {
     "studies.CodebookFieldEvent": "codebook field",
     "studies.ChoiceEvent": "codebook choice",
     "agreement.PrimaryStatisticEvent": "primary statistic",
+    "llm.ModelGateEvent": "model gate",
 }
 ACTION = {"insert": "created", "update": "changed", "delete": "deleted"}
 # Bookkeeping columns that say nothing a reader needs, and the ids a change's object names already (Change.object).
 # `purpose`: an annotator's own check on a gold issue must read like any assignment (studies/gold.py).
-HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "body_html", "purpose"}
+HIDDEN = {"id", "version", "updated_at", "added_at", "assigned_at", "created_at", "set_at", "body_html", "purpose"}
 PLACE = {"study_id", "issue_id", "study_issue_id", "assignment_id", "field_id"}
 EMPTY = (None, "", [])
 # Columns that hold a user's id: shown as the username.
@@ -316,7 +317,7 @@ class _Names:
                 return data.get("label") or data.get("name") or ""
             case "studies.ChoiceEvent":
                 return f"{data.get('label')} of {self.field(data.get('field_id'))}"
-            case "agreement.PrimaryStatisticEvent":
+            case "agreement.PrimaryStatisticEvent" | "llm.ModelGateEvent":
                 return self.field(data.get("field_id"))
         return event.pgh_obj_id or ""
 

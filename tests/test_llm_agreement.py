@@ -1,6 +1,8 @@
 """Models measured against the humans (llm/agreement.py): pairs, the swap test, confidence triage and the gate,
 checked against the `krippendorff` package and a brute-force paired bootstrap."""
 
+import csv
+import io
 import random
 
 import krippendorff
@@ -222,3 +224,19 @@ def test_a_study_without_model_raters_has_no_section_on_them(client, study):
     text = as_read(client.get(reverse("agreement:methods", args=[study.slug]) + "?format=markdown").content.decode())
 
     assert "Language models" not in text
+
+
+def test_a_gate_loosened_after_the_results_shows_in_the_studys_history(world, client):
+    study, owner = world["study"], world["owner"]
+    client.force_login(owner)
+    gate = reverse("llm:gate", args=[study.slug, "impact"])
+    client.post(gate, {"min_model_alpha": "0.8", "swap_margin": "0.05", "confidence_threshold": "0.8"})
+    client.post(gate, {"min_model_alpha": "0.6", "swap_margin": "0.2", "confidence_threshold": "0.8"})
+
+    response = client.get(reverse("studies:history_export", args=[study.slug]))
+
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    gates = [(r["action"], r["object"], r["field"], r["before"], r["after"]) for r in rows if r["what"] == "model gate"]
+    assert ("changed", "Impact", "min model alpha", "0.8", "0.6") in gates
+    assert ("changed", "Impact", "swap margin", "0.05", "0.2") in gates
+    assert gates[0][:2] == ("created", "Impact")
