@@ -236,7 +236,11 @@ def test_a_gate_loosened_after_the_results_shows_in_the_studys_history(world, cl
     response = client.get(reverse("studies:history_export", args=[study.slug]))
 
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    gates = [(r["action"], r["object"], r["field"], r["before"], r["after"]) for r in rows if r["what"] == "model gate"]
+    gates = [
+        (row["action"], row["object"], row["field"], row["before"], row["after"])
+        for row in rows
+        if row["what"] == "model gate"
+    ]
     assert ("changed", "Impact", "min model alpha", "0.8", "0.6") in gates
     assert ("changed", "Impact", "swap margin", "0.05", "0.2") in gates
     assert gates[0][:2] == ("created", "Impact")
