@@ -230,21 +230,16 @@ class Work:
         )
         if earlier is None:
             return False
+        copied = ("codebook_version", "messages", "cut", "parameters", "samples", "value", "confidence")
         ModelAnswer.objects.create(
             run=self.run,
             rater=self.rater,
             study_issue=study_issue,
             field=field,
             prompt_hash=digest,
-            codebook_version=earlier.codebook_version,
-            messages=earlier.messages,
-            cut=earlier.cut,
-            parameters=earlier.parameters,
-            samples=earlier.samples,
-            value=earlier.value,
-            confidence=earlier.confidence,
             model_version=earlier.model_version,
             reused_from=earlier.reused_from or earlier,
+            **{name: getattr(earlier, name) for name in copied},
         )
         self.run.items_done += 1
         self.run.items_reused += 1
