@@ -58,7 +58,7 @@ lock: $(VENV)/.installed
 
 test: lint audit .data/secret_key
 	$(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -n auto
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 bench: $(VENV)/.installed .data/secret_key
 	$(PY) -m bench
