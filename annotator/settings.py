@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "studies",
     "agreement",
     "llm",
+    "surveys",
 ]
 
 MIDDLEWARE = [
@@ -189,6 +190,11 @@ GITHUB_API_URL = os.environ.get("GITHUB_API_URL", "https://api.github.com")
 # Time on task (studies/effort.py): a pause longer than this between two signs of use of the annotation page (a key,
 # a click, a scroll, the pointer moving) is not counted as time spent labelling.
 ACTIVE_TIME_IDLE_SECONDS = env_int("ANNOTATOR_IDLE_SECONDS", 120)
+
+# Surveys (surveys/): how many responses one client address may start in a window, counted in Django's cache
+# (memory) only; the address is never stored.
+SURVEY_STARTS_PER_ADDRESS = env_int("SURVEY_STARTS_PER_ADDRESS", 30)
+SURVEY_STARTS_WINDOW_SECONDS = env_int("SURVEY_STARTS_WINDOW_SECONDS", 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("studies.urls")),
     path("", include("agreement.urls")),
     path("", include("llm.urls")),
+    path("", include("surveys.urls")),
 ]
 
 handler500 = views.server_error

@@ -150,6 +150,12 @@ class StudyAccess:
         )
 
     @property
+    def may_manage_surveys(self) -> bool:
+        """Building surveys from the codebook, sharing their public links, closing them, downloading their responses
+        (surveys/): the owners'. Respondents need no account: the link's token is their only key."""
+        return self.may_manage
+
+    @property
     def may_choose_examples(self) -> bool:
         """Which disagreements the methods report shows as examples: the owners'."""
         return self.may_manage

@@ -48,6 +48,7 @@ from llm.models import Endpoint, ModelRater, ModelRun
 from studies.annotation import annotation_save, assignment_submit
 from studies.codebook import codebook_load, preset
 from studies.models import Annotation, IssueStage, Stage
+from surveys.services import codebook_version_for_survey, survey_create
 from tests.factories import (
     TEST_PASSWORD,
     AdminFactory,
@@ -162,7 +163,34 @@ def study_world() -> dict:
     usernames = [people["annotator"].username, people["other"].username]
     round_start(study=study, user=people["owner"], size=1, seed=0, annotators=usernames, fields=["impact"])
     model_rater(study, "qwen")
-    return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory()}
+    survey = survey_of(study, consent="I agree that my answers are used in the study.")
+    return {"study": study, "study_issue": study_issue, "people": people, "run": ImportRunFactory(), "survey": survey}
+
+
+def survey_of(study, *, fields=None, background=(), **overrides):
+    """A survey of the study's silent-bugs codebook, built as an owner would: by default, for each scenario "have
+    you met it?" and "how severe?" (on the impact levels), and for each impact level "do you agree?"."""
+    version = codebook_version_for_survey(study)
+    codebook = {item["key"]: item for item in version.snapshot["fields"]}
+    fields = fields or {"scenario": ["met", "severity", "comment"], "impact": ["agree"]}
+    spec = {
+        "title": "Silent bugs in deep-learning frameworks",
+        "intro": "",
+        "consent": "",
+        "severity_source": "impact",
+        "opens_at": None,
+        "closes_at": None,
+        "response_limit": None,
+        "fields": {
+            key: {"choices": [choice["value"] for choice in codebook[key].get("choices", [])], "questions": questions}
+            for key, questions in fields.items()
+        },
+        "background": [
+            {"key": key, "label": label, "choices": list(choices), "multiple": False}
+            for key, label, choices in background
+        ],
+    } | overrides
+    return survey_create(study=study, user=None, version=version, spec=spec)
 
 
 def model_rater(study, name: str, *, base_url: str = "http://127.0.0.1:9/v1", fields=("impact",)):
@@ -221,6 +249,13 @@ def concrete_urls(world) -> dict[str, str]:
             ],
         ),
         "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first() or 0],
+        **dict.fromkeys(
+            ("surveys:detail", "surveys:close", "surveys:reopen", "surveys:responses_csv"),
+            [study.slug, world["survey"].pk],
+        ),
+        "surveys:respond": [world["survey"].token],
+        "surveys:section": [world["survey"].token, 1],
+        "surveys:submit": [world["survey"].token],
         **{
             f"issues:{name}": [world["run"].pk]
             for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")

@@ -398,6 +398,37 @@ EXPECTED = {
             ("login", "404", "404", "404", "404", "404", "404"),  # the empty form names no field or study
         ),
     ),
+    # Surveys: owners build, share, close and download them; to anyone else they do not exist.
+    **dict.fromkeys(
+        ("surveys:list", "surveys:detail", "surveys:responses_csv"),
+        (
+            ("login", "404", "404", "404", "404", "200", "200"),
+            ("login", "405", "405", "405", "405", "405", "405"),
+        ),
+    ),
+    "surveys:new": (
+        ("login", "404", "404", "404", "404", "200", "200"),
+        ("login", "404", "404", "404", "404", "422", "422"),  # the form again: no title, no field picked
+    ),
+    **dict.fromkeys(
+        ("surveys:close", "surveys:reopen"),
+        (
+            ("login", "405", "405", "405", "405", "405", "405"),
+            ("login", "404", "404", "404", "404", "302", "302"),  # back to the survey's page
+        ),
+    ),
+    # A survey's public link: anyone, with or without an account, the same page.
+    "surveys:respond": (
+        ("200", "200", "200", "200", "200", "200", "200"),
+        ("422", "422", "422", "422", "422", "422", "422"),  # the start page again: consent not ticked
+    ),
+    **dict.fromkeys(
+        ("surveys:section", "surveys:submit"),
+        (
+            ("302", "302", "302", "302", "302", "302", "302"),  # no response started in this browser: to the start
+            ("302", "302", "302", "302", "302", "302", "302"),
+        ),
+    ),
 }
 
 # The admin site: anyone but an admin is sent to its login page (anonymous

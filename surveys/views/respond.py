@@ -1,0 +1,158 @@
+"""The public survey pages, at /s/<token>/: no account, no JavaScript needed, nothing of the study but the survey.
+
+A respondent's browser holds a random token in a cookie scoped to the survey's path; the database keeps only its
+SHA-256 (surveys/services.py). Each section is a plain form that saves when sent (and, with htmx, on every change);
+coming back in the same browser resumes at the first section with something unanswered.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from annotator.htmx import render_page
+from annotator.lockout import client_ip
+from surveys import services
+from surveys.forms import SectionForm, StartForm
+from surveys.models import Survey, SurveyResponse
+from surveys.questions import sections
+
+REFUSED = 422
+TOO_MANY = 429
+COOKIE_AGE = 60 * 60 * 24 * 180
+
+
+def _cookie(survey: Survey) -> str:
+    return f"survey_{survey.pk}"
+
+
+def _found(request: HttpRequest, token: str) -> tuple[Survey, SurveyResponse | None]:
+    survey = get_object_or_404(Survey, token=token)
+    return survey, services.response_of(survey, request.COOKIES.get(_cookie(survey)))
+
+
+def _page(request: HttpRequest, survey: Survey, template: str, context=None, status: int = 200) -> HttpResponse:
+    return render(request, f"surveys/public/{template}", {"survey": survey, **(context or {})}, status=status)
+
+
+def _thanks(request: HttpRequest, survey: Survey) -> HttpResponse:
+    return _page(request, survey, "thanks.html")
+
+
+def _discarded(request: HttpRequest, survey: Survey, response: SurveyResponse | None) -> HttpResponse:
+    """The honeypot was filled in: a bot. Its response is dropped; it is thanked as anyone would be."""
+    services.response_discard(response)
+    page = _thanks(request, survey)
+    page.delete_cookie(_cookie(survey), path=reverse("surveys:respond", args=[survey.token]))
+    return page
+
+
+def _resume_url(survey: Survey, response: SurveyResponse) -> str:
+    """The first section with a question unanswered; the review page if none is."""
+    for section in sections(survey):
+        if any(asked.id not in response.answers for asked in section.questions):
+            return reverse("surveys:section", args=[survey.token, section.number])
+    return reverse("surveys:submit", args=[survey.token])
+
+
+def _unavailable(request: HttpRequest, survey: Survey, response: SurveyResponse | None) -> HttpResponse | None:
+    """The page to show instead of the survey's, if any: thanks once submitted, or why it cannot be answered."""
+    if response is not None and response.submitted:
+        return _thanks(request, survey)
+    state = survey.state()
+    if state == Survey.State.OPEN or (response is not None and state == Survey.State.FULL):
+        return None
+    return _page(request, survey, "status.html", {"state": state})
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def respond(request: HttpRequest, token: str) -> HttpResponse:
+    survey, response = _found(request, token)
+    if shown := _unavailable(request, survey, response):
+        return shown
+    if response is not None:
+        return redirect(_resume_url(survey, response))
+    if request.method == "GET":
+        return _page(request, survey, "start.html", {"form": StartForm(consent=bool(survey.consent))})
+    form = StartForm(request.POST, consent=bool(survey.consent))
+    if form.is_bot:
+        return _discarded(request, survey, None)
+    if not form.is_valid():
+        return _page(request, survey, "start.html", {"form": form}, status=REFUSED)
+    if not services.may_start_from(client_ip(request)):
+        return _page(request, survey, "status.html", {"state": "busy"}, status=TOO_MANY)
+    secret = secrets.token_urlsafe(32)
+    response = services.response_start(survey=survey, token=secret)
+    started = HttpResponseRedirect(_resume_url(survey, response))
+    started.set_cookie(
+        _cookie(survey),
+        secret,
+        max_age=COOKIE_AGE,
+        path=reverse("surveys:respond", args=[survey.token]),
+        secure=settings.HTTPS or request.is_secure(),
+        httponly=True,
+        samesite="Lax",
+    )
+    return started
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def section(request: HttpRequest, token: str, page: int) -> HttpResponse:
+    survey, response = _found(request, token)
+    if response is None:
+        return redirect("surveys:respond", token=survey.token)
+    if shown := _unavailable(request, survey, response):
+        return shown
+    every = sections(survey)
+    if not 1 <= page <= len(every):
+        return redirect(_resume_url(survey, response))
+    current = every[page - 1]
+    if request.method == "GET":
+        form = SectionForm(initial=response.answers, section=current)
+        return _section_page(request, survey, current, every, form)
+    form = SectionForm(request.POST, section=current)
+    if form.is_bot:
+        return _discarded(request, survey, response)
+    if not form.is_valid():
+        return _section_page(request, survey, current, every, form, status=REFUSED)
+    services.response_save(response=response, answers=form.answers())
+    if request.htmx:
+        return _section_page(request, survey, current, every, form, saved=True)
+    if request.POST.get("go") == "back" and page > 1:
+        return redirect("surveys:section", token=survey.token, page=page - 1)
+    if page < len(every):
+        return redirect("surveys:section", token=survey.token, page=page + 1)
+    return redirect("surveys:submit", token=survey.token)
+
+
+def _section_page(request, survey, current, every, form, *, saved: bool = False, status: int = 200) -> HttpResponse:
+    for asked in current.questions:
+        asked.field = form[asked.id]
+    context = {"survey": survey, "section": current, "count": len(every), "form": form, "saved": saved}
+    return render_page(request, "surveys/public/section.html", context, partial="save-state", status=status)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest, token: str) -> HttpResponse:
+    survey, response = _found(request, token)
+    if response is None:
+        return redirect("surveys:respond", token=survey.token)
+    if shown := _unavailable(request, survey, response):
+        return shown
+    if request.method == "POST":
+        if request.POST.get("website"):
+            return _discarded(request, survey, response)
+        services.response_submit(response=response)
+        return redirect("surveys:respond", token=survey.token)
+    overview = [
+        (each, sum(asked.id in response.answers for asked in each.questions), len(each.questions))
+        for each in sections(survey)
+    ]
+    return _page(request, survey, "review.html", {"overview": overview, "count": len(overview)})
