@@ -103,6 +103,8 @@ class SurveyResponse(models.Model):
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
     respondent = models.CharField(max_length=64, help_text="SHA-256 of the token in the respondent's cookie.")
     answers = models.JSONField(default=dict)
+    # Where coming back resumes: the section last shown after a save (past the last one: the review page).
+    page = models.PositiveSmallIntegerField(default=1)
     started_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)

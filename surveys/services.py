@@ -122,16 +122,18 @@ def response_start(*, survey: Survey, token: str) -> SurveyResponse:
     return response
 
 
-def response_save(*, response: SurveyResponse, answers: dict) -> None:
-    """Merge a section's answers into the response; an answer emptied is forgotten. Submitted ones stay as sent."""
+def response_save(*, response: SurveyResponse, answers: dict, page: int) -> None:
+    """Merge a section's answers into the response, which resumes at `page`; an answer emptied is forgotten.
+    Submitted ones stay as sent."""
     with transaction.atomic():
         locked = SurveyResponse.objects.select_for_update().get(pk=response.pk)
         if locked.submitted:
             return
         merged = {**locked.answers, **answers}
         locked.answers = {key: value for key, value in merged.items() if value is not None}
-        locked.save(update_fields=["answers", "updated_at"])
-        response.answers = locked.answers
+        locked.page = page
+        locked.save(update_fields=["answers", "page", "updated_at"])
+        response.answers, response.page = locked.answers, page
 
 
 def response_submit(*, response: SurveyResponse) -> None:

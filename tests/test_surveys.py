@@ -173,9 +173,9 @@ def test_a_respondent_answers_resumes_and_submits_once(study):
     assert saved["Location"] == section_url(survey, 2)
     response = SurveyResponse.objects.get(survey=survey)
     assert response.answers == {"i0_met": "yes", "i0_severity": "4", "i0_comment": "Often."}
-    # Coming back: the answers are there, and the link resumes where something is still unanswered.
+    # Coming back: the link resumes where the respondent was, and the answers are there.
+    assert browser.get(reverse("surveys:respond", args=[survey.token]))["Location"] == section_url(survey, 2)
     assert CHECKED_YES.search(browser.get(section_url(survey, 1)).text)
-    assert browser.get(reverse("surveys:respond", args=[survey.token]))["Location"] == section_url(survey, 1)
     assert browser.post(reverse("surveys:submit", args=[survey.token])).status_code == 302
     thanks = browser.get(reverse("surveys:respond", args=[survey.token]))
     assert "Thank you: your answers are in." in thanks.text

@@ -52,11 +52,10 @@ def _discarded(request: HttpRequest, survey: Survey, response: SurveyResponse | 
 
 
 def _resume_url(survey: Survey, response: SurveyResponse) -> str:
-    """The first section with a question unanswered; the review page if none is."""
-    for section in sections(survey):
-        if any(asked.id not in response.answers for asked in section.questions):
-            return reverse("surveys:section", args=[survey.token, section.number])
-    return reverse("surveys:submit", args=[survey.token])
+    """The section the respondent was at; the review page once past the last."""
+    if response.page > len(sections(survey)):
+        return reverse("surveys:submit", args=[survey.token])
+    return reverse("surveys:section", args=[survey.token, response.page])
 
 
 def _unavailable(request: HttpRequest, survey: Survey, response: SurveyResponse | None) -> HttpResponse | None:
@@ -121,14 +120,17 @@ def section(request: HttpRequest, token: str, page: int) -> HttpResponse:
         return _discarded(request, survey, response)
     if not form.is_valid():
         return _section_page(request, survey, current, every, form, status=REFUSED)
-    services.response_save(response=response, answers=form.answers())
+    services.response_save(response=response, answers=form.answers(), page=_going_to(request, page))
     if request.htmx:
         return _section_page(request, survey, current, every, form, saved=True)
-    if request.POST.get("go") == "back" and page > 1:
-        return redirect("surveys:section", token=survey.token, page=page - 1)
-    if page < len(every):
-        return redirect("surveys:section", token=survey.token, page=page + 1)
-    return redirect("surveys:submit", token=survey.token)
+    return redirect(_resume_url(survey, response))
+
+
+def _going_to(request: HttpRequest, page: int) -> int:
+    """Where a save sends the respondent: htmx saves on the spot; the buttons go back or on."""
+    if request.htmx:
+        return page
+    return max(page - 1, 1) if request.POST.get("go") == "back" else page + 1
 
 
 def _section_page(request, survey, current, every, form, *, saved: bool = False, status: int = 200) -> HttpResponse:
