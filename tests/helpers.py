@@ -279,7 +279,9 @@ def concrete_urls(world) -> dict[str, str]:
 
 
 def app_pages(study, import_run) -> list[str]:
-    """Every page of the app an admin can open, the Django admin included (a study `with_annotation_work`)."""
+    """Every page of the app an admin can open, the Django admin included (a study `with_annotation_work`; a survey
+    of it is built if it has none), and a survey's public start page."""
+    survey = study.surveys.first() or survey_of(study, consent="I agree.")
     issue = study.issues.select_related("repository").first()
     on_issue = [study.slug, issue.repository.owner, issue.repository.name, issue.number]
     reconciled = study.study_issues.filter(stage=IssueStage.RECONCILIATION).select_related("issue__repository").get()
@@ -303,6 +305,10 @@ def app_pages(study, import_run) -> list[str]:
         reverse("studies:issues", args=[study.slug]),
         reverse("studies:add_issues", args=[study.slug]),
         reverse("studies:codebook", args=[study.slug]),
+        reverse("surveys:list", args=[study.slug]),
+        reverse("surveys:new", args=[study.slug]),
+        reverse("surveys:detail", args=[study.slug, survey.pk]),
+        reverse("surveys:respond", args=[survey.token]),
         reverse("studies:manage", args=[study.slug]),
         reverse("studies:create"),
         reverse("studies:people"),
