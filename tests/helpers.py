@@ -208,8 +208,9 @@ def model_rater(study, name: str, *, base_url: str = "http://127.0.0.1:9/v1", fi
 
 def concrete_urls(world) -> dict[str, str]:
     """A real URL for every URL pattern outside the admin site (the rows of tests/test_access_matrix.py), on
-    the objects of `world`: {"study", "study_issue", "run"}."""
+    the objects of `world`: {"study", "study_issue", "run"}; a survey of the study is built if it has none."""
     study, issue = world["study"], world["study_issue"].issue
+    survey = study.surveys.first() or survey_of(study)
     repository = issue.repository
     on_issue = [study.slug, repository.owner, repository.name, issue.number]
     impact = study.fields.get(key="impact")
@@ -251,11 +252,11 @@ def concrete_urls(world) -> dict[str, str]:
         "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first() or 0],
         **dict.fromkeys(
             ("surveys:detail", "surveys:close", "surveys:reopen", "surveys:responses_csv"),
-            [study.slug, world["survey"].pk],
+            [study.slug, survey.pk],
         ),
-        "surveys:respond": [world["survey"].token],
-        "surveys:section": [world["survey"].token, 1],
-        "surveys:submit": [world["survey"].token],
+        "surveys:respond": [survey.token],
+        "surveys:section": [survey.token, 1],
+        "surveys:submit": [survey.token],
         **{
             f"issues:{name}": [world["run"].pk]
             for name in ("import_detail", "import_progress", "import_errors", "fetch_comments")

@@ -404,3 +404,12 @@ def test_the_responses_csv_has_one_formula_safe_row_per_response(client, study, 
     assert first["scenario=Wrong shape: comment"] == "'@SUM(1,1)"
     assert (first["scenario=Wrong shape: met"], first["scenario=Wrong shape: severity"]) == ("yes", "3")
     assert first["submitted_at"] and not rows[1]["submitted_at"]
+
+
+def test_a_section_page_takes_a_few_queries_whatever_its_size(study, django_assert_max_num_queries):
+    survey = survey_of(study, fields={"scenario": ["agree", "met", "severity", "comment"], "component": ["agree"]})
+    browser = respondent()
+    start(browser, survey)
+
+    with django_assert_max_num_queries(4):  # the survey, the response, the count against the limit
+        assert browser.get(section_url(survey, 1)).status_code == 200
