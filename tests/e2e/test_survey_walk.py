@@ -78,8 +78,13 @@ def test_a_practitioner_answers_without_javascript_and_another_browser_starts_af
     page = context.new_page()
 
     page.goto(link)
+    page.get_by_role("button", name="Start the survey").click()  # consent not ticked
+    expect(page.locator(".field-invalid")).to_contain_text("Tick that you agree to take part")
+    assert not SurveyResponse.objects.exists()
     page.get_by_label("I have read the above and agree to take part.").check()
     page.get_by_role("button", name="Start the survey").click()
+    honeypot = page.locator("#hp-website").bounding_box()  # hidden by CSS alone: off the page, for people
+    assert honeypot["x"] + honeypot["width"] <= 0
     shape = page.locator(".survey-item").filter(has_text="Wrong shape")
     shape.get_by_label("No").check()
     shape.get_by_label("4 — different results").check()
