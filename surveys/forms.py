@@ -8,10 +8,11 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from studies.forms import PageForm
+from studies.models import CodebookField
 from surveys.models import Question
 from surveys.questions import Section
 
-CHOICE_KINDS = {"single", "multiple", "ordinal"}
+CHOICE_KINDS = CodebookField.CHOICE_KINDS
 MAX_BACKGROUND_CHOICES = 30
 MAX_COMMENT = 5000
 MAX_TEXT = 200
@@ -21,7 +22,12 @@ BACKGROUND = [
     ("experience", "Years of experience", False),
     ("frameworks", "Frameworks you use", True),
 ]
-HONEYPOT = "website"  # a name bots fill in; hidden from people by CSS (static/css/app.css, .hp)
+HONEYPOT = "website"  # a name bots fill in; hidden from people by CSS (templates/surveys/public/honeypot.html)
+
+
+def filled_honeypot(data) -> bool:
+    """Whether a POST filled in the input no person sees: a bot's."""
+    return bool(data.get(HONEYPOT))
 
 
 def _lines(text: str) -> list[str]:
@@ -107,8 +113,9 @@ class SurveyBuildForm(PageForm, forms.Form):
     def clean(self):
         data = super().clean()
         picked = [item for item in self.codebook if data.get(f"field_{item['key']}")]
-        if not picked and self.codebook:
-            self.add_error(f"field_{self.codebook[0]['key']}", "Pick at least one field to ask about.")
+        if not picked:
+            first = f"field_{self.codebook[0]['key']}" if self.codebook else None
+            self.add_error(first, "Pick at least one field to ask about.")
         for item in picked:
             key, label = item["key"], item.get("label", item["key"])
             if f"choices_{key}" in self.fields and not data.get(f"choices_{key}"):
@@ -154,7 +161,6 @@ class StartForm(forms.Form):
     """The first page: the consent, if the survey asks for it, and the honeypot."""
 
     agree = forms.BooleanField(required=False, label="I have read the above and agree to take part.")
-    website = forms.CharField(required=False, label="Leave this empty")
 
     def __init__(self, *args, consent: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -166,15 +172,9 @@ class StartForm(forms.Form):
             raise ValidationError("Tick that you agree to take part before you start.")
         return True
 
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get(HONEYPOT))
-
 
 class SectionForm(forms.Form):
     """One section's answers; every question may be left unanswered. Saved answers fill it in again."""
-
-    website = forms.CharField(required=False, label="Leave this empty")
 
     def __init__(self, *args, section: Section, **kwargs):
         super().__init__(*args, **kwargs)
@@ -194,10 +194,6 @@ class SectionForm(forms.Form):
             )
         return forms.ChoiceField(required=False, choices=asked.choices, label=asked.label, widget=forms.RadioSelect)
 
-    @property
-    def is_bot(self) -> bool:
-        return bool(self.data.get(HONEYPOT))
-
     def answers(self) -> dict:
         """The answers given ({question id: value}); an emptied answer as None, so that saving forgets it."""
-        return {name: value or None for name, value in self.cleaned_data.items() if name != HONEYPOT}
+        return {name: value or None for name, value in self.cleaned_data.items()}

@@ -140,6 +140,19 @@ def test_it_refuses_a_wrong_survey_at_the_field_and_keeps_what_was_typed(client,
     assert not Survey.objects.exists()
 
 
+def test_a_study_without_a_codebook_is_told_to_write_one_first(client):
+    study = StudyFactory()
+    client.force_login(MembershipFactory(study=study, role="owner").user)
+
+    page = client.get(reverse("surveys:new", args=[study.slug]))
+    refused = client.post(reverse("surveys:new", args=[study.slug]), {"title": "Nothing to ask"})
+
+    assert "The codebook has no fields yet" in page.text
+    assert refused.status_code == 422
+    assert refused.context["form"].non_field_errors() == ["Pick at least one field to ask about."]
+    assert not Survey.objects.exists()
+
+
 def test_a_later_codebook_edit_does_not_change_the_survey(client, study, owner):
     survey = survey_of(study)
     built_under = survey.codebook_version

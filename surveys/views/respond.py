@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods
 from annotator.htmx import render_page
 from annotator.lockout import client_ip
 from surveys import services
-from surveys.forms import SectionForm, StartForm
+from surveys.forms import SectionForm, StartForm, filled_honeypot
 from surveys.models import Survey, SurveyResponse
 from surveys.questions import sections
 
@@ -79,7 +79,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         return _page(request, survey, "start.html", {"form": StartForm(consent=bool(survey.consent))})
     form = StartForm(request.POST, consent=bool(survey.consent))
-    if form.is_bot:
+    if filled_honeypot(request.POST):
         return _discarded(request, survey, None)
     if not form.is_valid():
         return _page(request, survey, "start.html", {"form": form}, status=REFUSED)
@@ -116,7 +116,7 @@ def section(request: HttpRequest, token: str, page: int) -> HttpResponse:
         form = SectionForm(initial=response.answers, section=current)
         return _section_page(request, survey, current, every, form)
     form = SectionForm(request.POST, section=current)
-    if form.is_bot:
+    if filled_honeypot(request.POST):
         return _discarded(request, survey, response)
     if not form.is_valid():
         return _section_page(request, survey, current, every, form, status=REFUSED)
@@ -149,7 +149,7 @@ def submit(request: HttpRequest, token: str) -> HttpResponse:
     if shown := _unavailable(request, survey, response):
         return shown
     if request.method == "POST":
-        if request.POST.get("website"):
+        if filled_honeypot(request.POST):
             return _discarded(request, survey, response)
         services.response_submit(response=response)
         return redirect("surveys:respond", token=survey.token)
