@@ -6,10 +6,11 @@ errors beside their inputs and what was typed still there (studies/forms.py's Pa
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 
 from studies.forms import PageForm
 from studies.models import CodebookField
-from surveys.models import Question
+from surveys.models import Question, Survey
 from surveys.questions import Section
 
 CHOICE_KINDS = CodebookField.CHOICE_KINDS
@@ -125,9 +126,7 @@ class SurveyBuildForm(PageForm, forms.Form):
         for key, _, _ in BACKGROUND:
             if len(_lines(data.get(f"bg_{key}_choices", ""))) > MAX_BACKGROUND_CHOICES:
                 self.add_error(f"bg_{key}_choices", f"At most {MAX_BACKGROUND_CHOICES} choices.")
-        opens, closes = data.get("opens_at"), data.get("closes_at")
-        if opens and closes and closes <= opens:
-            self.add_error("closes_at", "The survey must close after it opens.")
+        _check_dates(self, data)
         return data
 
     def spec(self) -> dict:
@@ -155,6 +154,40 @@ class SurveyBuildForm(PageForm, forms.Form):
                 if data.get(f"bg_{key}")
             ],
         }
+
+
+def _check_dates(form: forms.Form, data: dict) -> None:
+    opens, closes = data.get("opens_at"), data.get("closes_at")
+    if opens and closes and closes <= opens:
+        form.add_error("closes_at", "The survey must close after it opens.")
+
+
+class SurveyScheduleForm(PageForm, forms.ModelForm):
+    """When a built survey is open and how many may answer: what an owner may still change (its questions are
+    frozen)."""
+
+    ids = "schedule"
+
+    class Meta:
+        model = Survey
+        fields = ["opens_at", "closes_at", "response_limit"]
+        labels = {"opens_at": "Opens (UTC)", "closes_at": "Closes (UTC)"}
+        help_texts = {"response_limit": "At most this many respondents may start (empty: no limit)."}
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "response_limit": forms.NumberInput(attrs={"min": 1}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["response_limit"].min_value = 1
+        self.fields["response_limit"].validators.append(MinValueValidator(1))
+
+    def clean(self):
+        data = super().clean()
+        _check_dates(self, data)
+        return data
 
 
 class StartForm(forms.Form):

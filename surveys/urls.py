@@ -8,6 +8,7 @@ urlpatterns = [
     path("studies/<slug:slug>/surveys/", build.survey_list, name="list"),
     path("studies/<slug:slug>/surveys/new/", build.survey_new, name="new"),
     path(SURVEY, build.survey_detail, name="detail"),
+    path(f"{SURVEY}schedule/", build.survey_schedule, name="schedule"),
     path(f"{SURVEY}close/", build.survey_close, name="close"),
     path(f"{SURVEY}reopen/", build.survey_reopen, name="reopen"),
     path(f"{SURVEY}responses.csv", build.responses_csv, name="responses_csv"),

@@ -251,7 +251,7 @@ def concrete_urls(world) -> dict[str, str]:
         ),
         "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first() or 0],
         **dict.fromkeys(
-            ("surveys:detail", "surveys:close", "surveys:reopen", "surveys:responses_csv"),
+            ("surveys:detail", "surveys:schedule", "surveys:close", "surveys:reopen", "surveys:responses_csv"),
             [study.slug, survey.pk],
         ),
         "surveys:respond": [survey.token],

@@ -410,6 +410,10 @@ EXPECTED = {
         ("login", "404", "404", "404", "404", "200", "200"),
         ("login", "404", "404", "404", "404", "422", "422"),  # the form again: no title, no field picked
     ),
+    "surveys:schedule": (
+        ("login", "405", "405", "405", "405", "405", "405"),
+        ("login", "404", "404", "404", "404", "302", "302"),  # nothing is required: saved, back to the page
+    ),
     **dict.fromkeys(
         ("surveys:close", "surveys:reopen"),
         (

@@ -386,6 +386,27 @@ def test_the_public_pages_show_nothing_of_the_study_beyond_the_survey(study, own
 # --- The owner's page and download ---
 
 
+def test_a_full_survey_takes_new_respondents_again_once_its_limit_is_raised(client, study, owner):
+    survey = survey_of(study, response_limit=1)
+    start(respondent(), survey)
+    client.force_login(owner)
+    url = reverse("surveys:schedule", args=[study.slug, survey.pk])
+
+    wrong = {"response_limit": "0", "opens_at": "2026-05-02T10:00", "closes_at": "2026-05-01T10:00"}
+    refused = client.post(url, wrong)
+
+    assert refused.status_code == 422
+    assert refused.context["schedule"].errors == {
+        "response_limit": ["Ensure this value is greater than or equal to 1."],
+        "closes_at": ["The survey must close after it opens."],
+    }
+    survey.refresh_from_db()
+    assert survey.response_limit == 1 and survey.opens_at is None
+    assert client.post(url, {"response_limit": "2"}).status_code == 302
+    assert start(respondent("198.51.100.4"), survey).status_code == 302
+    assert SurveyResponse.objects.count() == 2
+
+
 def test_the_owners_page_shows_the_link_status_and_counts(client, study, owner):
     survey = survey_of(study, response_limit=50)
     start(respondent(), survey)

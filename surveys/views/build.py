@@ -13,7 +13,7 @@ from annotator.csv_writer import csv_lines
 from studies.access import StudyAccess, get_access
 from studies.codebook_versions import codebook_snapshot
 from surveys import services
-from surveys.forms import SurveyBuildForm
+from surveys.forms import SurveyBuildForm, SurveyScheduleForm
 from surveys.models import Survey
 from surveys.questions import sections
 
@@ -54,10 +54,9 @@ def survey_new(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("surveys:detail", slug=study.slug, pk=survey.pk)
 
 
-@require_GET
-def survey_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    access = _access(request, slug)
-    survey = _survey(access, pk)
+def _detail_page(
+    request: HttpRequest, access: StudyAccess, survey: Survey, schedule: SurveyScheduleForm | None = None
+) -> HttpResponse:
     context = {
         "study": access.study,
         "survey": survey,
@@ -67,8 +66,28 @@ def survey_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         "submitted": survey.responses.filter(submitted_at__isnull=False).count(),
         "sections": sections(survey),
         "version": access.study.codebook_versions.filter(number=survey.codebook_version).first(),
+        "schedule": schedule or SurveyScheduleForm(instance=survey),
     }
-    return render(request, "surveys/detail.html", context)
+    return render(request, "surveys/detail.html", context, status=REFUSED if schedule else 200)
+
+
+@require_GET
+def survey_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _access(request, slug)
+    return _detail_page(request, access, _survey(access, pk))
+
+
+@require_POST
+def survey_schedule(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _access(request, slug)
+    survey = _survey(access, pk)
+    form = SurveyScheduleForm(request.POST, instance=survey)
+    if not form.is_valid():
+        survey.refresh_from_db()  # the page shows the survey as stored, the form as typed
+        return _detail_page(request, access, survey, form)
+    form.save()
+    messages.success(request, f"Saved: the survey is {Survey.State(survey.state()).label}.")
+    return redirect("surveys:detail", slug=slug, pk=survey.pk)
 
 
 @require_POST
