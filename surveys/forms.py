@@ -181,7 +181,6 @@ class SurveyScheduleForm(PageForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["response_limit"].min_value = 1
         self.fields["response_limit"].validators.append(MinValueValidator(1))
 
     def clean(self):
@@ -191,7 +190,7 @@ class SurveyScheduleForm(PageForm, forms.ModelForm):
 
 
 class StartForm(forms.Form):
-    """The first page: the consent, if the survey asks for it, and the honeypot."""
+    """The first page: the consent, if the survey asks for it (the honeypot is checked apart: filled_honeypot)."""
 
     agree = forms.BooleanField(required=False, label="I have read the above and agree to take part.")
 
