@@ -383,6 +383,14 @@ def test_the_public_pages_show_nothing_of_the_study_beyond_the_survey(study, own
         assert all(link.startswith(("/static/", f"/s/{survey.token}/")) for link in links), links
 
 
+def test_a_link_with_no_survey_behind_it_says_so_and_nothing_more():
+    response = respondent().get(reverse("surveys:respond", args=["no-such-survey"]))
+
+    assert response.status_code == 404
+    assert "There is no survey at this link." in response.text
+    assert 'href="/"' not in response.text and "/studies/" not in response.text and "annotator" not in response.text
+
+
 # --- The owner's page and download ---
 
 

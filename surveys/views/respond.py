@@ -6,11 +6,12 @@ coming back in the same browser resumes at the first section with something unan
 """
 
 import secrets
+from functools import wraps
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -31,8 +32,30 @@ def _cookie(survey: Survey) -> str:
 
 
 def _found(request: HttpRequest, token: str) -> tuple[Survey, SurveyResponse | None]:
-    survey = get_object_or_404(Survey, token=token)
+    survey = Survey.objects.filter(token=token).first()
+    if survey is None:
+        raise _NoSuchSurvey
     return survey, services.response_of(survey, request.COOKIES.get(_cookie(survey)))
+
+
+class _NoSuchSurvey(Exception):
+    """A link with no survey behind it (mistyped, or the survey deleted)."""
+
+
+def public(view):
+    """A respondent's page: no account needed; a link with no survey gets a bare 404 that, like the survey's pages,
+    shows nothing of the app (the app's own 404 page links to the studies)."""
+
+    @login_not_required
+    @require_http_methods(["GET", "POST"])
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _NoSuchSurvey:
+            return render(request, "surveys/public/missing.html", status=404)
+
+    return wrapped
 
 
 def _page(request: HttpRequest, survey: Survey, template: str, context=None, status: int = 200) -> HttpResponse:
@@ -68,8 +91,7 @@ def _unavailable(request: HttpRequest, survey: Survey, response: SurveyResponse 
     return _page(request, survey, "status.html", {"state": state})
 
 
-@login_not_required
-@require_http_methods(["GET", "POST"])
+@public
 def respond(request: HttpRequest, token: str) -> HttpResponse:
     survey, response = _found(request, token)
     if shown := _unavailable(request, survey, response):
@@ -100,8 +122,7 @@ def respond(request: HttpRequest, token: str) -> HttpResponse:
     return started
 
 
-@login_not_required
-@require_http_methods(["GET", "POST"])
+@public
 def section(request: HttpRequest, token: str, page: int) -> HttpResponse:
     survey, response = _found(request, token)
     if response is None:
@@ -140,8 +161,7 @@ def _section_page(request, survey, current, every, form, *, saved: bool = False,
     return render_page(request, "surveys/public/section.html", context, partial="save-state", status=status)
 
 
-@login_not_required
-@require_http_methods(["GET", "POST"])
+@public
 def submit(request: HttpRequest, token: str) -> HttpResponse:
     survey, response = _found(request, token)
     if response is None:
