@@ -252,6 +252,28 @@ def test_with_htmx_a_change_saves_and_answers_with_the_save_state(study):
     assert SurveyResponse.objects.get(survey=survey).answers == {"i0_met": "no"}
 
 
+def test_with_htmx_a_wrong_answer_says_it_was_not_saved(study):
+    survey = survey_of(study)
+    browser = respondent()
+    start(browser, survey)
+
+    response = browser.post(section_url(survey, 1), {"i0_met": "maybe"}, headers={"HX-Request": "true"})
+
+    assert response.status_code == 422
+    assert "Not saved: an answer above is not one of its choices or is too long." in response.text
+    assert SurveyResponse.objects.get(survey=survey).answers == {}
+
+
+def test_no_public_page_is_kept_in_a_cache(study):
+    survey = survey_of(study)
+    browser = respondent()
+    start(browser, survey)
+
+    response = browser.get(section_url(survey, 1))
+
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+
+
 def test_the_start_page_asks_for_consent(study):
     survey = survey_of(study, consent="Your answers are **anonymous**.")
 

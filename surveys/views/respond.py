@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from annotator.htmx import render_page
@@ -43,10 +44,11 @@ class _NoSuchSurvey(Exception):
 
 
 def public(view):
-    """A respondent's page: no account needed; a link with no survey gets a bare 404 that, like the survey's pages,
-    shows nothing of the app (the app's own 404 page links to the studies)."""
+    """A respondent's page: no account needed, never cached (it shows their answers); a link with no survey gets a
+    bare 404 that, like the survey's pages, shows nothing of the app (the app's own 404 page links to the studies)."""
 
     @login_not_required
+    @never_cache
     @require_http_methods(["GET", "POST"])
     @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
