@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import build, respond
+from .views import build, respond, results
 
 app_name = "surveys"
 SURVEY = "studies/<slug:slug>/surveys/<int:pk>/"
@@ -12,6 +12,7 @@ urlpatterns = [
     path(f"{SURVEY}close/", build.survey_close, name="close"),
     path(f"{SURVEY}reopen/", build.survey_reopen, name="reopen"),
     path(f"{SURVEY}responses.csv", build.responses_csv, name="responses_csv"),
+    path(f"{SURVEY}results/", results.survey_results, name="results"),
     # Public: the token is the only key; no account.
     path("s/<str:token>/", respond.respond, name="respond"),
     path("s/<str:token>/<int:page>/", respond.section, name="section"),

@@ -251,7 +251,14 @@ def concrete_urls(world) -> dict[str, str]:
         ),
         "llm:endpoint_edit": [Endpoint.objects.values_list("pk", flat=True).first() or 0],
         **dict.fromkeys(
-            ("surveys:detail", "surveys:schedule", "surveys:close", "surveys:reopen", "surveys:responses_csv"),
+            (
+                "surveys:detail",
+                "surveys:schedule",
+                "surveys:close",
+                "surveys:reopen",
+                "surveys:responses_csv",
+                "surveys:results",
+            ),
             [study.slug, survey.pk],
         ),
         "surveys:respond": [survey.token],
@@ -309,6 +316,7 @@ def app_pages(study, import_run) -> list[str]:
         reverse("surveys:list", args=[study.slug]),
         reverse("surveys:new", args=[study.slug]),
         reverse("surveys:detail", args=[study.slug, survey.pk]),
+        reverse("surveys:results", args=[study.slug, survey.pk]),
         reverse("surveys:respond", args=[survey.token]),
         reverse("studies:manage", args=[study.slug]),
         reverse("studies:create"),

@@ -400,7 +400,7 @@ EXPECTED = {
     ),
     # Surveys: owners build, share, close and download them; to anyone else they do not exist.
     **dict.fromkeys(
-        ("surveys:list", "surveys:detail", "surveys:responses_csv"),
+        ("surveys:list", "surveys:detail", "surveys:responses_csv", "surveys:results"),
         (
             ("login", "404", "404", "404", "404", "200", "200"),
             ("login", "405", "405", "405", "405", "405", "405"),
