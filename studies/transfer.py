@@ -119,10 +119,23 @@ ROWS = [
     Round.annotators.through,
     Round.fields.through,
 ]
-# Rows of the apps built on this one (agreement's primary statistics) that carry a study_id, and whose references
-# are rows above: they register here from their AppConfig.ready(), as studies imports none of them
-# (tests/test_layout.py); their history is studies/history.py's STUDY_EVENTS_OF_OTHER_APPS.
-STUDY_ROWS_OF_OTHER_APPS: list[type[models.Model]] = []
+
+
+@dataclass(frozen=True)
+class RowsOfOtherApp:
+    """Rows of an app built on this one that travel with the study (agreement's primary statistics, surveys and
+    their responses). They register in STUDY_ROWS_OF_OTHER_APPS from their AppConfig.ready(), as studies imports
+    none of them (tests/test_layout.py), a row after those it refers to; their history is studies/history.py's
+    STUDY_EVENTS_OF_OTHER_APPS."""
+
+    model: type[models.Model]
+    to_study: str = "study"  # the lookup from a row to its study: "survey__study" for a survey's responses
+    # Called with each batch of the file's rows before they are inserted: it may change them (a value that must
+    # stay unique here), refuses them with a ValueError, and returns what the importer should be told.
+    on_import: Callable[[list[dict]], list[str]] | None = None
+
+
+STUDY_ROWS_OF_OTHER_APPS: list[RowsOfOtherApp] = []
 # Rendered copies of Markdown: the target renders them again (issues/rendering.py).
 DERIVED = {"body_html", "body_html_key"}
 USER_COLUMNS = ["id", "username", "first_name", "last_name", "email"]
@@ -142,7 +155,7 @@ def all_events() -> list[type[models.Model]]:
 
 def kinds() -> dict[str, type[models.Model]]:
     """Every kind of record a file may hold, in the order they come; nothing else is ever written."""
-    found = [*ROWS, *STUDY_ROWS_OF_OTHER_APPS, Context, *all_events()]
+    found = [*ROWS, *(rows.model for rows in STUDY_ROWS_OF_OTHER_APPS), Context, *all_events()]
     return {model._meta.label_lower: model for model in found}
 
 
@@ -226,7 +239,7 @@ def _owned(study: Study) -> dict[type[models.Model], models.QuerySet]:
             through: through.objects.filter(round__study=study)
             for through in (Round.issues.through, Round.annotators.through, Round.fields.through)
         },
-        **{model: model.objects.filter(study_id=study.pk) for model in STUDY_ROWS_OF_OTHER_APPS},
+        **{rows.model: rows.model.objects.filter(**{rows.to_study: study}) for rows in STUDY_ROWS_OF_OTHER_APPS},
         Context: Context.objects.filter(contexts),
         **events,
     }
@@ -287,6 +300,7 @@ class ImportResult:
     counts: Counter = field(default_factory=Counter)
     users_created: list[str] = field(default_factory=list)
     issues_created: int = 0
+    notes: list[str] = field(default_factory=list)  # what the apps built on this one changed on the way in
 
 
 def import_study(
@@ -368,6 +382,7 @@ class _Importer:
         self.result: ImportResult | None = None
         self.kinds = kinds()
         self.events = all_events()
+        self.on_import = {rows.model: rows.on_import for rows in STUDY_ROWS_OF_OTHER_APPS if rows.on_import}
 
     def add(self, line: int, kind: str, row: dict) -> None:
         if kind != self.kind or len(self.batch) >= BATCH:
@@ -382,6 +397,8 @@ class _Importer:
         if self.result is None and model is not Study:
             raise TransferError("The file does not start with its study.")
         try:
+            if on_import := self.on_import.get(model):
+                self.result.notes += on_import(self.batch)
             {Study: self._study, User: self._users, Issue: self._issues, Context: self._contexts}.get(
                 model, self._insert
             )(model, self.batch)

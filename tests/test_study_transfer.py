@@ -11,12 +11,15 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db.models import Q
+from django.test import Client
+from django.urls import reverse
 
 from agreement.models import PrimaryStatistic
 from agreement.primary import declarations, primary_declare
 from agreement.report import study_report
 from annotator.csv_writer import csv_lines
 from issues.models import Issue, IssueComment, Repository
+from studies import transfer
 from studies.access import StudyAccess
 from studies.annotation import annotation_save, assignment_submit
 from studies.assignment import assign_balanced, assignment_remove
@@ -48,8 +51,10 @@ from studies.models import (
 )
 from studies.transfer import EVENTS, export_study, import_study
 from studies.workflow import decide, final_value_save, screening_resolve
+from surveys.models import Survey, SurveyResponse
+from surveys.services import response_rows
 from tests.factories import AdminFactory, IssueCommentFactory, IssueFactory, MembershipFactory, StudyFactory
-from tests.helpers import label, team
+from tests.helpers import label, survey_of, team
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -530,3 +535,131 @@ def test_primary_statistics_and_their_history_move_with_the_study(tmp_path):
         ("gwet_ac1", "AC1 copes with a dominant scenario", owner.username),
     ]
     assert study_report(copy)["fields"]["scenario"]["primary"]["statistic"] == "gwet_ac1"
+
+
+# --- Surveys (surveys/transfer.py, registered from surveys/apps.py) ---
+
+SURVEY_COLUMNS = (
+    "title",
+    "intro",
+    "consent",
+    "codebook_version",
+    "items",
+    "severity_scale",
+    "severity_source",
+    "background",
+    "opens_at",
+    "closes_at",
+    "response_limit",
+    "closed",
+    "created_at",
+)
+
+
+def surveyed(study: Study) -> tuple[Survey, list[Client]]:
+    """A survey of the study answered in three browsers: two submitted, the third still in progress."""
+    survey = survey_of(study, background=[("role", "Your role", ("developer", "researcher"))])
+    Survey.objects.filter(pk=survey.pk).update(created_by=study.memberships.filter(role="owner").first().user)
+    browsers = []
+    for n, (role, met) in enumerate((("developer", "yes"), ("researcher", "no"), ("developer", "yes"))):
+        browser = Client(REMOTE_ADDR=f"203.0.113.{n + 1}")
+        browser.post(reverse("surveys:respond", args=[survey.token]), {"agree": "on"})
+        browser.post(reverse("surveys:section", args=[survey.token, 1]), {"bg_role": role})
+        answers = {"i0_met": met, "i0_severity": "3", "i0_comment": f"=1+{n}, seen twice"}
+        browser.post(reverse("surveys:section", args=[survey.token, 2]), answers)
+        if n < 2:
+            browser.post(reverse("surveys:submit", args=[survey.token]))
+        browsers.append(browser)
+    assert survey.responses.filter(submitted_at__isnull=True).count() == 1
+    return Survey.objects.get(pk=survey.pk), browsers
+
+
+def survey_state(survey: Survey) -> dict:
+    """What a survey holds, without its ids: its frozen questions, its responses and their CSV."""
+    header, lines = response_rows(survey)
+    return {
+        "survey": [getattr(survey, name) for name in SURVEY_COLUMNS] + [survey.created_by.username],
+        "responses": list(
+            survey.responses.order_by("started_at", "pk").values_list(
+                "respondent", "answers", "page", "started_at", "updated_at", "submitted_at"
+            )
+        ),
+        "csv": "".join(csv_lines(header, lines)),
+    }
+
+
+def test_a_survey_and_its_responses_move_with_the_study_and_its_link_keeps_working(tmp_path):
+    study = build_study()
+    survey, browsers = surveyed(study)
+    before, token = survey_state(survey), survey.token
+    file = tmp_path / "study.json.gz"
+    call_command("export_study", "tf-silent", "-o", str(file), stdout=io.StringIO())
+    study.delete()  # another instance: the survey is not there
+
+    out = io.StringIO()
+    call_command("import_study", str(file), stdout=out)
+
+    moved = Survey.objects.get(study__slug="tf-silent")
+    assert moved.token == token and "new public link" not in out.getvalue()
+    assert survey_state(moved) == before
+    assert len(before["responses"]) == 3 and "in progress" in before["csv"]
+    # The same link: the respondents who submitted are thanked, the one in progress resumes where they were.
+    submitted, _, in_progress = browsers
+    assert "Thank you: your answers are in." in submitted.get(reverse("surveys:respond", args=[token])).text
+    resumed = in_progress.get(reverse("surveys:respond", args=[token]))
+    assert resumed["Location"] == reverse("surveys:section", args=[token, 3])
+    assert in_progress.post(reverse("surveys:submit", args=[token])).status_code == 302
+    assert moved.responses.filter(submitted_at__isnull=True).count() == 0
+    assert Client().get(reverse("surveys:respond", args=[token])).status_code == 200
+
+
+def test_a_survey_imported_beside_its_original_gets_a_new_link_and_says_so(tmp_path):
+    study = build_study()
+    survey, browsers = surveyed(study)
+    file = tmp_path / "study.json.gz"
+    with file.open("wb") as out:
+        export_study(study, out)
+
+    out = io.StringIO()
+    call_command("import_study", str(file), "--slug", "tf-silent-copy", stdout=out)
+
+    copy = Survey.objects.get(study__slug="tf-silent-copy")
+    assert copy.token != survey.token and re.fullmatch(r"[A-Za-z0-9_-]{32}", copy.token)
+    link = reverse("surveys:respond", args=[copy.token])
+    assert f"Survey 'Silent bugs in deep-learning frameworks' has a new public link, {link}" in out.getvalue()
+    assert survey_state(copy) == survey_state(survey)
+    # The old link still leads to the original, where the respondent in progress still is.
+    assert Survey.objects.get(token=survey.token) == survey
+    assert browsers[2].get(reverse("surveys:respond", args=[survey.token]))["Location"].endswith("/3/")
+    assert Client().get(link).status_code == 200
+
+
+def test_a_survey_token_that_could_be_guessed_is_refused_and_nothing_is_written(tmp_path):
+    study = build_study()
+    survey, _ = surveyed(study)
+    exported = io.BytesIO()
+    export_study(study, exported)
+    file = tmp_path / "study.json.gz"
+    file.write_bytes(gzip.compress(gzip.decompress(exported.getvalue()).replace(survey.token.encode(), b"survey1")))
+    before = [model.objects.count() for model in (Study, User, Survey, SurveyResponse, Annotation)]
+
+    with pytest.raises(CommandError, match="(?s)public token that is not a random one.*Nothing was imported"):
+        call_command("import_study", str(file), "--slug", "copy")
+
+    assert [model.objects.count() for model in (Study, User, Survey, SurveyResponse, Annotation)] == before
+
+
+def test_an_export_from_before_surveys_still_imports(tmp_path, monkeypatch):
+    study = build_study()
+    surveyed(study)
+    older = [rows for rows in transfer.STUDY_ROWS_OF_OTHER_APPS if rows.model._meta.app_label != "surveys"]
+    file = tmp_path / "study.json.gz"
+    with monkeypatch.context() as before_surveys, file.open("wb") as out:
+        before_surveys.setattr(transfer, "STUDY_ROWS_OF_OTHER_APPS", older)
+        exported = export_study(study, out)
+    assert not any(kind.startswith("surveys.") for kind in exported)
+
+    call_command("import_study", str(file), "--slug", "older", stdout=io.StringIO())
+
+    assert everything(Study.objects.get(slug="older")) == everything(study)
+    assert not Survey.objects.filter(study__slug="older").exists()

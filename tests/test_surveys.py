@@ -221,7 +221,7 @@ def test_the_respondent_cookie_is_http_only_lax_scoped_and_stored_only_as_its_ha
 
     start(browser, survey)
 
-    cookie = browser.cookies[f"survey_{survey.pk}"]
+    cookie = browser.cookies[f"survey_{survey.token}"]
     assert cookie["httponly"] and cookie["secure"] and cookie["samesite"] == "Lax"
     assert cookie["path"] == reverse("surveys:respond", args=[survey.token])
     stored = SurveyResponse.objects.get(survey=survey).respondent

@@ -29,7 +29,9 @@ COOKIE_AGE = 60 * 60 * 24 * 180
 
 
 def _cookie(survey: Survey) -> str:
-    return f"survey_{survey.pk}"
+    # Named by the token, not the id: a study moved to another instance (studies/transfer.py) keeps its surveys'
+    # tokens but not their ids, and its respondents resume there.
+    return f"survey_{survey.token}"
 
 
 def _found(request: HttpRequest, token: str) -> tuple[Survey, SurveyResponse | None]:

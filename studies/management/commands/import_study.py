@@ -31,6 +31,8 @@ class Command(BaseCommand):
             f"Imported study {study.slug} ({study.name}): {describe(result.counts)}; "
             f"{result.issues_created:,} of the issues were new here."
         )
+        for note in result.notes:
+            self.stdout.write(note)
         if result.users_created:
             self.stdout.write(
                 f"{len(result.users_created)} new accounts, without a password until an admin sets one "
