@@ -12,6 +12,8 @@ On import:
 - issues are matched by repository and number: one already here is kept as it is (its text, comments and other
   studies untouched) and the study's work attaches to it; a missing one is created with its comments and payloads;
 - every other row is inserted anew under a new id, its timestamps and versions as they were;
+- the apps built on this one may adjust their rows on the way in (RowsOfOtherApp.on_import: a survey's public token
+  that a survey here has already is replaced, and the importer told);
 - the history (django-pghistory's event rows and their contexts: who, from which URL, when) is copied as it was,
   and the inserts themselves record no events: their triggers are ignored for the import;
 - an id only the history knows (a row deleted before the export) gets a fresh id of its own, so that it can never

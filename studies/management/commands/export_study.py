@@ -11,7 +11,8 @@ from studies.transfer import describe, export_study
 class Command(BaseCommand):
     help = (
         "Write everything a study owns (codebook, issues with their comments and payloads, members, assignments, "
-        "annotations, decisions, discussion, history) to one gzip'd JSON file, for import_study on another instance."
+        "annotations, decisions, discussion, surveys and their responses, history) to one gzip'd JSON file, for "
+        "import_study on another instance."
     )
 
     def add_arguments(self, parser):
