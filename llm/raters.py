@@ -1,9 +1,8 @@
 """Adding a model rater to a study: its endpoint, the fields it rates and the issues it rates them on."""
 
-import random
-
 from django.db import transaction
 
+from agreement.rounds import draw_sample
 from llm.models import Endpoint, ModelRater
 from llm.prompts import RATED_KINDS
 from studies.models import CodebookField, Study
@@ -55,7 +54,8 @@ def rater_add(
     elif scope == "sample":
         if not size or size > len(issues):
             raise RaterError(f"Draw between 1 and {len(issues)} issues: the study has {len(issues)}.", field="size")
-        issues = sorted(random.Random(seed).sample(issues, size), key=lambda study_issue: study_issue.pk)
+        chosen = set(draw_sample({"": [study_issue.pk for study_issue in issues]}, size, seed))
+        issues = [study_issue for study_issue in issues if study_issue.pk in chosen]
     if not issues:
         raise RaterError("The study has no issue to rate yet.", field="scope")
     rater = ModelRater.objects.create(
