@@ -82,6 +82,8 @@ class FieldComparison:
     swaps: list[Swap]
     triage: list[Triage]
     verdict: GateVerdict | None
+    gate: ModelGate | None  # the owner's, if set
+    threshold: float  # from which a model's answer counts as sure: the gate's, or the default
 
 
 def model_values(rater: ModelRater, field_: CodebookField, issues: list[int]) -> tuple[dict, dict]:
@@ -97,6 +99,12 @@ def model_values(rater: ModelRater, field_: CodebookField, issues: list[int]) ->
         values[issue_id] = rating(field_, value)
         confidences[issue_id] = confidence
     return values, confidences
+
+
+def gate_of(field_: CodebookField) -> tuple[ModelGate | None, float]:
+    """The field's gate, if the owner set one, and the confidence from which a model counts as sure."""
+    gate = ModelGate.objects.filter(field=field_).first()
+    return gate, gate.confidence_threshold if gate else ModelGate.confidence_threshold.field.default
 
 
 def compare(access: StudyAccess, field_: CodebookField, *, reps: int = REPS) -> FieldComparison:
@@ -141,8 +149,7 @@ def compare(access: StudyAccess, field_: CodebookField, *, reps: int = REPS) -> 
                 )
             )
 
-    gate = ModelGate.objects.filter(field=field_).first()
-    threshold = gate.confidence_threshold if gate else ModelGate.confidence_threshold.field.default
+    gate, threshold = gate_of(field_)
     triage = []
     for name, column in models.items():
         sure = [
@@ -174,6 +181,8 @@ def compare(access: StudyAccess, field_: CodebookField, *, reps: int = REPS) -> 
         swaps=swaps,
         triage=triage,
         verdict=_verdict(gate, pairs, swaps) if gate else None,
+        gate=gate,
+        threshold=threshold,
     )
 
 

@@ -5,13 +5,14 @@ import json
 
 from django.contrib import messages
 from django.db import transaction
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotator.bidi import isolate
-from llm.agreement import compare, items_for_humans
+from llm.agreement import compare, gate_of, items_for_humans
 from llm.forms import EndpointForm, GateForm, QueueForm, RaterForm
 from llm.models import Endpoint, ModelAnswer, ModelGate, ModelRater, ModelRun
 from llm.raters import RaterError, rated_fields, rater_add
@@ -66,10 +67,13 @@ def endpoint_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _raters_page(request: HttpRequest, access: StudyAccess, failed: RaterForm | None = None) -> HttpResponse:
     study = access.study
-    raters = list(study.model_raters.select_related("endpoint").prefetch_related("fields"))
+    raters = list(
+        study.model_raters.select_related("endpoint")
+        .prefetch_related("fields", Prefetch("runs", queryset=ModelRun.objects.order_by("-created_at", "-id")))
+        .annotate(issue_count=Count("issues", distinct=True))
+    )
     for rater in raters:
-        rater.latest = rater.runs.first()
-        rater.issue_count = rater.issues.count()
+        rater.latest = next(iter(rater.runs.all()), None)
     context = {
         "study": study,
         "access": access,
@@ -210,7 +214,7 @@ def log_record(rater: ModelRater, run: ModelRun, answer: ModelAnswer) -> dict:
 
 def _agreement_page(request, access: StudyAccess, failed=None, failed_key: str = "") -> HttpResponse:
     study = access.study
-    fields = [f for f in rated_fields(study) if f.model_raters.exists()]
+    fields = rated_fields(study).filter(model_raters__isnull=False).distinct()
     comparisons = [compare(access, f) for f in fields]
     owner = access.may_manage_model_raters
     usernames = list(
@@ -218,14 +222,12 @@ def _agreement_page(request, access: StudyAccess, failed=None, failed_key: str =
     )
     for comparison in comparisons:
         key = comparison.field.key
-        gate = ModelGate.objects.filter(field=comparison.field).first()
         if owner:
-            fresh = GateForm(instance=gate, auto_id=f"gate-{key}-%s")
+            fresh = GateForm(instance=comparison.gate, auto_id=f"gate-{key}-%s")
             comparison.gate_form = failed if failed_key == f"gate-{key}" else fresh
             fresh_queue = QueueForm(usernames=usernames, auto_id=f"queue-{key}-%s")
             comparison.queue_form = failed if failed_key == f"queue-{key}" else fresh_queue
-            threshold = gate.confidence_threshold if gate else ModelGate.confidence_threshold.field.default
-            comparison.for_humans = len(items_for_humans(study, comparison.field, threshold))
+            comparison.for_humans = len(items_for_humans(study, comparison.field, comparison.threshold))
     context = {"study": study, "access": access, "comparisons": comparisons, "owner": owner}
     return render(request, "llm/agreement.html", context, status=REFUSED if failed else 200)
 
@@ -263,8 +265,7 @@ def queue_for_humans(request: HttpRequest, slug: str, key: str) -> HttpResponse:
     form = QueueForm(request.POST, usernames=usernames, auto_id=f"queue-{key}-%s")
     if not form.is_valid():
         return _agreement_page(request, access, form, f"queue-{key}")
-    gate = ModelGate.objects.filter(field=field).first()
-    threshold = gate.confidence_threshold if gate else ModelGate.confidence_threshold.field.default
+    _, threshold = gate_of(field)
     given = 0
     with transaction.atomic():
         for study_issue in items_for_humans(study, field, threshold):
