@@ -35,6 +35,7 @@ import functools
 import hashlib
 import html
 import re
+import threading
 from collections.abc import Callable
 from importlib.metadata import version
 from urllib.parse import urlsplit
@@ -78,15 +79,15 @@ class IssueReferenceProcessor(InlineProcessor):
 
     ANCESTOR_EXCLUDES = ("a",)
 
-    def __init__(self, repository: str | None) -> None:
+    def __init__(self, extension: "GithubExtension") -> None:
         super().__init__(ISSUE_REFERENCE_RE)
-        self.repository = repository
+        self.extension = extension
 
     def handleMatch(self, m: re.Match, data: str) -> tuple[etree.Element | None, int | None, int | None]:  # noqa: N802
-        repository = m["repository"]
-        if repository is None or (self.repository and repository.lower() == self.repository.lower()):
+        repository, own = m["repository"], self.extension.repository
+        if repository is None or (own and repository.lower() == own.lower()):
             # The body's own repository, spelt as the caller spells it, so in_app_issue_links() finds it.
-            repository = self.repository
+            repository = own
         if repository is None:
             return None, None, None
         link = etree.Element("a", {"class": "issue-ref", "href": f"{GITHUB}/{repository}/issues/{m['number']}"})
@@ -241,6 +242,9 @@ class CodeHighlighter:
     """
 
     def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
         self.chars_left = HIGHLIGHT_MAX_CHARS
         self.blocks_left = HIGHLIGHT_MAX_BLOCKS
 
@@ -254,16 +258,25 @@ class CodeHighlighter:
 
 
 class GithubExtension(Extension):
-    def __init__(self, repository: str | None) -> None:
+    """Our additions. Holds what varies from body to body: its repository, and the highlighting limits."""
+
+    def __init__(self, highlighter: CodeHighlighter) -> None:
         super().__init__()
-        self.repository = repository
+        self.highlighter = highlighter
+        self.repository: str | None = None
+
+    def reset(self) -> None:
+        """Called by `Markdown.reset()`, between bodies."""
+        self.highlighter.reset()
+        self.repository = None
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802
+        md.registerExtension(self)
         # Between superfences (25) and the raw HTML blocks (20).
         md.preprocessors.register(GithubBlocksPreprocessor(md), "github_blocks", 24)
         md.preprocessors.register(CostGuardPreprocessor(md), "cost_guard", 23)
         # After the autolinks and mentions of magiclink, whose link text it must not touch.
-        md.inlinePatterns.register(IssueReferenceProcessor(self.repository), "issue_reference", 75)
+        md.inlinePatterns.register(IssueReferenceProcessor(self), "issue_reference", 75)
 
 
 @functools.cache
@@ -273,10 +286,31 @@ def gemoji_index() -> dict:
     return emoji.gemoji({}, None)
 
 
+# One Markdown instance per thread, reset between bodies: building one costs a fifth of rendering a typical body,
+# and instances are not thread-safe.
+_per_thread = threading.local()
+
+
 def markdown_to_html(text: str, repository: str | None) -> str:
-    """The body as HTML, not yet sanitised. A new Markdown instance each time: they are not thread-safe."""
+    """The body as HTML, not yet sanitised."""
     if len(FENCE_RE.findall(text)) > MAX_FENCES:
         raise TooCostly
+    if not hasattr(_per_thread, "markdown"):
+        _per_thread.markdown, _per_thread.github = new_markdown()
+    md, github = _per_thread.markdown, _per_thread.github
+    md.reset()
+    github.repository = repository
+    try:
+        return md.convert(text)
+    except BaseException:
+        # A body given up on half-way (TooCostly, RecursionError) may leave state no reset() knows of.
+        del _per_thread.markdown
+        raise
+
+
+def new_markdown() -> tuple[markdown.Markdown, GithubExtension]:
+    highlighter = CodeHighlighter()
+    github = GithubExtension(highlighter)
     md = markdown.Markdown(
         extensions=[
             "md_in_html",
@@ -290,7 +324,7 @@ def markdown_to_html(text: str, repository: str | None) -> str:
             "pymdownx.superfences",
             "pymdownx.tasklist",
             "pymdownx.tilde",
-            GithubExtension(repository),
+            github,
         ],
         extension_configs={
             # Classes, not inline styles: the CSP forbids style attributes.
@@ -299,12 +333,7 @@ def markdown_to_html(text: str, repository: str | None) -> str:
             "pymdownx.magiclink": {"social_url_shorthand": True},
             "pymdownx.superfences": {
                 "custom_fences": [
-                    {
-                        "name": "*",
-                        "class": "highlight",
-                        "format": CodeHighlighter(),
-                        "validator": highlight_validator,
-                    }
+                    {"name": "*", "class": "highlight", "format": highlighter, "validator": highlight_validator}
                 ]
             },
             "pymdownx.tasklist": {"clickable_checkbox": False},
@@ -313,7 +342,7 @@ def markdown_to_html(text: str, repository: str | None) -> str:
         },
         output_format="html",
     )
-    return md.convert(text)
+    return md, github
 
 
 # --- Sanitising -------------------------------------------------------------------------------------------------

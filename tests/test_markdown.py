@@ -1,6 +1,7 @@
 """Issue bodies rendered as GitHub renders them, and nothing in them able to run, load or restyle our pages."""
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from unittest import mock
 from urllib.parse import urlsplit
@@ -377,6 +378,25 @@ def test_it_stops_highlighting_after_100_blocks():
     html = render("```python\nx\n```\n\n" * 101)
     assert html.count('<span class="n">x</span>') == 100
     assert html.endswith('<div class="highlight"><pre><code>x</code></pre></div>')
+
+
+def test_each_body_starts_afresh_although_one_renderer_serves_a_thread():
+    """The Markdown instance is reused between bodies: nothing of one body may reach the next."""
+    render("```python\nx\n```\n\n" * 101)  # spends the highlighting allowance
+    assert render("```python\nx\n```").count('<span class="n">x</span>') == 1
+    render("[^1]\n\n[a]: https://example.com/first-body\n\n*x*")  # a reference definition, stashed HTML
+    assert render_markdown("[a]") == "<p>[a]</p>"
+    assert "issue-ref" not in render_markdown("#12")  # no repository left over from the last body
+    render("[" * 200_000)  # given up on half-way
+    assert render("*still* fine") == "<p><em>still</em> fine</p>"
+
+
+def test_each_thread_renders_with_its_own_instance():
+    code = "```python\nx\n```\n" * 3
+    bodies = [(f"{code}#{n} *{n}*", f"owner/repo{n % 3}") for n in range(1, 200)]
+    expected = [render_markdown(text, repository=repository) for text, repository in bodies]
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(lambda body: render_markdown(body[0], repository=body[1]), bodies)) == expected
 
 
 @pytest.mark.parametrize("unit", ["[", "<a ", "a\n", "*a* ", "```\n", "1. ", "> ", "<div>", "<![CDATA[ "])
