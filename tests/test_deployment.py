@@ -114,12 +114,13 @@ def test_the_dockerfile_copies_every_app_before_installing_it():
     copied = {source.rstrip("/") for sources in copies for source in sources}
 
     assert {"annotator", "studies", "llm", "surveys"} <= local_apps()
-    assert sorted(local_apps() - copied) == []
+    missing = sorted(local_apps() - copied)
+    assert not missing, f"not copied before `pip install .` in the Dockerfile: {missing}"
 
 
 def test_the_wheel_holds_every_app_and_every_file_the_apps_read(tmp_path):
-    """The image runs the installed package: a module or data file that the wheel leaves out (setuptools packs only
-    the listed packages and the declared package data) is missing in production alone."""
+    """setuptools packs only the listed packages and the declared package data: a module or data file it leaves out
+    is missing after `pip install .` (the image's, or any install that is not editable) and nowhere in the tests."""
     source = tmp_path / "source"
     # A copy: building in place leaves build/lib behind, whose stale files a later wheel would pack.
     shutil.copytree(
@@ -143,4 +144,5 @@ def test_the_wheel_holds_every_app_and_every_file_the_apps_read(tmp_path):
         if path.is_file()
     }
     assert "studies/presets/silent-bugs.json" in expected
-    assert sorted(expected - packed) == []
+    missing = sorted(expected - packed)
+    assert not missing, f"not in the wheel (pyproject.toml's packages or package-data): {missing}"
