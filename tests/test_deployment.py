@@ -136,7 +136,8 @@ def test_the_wheel_holds_every_app_and_every_file_the_apps_read(tmp_path):
 
     assert result.returncode == 0, result.stderr
     [wheel] = tmp_path.glob("*.whl")
-    packed = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
     expected = {
         path.relative_to(source).as_posix()
         for app in local_apps()
