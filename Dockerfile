@@ -14,6 +14,8 @@ COPY annotator annotator
 COPY issues issues
 COPY studies studies
 COPY agreement agreement
+COPY llm llm
+COPY surveys surveys
 # The versions `make test` ran with (requirements.lock).
 RUN pip install --constraint requirements.lock .
 

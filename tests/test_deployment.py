@@ -2,19 +2,29 @@
 
 There is no Docker engine here, so images are not built or run; `config`
 parses the file, resolves every variable and validates it against the
-Compose specification.
+Compose specification. What the image installs is checked on the wheel
+`pip install .` builds from the files the Dockerfile copies.
 """
 
 import json
 import re
+import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import compose
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 # The binary itself: the package's Python wrapper loses its exit status.
 COMPOSE = Path(compose.__file__).parent / "docker-compose"
+
+
+def local_apps() -> set[str]:
+    """The apps of INSTALLED_APPS whose code is in this repository, so that a new app is checked too."""
+    return {name.split(".")[0] for name in settings.INSTALLED_APPS if (ROOT / name.split(".")[0]).is_dir()}
 
 
 def compose(*args: str) -> subprocess.CompletedProcess:
@@ -93,3 +103,47 @@ def test_every_variable_the_settings_read_is_documented():
     assert "IMPORT_MAX_UPLOAD_BYTES" in read
     for name in read:
         assert re.search(rf"^#? ?{name}=", documented, re.MULTILINE), f"{name} is not in .env.example"
+
+
+def test_the_dockerfile_copies_every_app_before_installing_it():
+    """`pip install .` packs only the folders copied before it: an app left out fails at startup with
+    "No module named …" in the image alone, as every test runs on the checkout."""
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    install = next(number for number, line in enumerate(lines) if line.startswith("RUN pip install"))
+    copies = [line.split()[1:-1] for line in lines[:install] if line.startswith("COPY ")]
+    copied = {source.rstrip("/") for sources in copies for source in sources}
+
+    assert {"annotator", "studies", "llm", "surveys"} <= local_apps()
+    missing = sorted(local_apps() - copied)
+    assert not missing, f"not copied before `pip install .` in the Dockerfile: {missing}"
+
+
+def test_the_wheel_holds_every_app_and_every_file_the_apps_read(tmp_path):
+    """setuptools packs only the listed packages and the declared package data: a module or data file it leaves out
+    is missing after `pip install .` (the image's, or any install that is not editable) and nowhere in the tests."""
+    source = tmp_path / "source"
+    # A copy: building in place leaves build/lib behind, whose stale files a later wheel would pack.
+    shutil.copytree(
+        ROOT, source, ignore=shutil.ignore_patterns(".*", "__pycache__", "*.egg-info", "build", "staticfiles")
+    )
+
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp_path, source],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    [wheel] = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        packed = set(archive.namelist())
+    expected = {
+        path.relative_to(source).as_posix()
+        for app in local_apps()
+        for path in (source / app).rglob("*")
+        if path.is_file()
+    }
+    assert "studies/presets/silent-bugs.json" in expected
+    missing = sorted(expected - packed)
+    assert not missing, f"not in the wheel (pyproject.toml's packages or package-data): {missing}"
