@@ -1,5 +1,6 @@
 """`manage.py import_issues`: dumps and live GitHub, a summary, an exit status that tells."""
 
+import hashlib
 import io
 import re
 
@@ -30,6 +31,18 @@ def test_it_prints_a_summary_and_plain_progress_when_not_on_a_terminal(tmp_path)
     assert re.search(r"failed +0\n", out)
     assert "import " in err and "100%" in err  # progress lines, no bar escape codes
     assert "\r" not in err
+
+
+def test_the_run_records_each_files_digest_read_while_it_imports(tmp_path):
+    first = write_jsonl(tmp_path / "first.jsonl", [rest_issue(1)])
+    second = write_jsonl(tmp_path / "second.jsonl", [rest_issue(2)])
+
+    run_command(first, second)
+
+    assert ImportRun.objects.get().files == [
+        {"name": path.name, "size": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+        for path in (first, second)
+    ]
 
 
 def test_it_exits_non_zero_and_lists_the_bad_records(tmp_path):

@@ -18,12 +18,13 @@ and CSV row by row, and no record is read past the limits of limits.py.
 """
 
 import csv
+import functools
 import gzip
 import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +34,7 @@ import msgspec
 
 from issues.importers import records
 from issues.importers.limits import BoundedLines, DecompressedBudget, JSONGuard, LimitExceeded, Limits, too_deep
-from issues.importers.records import FORMAT_HINT, CommentRecord, IssueRecord, Problem
+from issues.importers.records import FORMAT_HINT, CommentRecord, IssueRecord, Problem, UnchangedIssue
 
 FORMATS = {
     "rest": "GitHub REST API issue objects (JSON or JSON Lines)",
@@ -66,7 +67,7 @@ class Tally:
     count: int
 
 
-Record = IssueRecord | CommentRecord | Problem | Skipped | Tally
+Record = IssueRecord | UnchangedIssue | CommentRecord | Problem | Skipped | Tally
 
 
 class ByteProgress:
@@ -116,9 +117,15 @@ def input_files(paths: list[Path]) -> list[Path]:
 
 
 def read_file(
-    path: Path, progress: ByteProgress, *, format: str | None = None, repository: tuple[str, str] | None = None
+    path: Path,
+    progress: ByteProgress,
+    *,
+    format: str | None = None,
+    repository: tuple[str, str] | None = None,
+    unchanged: Callable[[str], Record | None] | None = None,
 ) -> Iterator[Record]:
-    """Every record of one file (a zip's members one after the other)."""
+    """Every record of one file (a zip's members one after the other). `unchanged(text)` may tell a line of JSON
+    Lines unchanged since it was imported (issues/importers/unchanged.py): it is then not parsed."""
     raw = progress.open(path)
     try:
         if zipfile.is_zipfile(raw):
@@ -130,15 +137,17 @@ def read_file(
                     with archive.open(member) as stream:
                         name = f"{path.name}:{member.filename}"
                         counted = progress.decompressed.reader(stream, member.compress_size)
-                        yield from _read_stream(counted, name, progress, format=format, repository=repository)
+                        yield from _read_stream(counted, name, progress, format, repository, unchanged)
         else:
             raw.seek(0)
-            yield from _read_stream(raw, path.name, progress, format=format, repository=repository)
+            yield from _read_stream(raw, path.name, progress, format, repository, unchanged)
     finally:
         progress.close(path)
 
 
-def _read_stream(stream: IO[bytes], name: str, progress: ByteProgress, *, format, repository) -> Iterator[Record]:
+def _read_stream(
+    stream: IO[bytes], name: str, progress: ByteProgress, format, repository, unchanged
+) -> Iterator[Record]:
     try:
         stream = _decompressed(stream, progress.decompressed)
         head = _peek(stream)
@@ -147,7 +156,11 @@ def _read_stream(stream: IO[bytes], name: str, progress: ByteProgress, *, format
             yield Problem(f"{name}, the whole file", _unknown_layout(head))
             return
         kind = {"comments": "comment", "gh": "gh", "gharchive": "event"}.get(format)
-        read = {"json": _read_json, "jsonl": _read_json_lines, "csv": _read_csv}[layout]
+        if layout == "jsonl":
+            # Only a line read as a REST issue has the digest of its text for import_hash.
+            read = functools.partial(_read_json_lines, unchanged=None if kind else unchanged)
+        else:
+            read = {"json": _read_json, "csv": _read_csv}[layout]
         for record in read(stream, progress.limits, kind=kind, repository=repository):
             record.where = f"{name}, {record.where}"
             if isinstance(record, IssueRecord):
@@ -314,7 +327,7 @@ def _read_json(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterat
 # --- JSON Lines ---
 
 
-def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository) -> Iterator[Record]:
+def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository, unchanged=None) -> Iterator[Record]:
     lines = BoundedLines(stream, limits.record_bytes)
     for number, raw in lines:
         where = f"line {number}"
@@ -331,6 +344,10 @@ def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository) -> 
             text = line.decode("utf-8-sig" if number == 1 else "utf-8").strip()
         except UnicodeDecodeError as error:
             yield Problem(where, f"invalid UTF-8 at byte {error.start + 1} of the line")
+            continue
+        if unchanged is not None and not cleaned_up and (record := unchanged(text)) is not None:
+            record.where = where
+            yield record
             continue
         try:
             obj = _loads(text)
@@ -365,8 +382,15 @@ def _loads(text: str) -> Any:
 # --- one decoded object, whatever its kind ---
 
 
+def parsed(line: UnchangedIssue, repository: tuple[str, str] | None) -> Record:
+    """The record of a line found unchanged, parsed after all: the run met its issue before, and which of the two
+    is kept depends on what both say."""
+    (record,) = _records_of(_loads(line.text), line.where, line.text, None, repository)
+    return record
+
+
 def _records_of(obj: Any, where: str, raw: str | None, kind: str | None, repository) -> Iterator[Record]:
-    kind = kind or _kind_of(obj)
+    kind = kind or kind_of(obj)
     if kind == "comment":
         yield records.rest_comment(obj, where, repository=repository)
     elif kind == "gh":
@@ -377,7 +401,7 @@ def _records_of(obj: Any, where: str, raw: str | None, kind: str | None, reposit
         yield records.rest_issue(obj, where, raw=raw, repository=repository)
 
 
-def _kind_of(obj: Any) -> str:
+def kind_of(obj: Any) -> str:
     if not isinstance(obj, dict):
         return "issue"  # and the issue reader says what is wrong with it
     if "type" in obj and "payload" in obj:

@@ -52,7 +52,7 @@ class ReadAhead:
         try:
             for record in self._records:
                 chunk.append(record)
-                size += len(getattr(record, "payload_json", ""))
+                size += _bytes_of(record)
                 if len(chunk) >= CHUNK_RECORDS or size >= CHUNK_BYTES:
                     if not self._put((chunk, self._read_position())):
                         return
@@ -73,3 +73,8 @@ class ReadAhead:
                 continue
             return True
         return False
+
+
+def _bytes_of(record: Record) -> int:
+    """About what a record holds in memory: its JSON text."""
+    return len(getattr(record, "payload_json", None) or getattr(record, "text", ""))

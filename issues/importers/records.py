@@ -81,6 +81,17 @@ class IssueRecord:
         return self.repository, self.number
 
 
+@dataclass(slots=True)
+class UnchangedIssue:
+    """A line byte for byte the record its stored issue was imported from."""
+
+    where: str
+    text: str  # the line, parsed after all should the run meet its issue twice (formats.parsed)
+    issue_id: int
+    key: int  # IssueWriter.key() of the issue
+    github_comment_count: int | None  # as IssueRecord.github_comment_count
+
+
 # A JSON escape of a UTF-16 surrogate: valid in pairs (emoji), unstorable alone.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
@@ -136,10 +147,14 @@ def _encodable(text: str) -> bool:
     return True
 
 
+def needs_cleaning(text: str) -> bool:
+    """Whether a JSON text may hold what PostgreSQL cannot store (a literal backslash before "u0000" too)."""
+    return "\\u0000" in text or "\x00" in text or bool(_SURROGATE_ESCAPE.search(text)) or not _encodable(text)
+
+
 def cleaned(obj: Any, text: str) -> tuple[Any, str, bool]:
     """The object and its JSON text, both free of what PostgreSQL cannot store."""
-    # A literal backslash before "u0000" only costs a needless walk.
-    if "\\u0000" not in text and "\x00" not in text and not _SURROGATE_ESCAPE.search(text) and _encodable(text):
+    if not needs_cleaning(text):
         return obj, text, False
     clean = Cleaner.json_value(obj)
     if clean == obj:
@@ -159,7 +174,7 @@ def rest_issue(obj: Any, where: str, *, raw: str | None = None, repository: tupl
     import_hash = digest(raw)
     obj, raw, cleaned_up = cleaned(obj, raw)
     try:
-        repository = _repository(obj, repository)
+        repository = repository_of_issue(obj, repository)
         fields = github.issue_fields({**obj, "html_url": obj.get("html_url") or _html_url(repository, obj)})
         comments = _embedded_comments(obj, repository, fields["number"], where)
     except InvalidIssueObject as error:
@@ -172,9 +187,13 @@ def rest_issue(obj: Any, where: str, *, raw: str | None = None, repository: tupl
         raw = dumps(payload)
     record = _issue_record(where, repository, fields, raw, import_hash, comments, cleaned_up)
     if isinstance(record, IssueRecord):
-        count = obj.get("comments")
-        record.github_comment_count = None if isinstance(count, float) else count if type(count) is int else 0
+        record.github_comment_count = github_comment_count(obj.get("comments"))
     return record
+
+
+def github_comment_count(value: Any) -> int | None:
+    """IssueRecord.github_comment_count of a REST issue's "comments" member."""
+    return None if isinstance(value, float) else value if type(value) is int else 0
 
 
 def rest_comment(obj: Any, where: str, *, repository: tuple[str, str] | None = None):
@@ -365,7 +384,8 @@ def _comment_record(where, repository, number, fields, raw) -> CommentRecord:
     )
 
 
-def _repository(obj: dict, fallback: tuple[str, str] | None) -> tuple[str, str]:
+def repository_of_issue(obj: dict, fallback: tuple[str, str] | None) -> tuple[str, str]:
+    """The repository a REST issue object names, or the one the import was told (--repo)."""
     try:
         return github.repository_of(obj)
     except InvalidIssueObject:

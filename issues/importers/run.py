@@ -20,12 +20,13 @@ from django.utils import timezone
 
 from annotator.csv_writer import write_csv
 from issues.importers import destinations, records
-from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, read_file
+from issues.importers.formats import ByteProgress, Record, Skipped, Tally, input_files, parsed, read_file
 from issues.importers.github_api import GitHubAPIError
 from issues.importers.limits import Limits
 from issues.importers.read_ahead import ReadAhead
-from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem
+from issues.importers.records import FORMAT_HINT, REPOSITORY_HINT, CommentRecord, IssueRecord, Problem, UnchangedIssue
 from issues.importers.selection import Selection
+from issues.importers.unchanged import StoredDigests
 from issues.importers.writer import IssueWriter
 from issues.models import ImportProblem, ImportRun, Issue, IssueSearch
 from issues.rendering import render_study_issues
@@ -284,9 +285,19 @@ class ImportService:
             )
 
     def _read(self, files: list[Path]) -> ReadAhead:
+        options = self.options
+        # With a filter, a limit or a sample, each issue's fields decide whether it is taken: every line is parsed.
+        unchanged = (
+            StoredDigests.load(fallback=options.repository, include_prs=options.selection.include_prs)
+            if options.selection.takes_every_issue
+            else None
+        )
+
         def records(progress: ByteProgress) -> Iterator[Record]:
             for path in files:
-                yield from read_file(path, progress, format=self.options.format, repository=self.options.repository)
+                yield from read_file(
+                    path, progress, format=options.format, repository=options.repository, unchanged=unchanged
+                )
 
         self._reader = ReadAhead(records(self._bytes), position=lambda progress=self._bytes: progress.read)
         return self._reader
@@ -323,8 +334,12 @@ class ImportService:
         try:
             for record in records:
                 self.run.records_read += not isinstance(record, Tally)
+                if isinstance(record, UnchangedIssue) and record.key in self._selected:
+                    record = parsed(record, self.options.repository)
                 if isinstance(record, IssueRecord):
                     self._issue(record, writer)
+                elif isinstance(record, UnchangedIssue):
+                    self._unchanged(record, writer)
                 elif isinstance(record, CommentRecord):
                     if writer.key(record.repository, record.issue_number) in self._unselected:
                         self.counts["skipped: comment of an issue left out"] += 1
@@ -385,6 +400,13 @@ class ImportService:
                 return
             self._selected.add(key)
         writer.add_issue(record, repeat=repeat)
+
+    def _unchanged(self, record: UnchangedIssue, writer: IssueWriter) -> None:
+        """As `_issue()` and the writer count an issue met for the first time and found unchanged in the
+        database, without its record."""
+        self._selected.add(record.key)
+        self.counts["unchanged"] += 1
+        writer.add_unchanged(record.issue_id, record.github_comment_count)
 
     def _after_batch(self, issues: dict[int, int | None]) -> None:
         """Share the batch's issues, and add them to a study, as the options say."""

@@ -34,6 +34,11 @@ class Selection:
         for name in ("labels", "any_labels", "exclude_labels"):
             self._folded[name] = {label.casefold() for label in getattr(self, name)}
 
+    @property
+    def takes_every_issue(self) -> bool:
+        """No filter, limit or sample: every issue is taken (pull requests as include_prs says)."""
+        return self == Selection(include_prs=self.include_prs, seed=self.seed)
+
     def skip_reason(self, record: IssueRecord) -> str | None:
         """Why the issue is left out, or None when it is selected (limit and sample aside)."""
         if record.is_pull_request and not self.include_prs:

@@ -110,6 +110,7 @@ class IssueWriter:
         self._issue_bytes = 0
         self._comments: list[CommentRecord] = []
         self._orphans: list[CommentRecord] = []
+        self._unchanged: dict[int, int | None] = {}
 
     def key(self, repository: tuple[str, str], number: int) -> int:
         """A compact key for an issue, for callers that remember many of them."""
@@ -137,6 +138,13 @@ class IssueWriter:
         if len(self._issues) >= BATCH_ISSUES or self._issue_bytes >= BATCH_BYTES:
             self.flush()
 
+    def add_unchanged(self, issue_id: int, github_comment_count: int | None) -> None:
+        """An issue the reader found unchanged (issues/importers/unchanged.py): nothing to write, but the caller
+        hears of it with the batch's issues."""
+        self._unchanged[issue_id] = github_comment_count
+        if len(self._unchanged) >= BATCH_ISSUES:
+            self.flush()
+
     def add_comment(self, record: CommentRecord) -> None:
         self._comments.append(record)
         if len(self._comments) >= BATCH_ISSUES:
@@ -151,6 +159,9 @@ class IssueWriter:
         if self._comments:
             batch, self._comments = self._comments, []
             self._write_safely(batch, self._write_comments)
+        if self._unchanged:
+            unchanged, self._unchanged = self._unchanged, {}
+            self.on_issue_ids(unchanged)
 
     def finish(self) -> None:
         """Flush, then retry comments whose issue came later in the dump."""

@@ -1,5 +1,6 @@
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -76,9 +77,15 @@ class Command(BaseCommand):
             missing = [str(path) for path in paths if not path.exists()]
             if missing:
                 raise CommandError(f"No such file or directory: {', '.join(missing)}")
-            run = ImportRun.objects.create(source=ImportRun.Source.COMMAND, files=file_descriptions(paths))
-            service = ImportService(run, import_options, on_progress=bar.update)
-            run = service.import_files(paths)
+            # The files' digests are read on the other core while the import reads them (hashing releases the GIL).
+            with ThreadPoolExecutor(1) as pool:
+                described = pool.submit(file_descriptions, paths)
+                run = ImportRun.objects.create(source=ImportRun.Source.COMMAND)
+                try:
+                    ImportService(run, import_options, on_progress=bar.update).import_files(paths)
+                finally:
+                    run.files = described.result()
+                    run.save(update_fields=["files"])
         else:
             run = self._import_from_github(github, import_options, options, bar)
         bar.close()
