@@ -159,6 +159,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The task worker's lower CPU priority (added to its niceness, as `nice -n`): imports, rendering and the search
+# index yield the cores to the web server, whose pages stay responsive while they run. 0 leaves it as started.
+TASK_WORKER_NICENESS = env_int("ANNOTATOR_WORKER_NICENESS", 10)
+
 # Model raters (llm/client.py): the first wait before retrying a request that failed (doubled each time).
 LLM_RETRY_BACKOFF_SECONDS = 1.0
 

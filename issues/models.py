@@ -88,7 +88,8 @@ class Issue(models.Model):
         OPEN = "open"
         CLOSED = "closed"
 
-    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="issues")
+    # No index of its own: unique_issue_number's, which starts with it, serves (and an import writes one less).
+    repository = models.ForeignKey(Repository, on_delete=models.CASCADE, related_name="issues", db_index=False)
     number = models.PositiveIntegerField()
     title = models.TextField()
     body = models.TextField(blank=True)

@@ -1,5 +1,6 @@
 """The task worker killed in the middle of a task: the task ends visibly failed, never "running" for ever."""
 
+import os
 import signal
 import subprocess
 import time
@@ -116,3 +117,13 @@ def test_a_running_worker_leaves_the_task_of_a_live_worker_alone_and_fails_it_on
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 1), "run by the killed worker only"
     assert bystander.poll() is None
+
+
+def test_the_worker_yields_the_cores_to_the_web_server(start_worker):
+    """Imports, rendering and indexing run at a lower priority than the pages people are waiting for."""
+    worker = start_worker()
+
+    wait_until(
+        lambda: os.getpriority(os.PRIO_PROCESS, worker.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10),
+        what="the worker lowering its priority by 10",
+    )

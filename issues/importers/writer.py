@@ -10,6 +10,8 @@ updating only rows whose content changed and never replacing an issue with
 an older snapshot of itself. An issue whose record is byte for byte the one
 imported last time (same digest) is not sent at all: each batch first looks
 up what is stored for its issues, so memory does not grow with the dump.
+A line of JSON Lines found so before it was even parsed (unchanged.py)
+reaches the writer as an issue id only (`add_unchanged`).
 """
 
 from collections import Counter

@@ -11,10 +11,12 @@ This app comes before django_tasks_db in INSTALLED_APPS, so this command is the 
 """
 
 import logging
+import os
 import threading
 import time
 import zlib
 
+from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, connection, transaction
 from django.db.backends.signals import connection_created
@@ -44,6 +46,7 @@ class Command(db_worker.Command):
         )
 
     def handle(self, *args, worker_id: str, check_abandoned_every: float, **options) -> None:
+        os.nice(settings.TASK_WORKER_NICENESS)  # and the processes it starts (rendering) inherit it
         # Before taking our own lock: a task left RUNNING under our id by an earlier process is abandoned too.
         fail_abandoned_tasks()
         connection_created.connect(_lock_for(worker_id), weak=False)
