@@ -206,7 +206,7 @@ def test_it_isolates_a_record_the_database_refuses(tmp_path):
 
     assert run.counts["created"] == 2
     [problem] = problems(run)
-    assert problem.startswith("d.jsonl, line 2: the database refused it")
+    assert problem == "d.jsonl, line 2: the database refused it: a number too large for its column"
     assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 2]
 
 

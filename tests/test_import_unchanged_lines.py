@@ -142,3 +142,24 @@ def test_an_edited_line_is_parsed_and_updated(tmp_path, shortcut):
 
     assert run.counts == {"unchanged": 1, "updated": 1}
     assert stored()[1] == ("octo", "widgets", 2, "Two, edited")
+
+
+def test_a_dump_with_a_byte_order_mark_and_escaped_characters_is_unchanged_again(tmp_path, shortcut):
+    # As Windows tools and Python's json.dumps (ensure_ascii) write them: "\u00e9" for é, a BOM first.
+    lines = [json.dumps(rest_issue(n, title=f"Caf\u00e9 {n} \U0001f600")) for n in (1, 2)]
+    assert "\\u00e9" in lines[0] and "\\ud83d" in lines[0]
+    dump = tmp_path / "d.jsonl"
+    dump.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode() + b"\n")
+    import_paths(dump)
+
+    assert import_paths(dump).counts == {"unchanged": 2}
+    assert stored()[0][3] == "Caf\u00e9 1 \U0001f600"
+
+
+def test_escaped_characters_do_not_make_a_line_parsed_again(tmp_path, monkeypatch):
+    dump = tmp_path / "d.jsonl"
+    dump.write_text(json.dumps(rest_issue(1, title="Caf\u00e9 \U0001f600")) + "\n")
+    import_paths(dump)
+    monkeypatch.setattr(formats, "_loads", lambda text: pytest.fail("parsed again"))
+
+    assert import_paths(dump).counts == {"unchanged": 1}

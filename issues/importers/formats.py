@@ -122,9 +122,9 @@ def read_file(
     *,
     format: str | None = None,
     repository: tuple[str, str] | None = None,
-    unchanged: Callable[[str], Record | None] | None = None,
+    unchanged: Callable[[bytes], Record | None] | None = None,
 ) -> Iterator[Record]:
-    """Every record of one file (a zip's members one after the other). `unchanged(text)` may tell a line of JSON
+    """Every record of one file (a zip's members one after the other). `unchanged(line)` may tell a line of JSON
     Lines unchanged since it was imported (issues/importers/unchanged.py): it is then not parsed."""
     raw = progress.open(path)
     try:
@@ -340,14 +340,14 @@ def _read_json_lines(stream: IO[bytes], limits: Limits, *, kind, repository, unc
         if too_deep(line, limits.depth):
             yield Problem(where, limits.too_deep())
             continue
+        if unchanged is not None and not cleaned_up and (record := unchanged(line)) is not None:
+            record.where = where
+            yield record
+            continue
         try:
             text = line.decode("utf-8-sig" if number == 1 else "utf-8").strip()
         except UnicodeDecodeError as error:
             yield Problem(where, f"invalid UTF-8 at byte {error.start + 1} of the line")
-            continue
-        if unchanged is not None and not cleaned_up and (record := unchanged(text)) is not None:
-            record.where = where
-            yield record
             continue
         try:
             obj = _loads(text)
@@ -385,7 +385,8 @@ def _loads(text: str) -> Any:
 def parsed(line: UnchangedIssue, repository: tuple[str, str] | None) -> Record:
     """The record of a line found unchanged, parsed after all: the run met its issue before, and which of the two
     is kept depends on what both say."""
-    (record,) = _records_of(_loads(line.text), line.where, line.text, None, repository)
+    text = line.line.decode()
+    (record,) = _records_of(_loads(text), line.where, text, None, repository)
     return record
 
 

@@ -77,4 +77,4 @@ class ReadAhead:
 
 def _bytes_of(record: Record) -> int:
     """About what a record holds in memory: its JSON text."""
-    return len(getattr(record, "payload_json", None) or getattr(record, "text", ""))
+    return len(getattr(record, "payload_json", None) or getattr(record, "line", ""))

@@ -86,7 +86,7 @@ class UnchangedIssue:
     """A line byte for byte the record its stored issue was imported from."""
 
     where: str
-    text: str  # the line, parsed after all should the run meet its issue twice (formats.parsed)
+    line: bytes  # parsed after all should the run meet its issue twice (formats.parsed)
     issue_id: int
     key: int  # IssueWriter.key() of the issue
     github_comment_count: int | None  # as IssueRecord.github_comment_count

@@ -7,6 +7,7 @@ the few members that say what the line is (`Head`) settles it. The JSON Lines
 reader asks `StoredDigests` about each line (issues/importers/formats.py).
 """
 
+import re
 from typing import Any
 
 import msgspec
@@ -38,6 +39,8 @@ class Head(msgspec.Struct):
 
 
 _HEAD = msgspec.json.Decoder(Head).decode
+# A JSON escape: only a line with one may hold what records.cleaned() cleans (NUL or a lone surrogate).
+ESCAPE = re.compile(rb"\\u")
 FIELDS = Head.__struct_fields__
 
 
@@ -66,12 +69,16 @@ class StoredDigests:
             return None
         return cls(fallback, include_prs)
 
-    def __call__(self, text: str) -> UnchangedIssue | None:
-        candidates = self.issues.get(records.digest(text))
-        if candidates is None or records.needs_cleaning(text):
+    def __call__(self, line: bytes) -> UnchangedIssue | None:
+        line = line.strip()
+        # Between its braces, the line's bytes are the text whose digest was stored (no BOM, no other space).
+        if line[:1] != b"{" or line[-1:] != b"}":
             return None
+        candidates = self.issues.get(records.digest(line))
+        if candidates is None or (ESCAPE.search(line) and records.needs_cleaning(line.decode())):
+            return None  # parsed, it is cleaned and counted so, as it was the first time
         try:
-            decoded = _HEAD(text)
+            decoded = _HEAD(line)
         except msgspec.DecodeError:
             return None
         head = {name: value for name in FIELDS if (value := getattr(decoded, name)) is not msgspec.UNSET}
@@ -84,5 +91,5 @@ class StoredDigests:
         for candidate_repository, issue_id, number in candidates:
             if candidate_repository == repository_id:
                 count = records.github_comment_count(head.get("comments"))
-                return UnchangedIssue("", text, issue_id, repository_id << 64 | number, count)
+                return UnchangedIssue("", line, issue_id, repository_id << 64 | number, count)
         return None

@@ -14,11 +14,13 @@ A line of JSON Lines found so before it was even parsed (unchanged.py)
 reaches the writer as an issue id only (`add_unchanged`).
 """
 
+import contextlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
+from psycopg.types.json import Jsonb
 
 from issues.importers.records import CommentRecord, IssueRecord, Problem
 from issues.models import Repository
@@ -42,6 +44,26 @@ ISSUE_COLUMNS = (
 )
 UPDATED_COLUMNS = ISSUE_COLUMNS[2:]
 COMMENT_COLUMNS = ("github_id", "issue_id", "author_login", "body", "created_at", "payload")
+# Rows go in COPY's binary format: text would escape every body and payload here and unescape it in PostgreSQL.
+# Binary values must be of the column's exact type.
+ISSUE_TYPES = (
+    "bigint",
+    "integer",
+    "text",
+    "text",
+    "varchar",
+    "varchar",
+    "varchar",
+    "text[]",
+    "timestamptz",
+    "timestamptz",
+    "timestamptz",
+    "varchar",
+    "boolean",
+    "jsonb",
+    "varchar",
+)
+COMMENT_TYPES = ("bigint", "bigint", "varchar", "text", "timestamptz", "jsonb")
 BATCH_ISSUES = 1000
 BATCH_BYTES = 16 * 1024 * 1024
 
@@ -190,7 +212,8 @@ class IssueWriter:
         for record in batch:
             error = self._attempt([record], write)
             if error is not None:
-                reason = str(error).splitlines()[0]
+                reason = "a number too large for its column" if isinstance(error, OverflowError) else str(error)
+                reason = reason.splitlines()[0]
                 self.on_problem(Problem(record.where, f"the database refused it: {reason}"))
 
     def _attempt(self, batch: list, write: Callable[[list], None]) -> Exception | None:
@@ -199,7 +222,8 @@ class IssueWriter:
         try:
             with transaction.atomic():
                 write(batch)
-        except (DatabaseError, psycopg.Error) as error:  # COPY errors come straight from psycopg
+        # COPY errors come straight from psycopg; a number past its column's binary type fails before it is sent.
+        except (DatabaseError, psycopg.Error, OverflowError) as error:
             self.counts.clear()
             self.counts.update(counts_before)
             del self._orphans[orphans_before:]
@@ -254,7 +278,7 @@ class IssueWriter:
         return {(row[0], row[1]): row[2] for row in cursor.fetchall()}
 
     def _copy_issues(self, cursor, table: str, batch: list[IssueRecord]) -> None:
-        with cursor.copy(f"COPY {table} ({', '.join(ISSUE_COLUMNS)}) FROM STDIN") as copy:
+        with _copy(cursor, table, ISSUE_COLUMNS, ISSUE_TYPES) as copy:
             for record in batch:
                 copy.write_row(
                     (
@@ -271,7 +295,7 @@ class IssueWriter:
                         record.closed_at,
                         record.html_url,
                         record.is_pull_request,
-                        record.payload_json,
+                        _json(record.payload_json),
                         record.import_hash,
                     )
                 )
@@ -301,7 +325,7 @@ class IssueWriter:
         if not with_comments:
             return
         cursor.execute(_STAGING)
-        with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
+        with _copy(cursor, "import_comment", COMMENT_COLUMNS, COMMENT_TYPES) as copy:
             for record in with_comments:
                 issue_id = ids[(self._repository_ids[record.repository], record.number)]
                 for comment in record.comments:
@@ -332,7 +356,7 @@ class IssueWriter:
             return
         with connection.cursor() as cursor:
             cursor.execute(_STAGING)
-            with cursor.copy(f"COPY import_comment ({', '.join(COMMENT_COLUMNS)}) FROM STDIN") as copy:
+            with _copy(cursor, "import_comment", COMMENT_COLUMNS, COMMENT_TYPES) as copy:
                 for row in rows.values():
                     copy.write_row(row)
             self._merge_comments(cursor)
@@ -350,7 +374,7 @@ class IssueWriter:
             comment.author_login,
             comment.body,
             comment.created_at,
-            comment.payload_json,
+            _json(comment.payload_json),
         )
 
     # --- what is already stored ---
@@ -364,3 +388,19 @@ class IssueWriter:
 
 def _newer(a: IssueRecord, b: IssueRecord) -> bool:
     return bool(a.updated_at and b.updated_at and a.updated_at > b.updated_at)
+
+
+@contextlib.contextmanager
+def _copy(cursor, table: str, columns: tuple[str, ...], types: tuple[str, ...]) -> Iterator[psycopg.Copy]:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
+        yield copy
+
+
+def _json(text: str) -> Jsonb:
+    """A JSON text, sent as it is (it was parsed, checked and cleaned by the reader)."""
+    return Jsonb(text, dumps=_as_is)
+
+
+def _as_is(text: str) -> str:
+    return text
