@@ -115,15 +115,19 @@ def test_issues_missing_comments_are_still_counted(tmp_path, shortcut):
     assert import_paths(dump).counts == {"unchanged": 3, MISSING_COMMENTS: 2}
 
 
-def test_a_line_with_characters_the_database_refuses_is_cleaned_again(tmp_path, shortcut):
+@pytest.mark.parametrize(
+    ("body", "stored_body"),
+    [("nul \u0000 here", "nul  here"), ("lone \ud800 surrogate \U0001f600", "lone \ufffd surrogate \U0001f600")],
+)
+def test_a_line_with_characters_the_database_refuses_is_cleaned_again(tmp_path, shortcut, body, stored_body):
     dump = tmp_path / "d.jsonl"
-    dump.write_text(json.dumps(rest_issue(1, body="nul \u0000 here")) + "\n")
+    dump.write_text(json.dumps(rest_issue(1, body=body)) + "\n")  # escaped: "\u0000", "\ud800"
     import_paths(dump)
 
     again = import_paths(dump)
 
     assert again.counts == {"unchanged": 1, "records with NUL or invalid characters cleaned": 1}
-    assert Issue.objects.get().body == "nul  here"
+    assert Issue.objects.get().body == stored_body
 
 
 def test_unchanged_lines_are_added_to_the_study(tmp_path, study, shortcut):

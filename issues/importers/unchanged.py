@@ -75,12 +75,12 @@ class StoredDigests:
         if line[:1] != b"{" or line[-1:] != b"}":
             return None
         candidates = self.issues.get(records.digest(line))
-        if candidates is None or (ESCAPE.search(line) and records.needs_cleaning(line.decode())):
-            return None  # parsed, it is cleaned and counted so, as it was the first time
+        if candidates is None or (ESCAPE.search(line) and b"\\u0000" in line):
+            return None  # parsed, its NUL is cleaned and counted so, as it was the first time
         try:
             decoded = _HEAD(line)
         except msgspec.DecodeError:
-            return None
+            return None  # so is a lone surrogate (msgspec refuses it, where it decodes an emoji's pair)
         head = {name: value for name in FIELDS if (value := getattr(decoded, name)) is not msgspec.UNSET}
         if kind_of(head) != "issue":
             return None
