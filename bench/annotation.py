@@ -115,7 +115,7 @@ def run_client(
     words = ["model", "shape", "optimizer", "gradient", "saved", "layer", "accuracy", "memory"]
     deadline = time.monotonic() + seconds
 
-    def act(kind: str, url: str, data=None, headers=None) -> str:
+    def act(kind: str, url: str, data=None, headers=None, largest_body=False) -> str:
         at = time.monotonic() - started
         ms, status, text = client.timed(url, data, headers)
         # list.append is atomic: the clients share one list.
@@ -125,6 +125,7 @@ def run_client(
                 "client": number,
                 "user": user,
                 "request": kind,
+                "largest_body": largest_body,
                 "ms": round(ms, 2),
                 "status": status,
             }
@@ -133,9 +134,10 @@ def run_client(
         return text
 
     while time.monotonic() < deadline and not (stop and stop.is_set()):
-        owner, name, number_, _ = largest if rng.random() < 0.1 else rng.choice(issues)
+        largest_body = rng.random() < 0.1
+        owner, name, number_, _ = largest if largest_body else rng.choice(issues)
         page = f"/studies/{SLUG}/{owner}/{name}/issues/{number_}/"
-        shown = re.search(r'id="version-impact" value="(\d+)"', act("page", page))
+        shown = re.search(r'id="version-impact" value="(\d+)"', act("page", page, largest_body=largest_body))
         act(
             "save",
             page + "fields/impact/",
@@ -375,6 +377,7 @@ def report_during_import(name: str, requests: list[dict], imported: float, worke
             )
             print(f"{kind:<8} {window:<7} {len(values):>7} {failed:>7} {p50:>8.1f} {p95:>8.1f} {p99:>8.1f}")
     save_results(f"{name}-during-import", summary)
+    save_results(f"{name}-during-import-requests", requests)
 
 
 def report(name: str, args, requests: list[dict], memory: list[dict], targets: dict) -> None:
