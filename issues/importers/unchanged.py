@@ -19,8 +19,8 @@ from issues.importers.formats import kind_of
 from issues.importers.records import UnchangedIssue
 from issues.models import Issue, Repository
 
-# The digests are held in memory, about 250 bytes an issue: past this many stored issues, lines are parsed as
-# any other and found unchanged in the database, a batch at a time.
+# The digests are held in memory, about 290 bytes an issue (86 MB at most): past this many stored issues, lines
+# are parsed as any other and found unchanged in the database, a batch at a time.
 MAX_STORED = 300_000
 
 
@@ -39,13 +39,14 @@ class Head(msgspec.Struct):
 
 
 _HEAD = msgspec.json.Decoder(Head).decode
-# A JSON escape: only a line with one may hold what records.cleaned() cleans (NUL or a lone surrogate).
+# A JSON escape: only a line with one may hold a NUL, which records.cleaned() removes (a lone surrogate, which it
+# replaces, the glance at the line refuses).
 ESCAPE = re.compile(rb"\\u")
 FIELDS = Head.__struct_fields__
 
 
 class StoredDigests:
-    """`finder(text)`: the UnchangedIssue this JSON Lines line is, or None if it must be parsed."""
+    """`stored(line)`: the UnchangedIssue this JSON Lines line is, or None if it must be parsed."""
 
     def __init__(self, fallback: tuple[str, str] | None, include_prs: bool):
         self.fallback = fallback
