@@ -161,7 +161,6 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # The task worker's lower CPU priority (added to its niceness, as `nice -n`): imports, rendering and the search
 # index yield the cores to the web server, whose pages stay responsive while they run. 0 leaves it as started.
-# With the database on this machine, the PostgreSQL processes serving the worker take its priority too.
 TASK_WORKER_NICENESS = env_int("ANNOTATOR_WORKER_NICENESS", 10)
 
 # Model raters (llm/client.py): the first wait before retrying a request that failed (doubled each time).

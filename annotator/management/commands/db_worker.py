@@ -15,7 +15,6 @@ import os
 import threading
 import time
 import zlib
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -48,7 +47,6 @@ class Command(db_worker.Command):
 
     def handle(self, *args, worker_id: str, check_abandoned_every: float, **options) -> None:
         os.nice(settings.TASK_WORKER_NICENESS)  # and the processes it starts (rendering) inherit it
-        connection_created.connect(_lower_server_priority, weak=False)
         # Before taking our own lock: a task left RUNNING under our id by an earlier process is abandoned too.
         fail_abandoned_tasks()
         connection_created.connect(_lock_for(worker_id), weak=False)
@@ -77,22 +75,6 @@ def fail_abandoned_tasks(*, own_worker_id: str | None = None) -> list[DBTaskResu
         # As the worker itself says that a task failed; send_robust: one receiver's error must not stop the worker.
         task_finished.send_robust(sender=DatabaseBackend, task_result=task_result)
     return abandoned
-
-
-def _lower_server_priority(sender, connection, **kwargs) -> None:
-    """The PostgreSQL process serving one of the worker's connections yields the cores too, when the server runs
-    on this machine (the embedded one, reached over its socket): it writes an import's rows, builds the search
-    index, and would otherwise compete with the pages as much as ever."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid(), inet_server_addr() IS NULL")
-        pid, over_socket = cursor.fetchone()
-    if not over_socket:
-        return
-    try:
-        if Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):  # that process of ours, not a namesake
-            os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0))
-    except OSError:
-        pass  # not Linux, or a server of another user's: it keeps its priority
 
 
 def _lock_key(worker_id: str) -> int:
