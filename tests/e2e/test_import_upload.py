@@ -173,3 +173,35 @@ def test_an_admin_uploads_json_lines_of_long_issues_with_a_cut_line_and_the_page
     expect(page.get_by_role("row", name="created 4")).to_be_visible()
     assert sorted(Issue.objects.values_list("number", flat=True)) == [1, 2, 3, 4]
     assert csp_violations(page) == []
+
+
+def test_an_admin_uploads_the_same_dump_twice_by_mistake_then_a_newer_one(
+    page: Page, live_server, start_task_worker, tmp_path
+):
+    """The second upload finds every issue unchanged and duplicates nothing; a newer dump updates what changed."""
+    admin = AdminFactory()
+    dump = write_jsonl(tmp_path / "keras-issues.jsonl", [rest_issue(n, repo="keras/keras") for n in range(1, 201)])
+    log_in(page, live_server, admin)
+    start_task_worker()
+
+    def upload(path) -> None:
+        page.goto(f"{live_server.url}/imports/")
+        page.get_by_label("Dump files").set_input_files(path)
+        page.get_by_role("button", name="Import", exact=True).click()
+        expect(page.get_by_role("heading", name="Result done")).to_be_visible(timeout=300_000)
+
+    upload(dump)
+    expect(page.get_by_role("row", name="created 200")).to_be_visible()
+
+    upload(dump)  # the same file again, by mistake
+    expect(page.get_by_role("row", name="unchanged 200")).to_be_visible()
+    expect(page.get_by_role("row", name="created 0")).to_be_visible()
+    assert Issue.objects.count() == 200
+
+    newer = [rest_issue(n, repo="keras/keras") for n in range(1, 201)]
+    newer[6] = rest_issue(7, repo="keras/keras", title="Retitled on GitHub", updated_at="2024-05-01T00:00:00Z")
+    upload(write_jsonl(tmp_path / "keras-issues-newer.jsonl", newer))
+    expect(page.get_by_role("row", name="updated 1")).to_be_visible()
+    expect(page.get_by_role("row", name="unchanged 199")).to_be_visible()
+    assert Issue.objects.get(number=7).title == "Retitled on GitHub"
+    assert csp_violations(page) == []
