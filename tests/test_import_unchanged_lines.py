@@ -167,3 +167,10 @@ def test_escaped_characters_do_not_make_a_line_parsed_again(tmp_path, monkeypatc
     monkeypatch.setattr(formats, "_loads", lambda text: pytest.fail("parsed again"))
 
     assert import_paths(dump).counts == {"unchanged": 1}
+
+
+def test_a_strict_re_import_finds_the_lines_unchanged_in_both_passes(tmp_path, shortcut):
+    dump = write_jsonl(tmp_path / "d.jsonl", [rest_issue(1), rest_issue(2)])
+    import_paths(dump)
+
+    assert import_paths(dump, strict=True).counts == {"unchanged": 2}

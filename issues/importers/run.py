@@ -270,13 +270,14 @@ class ImportService:
         return run
 
     def _passes(self, files: list[Path], size: int, passes: int) -> None:
+        unchanged = self._stored_digests()  # once for both passes
         if passes == 2:
             self._bytes = ByteProgress(size, self.limits)
-            with contextlib.closing(self._read(files)) as records:
+            with contextlib.closing(self._read(files, unchanged)) as records:
                 self._survey(records)
             self._bytes_before = size
         self._bytes = ByteProgress(size, self.limits)
-        with contextlib.closing(self._read(files)) as records:
+        with contextlib.closing(self._read(files, unchanged)) as records:
             self._import(records)
         if self.options.strict and self.counts["failed"]:
             raise StrictModeFailure(
@@ -284,14 +285,16 @@ class ImportService:
                 "written (strict mode could not keep them all out). See the bad records."
             )
 
-    def _read(self, files: list[Path]) -> ReadAhead:
+    def _stored_digests(self) -> StoredDigests | None:
+        """What tells unchanged lines before they are parsed; none with a filter, a limit or a sample, where each
+        issue's fields decide whether it is taken."""
+        selection = self.options.selection
+        if not selection.takes_every_issue:
+            return None
+        return StoredDigests.load(fallback=self.options.repository, include_prs=selection.include_prs)
+
+    def _read(self, files: list[Path], unchanged: StoredDigests | None) -> ReadAhead:
         options = self.options
-        # With a filter, a limit or a sample, each issue's fields decide whether it is taken: every line is parsed.
-        unchanged = (
-            StoredDigests.load(fallback=options.repository, include_prs=options.selection.include_prs)
-            if options.selection.takes_every_issue
-            else None
-        )
 
         def records(progress: ByteProgress) -> Iterator[Record]:
             for path in files:
