@@ -8,10 +8,20 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from issues.models import ImportRun, Issue
-from tests.factories import AdminFactory
+from tests.factories import AdminFactory, UserFactory
 from tests.helpers import csp_violations, log_in, rest_issue, wait_until, write_jsonl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+def the_worker_finishes() -> ImportRun:
+    """The run, once the worker is done with it. It starts Django, connects and imports: seconds, or a minute or
+    more on a loaded machine, hence the generous deadline (the page, which polls every second, follows)."""
+    return wait_until(
+        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
+        timeout=300,
+        what="the task worker finishing the import",
+    )
 
 
 def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
@@ -36,13 +46,8 @@ def test_an_admin_uploads_a_dump_and_watches_the_worker_import_it(
     page.evaluate("window.__sameDocument = true")
     start_task_worker()
 
-    # The worker starts (Django, a database connection), takes the task and imports: seconds, or a minute or more
-    # on a loaded machine. Wait on the run itself, with a generous deadline; then the page, which polls every second.
-    finished = wait_until(
-        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
-        timeout=300,
-        what="the task worker finishing the import",
-    )
+    # The run itself first, then the page, which polls every second.
+    finished = the_worker_finishes()
     assert finished.status == "done", finished.error
     expect(page.get_by_role("row", name="created 300")).to_be_visible(timeout=30_000)
     expect(bar).to_have_attribute("value", "100")
@@ -73,11 +78,7 @@ def test_an_admin_uploads_a_folder_with_a_stray_file_and_the_page_names_it(
     page.get_by_role("button", name="Import", exact=True).click()
     start_task_worker()
 
-    wait_until(
-        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
-        timeout=300,
-        what="the task worker finishing the import",
-    )
+    the_worker_finishes()
     problem = page.get_by_role("row", name=re.compile(r"^stray\.txt the whole file"))
     expect(problem).to_be_visible(timeout=30_000)
     expect(problem).to_contain_text("choose its format in the Format option")
@@ -107,11 +108,7 @@ def test_an_admin_uploads_a_dump_holding_bombs_and_the_page_names_them_while_the
     page.get_by_role("button", name="Import", exact=True).click()
     start_task_worker()
 
-    finished = wait_until(
-        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
-        timeout=300,
-        what="the task worker finishing the import",
-    )
+    finished = the_worker_finishes()
     assert finished.status == "done", finished.error
     too_deep = page.get_by_role("row", name=re.compile(r"^deep\.jsonl line 2"))
     expect(too_deep).to_be_visible(timeout=30_000)
@@ -161,11 +158,7 @@ def test_an_admin_uploads_json_lines_of_long_issues_with_a_cut_line_and_the_page
     page.get_by_role("button", name="Import", exact=True).click()
     start_task_worker()
 
-    finished = wait_until(
-        lambda: ImportRun.objects.exclude(status__in=["queued", "running"]).first(),
-        timeout=300,
-        what="the task worker finishing the import",
-    )
+    finished = the_worker_finishes()
     assert finished.status == "done", finished.error
     cut = page.get_by_role("row", name=re.compile(r"^tf-issues\.jsonl line 2"))
     expect(cut).to_be_visible(timeout=30_000)
@@ -176,7 +169,7 @@ def test_an_admin_uploads_json_lines_of_long_issues_with_a_cut_line_and_the_page
 
 
 def test_an_admin_uploads_the_same_dump_twice_by_mistake_then_a_newer_one(
-    page: Page, live_server, start_task_worker, tmp_path
+    page: Page, live_server, start_task_worker, open_as, tmp_path
 ):
     """The second upload finds every issue unchanged and duplicates nothing; a newer dump updates what changed."""
     admin = AdminFactory()
@@ -205,3 +198,11 @@ def test_an_admin_uploads_the_same_dump_twice_by_mistake_then_a_newer_one(
     expect(page.get_by_role("row", name="unchanged 199")).to_be_visible()
     assert Issue.objects.get(number=7).title == "Retitled on GitHub"
     assert csp_violations(page) == []
+
+    # A researcher who is not an admin neither finds the Imports page nor opens a run by its address.
+    researcher = open_as(UserFactory())
+    expect(researcher.get_by_role("navigation", name="Main").get_by_role("link", name="Imports")).to_have_count(0)
+    run = ImportRun.objects.latest("pk")
+    for address in ("/imports/", f"/imports/{run.pk}/"):
+        assert researcher.goto(f"{live_server.url}{address}").status == 404
+    expect(researcher.get_by_text("Retitled on GitHub")).to_have_count(0)
